@@ -1,0 +1,85 @@
+/**
+ * Resolved, validated settings: what the rest of the program reads. Built once from
+ * an InferenceService YAML (config/inferenceservice.ts) or agent flags (cli/commands/agent.ts),
+ * then frozen. Nothing downstream parses strings again.
+ */
+import type { LogMode } from '../core/exchange.js';
+
+export interface SamplingOptions {
+  /** Fraction of exchanges kept, 0..1, decided from a hash of the exchange id. 1 = keep all. */
+  rate: number;
+  /** Always keep exchanges with a status at or above this (default 400); 0 disables. */
+  keepStatusAtLeast: number;
+  /** Always keep exchanges slower than this many ms; undefined disables. */
+  keepSlowerThanMs?: number;
+}
+
+export interface RedactionOptions {
+  /** JSON paths whose values are replaced by a marker, e.g. `instances[*].ssn`. */
+  jsonPaths: string[];
+  /** Text scrubbers: built-in names (`email`, `card`) or `name=regex`. */
+  patterns: string[];
+  /** Headers captured even though they are secret by default (Authorization, Cookie…). Explicit opt-in. */
+  forceHeaders: string[];
+  /** The replacement marker. */
+  marker: string;
+}
+
+export type SpoolWhenFull = 'drop-newest' | 'drop-oldest';
+/** process: survives a process crash (write before ack); machine: fsync per batch; none: memory only. */
+export type SpoolDurability = 'none' | 'process' | 'machine';
+
+export interface SpoolOptions {
+  /** Directory of the disk spool; undefined = memory buffer only. */
+  dir?: string;
+  maxBytes: number;
+  whenFull: SpoolWhenFull;
+  durability: SpoolDurability;
+}
+
+export interface DeliveryOptions {
+  /** Per-send timeout. */
+  timeoutMs: number;
+  /** Max delivery attempts for a retryable failure before the batch waits in the buffer again. */
+  maxRetries: number;
+  /** How long shutdown may spend draining. */
+  drainTimeoutMs: number;
+  /** Max exchanges held in memory (memory buffer) before drops. */
+  memoryQueueSize: number;
+}
+
+export interface LoggerSettings {
+  /** The sink URL; undefined or `stdout` = the JSON lines on stdout. */
+  url: string | undefined;
+  mode: LogMode;
+  metadataHeaders: string[];
+  metadataAnnotations: string[];
+  batchSize: number;
+  batchIntervalMs: number;
+  tls: { caCertFile?: string; skipVerify: boolean };
+  /** Per-body capture cap; larger bodies are logged truncated with size and sha256. */
+  maxCaptureBytes: number;
+  sampling: SamplingOptions;
+  redaction: RedactionOptions;
+  spool: SpoolOptions;
+  delivery: DeliveryOptions;
+}
+
+export const DEFAULT_MAX_CAPTURE_BYTES = 1024 * 1024;
+
+export function defaultLoggerSettings(): LoggerSettings {
+  return {
+    url: undefined,
+    mode: 'all',
+    metadataHeaders: [],
+    metadataAnnotations: [],
+    batchSize: 1,
+    batchIntervalMs: 0,
+    tls: { skipVerify: false },
+    maxCaptureBytes: DEFAULT_MAX_CAPTURE_BYTES,
+    sampling: { rate: 1, keepStatusAtLeast: 400 },
+    redaction: { jsonPaths: [], patterns: [], forceHeaders: [], marker: '[REDACTED]' },
+    spool: { maxBytes: 256 * 1024 * 1024, whenFull: 'drop-oldest', durability: 'process' },
+    delivery: { timeoutMs: 5000, maxRetries: 5, drainTimeoutMs: 10_000, memoryQueueSize: 10_000 },
+  };
+}

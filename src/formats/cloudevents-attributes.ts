@@ -1,0 +1,42 @@
+/**
+ * KServe's inference-logger CloudEvents vocabulary (see ../shared/kserve/wire-examples.txt).
+ * One place for the names, so the encoder (sinks) and the decoder (collector) cannot drift.
+ */
+export const CE_SPEC_VERSION = '1.0';
+export const CE_TYPE_REQUEST = 'org.kubeflow.serving.inference.request';
+export const CE_TYPE_RESPONSE = 'org.kubeflow.serving.inference.response';
+export const DEFAULT_SOURCE_URI = 'http://localhost:9081/';
+
+/** Binary-mode HTTP header names exactly as KServe's Go agent writes them. */
+export const CE_HEADERS = {
+  specversion: 'Ce-Specversion',
+  id: 'Ce-Id',
+  type: 'Ce-Type',
+  source: 'Ce-Source',
+  time: 'Ce-Time',
+  recordedtime: 'Ce-Recordedtime',
+  inferenceservicename: 'Ce-Inferenceservicename',
+  namespace: 'Ce-Namespace',
+  component: 'Ce-Component',
+  endpoint: 'Ce-Endpoint',
+  metadata: 'Ce-Metadata',
+  annotations: 'Ce-Annotations',
+} as const;
+
+/**
+ * inferlog's extension attributes. KServe consumers ignore unknown extensions.
+ * `statuscode` is the name KServe's own open proposal uses.
+ */
+export const CE_EXTENSIONS = {
+  statuscode: 'statuscode',
+  sampleweight: 'sampleweight',
+  latencyms: 'latencyms',
+  truncated: 'truncated',
+  originalsize: 'originalsize',
+  sha256: 'sha256',
+  errorcode: 'errorcode',
+  method: 'method',
+  url: 'url',
+  /** The response's own Content-Type: KServe reuses the request's for the response event. */
+  responsecontenttype: 'responsecontenttype',
+} as const;
