@@ -1,0 +1,92 @@
+/**
+ * Keeps a copy of a body for the log while every byte is forwarded untouched.
+ *
+ *   chunk ──▶ forwarded as is (by the caller)
+ *         └─▶ push(): keep up to `cap` bytes; past the cap, hash the whole body instead
+ *
+ * Small bodies cost one array push per chunk. The sha256 starts only when a body
+ * overflows the cap (it then hashes what was kept, so the digest covers every byte).
+ */
+import { createHash, type Hash } from 'node:crypto';
+import zlib from 'node:zlib';
+import type { CapturedBody } from '../core/exchange.js';
+
+export class BodyCapture {
+  private chunks: Buffer[] = [];
+  private kept = 0;
+  private hash: Hash | undefined;
+  /** Bytes seen, kept or not. */
+  size = 0;
+
+  constructor(
+    private readonly cap: number,
+    /** False when the mode does not log this half: only the size is counted. */
+    private readonly keep: boolean,
+  ) {}
+
+  push(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (!this.keep) return;
+    if (this.hash) {
+      this.hash.update(chunk);
+      return;
+    }
+    const room = this.cap - this.kept;
+    if (chunk.length <= room) {
+      this.chunks.push(chunk);
+      this.kept += chunk.length;
+      return;
+    }
+    this.hash = createHash('sha256');
+    for (const c of this.chunks) this.hash.update(c);
+    this.hash.update(chunk);
+    if (room > 0) {
+      this.chunks.push(chunk.subarray(0, room));
+      this.kept += room;
+    }
+  }
+
+  /** The captured body, or undefined when this half is not logged. */
+  finish(contentType: string | undefined, contentEncoding: string | undefined): CapturedBody | undefined {
+    if (!this.keep) return undefined;
+    const raw = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.kept);
+    const body: CapturedBody = { bytes: raw, size: this.size, truncated: this.hash !== undefined };
+    if (contentType !== undefined) body.contentType = contentType;
+    if (this.hash) body.sha256 = this.hash.digest('hex');
+    if (contentEncoding !== undefined && contentEncoding !== 'identity' && raw.length > 0) {
+      body.contentEncoding = contentEncoding;
+      const decoded = decodeForLog(raw, contentEncoding, this.cap, body.truncated);
+      if (decoded) body.bytes = decoded;
+      else body.stillEncoded = true;
+    }
+    return body;
+  }
+}
+
+/**
+ * Decodes gzip/deflate/br for the log, never producing more than `cap` bytes.
+ * A truncated capture is decoded as far as it goes (sync flush). Returns undefined
+ * when the encoding is unknown, the data is corrupt, or the output would exceed the cap.
+ */
+function decodeForLog(raw: Buffer, encoding: string, cap: number, truncated: boolean): Buffer | undefined {
+  const opts: zlib.ZlibOptions = { maxOutputLength: cap };
+  if (truncated) opts.finishFlush = zlib.constants.Z_SYNC_FLUSH;
+  try {
+    switch (encoding.trim().toLowerCase()) {
+      case 'gzip':
+      case 'x-gzip':
+        return zlib.gunzipSync(raw, opts);
+      case 'deflate':
+        return zlib.inflateSync(raw, opts);
+      case 'br':
+        return zlib.brotliDecompressSync(raw, {
+          maxOutputLength: cap,
+          ...(truncated ? { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH } : {}),
+        });
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * In-process capture for `inferlog up`: the same exchanges the agent would log, without
+ * the proxy hop. The request body is read once (teed into the log copy) and handed to
+ * the model handler; the response is teed by wrapping this response's writeHead/write/end.
+ *
+ *   request ──read once──▶ BodyCapture ─┐
+ *                                       └──▶ handler(req, res, body) ──write/end──▶ client
+ *                                                              └─ tee ─▶ recorder ─▶ pipeline.submit()
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { isStreamingResponse, type InFlight, type Recorder } from './recorder.js';
+
+export type BodyHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
+
+type WriteArgs = [chunk?: unknown, encoding?: unknown, cb?: unknown];
+
+function toBuffer(chunk: unknown, encoding: unknown): Buffer | undefined {
+  if (chunk === undefined || chunk === null || typeof chunk === 'function') return undefined;
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (typeof chunk === 'string') return Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  return undefined;
+}
+
+function headerFromArgs(args: unknown[], name: string): string | undefined {
+  for (const a of args) {
+    if (Array.isArray(a)) {
+      for (let i = 0; i < a.length; i += 2) if (String(a[i]).toLowerCase() === name) return String(a[i + 1]);
+    } else if (a && typeof a === 'object') {
+      for (const [k, v] of Object.entries(a as OutgoingHttpHeaders)) {
+        if (k.toLowerCase() === name && v !== undefined) return Array.isArray(v) ? v.join(', ') : String(v);
+      }
+    }
+  }
+  return undefined;
+}
+
+function teeResponse(res: ServerResponse, flight: InFlight): void {
+  let started = false;
+  const start = (headerArgs: unknown[]): void => {
+    if (started) return;
+    started = true;
+    const ct = headerFromArgs(headerArgs, 'content-type') ?? stringHeader(res.getHeader('content-type'));
+    const ce = headerFromArgs(headerArgs, 'content-encoding') ?? stringHeader(res.getHeader('content-encoding'));
+    flight.responseStart(res.statusCode, ct, ce, isStreamingResponse(ct));
+  };
+  const writeHead = res.writeHead;
+  const write = res.write;
+  const end = res.end;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    const out = (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    start(args);
+    return out;
+  } as ServerResponse['writeHead'];
+  res.write = function (this: ServerResponse, ...args: WriteArgs) {
+    start([]);
+    const buf = toBuffer(args[0], args[1]);
+    if (buf) flight.responseChunk(buf);
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  } as ServerResponse['write'];
+  res.end = function (this: ServerResponse, ...args: WriteArgs) {
+    start([]);
+    const buf = toBuffer(args[0], args[1]);
+    if (buf) flight.responseChunk(buf);
+    // Submit before the last byte leaves: a crash after the client has its answer cannot lose it.
+    flight.complete();
+    return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse['end'];
+  res.once('close', () => {
+    if (!res.writableFinished) {
+      flight.complete({ code: 'CLIENT_ABORTED', message: 'the client closed the connection before the response finished' });
+    }
+  });
+}
+
+function stringHeader(v: string | number | string[] | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(', ') : String(v);
+}
+
+/**
+ * Wraps a body-taking handler with capture. With no recorder (logging off) it only reads
+ * the body, so both paths hand the handler the same bytes.
+ */
+export function captureInProcess(recorder: Recorder | undefined, handler: BodyHandler) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const flight = recorder?.begin(req);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      chunks.push(c);
+      size += c.length;
+      flight?.request.push(c);
+    });
+    req.once('end', () => {
+      if (flight) teeResponse(res, flight);
+      handler(req, res, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    });
+    req.once('error', () => flight?.complete({ code: 'CLIENT_ABORTED', message: 'the client aborted the request body' }));
+  };
+}

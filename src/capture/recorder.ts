@@ -1,0 +1,174 @@
+/**
+ * Turns one request and its response into an Exchange — shared by the agent proxy
+ * (capture/proxy.ts) and the in-process hook (capture/in-process.ts), so both log the same.
+ *
+ *   request arrives ──▶ recorder.begin(req) ─▶ InFlight (id, arrival time, request BodyCapture)
+ *   response chunks ──▶ inFlight.responseChunk()   (kept up to the cap; streams: timing, assembly)
+ *   response ends   ──▶ inFlight.complete() ─▶ submitter.submit(Exchange)   (before the last byte is written)
+ *
+ * Nothing here awaits anything: the hot path copies bytes up to a cap and hands over.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Exchange, ExchangeError, ExchangeSource, LogMode, StreamInfo } from '../core/exchange.js';
+import { logsRequest, logsResponse } from '../core/exchange.js';
+import type { ErrorCode } from '../core/errors.js';
+import { nowMs } from '../core/time.js';
+import type { ExchangeSubmitter } from '../pipeline/types.js';
+import { BodyCapture } from './body-capture.js';
+import { createHeaderPolicy } from './header-policy.js';
+import { createStreamAssembler, detectStreamKind } from './stream-assembler.js';
+
+export interface RecorderOptions {
+  source: ExchangeSource;
+  mode: LogMode;
+  maxCaptureBytes: number;
+  metadataHeaders: readonly string[];
+  /** Secret headers (Authorization…) captured anyway: explicit opt-in. */
+  forceHeaders: readonly string[];
+  submitter: ExchangeSubmitter;
+}
+
+type Assembler = ReturnType<typeof createStreamAssembler>;
+
+interface StreamState {
+  assembler: Assembler | undefined;
+  chunks: number;
+  firstByteAt: number;
+}
+
+export class InFlight {
+  readonly id: string;
+  readonly requestTime: number;
+  readonly request: BodyCapture;
+  private readonly response: BodyCapture;
+  private status = 0;
+  private responseContentType: string | undefined;
+  private responseEncoding: string | undefined;
+  private stream: StreamState | undefined;
+  private done = false;
+
+  constructor(
+    private readonly rec: Recorder,
+    private readonly req: IncomingMessage,
+  ) {
+    this.requestTime = nowMs();
+    const ceId = req.headers['ce-id'];
+    this.id = typeof ceId === 'string' && ceId.length > 0 ? ceId : randomUUID();
+    this.request = new BodyCapture(rec.options.maxCaptureBytes, rec.logsRequest);
+    this.response = new BodyCapture(rec.options.maxCaptureBytes, rec.logsResponse);
+  }
+
+  /** Call once the response status and headers are known. */
+  responseStart(status: number, contentType: string | undefined, contentEncoding: string | undefined, streaming: boolean): void {
+    this.status = status;
+    this.responseContentType = contentType;
+    this.responseEncoding = contentEncoding;
+    if (streaming) {
+      const kind = detectStreamKind(this.req.url ?? '', contentType);
+      this.stream = {
+        assembler: kind ? createStreamAssembler(kind) : undefined,
+        chunks: 0,
+        firstByteAt: 0,
+      };
+    }
+  }
+
+  responseChunk(chunk: Buffer): void {
+    this.response.push(chunk);
+    const s = this.stream;
+    if (s) {
+      if (s.chunks === 0) s.firstByteAt = nowMs();
+      s.chunks++;
+      s.assembler?.push(chunk);
+    }
+  }
+
+  /**
+   * Builds the exchange and submits it. `failure` marks an exchange that did not finish
+   * normally (upstream unreachable, reset, client gone); `status` overrides what the client got.
+   */
+  complete(failure?: { code: ErrorCode; message: string; status?: number }): void {
+    if (this.done) return;
+    this.done = true;
+    const o = this.rec.options;
+    const responseTime = nowMs();
+    if (failure?.status !== undefined) this.status = failure.status;
+    const ex: Exchange = {
+      id: this.id,
+      source: o.source,
+      mode: o.mode,
+      method: this.req.method ?? 'GET',
+      url: this.req.url ?? '/',
+      metadata: this.rec.metadataOf(this.req.rawHeaders),
+      requestTime: this.requestTime,
+      responseTime,
+      status: this.status,
+      sampleWeight: 1,
+    };
+    const reqHeaders = this.req.headers;
+    const request = this.request.finish(reqHeaders['content-type'], headerText(reqHeaders['content-encoding']));
+    if (request) ex.request = request;
+    if (this.status !== 0 || this.response.size > 0) {
+      const response = this.response.finish(this.responseContentType, this.responseEncoding);
+      if (response) ex.response = response;
+    }
+    if (failure) {
+      const err: ExchangeError = { code: failure.code, message: failure.message };
+      ex.error = err;
+    }
+    const s = this.stream;
+    if (s) {
+      const info: StreamInfo = {
+        chunks: s.chunks,
+        ttfbMs: s.chunks > 0 ? round3(s.firstByteAt - this.requestTime) : 0,
+        ttlbMs: round3(responseTime - this.requestTime),
+        partial: failure !== undefined,
+      };
+      if (failure) info.reason = failure.code;
+      if (s.assembler) {
+        const assembled = s.assembler.finish();
+        if (assembled.assembledText !== undefined) info.assembledText = assembled.assembledText;
+        if (assembled.usage !== undefined) info.usage = assembled.usage;
+      }
+      ex.stream = info;
+    }
+    o.submitter.submit(ex);
+  }
+}
+
+export class Recorder {
+  readonly logsRequest: boolean;
+  readonly logsResponse: boolean;
+  readonly metadataOf: (rawHeaders: string[]) => Record<string, string[]>;
+
+  constructor(readonly options: RecorderOptions) {
+    this.logsRequest = logsRequest(options.mode);
+    this.logsResponse = logsResponse(options.mode);
+    this.metadataOf = createHeaderPolicy({
+      metadataHeaders: [...options.metadataHeaders],
+      forceHeaders: [...options.forceHeaders],
+    });
+  }
+
+  begin(req: IncomingMessage): InFlight {
+    return new InFlight(this, req);
+  }
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function headerText(v: string | string[] | number | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(', ') : String(v);
+}
+
+/** Whether a response is a stream worth timing chunk by chunk. */
+export function isStreamingResponse(contentType: string | undefined): boolean {
+  return (
+    contentType !== undefined &&
+    (contentType.startsWith('text/event-stream') || contentType.startsWith('application/x-ndjson'))
+  );
+}

@@ -1,0 +1,195 @@
+/**
+ * `inferlog agent`: the drop-in for KServe's agent sidecar. Same flag names as KServe's
+ * `cmd/agent` (so the webhook's container args work unchanged), plus opt-in extensions.
+ *
+ *   :9081 (--port) ──capture proxy──▶ 127.0.0.1:8080 (--component-port)
+ *                        └──▶ pipeline ──▶ --log-url (CloudEvents, Kafka, file, stdout)
+ */
+import type { Command } from 'commander';
+import { createCaptureProxy } from '../../capture/proxy.js';
+import { EXTENSION_OPTIONS } from '../../config/annotations.js';
+import { ConfigError, type ConfigProblem } from '../../config/config-error.js';
+import { loggerSpecSchema } from '../../config/logger-spec.js';
+import { loggerSettingsFrom } from '../../config/inferenceservice.js';
+import type { LoggerSettings } from '../../config/settings.js';
+import { DEFAULT_SOURCE_URI } from '../../formats/cloudevents-attributes.js';
+import { createOpLogger } from '../../core/log.js';
+import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
+import { exitWithConfigError, listen } from '../util.js';
+
+export interface AgentFlags {
+  port: string;
+  componentPort: string;
+  componentHost: string;
+  logUrl?: string;
+  logMode: string;
+  sourceUri?: string;
+  inferenceService: string;
+  namespace: string;
+  endpoint: string;
+  component: string;
+  metadataHeaders?: string;
+  metadataAnnotations?: string;
+  workers: string;
+  logBatchSize?: string;
+  logBatchInterval?: string;
+  loggerCaCertFile?: string;
+  loggerTlsSkipVerify?: boolean;
+  logStorePath?: string;
+  host: string;
+  adminPort?: string;
+  upstreamTimeout?: string;
+  [extension: string]: unknown;
+}
+
+const flagName = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function splitList(v: string | undefined): string[] {
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** `key=value,key2=value2` (how KServe's webhook passes resolved annotations) → map. */
+export function parseAnnotationPairs(v: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of splitList(v)) {
+    const eq = item.indexOf('=');
+    if (eq > 0) out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Agent flags → LoggerSettings, through the same validation as the YAML `logger` block. */
+export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
+  const problems: ConfigProblem[] = [];
+  const flag = (path: string, message: string): void => {
+    problems.push({ file: 'inferlog agent', line: 0, col: 0, path, message });
+  };
+  const batchSize = flags.logBatchSize === undefined ? undefined : Number(flags.logBatchSize);
+  const spec = loggerSpecSchema.safeParse({
+    url: flags.logUrl,
+    mode: flags.logMode,
+    metadataHeaders: splitList(flags.metadataHeaders),
+    batchSize,
+    batchInterval: flags.logBatchInterval,
+  });
+  const flagOf: Record<string, string> = {
+    url: '--log-url',
+    mode: '--log-mode',
+    metadataHeaders: '--metadata-headers',
+    batchSize: '--log-batch-size',
+    batchInterval: '--log-batch-interval',
+  };
+  if (!spec.success) {
+    for (const issue of spec.error.issues) flag(flagOf[String(issue.path[0])] ?? String(issue.path[0]), issue.message);
+    throw new ConfigError(problems);
+  }
+  if (flags.logStorePath) flag('--log-store-path', "KServe's blob-store logger is not supported; use --log-url");
+  const annotations: Record<string, string> = {};
+  const settings = loggerSettingsFrom(spec.data, annotations);
+  for (const opt of EXTENSION_OPTIONS) {
+    const raw = flags[flagName(opt.key)];
+    if (typeof raw !== 'string') continue;
+    try {
+      opt.apply(settings, raw);
+    } catch (e) {
+      flag(`--${opt.key}`, (e as Error).message);
+    }
+  }
+  if (flags.loggerCaCertFile) settings.tls.caCertFile = flags.loggerCaCertFile;
+  settings.tls.skipVerify = flags.loggerTlsSkipVerify === true;
+  if (problems.length > 0) throw new ConfigError(problems);
+  return settings;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('agent')
+    .description("Capture proxy in front of a model server: a drop-in for KServe's agent sidecar")
+    .option('--port <port>', 'port the agent listens on', '9081')
+    .option('--component-port <port>', 'port of the model server it fronts', '8080')
+    .option('--component-host <host>', 'host of the model server', '127.0.0.1')
+    .option('--host <host>', 'address to listen on', '0.0.0.0')
+    .option('--log-url <url>', 'where events go: http(s)://, kafka://, file://, stdout (unset: no logging)')
+    .option('--log-mode <mode>', 'all | request | response', 'all')
+    .option('--source-uri <uri>', `CloudEvents source (default ${DEFAULT_SOURCE_URI.replace('9081', '<port>')})`)
+    .option('--inference-service <name>', 'InferenceService name for the events', '')
+    .option('--namespace <ns>', 'namespace for the events', '')
+    .option('--endpoint <name>', 'endpoint for the events', '')
+    .option('--component <name>', 'component (predictor, transformer, explainer)', '')
+    .option('--metadata-headers <list>', 'comma-separated request headers to record, e.g. X-Request-Id')
+    .option('--metadata-annotations <pairs>', 'comma-separated key=value annotations to attach')
+    .option('--workers <n>', "accepted for KServe compatibility (delivery concurrency is automatic)", '5')
+    .option('--log-batch-size <n>', 'events per batched delivery (1 = per event)')
+    .option('--log-batch-interval <duration>', 'flush a partial batch after this long, e.g. 50ms')
+    .option('--logger-ca-cert-file <path>', 'CA certificate for an https log URL')
+    .option('--logger-tls-skip-verify', 'do not verify the log URL certificate')
+    .option('--log-store-path <path>', 'KServe blob-store logger (not supported)')
+    .option('--admin-port <port>', 'serve GET /metrics and /healthz on this port, e.g. 9088 (default: off)', '0')
+    .option('--upstream-timeout <duration>', 'give up on the model after this long (default: never, like KServe)');
+  for (const opt of EXTENSION_OPTIONS) cmd.option(`--${opt.key} <value>`, opt.description);
+  // KServe agent flags for features inferlog does not provide: accepted so the webhook's args work.
+  for (const f of ['enable-puller', 'enable-batcher']) cmd.option(`--${f}`, 'accepted for KServe compatibility; ignored');
+  for (const f of ['config-dir', 'model-dir', 'max-batchsize', 'max-latency', 'timeout', 'probe-period']) {
+    cmd.option(`--${f} <value>`, 'accepted for KServe compatibility; ignored');
+  }
+  cmd.action(async (flags: AgentFlags) => {
+    const log = createOpLogger('agent');
+    let runtime: LoggingRuntime | undefined;
+    if (flags.logUrl !== undefined && flags.logUrl !== '') {
+      let settings: LoggerSettings;
+      try {
+        settings = agentLoggerSettings(flags);
+      } catch (e) {
+        exitWithConfigError(e);
+      }
+      runtime = await startLogging(
+        settings,
+        {
+          inferenceService: flags.inferenceService,
+          namespace: flags.namespace,
+          component: flags.component,
+          endpoint: flags.endpoint,
+          sourceUri: flags.sourceUri ?? `http://localhost:${flags.port}/`,
+          annotations: parseAnnotationPairs(flags.metadataAnnotations),
+        },
+        log,
+      );
+    }
+    const { parseDuration } = await import('../../core/time.js');
+    const runtimes = runtime ? [runtime] : [];
+    const admin = adminRoutes(
+      () => runtimes,
+      async () => (runtime ? runtime.metrics.metricsText() : ''),
+    );
+    const proxy = createCaptureProxy({
+      upstream: `http://${flags.componentHost}:${flags.componentPort}`,
+      recorder: runtime?.recorder,
+      upstreamTimeoutMs: flags.upstreamTimeout ? parseDuration(flags.upstreamTimeout) : 0,
+    });
+    const port = await listen(proxy.server, Number(flags.port), flags.host);
+    const adminPort = Number(flags.adminPort ?? 0);
+    let adminServer: import('node:http').Server | undefined;
+    if (adminPort > 0) {
+      const http = await import('node:http');
+      adminServer = http.createServer((req, res) => {
+        if (!admin(req, res)) {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end('{"error":"not found: the admin port serves GET /metrics and GET /healthz"}');
+        }
+      });
+      await listen(adminServer, adminPort, flags.host);
+    }
+    log.info(
+      `ready — proxying :${port} → ${flags.componentHost}:${flags.componentPort}; logging ${runtime ? runtime.describe() : 'off (no --log-url)'}` +
+        (adminServer ? `; metrics on :${adminPort}/metrics` : ''),
+    );
+    onShutdownSignal(log, async () => {
+      adminServer?.close();
+      await proxy.close();
+      await runtime?.shutdown();
+    });
+  });
+}

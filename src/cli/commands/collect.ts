@@ -1,0 +1,80 @@
+/**
+ * `inferlog collect`: run the collector (receive CloudEvents, store, serve the query API).
+ *
+ *   flags ──validate──▶ store URL + options ──▶ startCollector ──▶ one ready line on stderr
+ *   SIGTERM / SIGINT ──▶ close (in-flight commits finish) ──▶ exit 0
+ */
+import type { Command } from 'commander';
+import { createOpLogger } from '../../core/log.js';
+import { parseDuration } from '../../core/time.js';
+import { DEFAULT_COLLECTOR_PORT, DEFAULT_MAX_BODY_BYTES, startCollector } from '../../collector/server.js';
+import { DEFAULT_STORE_URL, openStore } from '../../collector/store/open-store.js';
+
+interface CollectFlags {
+  port: string;
+  host: string;
+  store: string;
+  retention?: string;
+  maxBodyBytes: string;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`inferlog collect: ${message}\n`);
+  process.exit(2);
+}
+
+export function register(program: Command): void {
+  program
+    .command('collect')
+    .description('Receive KServe/inferlog CloudEvents, store them, and serve the query API (point logger.url here).')
+    .option('--port <port>', 'port to listen on', String(DEFAULT_COLLECTOR_PORT))
+    .option('--host <host>', 'address to listen on (0.0.0.0 for all)', '127.0.0.1')
+    .option('--store <url>', 'sqlite:<file> or postgres://user:pw@host:5432/db', DEFAULT_STORE_URL)
+    .option('--retention <duration>', 'delete exchanges older than this, e.g. 7d (default: keep all)')
+    .option('--max-body-bytes <n>', 'largest request accepted (413 above)', String(DEFAULT_MAX_BODY_BYTES))
+    .action(async (flags: CollectFlags) => {
+      const log = createOpLogger('collect');
+      const port = Number(flags.port);
+      if (!/^\d+$/.test(flags.port) || port > 65535) usage(`--port "${flags.port}": use a number from 0 to 65535`);
+      const maxBodyBytes = Number(flags.maxBodyBytes);
+      if (!/^\d+$/.test(flags.maxBodyBytes) || maxBodyBytes < 1) usage(`--max-body-bytes "${flags.maxBodyBytes}": use a positive number of bytes`);
+      let retentionMs: number | undefined;
+      if (flags.retention !== undefined) {
+        try {
+          retentionMs = parseDuration(flags.retention);
+        } catch (err) {
+          usage(`--retention: ${(err as Error).message}`);
+        }
+        if (retentionMs <= 0) usage('--retention must be more than 0');
+      }
+      let store;
+      try {
+        store = openStore(flags.store);
+      } catch (err) {
+        usage((err as Error).message);
+      }
+      let collector;
+      try {
+        collector = await startCollector({ store, host: flags.host, port, maxBodyBytes, retentionMs, processMetrics: true, log });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        const msg = e.message;
+        process.stderr.write(`inferlog collect: cannot start: ${msg}\n`);
+        // A database we cannot reach is a peer being unavailable; a taken port is bad input.
+        process.exit(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'SQLITE_CANTOPEN' ? 1 : 69);
+      }
+      log.info(`ready on ${collector.url}`, { store: store.name, ...(flags.retention ? { retention: flags.retention } : {}) });
+      const stop = (signal: string): void => {
+        log.info(`${signal}: finishing in-flight commits`);
+        collector.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error('shutdown failed', { error: err instanceof Error ? err.message : String(err) });
+            process.exit(70);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,137 @@
+/**
+ * `inferlog up -f isvc.yaml`: serve the InferenceService's model locally, with its
+ * logger on — no Kubernetes, no external service.
+ *
+ *   client ──▶ :8080 ──in-process capture──▶ built-in model server (V1, V2, OpenAI)
+ *                          └──▶ pipeline ──▶ logger.url (stdout by default)
+ *
+ * Capture happens inside the model server's process (no proxy hop); what it logs is
+ * exactly what `inferlog agent` would log in front of the same server.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Command } from 'commander';
+import { captureInProcess } from '../../capture/in-process.js';
+import { loadInferenceServices, type ServiceConfig } from '../../config/inferenceservice.js';
+import { createOpLogger } from '../../core/log.js';
+import { createModelServer } from '../../model-server/index.js';
+import { createPipelineMetrics } from '../../pipeline/metrics.js';
+import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
+import { redactionCheck, servableCheck } from '../service-checks.js';
+import { exitWithConfigError, listen } from '../util.js';
+
+/** The model a request is for, from the V1/V2 path (`/v1/models/NAME:predict`, `/v2/models/NAME/infer`). */
+export function modelNameOf(url: string): string | undefined {
+  const m = /^\/v[12]\/models\/([^/:?]+)/.exec(url);
+  return m ? decodeURIComponent(m[1] as string) : undefined;
+}
+
+function pickAnnotations(svc: ServiceConfig, keys: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    const v = svc.annotations[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+export function register(program: Command): void {
+  program
+    .command('up')
+    .description('Serve an InferenceService YAML locally with request logging (no Kubernetes needed)')
+    .requiredOption('-f, --file <file>', 'InferenceService YAML (the file you would kubectl apply)')
+    .option('--port <port>', 'port to listen on (default: $PORT or 8080)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .action(async (opts: { file: string; port?: string; host: string }) => {
+      const log = createOpLogger('up');
+      let services: ServiceConfig[];
+      try {
+        services = loadInferenceServices(opts.file, [redactionCheck, servableCheck]);
+      } catch (e) {
+        exitWithConfigError(e);
+      }
+      const port = Number(opts.port ?? process.env.PORT ?? 8080);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        process.stderr.write(`inferlog up: --port must be a port number (0-65535), not "${opts.port ?? process.env.PORT}"\n`);
+        process.exit(2);
+      }
+      for (const svc of services) {
+        for (const other of svc.others) {
+          log.warn(`${svc.name}: the ${other.component} is not served locally (only the predictor is)`);
+        }
+      }
+
+      let modelServer: Awaited<ReturnType<typeof createModelServer>>;
+      try {
+        modelServer = await createModelServer({
+          models: services.map((svc) => ({
+            name: svc.name,
+            modelFormat: svc.predictor.model?.modelFormat ?? '',
+            storageUri: svc.predictor.model?.storageUri ?? '',
+            baseDir: svc.baseDir,
+          })),
+          log,
+        });
+      } catch (e) {
+        process.stderr.write(`inferlog up: ${(e as Error).message}\n`);
+        process.exit(1);
+      }
+
+      const metrics = createPipelineMetrics();
+      const runtimes = new Map<string, LoggingRuntime>();
+      for (const svc of services) {
+        const settings = svc.predictor.logger;
+        if (!settings) continue;
+        runtimes.set(
+          svc.name,
+          await startLogging(
+            settings,
+            {
+              inferenceService: svc.name,
+              namespace: svc.namespace,
+              component: 'predictor',
+              endpoint: '',
+              sourceUri: `http://localhost:${port}/`,
+              annotations: pickAnnotations(svc, settings.metadataAnnotations),
+            },
+            log,
+            metrics,
+          ),
+        );
+      }
+      const fallback = runtimes.get(services[0]?.name ?? '');
+      const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => modelServer.handle(req, res, body);
+      // One capture wrapper per service: a request is logged with the settings of the model it is for.
+      const captured = new Map([...runtimes].map(([name, rt]) => [name, captureInProcess(rt.recorder, handle)]));
+      const uncaptured = captureInProcess(undefined, handle);
+      const capturedFallback = fallback ? captureInProcess(fallback.recorder, handle) : uncaptured;
+      const admin = adminRoutes(
+        () => [...runtimes.values()],
+        () => metrics.metricsText(),
+      );
+
+      const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+        if (admin(req, res)) return;
+        const name = modelNameOf(req.url ?? '/');
+        const route = name === undefined ? capturedFallback : (captured.get(name) ?? uncaptured);
+        route(req, res);
+      });
+      let bound: number;
+      try {
+        bound = await listen(server, port, opts.host);
+      } catch (e) {
+        process.stderr.write(`inferlog up: ${(e as Error).message}\n`);
+        process.exit(69);
+      }
+      const names = services.map((s) => s.name).join(', ');
+      const logging = [...runtimes.values()].map((r) => r.describe()).join('; ') || 'off (no logger in the YAML)';
+      log.info(`ready — serving ${names} on http://${opts.host}:${bound} (logging: ${logging})`);
+      onShutdownSignal(log, async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await Promise.all([...runtimes.values()].map((r) => r.shutdown()));
+        await modelServer.close();
+      });
+    });
+}

@@ -1,0 +1,133 @@
+/**
+ * Assembles the logging side of `inferlog up` and `inferlog agent` from frozen settings:
+ *
+ *   Recorder (capture) ──submit──▶ Pipeline [sampler → redactor → buffer/spool] ──▶ Sink
+ *
+ * and the admin routes both commands serve: GET /metrics (Prometheus) and GET /healthz.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ExchangeSource } from '../core/exchange.js';
+import type { OpLogger } from '../core/log.js';
+import type { LoggerSettings } from '../config/settings.js';
+import { Recorder } from '../capture/recorder.js';
+import { createPipeline } from '../pipeline/pipeline.js';
+import { createPipelineMetrics, type PipelineMetrics } from '../pipeline/metrics.js';
+import { createSampler } from '../pipeline/sampling.js';
+import { createRedactor } from '../pipeline/redaction.js';
+import type { Pipeline } from '../pipeline/types.js';
+import { createSinkFor } from '../sinks/registry.js';
+
+export interface LoggingRuntime {
+  recorder: Recorder;
+  pipeline: Pipeline;
+  metrics: PipelineMetrics;
+  /** Describes the destination for the ready line, e.g. `stdout (mode request)`. */
+  describe(): string;
+  /** Drains and closes. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+export async function startLogging(
+  settings: LoggerSettings,
+  source: ExchangeSource,
+  log: OpLogger,
+  metrics: PipelineMetrics = createPipelineMetrics(),
+): Promise<LoggingRuntime> {
+  const sink = createSinkFor(settings.url, {
+    batchSize: settings.batchSize,
+    batchIntervalMs: settings.batchIntervalMs,
+    timeoutMs: settings.delivery.timeoutMs,
+    tls: settings.tls,
+  });
+  const stages = [
+    createSampler(settings.sampling, { sampledOut: () => metrics.sampledOut() }),
+    createRedactor(settings.redaction),
+  ];
+  const pipeline = createPipeline({ sink, stages, settings, log, metrics });
+  await pipeline.start();
+  const recorder = new Recorder({
+    source,
+    mode: settings.mode,
+    maxCaptureBytes: settings.maxCaptureBytes,
+    metadataHeaders: settings.metadataHeaders,
+    forceHeaders: settings.redaction.forceHeaders,
+    submitter: pipeline,
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    recorder,
+    pipeline,
+    metrics,
+    describe() {
+      const extras: string[] = [`mode ${settings.mode}`];
+      if (settings.sampling.rate < 1) extras.push(`sample-rate ${settings.sampling.rate}`);
+      if (settings.spool.dir) extras.push(`spool ${settings.spool.dir}`);
+      if (settings.batchSize > 1) extras.push(`batch ${settings.batchSize}`);
+      return `${sink.name} (${extras.join(', ')})`;
+    },
+    shutdown(): Promise<void> {
+      if (closing === undefined) closing = pipeline.shutdown({ drainTimeoutMs: settings.delivery.drainTimeoutMs });
+      return closing;
+    },
+  };
+}
+
+/** Answers GET /metrics and GET /healthz; returns false for any other request. */
+export function adminRoutes(
+  runtimes: () => readonly LoggingRuntime[],
+  metricsText: () => Promise<string>,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    if (req.method !== 'GET') return false;
+    const url = req.url ?? '';
+    if (url === '/metrics') {
+      void metricsText().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+          res.end(text);
+        },
+        (err: Error) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(err.message);
+        },
+      );
+      return true;
+    }
+    if (url === '/healthz') {
+      const sinks = runtimes().map((r) => r.pipeline.health());
+      const ok = sinks.every((h) => h.ok);
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok, sinks }));
+      return true;
+    }
+    return false;
+  };
+}
+
+/**
+ * Runs `stop` on the first SIGINT/SIGTERM; a second signal exits at once (code 130).
+ * Exit code 0 after a clean stop.
+ */
+export function onShutdownSignal(log: OpLogger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn(`second ${signal}: exiting without draining`);
+      process.exit(130);
+    }
+    stopping = true;
+    log.info(`${signal} received: stopping — no new requests, draining the log buffer`);
+    stop().then(
+      () => {
+        log.info('stopped cleanly');
+        process.exit(0);
+      },
+      (err: Error) => {
+        log.error(`shutdown failed: ${err.message}`);
+        process.exit(70);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}

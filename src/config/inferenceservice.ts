@@ -1,0 +1,223 @@
+/**
+ * Loads a KServe InferenceService YAML (the same file you would `kubectl apply`) into
+ * frozen settings for `inferlog up`.
+ *
+ *   YAML text ──parse (positions kept)──▶ zod schema (CRD + KServe webhook rules)
+ *             ──▶ inferlog.dev/* annotations ──▶ ServiceConfig (frozen)
+ *
+ * Every problem is reported at once as `FILE:LINE:COL: field.path: message`.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { z } from 'zod';
+import type { LogMode } from '../core/exchange.js';
+import { parseDuration } from '../core/time.js';
+import { ANNOTATION_PREFIX, EXTENSION_KEYS, EXTENSION_OPTIONS } from './annotations.js';
+import { ConfigError, type ConfigProblem } from './config-error.js';
+import { loggerSpecSchema, type LoggerSpec } from './logger-spec.js';
+import { defaultLoggerSettings, type LoggerSettings } from './settings.js';
+
+const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+const modelSpecSchema = z
+  .object({
+    modelFormat: z.object({ name: z.string().min(1), version: z.string().optional() }).passthrough(),
+    storageUri: z.string().optional(),
+    runtime: z.string().optional(),
+    protocolVersion: z.string().optional(),
+  })
+  .passthrough();
+
+// Components carry any pod-spec field Kubernetes allows; we validate what we read.
+const componentSchema = z
+  .object({
+    logger: loggerSpecSchema.optional(),
+    model: modelSpecSchema.optional(),
+  })
+  .passthrough();
+
+const isvcSchema = z.object({
+  apiVersion: z.string().refine((v) => v.startsWith('serving.kserve.io/'), {
+    message: 'must be serving.kserve.io/v1beta1 for an InferenceService',
+  }),
+  kind: z.literal('InferenceService'),
+  metadata: z
+    .object({
+      name: z
+        .string()
+        .max(63, 'must be at most 63 characters')
+        .regex(DNS_1035, 'must be a DNS-1035 label: lower-case letters, digits and -, starting with a letter'),
+      namespace: z.string().optional(),
+      annotations: z.record(z.string(), z.string({ error: 'annotation values must be strings: quote them' })).optional(),
+      labels: z.record(z.string(), z.string()).optional(),
+    })
+    .passthrough(),
+  spec: z
+    .object({
+      predictor: componentSchema,
+      transformer: componentSchema.optional(),
+      explainer: componentSchema.optional(),
+    })
+    .passthrough(),
+});
+
+type IsvcDoc = z.infer<typeof isvcSchema>;
+
+export type ComponentName = 'predictor' | 'transformer' | 'explainer';
+
+export interface ComponentConfig {
+  component: ComponentName;
+  /** Undefined when the component has no `logger` block: nothing is logged. */
+  logger: LoggerSettings | undefined;
+  model: { modelFormat: string; storageUri: string | undefined } | undefined;
+}
+
+export interface ServiceConfig {
+  file: string;
+  /** Directory of the YAML file: relative storageUris resolve against it. */
+  baseDir: string;
+  name: string;
+  namespace: string;
+  annotations: Record<string, string>;
+  predictor: ComponentConfig;
+  others: ComponentConfig[];
+}
+
+/** Builds LoggerSettings from a validated LoggerSpec and the ISVC's inferlog.dev/* annotations. */
+export function loggerSettingsFrom(spec: LoggerSpec, annotations: Record<string, string>): LoggerSettings {
+  const s = defaultLoggerSettings();
+  s.url = spec.url === '' ? undefined : spec.url;
+  s.mode = (spec.mode ?? 'all') as LogMode;
+  s.metadataHeaders = spec.metadataHeaders ?? [];
+  s.metadataAnnotations = spec.metadataAnnotations ?? [];
+  s.batchSize = spec.batchSize ?? 1;
+  s.batchIntervalMs = spec.batchInterval ? parseDuration(spec.batchInterval) : 0;
+  for (const opt of EXTENSION_OPTIONS) {
+    const raw = annotations[ANNOTATION_PREFIX + opt.key];
+    if (raw !== undefined) opt.apply(s, raw);
+  }
+  return s;
+}
+
+function positionOf(doc: Document, lines: LineCounter, pathParts: readonly PropertyKey[]): { line: number; col: number } {
+  // Walk down as far as the path exists; report the deepest node we can find (a missing
+  // field is reported at its parent).
+  for (let n = pathParts.length; n >= 0; n--) {
+    const node = doc.getIn(pathParts.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+    if (node && typeof node === 'object' && node.range) {
+      // For a map key path, point at the key rather than the value when we can.
+      const parent = n > 0 ? doc.getIn(pathParts.slice(0, n - 1) as unknown[], true) : undefined;
+      if (isMap(parent)) {
+        const pair = parent.items.find(
+          (p) => (p.key as { value?: unknown } | null)?.value === pathParts[n - 1],
+        );
+        const keyRange = (pair?.key as { range?: [number, number, number] } | null)?.range;
+        if (keyRange) return lines.linePos(keyRange[0]);
+      }
+      return lines.linePos(node.range[0]);
+    }
+  }
+  return { line: 1, col: 1 };
+}
+
+/**
+ * A check that needs more than the schema (does the model file exist, does a redaction path
+ * parse). Returns problems with the field path they concern; they are reported at that line.
+ */
+export type ServiceCheck = (service: ServiceConfig) => Array<{ path: string[]; message: string }>;
+
+/** Validates `text` (the content of `file`); returns every InferenceService in it or throws ConfigError. */
+export function parseInferenceServices(text: string, file: string, checks: readonly ServiceCheck[] = []): ServiceConfig[] {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  const problems: ConfigProblem[] = [];
+  const at = (doc: Document, p: readonly PropertyKey[], message: string): void => {
+    const { line, col } = positionOf(doc, lines, p);
+    problems.push({ file, line, col, path: p.map(String).join('.') || '(document)', message });
+  };
+  if (!Array.isArray(docs)) return [];
+  const services: ServiceConfig[] = [];
+  for (const doc of docs) {
+    for (const err of doc.errors) {
+      const { line, col } = lines.linePos(err.pos[0]);
+      problems.push({ file, line, col, path: '(yaml)', message: err.message.split('\n')[0] ?? err.message });
+    }
+    if (doc.errors.length > 0) continue;
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    // Multi-document files (like KServe's samples) may hold other kinds: skip those.
+    if (typeof value === 'object' && (value as { kind?: unknown }).kind !== 'InferenceService') continue;
+    const parsed = isvcSchema.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) at(doc, issue.path, issue.message);
+      continue;
+    }
+    const isvc: IsvcDoc = parsed.data;
+    const annotations = isvc.metadata.annotations ?? {};
+    for (const key of Object.keys(annotations)) {
+      if (!key.startsWith(ANNOTATION_PREFIX)) continue;
+      const name = key.slice(ANNOTATION_PREFIX.length);
+      const opt = EXTENSION_OPTIONS.find((o) => o.key === name);
+      const p = ['metadata', 'annotations', key];
+      if (!opt) {
+        at(doc, p, `unknown inferlog annotation; known: ${EXTENSION_KEYS.map((k) => ANNOTATION_PREFIX + k).join(', ')}`);
+        continue;
+      }
+      try {
+        opt.apply(defaultLoggerSettings(), annotations[key] as string);
+      } catch (e) {
+        at(doc, p, (e as Error).message);
+      }
+    }
+    const components: ComponentConfig[] = [];
+    for (const name of ['predictor', 'transformer', 'explainer'] as const) {
+      const comp = isvc.spec[name];
+      if (!comp) continue;
+      let logger: LoggerSettings | undefined;
+      if (comp.logger) {
+        try {
+          logger = loggerSettingsFrom(comp.logger, annotations);
+        } catch {
+          logger = undefined; // the annotation problem is already reported above
+        }
+      }
+      const storageUri = comp.model?.storageUri;
+      components.push({
+        component: name,
+        logger,
+        model: comp.model ? { modelFormat: comp.model.modelFormat.name, storageUri } : undefined,
+      });
+    }
+    const service: ServiceConfig = {
+      file,
+      baseDir: path.dirname(path.resolve(file)),
+      name: isvc.metadata.name,
+      namespace: isvc.metadata.namespace ?? 'default',
+      annotations,
+      predictor: components[0] as ComponentConfig,
+      others: components.slice(1),
+    };
+    for (const check of checks) for (const p of check(service)) at(doc, p.path, p.message);
+    services.push(service);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (services.length === 0) {
+    throw new ConfigError([
+      { file, line: 1, col: 1, path: '(document)', message: 'no InferenceService (kind: InferenceService) in this file' },
+    ]);
+  }
+  return services;
+}
+
+export function loadInferenceServices(file: string, checks: readonly ServiceCheck[] = []): ServiceConfig[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError([
+      { file, line: 0, col: 0, path: '(file)', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` },
+    ]);
+  }
+  return parseInferenceServices(text, file, checks);
+}

@@ -1,0 +1,86 @@
+/**
+ * KServe's `spec.<component>.logger` (LoggerSpec), validated exactly as the CRD
+ * (../shared/kserve/logger-crd-schema.yaml) plus KServe's webhook rules, with
+ * messages that say how to fix the value.
+ */
+import { z } from 'zod';
+import { LOG_MODES } from '../core/exchange.js';
+import { parseDuration } from '../core/time.js';
+import { SUPPORTED_SCHEMES } from '../sinks/registry.js';
+
+/** What a user coming from other loggers (or older docs) writes instead of KServe's modes. */
+const MODE_HINTS: Record<string, string> = {
+  requestresponse: 'use `all` to log requests and responses',
+  both: 'use `all` to log requests and responses',
+  req: 'use `request`',
+  res: 'use `response`',
+  resp: 'use `response`',
+};
+
+const BLOB_SCHEMES = new Set(['s3', 'gs', 'abfs']);
+
+export function checkLoggerUrl(url: string): string | undefined {
+  if (url === 'stdout') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `"${url}" is not a URL; supported: ${SUPPORTED_SCHEMES.join(', ')} (e.g. http://collector:8090/ or stdout)`;
+  }
+  const scheme = parsed.protocol.replace(/:$/, '');
+  if (SUPPORTED_SCHEMES.includes(scheme)) return undefined;
+  if (BLOB_SCHEMES.has(scheme)) {
+    return `${scheme}:// is KServe's blob-store logger, which inferlog does not write to; supported schemes: ${SUPPORTED_SCHEMES.join(', ')}`;
+  }
+  return `unsupported URL scheme "${scheme}:"; supported schemes: ${SUPPORTED_SCHEMES.join(', ')}`;
+}
+
+export const loggerSpecSchema = z
+  .object({
+    url: z
+      .string()
+      .optional()
+      .superRefine((url, ctx) => {
+        if (url === undefined || url === '') return;
+        const problem = checkLoggerUrl(url);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+    mode: z
+      .string()
+      .optional()
+      .superRefine((mode, ctx) => {
+        if (mode === undefined || (LOG_MODES as readonly string[]).includes(mode)) return;
+        const hint = MODE_HINTS[mode.toLowerCase()];
+        ctx.addIssue({
+          code: 'custom',
+          message: `invalid mode "${mode}": ${hint ?? `must be one of ${LOG_MODES.join(', ')}`}`,
+        });
+      }),
+    metadataHeaders: z.array(z.string().min(1)).optional(),
+    metadataAnnotations: z.array(z.string().min(1)).optional(),
+    storage: z
+      .object({
+        path: z.string().optional(),
+        parameters: z.record(z.string(), z.string()).optional(),
+        key: z.string().optional(),
+        serviceAccountName: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+    marshallerUrl: z.string().optional(),
+    batchSize: z.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
+    batchInterval: z
+      .string()
+      .optional()
+      .superRefine((v, ctx) => {
+        if (v === undefined) return;
+        try {
+          parseDuration(v);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        }
+      }),
+  })
+  .strict();
+
+export type LoggerSpec = z.infer<typeof loggerSpecSchema>;
