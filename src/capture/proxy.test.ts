@@ -1,0 +1,242 @@
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Exchange } from '../core/exchange.js';
+import { createCaptureProxy, type CaptureProxy } from './proxy.js';
+import { Recorder } from './recorder.js';
+
+// A real model-like upstream with the behaviours a proxy must pass through untouched.
+let releaseSecondChunk: () => void = () => {};
+const upstream = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    switch (req.url) {
+      case '/v1/models/m:predict':
+        res.writeHead(201, 'Made', [
+          'Content-Type', 'application/json',
+          'X-Model-Version', '7',
+          'Set-Cookie', 'a=1',
+          'Set-Cookie', 'b=2',
+        ]);
+        res.end(JSON.stringify({ predictions: [3, 5], echoedBytes: body.length }));
+        return;
+      case '/binary':
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff, 0x00]), body]));
+        return;
+      case '/digest':
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(createHash('sha256').update(body).digest('hex'));
+        return;
+      case '/stream':
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"choices":[{"delta":{"content":"hel"}}]}\n\n');
+        releaseSecondChunk = () => {
+          res.write('data: {"choices":[{"delta":{"content":"lo"}}]}\n\n');
+          res.end('data: [DONE]\n\n');
+        };
+        return;
+      case '/reset':
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"partial":');
+        setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      default:
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{"error":"Model with name x does not exist."}');
+    }
+  });
+});
+
+let proxy: CaptureProxy;
+let proxyUrl: string;
+const logged: Exchange[] = [];
+
+function listenOn(server: http.Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+function recorderFor(mode: 'all' | 'request' | 'response', maxCaptureBytes = 1 << 20) {
+  return new Recorder({
+    source: { inferenceService: 'm', namespace: 'ns', component: 'predictor', endpoint: '', sourceUri: 'http://localhost:9081/', annotations: {} },
+    mode,
+    maxCaptureBytes,
+    metadataHeaders: ['X-Request-Id', 'Authorization'],
+    forceHeaders: [],
+    submitter: { submit: (ex) => logged.push(ex) },
+  });
+}
+
+interface Reply {
+  status: number;
+  statusMessage: string;
+  rawHeaders: string[];
+  body: Buffer;
+}
+
+function send(url: string, options: http.RequestOptions, body?: Buffer | string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const withoutDate = (raw: string[]): string[] => {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = (raw[i] as string).toLowerCase();
+    if (k !== 'date' && k !== 'connection' && k !== 'keep-alive') out.push(k, raw[i + 1] as string);
+  }
+  return out;
+};
+
+async function waitFor(pred: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(pred()).toBe(true);
+}
+
+let upstreamUrl: string;
+beforeAll(async () => {
+  const port = await listenOn(upstream);
+  upstreamUrl = `http://127.0.0.1:${port}`;
+  proxy = createCaptureProxy({ upstream: upstreamUrl, recorder: recorderFor('all') });
+  proxyUrl = `http://127.0.0.1:${await listenOn(proxy.server)}`;
+});
+afterAll(async () => {
+  await proxy.close();
+  upstream.close();
+});
+
+describe('capture proxy', () => {
+  it('gives the client exactly what the model answered, and logs both halves', async () => {
+    logged.length = 0;
+    const body = '{"instances": [1.0, 2.0]}';
+    const opts = { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'r-1', authorization: 'Bearer s3cret' } };
+    const direct = await send(`${upstreamUrl}/v1/models/m:predict`, opts, body);
+    const proxied = await send(`${proxyUrl}/v1/models/m:predict`, opts, body);
+    expect(proxied.status).toBe(201);
+    expect(proxied.statusMessage).toBe('Made');
+    expect(proxied.body.equals(direct.body)).toBe(true);
+    expect(withoutDate(proxied.rawHeaders)).toEqual(withoutDate(direct.rawHeaders));
+
+    await waitFor(() => logged.length === 1);
+    const ex = logged[0] as Exchange;
+    expect(ex.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ex).toMatchObject({ method: 'POST', url: '/v1/models/m:predict', status: 201, mode: 'all' });
+    expect(Buffer.from(ex.request!.bytes).toString()).toBe(body);
+    expect(ex.request?.contentType).toBe('application/json');
+    expect(Buffer.from(ex.response!.bytes).equals(direct.body)).toBe(true);
+    // Allow-listed, but Authorization is a secret: never captured unless forced.
+    expect(ex.metadata).toEqual({ 'X-Request-Id': ['r-1'] });
+    expect(ex.responseTime).toBeGreaterThanOrEqual(ex.requestTime);
+  });
+
+  it('reuses an inbound Ce-Id as the exchange id', async () => {
+    logged.length = 0;
+    await send(`${proxyUrl}/v1/models/m:predict`, { method: 'POST', headers: { 'ce-id': 'trace-42' } }, '{}');
+    await waitFor(() => logged.length === 1);
+    expect(logged[0]?.id).toBe('trace-42');
+  });
+
+  it('passes binary bodies through byte for byte', async () => {
+    logged.length = 0;
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe]);
+    const reply = await send(`${proxyUrl}/binary`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } }, png);
+    expect(reply.body.subarray(6).equals(png)).toBe(true);
+    await waitFor(() => logged.length === 1);
+    expect(Buffer.from(logged[0]!.request!.bytes).equals(png)).toBe(true);
+  });
+
+  it('streams a large chunked upload through whole while the log keeps a capped, hashed copy', async () => {
+    logged.length = 0;
+    const small = createCaptureProxy({ upstream: upstreamUrl, recorder: recorderFor('all', 64 * 1024) });
+    const url = `http://127.0.0.1:${await listenOn(small.server)}`;
+    const big = Buffer.alloc(3 * 1024 * 1024, 7);
+    big.write('unique-prefix');
+    const reply = await new Promise<Reply>((resolve, reject) => {
+      const req = http.request(`${url}/digest`, { method: 'POST' }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, statusMessage: '', rawHeaders: [], body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      for (let i = 0; i < big.length; i += 256 * 1024) req.write(big.subarray(i, i + 256 * 1024)); // chunked: no content-length
+      req.end();
+    });
+    const digest = createHash('sha256').update(big).digest('hex');
+    expect(reply.body.toString()).toBe(digest);
+    await waitFor(() => logged.length === 1);
+    expect(logged[0]?.request).toMatchObject({ size: big.length, truncated: true, sha256: digest });
+    expect(logged[0]?.request?.bytes.length).toBe(64 * 1024);
+    await small.close();
+  });
+
+  it('forwards a stream chunk by chunk and logs its timing and assembled text', async () => {
+    logged.length = 0;
+    const firstChunk = await new Promise<{ first: string; rest: Promise<string> }>((resolve, reject) => {
+      http
+        .get(`${proxyUrl}/stream`, (res) => {
+          let seen = '';
+          let resolveRest: (s: string) => void = () => {};
+          const rest = new Promise<string>((r) => (resolveRest = r));
+          res.on('data', (c: Buffer) => {
+            if (seen === '') resolve({ first: c.toString(), rest });
+            seen += c.toString();
+          });
+          res.on('end', () => resolveRest(seen));
+        })
+        .on('error', reject);
+    });
+    // The client holds the first event while the model has not sent the second yet.
+    expect(firstChunk.first).toContain('"hel"');
+    releaseSecondChunk();
+    expect(await firstChunk.rest).toContain('[DONE]');
+    await waitFor(() => logged.length === 1);
+    const stream = logged[0]?.stream;
+    expect(stream?.partial).toBe(false);
+    expect(stream?.chunks).toBeGreaterThanOrEqual(2);
+    expect(stream?.ttfbMs).toBeLessThanOrEqual(stream?.ttlbMs ?? 0);
+    expect(stream?.assembledText).toBe('hello');
+  });
+
+  it('logs a failed upstream with the status the client got and a reason', async () => {
+    logged.length = 0;
+    const dead = createCaptureProxy({ upstream: 'http://127.0.0.1:1', recorder: recorderFor('all') });
+    const url = `http://127.0.0.1:${await listenOn(dead.server)}`;
+    const reply = await send(`${url}/v1/models/m:predict`, { method: 'POST' }, '{"instances":[1]}');
+    expect(reply.status).toBe(502);
+    expect(JSON.parse(reply.body.toString()).error).toMatch(/unreachable/);
+    await waitFor(() => logged.length === 1);
+    expect(logged[0]).toMatchObject({ status: 502, error: { code: 'UPSTREAM_UNREACHABLE' } });
+    expect(Buffer.from(logged[0]!.request!.bytes).toString()).toBe('{"instances":[1]}');
+    await dead.close();
+  });
+
+  it('logs a response cut off mid-body as partial', async () => {
+    logged.length = 0;
+    await expect(send(`${proxyUrl}/reset`, { method: 'GET' })).rejects.toThrow();
+    await waitFor(() => logged.length === 1);
+    expect(logged[0]).toMatchObject({ status: 200, error: { code: 'UPSTREAM_RESET' } });
+    expect(Buffer.from(logged[0]!.response!.bytes).toString()).toBe('{"partial":');
+  });
+
+  it('logs 4xx answers too (KServe logs only 200s)', async () => {
+    logged.length = 0;
+    const reply = await send(`${proxyUrl}/v1/models/x:predict`, { method: 'POST' }, '{}');
+    expect(reply.status).toBe(404);
+    await waitFor(() => logged.length === 1);
+    expect(logged[0]).toMatchObject({ status: 404 });
+    expect(Buffer.from(logged[0]!.response!.bytes).toString()).toContain('does not exist');
+  });
+});
