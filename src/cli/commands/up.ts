@@ -112,7 +112,8 @@ export function register(program: Command): void {
       const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
         if (admin(req, res)) return;
         const name = modelNameOf(req.url ?? '/');
-        const route = name === undefined ? capturedFallback : (captured.get(name) ?? uncaptured);
+        // Requests for unknown models are logged too (with their 404), under the first service.
+        const route = (name === undefined ? undefined : captured.get(name)) ?? capturedFallback;
         route(req, res);
       });
       let bound: number;
