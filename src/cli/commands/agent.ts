@@ -42,6 +42,13 @@ export interface AgentFlags {
   [extension: string]: unknown;
 }
 
+/** Go pflag booleans: `--flag`, `--flag=true`, `--flag=false`. */
+function parseBool(v: string | undefined): boolean {
+  if (v === undefined || v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new Error(`expected true or false, not "${v}"`);
+}
+
 const flagName = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 function splitList(v: string | undefined): string[] {
@@ -125,13 +132,13 @@ export function register(program: Command): void {
     .option('--log-batch-size <n>', 'events per batched delivery (1 = per event)')
     .option('--log-batch-interval <duration>', 'flush a partial batch after this long, e.g. 50ms')
     .option('--logger-ca-cert-file <path>', 'CA certificate for an https log URL')
-    .option('--logger-tls-skip-verify', 'do not verify the log URL certificate')
+    .option('--logger-tls-skip-verify [bool]', 'do not verify the log URL certificate (true|false, as KServe)', parseBool)
     .option('--log-store-path <path>', 'KServe blob-store logger (not supported)')
     .option('--admin-port <port>', 'serve GET /metrics and /healthz on this port, e.g. 9088 (default: off)', '0')
     .option('--upstream-timeout <duration>', 'give up on the model after this long (default: never, like KServe)');
   for (const opt of EXTENSION_OPTIONS) cmd.option(`--${opt.key} <value>`, opt.description);
   // KServe agent flags for features inferlog does not provide: accepted so the webhook's args work.
-  for (const f of ['enable-puller', 'enable-batcher']) cmd.option(`--${f}`, 'accepted for KServe compatibility; ignored');
+  for (const f of ['enable-puller', 'enable-batcher']) cmd.option(`--${f} [bool]`, 'accepted for KServe compatibility; ignored', parseBool);
   for (const f of ['config-dir', 'model-dir', 'max-batchsize', 'max-latency', 'timeout', 'probe-period']) {
     cmd.option(`--${f} <value>`, 'accepted for KServe compatibility; ignored');
   }

@@ -26,7 +26,9 @@ function usage(message: string): never {
 export function register(program: Command): void {
   program
     .command('collect')
-    .description('Receive KServe/inferlog CloudEvents, store them, and serve the query API (point logger.url here).')
+    .description(
+      'Receive KServe/inferlog CloudEvents, store them, and serve the query API (point logger.url here).',
+    )
     .option('--port <port>', 'port to listen on', String(DEFAULT_COLLECTOR_PORT))
     .option('--host <host>', 'address to listen on (0.0.0.0 for all)', '127.0.0.1')
     .option('--store <url>', 'sqlite:<file> or postgres://user:pw@host:5432/db', DEFAULT_STORE_URL)
@@ -35,9 +37,11 @@ export function register(program: Command): void {
     .action(async (flags: CollectFlags) => {
       const log = createOpLogger('collect');
       const port = Number(flags.port);
-      if (!/^\d+$/.test(flags.port) || port > 65535) usage(`--port "${flags.port}": use a number from 0 to 65535`);
+      if (!/^\d+$/.test(flags.port) || port > 65535)
+        usage(`--port "${flags.port}": use a number from 0 to 65535`);
       const maxBodyBytes = Number(flags.maxBodyBytes);
-      if (!/^\d+$/.test(flags.maxBodyBytes) || maxBodyBytes < 1) usage(`--max-body-bytes "${flags.maxBodyBytes}": use a positive number of bytes`);
+      if (!/^\d+$/.test(flags.maxBodyBytes) || maxBodyBytes < 1)
+        usage(`--max-body-bytes "${flags.maxBodyBytes}": use a positive number of bytes`);
       let retentionMs: number | undefined;
       if (flags.retention !== undefined) {
         try {
@@ -55,7 +59,15 @@ export function register(program: Command): void {
       }
       let collector;
       try {
-        collector = await startCollector({ store, host: flags.host, port, maxBodyBytes, retentionMs, processMetrics: true, log });
+        collector = await startCollector({
+          store,
+          host: flags.host,
+          port,
+          maxBodyBytes,
+          retentionMs,
+          processMetrics: true,
+          log,
+        });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         const msg = e.message;
@@ -63,7 +75,10 @@ export function register(program: Command): void {
         // A database we cannot reach is a peer being unavailable; a taken port is bad input.
         process.exit(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'SQLITE_CANTOPEN' ? 1 : 69);
       }
-      log.info(`ready on ${collector.url}`, { store: store.name, ...(flags.retention ? { retention: flags.retention } : {}) });
+      log.info(`ready on ${collector.url}`, {
+        store: store.name,
+        ...(flags.retention ? { retention: flags.retention } : {}),
+      });
       const stop = (signal: string): void => {
         log.info(`${signal}: finishing in-flight commits`);
         collector.close().then(

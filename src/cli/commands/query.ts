@@ -90,7 +90,13 @@ export function register(program: Command): void {
       try {
         if (f.id !== undefined) {
           const ex = await getJson<ExchangeView>(f.url, `api/v1/exchanges/${encodeURIComponent(f.id)}`);
-          process.stdout.write(f.format === 'json' ? JSON.stringify(ex, null, 2) + '\n' : f.format === 'jsonl' ? JSON.stringify(ex) + '\n' : table([ex]));
+          process.stdout.write(
+            f.format === 'json'
+              ? JSON.stringify(ex, null, 2) + '\n'
+              : f.format === 'jsonl'
+                ? JSON.stringify(ex) + '\n'
+                : table([ex]),
+          );
           return;
         }
         const page = await getJson<ListAnswer>(f.url, 'api/v1/exchanges', {
@@ -105,7 +111,8 @@ export function register(program: Command): void {
           cursor: f.cursor,
         });
         if (f.format === 'json') process.stdout.write(JSON.stringify(page, null, 2) + '\n');
-        else if (f.format === 'jsonl') process.stdout.write(page.items.map((e) => JSON.stringify(e) + '\n').join(''));
+        else if (f.format === 'jsonl')
+          process.stdout.write(page.items.map((e) => JSON.stringify(e) + '\n').join(''));
         else {
           process.stdout.write(table(page.items));
           if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);

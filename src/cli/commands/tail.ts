@@ -57,7 +57,13 @@ export function register(program: Command): void {
         process.stderr.write(`inferlog tail: ${(err as Error).message}\n`);
         process.exit(2);
       }
-      const filters = { model: f.model, namespace: f.namespace, component: f.component, status: f.status, q: f.q };
+      const filters = {
+        model: f.model,
+        namespace: f.namespace,
+        component: f.component,
+        status: f.status,
+        q: f.q,
+      };
       const printed = new Set<string>();
       const held = new Map<string, { ex: ExchangeView; since: number }>();
       const print = (e: ExchangeView): void => {
@@ -71,7 +77,12 @@ export function register(program: Command): void {
       process.once('SIGTERM', () => process.exit(0));
       let cursor: string | undefined;
       try {
-        const first = await getJson<ListAnswer>(f.url, 'api/v1/exchanges', { ...filters, follow: 'true', since: f.since, limit: '1000' });
+        const first = await getJson<ListAnswer>(f.url, 'api/v1/exchanges', {
+          ...filters,
+          follow: 'true',
+          since: f.since,
+          limit: '1000',
+        });
         cursor = first.nextCursor ?? undefined;
         for (const e of first.items) handle(e);
       } catch (err) {
@@ -87,7 +98,12 @@ export function register(program: Command): void {
         await new Promise((r) => setTimeout(r, intervalMs));
         try {
           for (;;) {
-            const page = await getJson<ListAnswer>(f.url, 'api/v1/exchanges', { ...filters, follow: 'true', cursor, limit: '1000' });
+            const page = await getJson<ListAnswer>(f.url, 'api/v1/exchanges', {
+              ...filters,
+              follow: 'true',
+              cursor,
+              limit: '1000',
+            });
             cursor = page.nextCursor ?? cursor;
             for (const e of page.items) handle(e);
             if (page.items.length < 1000) break;
