@@ -129,7 +129,7 @@ export function register(program: Command): void {
     .option('--metadata-headers <list>', 'comma-separated request headers to record, e.g. X-Request-Id')
     .option('--metadata-annotations <pairs>', 'comma-separated key=value annotations to attach')
     .option('--workers <n>', "accepted for KServe compatibility (delivery concurrency is automatic)", '5')
-    .option('--log-batch-size <n>', 'events per batched delivery (1 = per event)')
+    .option('--log-batch-size <n>', 'exchanges per batched delivery (each is a request and a response event; 1 = per event)')
     .option('--log-batch-interval <duration>', 'flush a partial batch after this long, e.g. 50ms')
     .option('--logger-ca-cert-file <path>', 'CA certificate for an https log URL')
     .option('--logger-tls-skip-verify [bool]', 'do not verify the log URL certificate (true|false, as KServe)', parseBool)
