@@ -37,6 +37,8 @@ export const CE_EXTENSIONS = {
   errorcode: 'errorcode',
   method: 'method',
   url: 'url',
+  /** Set when the body bytes are still Content-Encoded (e.g. gzip: decoding failed or hit the cap): the encoding. */
+  contentencoding: 'contentencoding',
   /** The response's own Content-Type: KServe reuses the request's for the response event. */
   responsecontenttype: 'responsecontenttype',
 } as const;
