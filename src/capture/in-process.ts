@@ -10,7 +10,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { isStreamingResponse, type InFlight, type Recorder } from './recorder.js';
 
-export type BodyHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
+/** Gets the whole request body, or `undefined` when it was over `maxBodyBytes` (and was not kept). */
+export type BodyHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined) => void;
 
 type WriteArgs = [chunk?: unknown, encoding?: unknown, cb?: unknown];
 
@@ -80,21 +81,25 @@ function stringHeader(v: string | number | string[] | undefined): string | undef
 
 /**
  * Wraps a body-taking handler with capture. With no recorder (logging off) it only reads
- * the body, so both paths hand the handler the same bytes.
+ * the body, so both paths hand the handler the same bytes. A body over `maxBodyBytes` is
+ * not kept (memory stays bounded): the handler gets `undefined` and answers 413; the log
+ * still gets its capped copy, size and sha256.
  */
-export function captureInProcess(recorder: Recorder | undefined, handler: BodyHandler) {
+export function captureInProcess(recorder: Recorder | undefined, handler: BodyHandler, maxBodyBytes = Infinity) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const flight = recorder?.begin(req);
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] | undefined = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
-      chunks.push(c);
       size += c.length;
       flight?.request.push(c);
+      if (chunks === undefined) return;
+      if (size > maxBodyBytes) chunks = undefined;
+      else chunks.push(c);
     });
     req.once('end', () => {
       if (flight) teeResponse(res, flight);
-      handler(req, res, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+      handler(req, res, chunks === undefined ? undefined : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     });
     req.once('error', () => flight?.complete({ code: 'CLIENT_ABORTED', message: 'the client aborted the request body' }));
   };

@@ -22,7 +22,7 @@ import { resolveModelPath } from './model-path.js';
 import { loadOnnxModel } from './onnx-model.js';
 import { openaiChat, openaiCompletions, openaiModels } from './openai.js';
 import { type ErrorStyle, sendError, sendJson } from './respond.js';
-import { type BodyReader, bodyReader } from './read-body.js';
+import { type BodyReader, bodyReader, tooLarge } from './read-body.js';
 import { type RouteMatch, matchRoute } from './router.js';
 import type { ServedModel } from './served-model.js';
 import { v1ModelReady, v1Models, v1Predict } from './v1.js';
@@ -47,6 +47,10 @@ export interface ModelServer {
    * otherwise the handler reads it from `req`. Either way it is held to maxBodyBytes.
    */
   handle(req: IncomingMessage, res: ServerResponse, body?: Buffer): void;
+  /** Answers 413 as `handle` would for a body over the limit (for a wrapper that stopped reading it). */
+  rejectTooLarge(req: IncomingMessage, res: ServerResponse): void;
+  /** Bodies larger than this are refused with 413. */
+  readonly maxBodyBytes: number;
   readonly modelNames: readonly string[];
   close(): Promise<void>;
 }
@@ -195,6 +199,10 @@ export async function createModelServer(options: ModelServerOptions): Promise<Mo
   let closed: Promise<void> | undefined;
   return {
     handle,
+    rejectTooLarge(req, res) {
+      sendError(res, tooLarge(ctx.maxBodyBytes), (req.url ?? '').startsWith('/openai/') ? 'openai' : 'kserve', undefined);
+    },
+    maxBodyBytes: ctx.maxBodyBytes,
     modelNames: Object.freeze([...models.keys()]),
     close() {
       closed ??= Promise.allSettled(loaded.map((m) => m.close())).then(() => undefined);

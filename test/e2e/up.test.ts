@@ -77,6 +77,17 @@ describe('inferlog up with examples/inferenceservice-with-logging.yaml (mode: re
     expect(badLine).toMatchObject({ level: 'warn', responseStatus: 400, requestBody: '{"instances": [1.0,' });
   });
 
+  it('refuses a body over the limit with 413 and logs it with size and digest', async () => {
+    const huge = `{"instances":[${'1.5,'.repeat(4_500_000)}1]}`; // ~18 MB > 16 MiB
+    const res = await post(port, '/v1/models/simple-model:predict', huge);
+    expect(res.status).toBe(413);
+    await up.waitFor((c) => c.jsonLines().some((l) => l.responseStatus === 413), 'the 413 line');
+    const line = up.jsonLines().find((l) => l.responseStatus === 413);
+    expect(line).toMatchObject({ level: 'warn', requestBodyTruncated: true, requestBodySize: Buffer.byteLength(huge) });
+    expect(line?.requestBodySha256).toMatch(/^[0-9a-f]{64}$/);
+    expect((line?.requestBody as string).length).toBe(1024 * 1024);
+  });
+
   it('stops on SIGTERM with exit code 0 after writing every line', async () => {
     const before = up.jsonLines().length;
     await Promise.all(Array.from({ length: 50 }, (_, i) => post(port, '/v1/models/simple-model:predict', `{"instances":[${i}]}`)));

@@ -13,6 +13,7 @@ import type { Command } from 'commander';
 import { captureInProcess } from '../../capture/in-process.js';
 import { loadInferenceServices, type ServiceConfig } from '../../config/inferenceservice.js';
 import { createOpLogger } from '../../core/log.js';
+import { parseBytes } from '../../config/annotations.js';
 import { createModelServer } from '../../model-server/index.js';
 import { createPipelineMetrics } from '../../pipeline/metrics.js';
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
@@ -41,7 +42,8 @@ export function register(program: Command): void {
     .requiredOption('-f, --file <file>', 'InferenceService YAML (the file you would kubectl apply)')
     .option('--port <port>', 'port to listen on (default: $PORT or 8080)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .action(async (opts: { file: string; port?: string; host: string }) => {
+    .option('--max-body-bytes <size>', 'largest request body the model server accepts (413 above)', '16MiB')
+    .action(async (opts: { file: string; port?: string; host: string; maxBodyBytes: string }) => {
       const log = createOpLogger('up');
       let services: ServiceConfig[];
       try {
@@ -69,6 +71,7 @@ export function register(program: Command): void {
             storageUri: svc.predictor.model?.storageUri ?? '',
             baseDir: svc.baseDir,
           })),
+          maxBodyBytes: parseBytes(opts.maxBodyBytes),
           log,
         });
       } catch (e) {
@@ -99,11 +102,13 @@ export function register(program: Command): void {
         );
       }
       const fallback = runtimes.get(services[0]?.name ?? '');
-      const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer): void => modelServer.handle(req, res, body);
+      const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): void =>
+        body === undefined ? modelServer.rejectTooLarge(req, res) : modelServer.handle(req, res, body);
+      const limit = modelServer.maxBodyBytes;
       // One capture wrapper per service: a request is logged with the settings of the model it is for.
-      const captured = new Map([...runtimes].map(([name, rt]) => [name, captureInProcess(rt.recorder, handle)]));
-      const uncaptured = captureInProcess(undefined, handle);
-      const capturedFallback = fallback ? captureInProcess(fallback.recorder, handle) : uncaptured;
+      const captured = new Map([...runtimes].map(([name, rt]) => [name, captureInProcess(rt.recorder, handle, limit)]));
+      const uncaptured = captureInProcess(undefined, handle, limit);
+      const capturedFallback = fallback ? captureInProcess(fallback.recorder, handle, limit) : uncaptured;
       const admin = adminRoutes(
         () => [...runtimes.values()],
         () => metrics.metricsText(),
