@@ -2,20 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { canonicalHeaderKey, createHeaderPolicy, isSecretHeader } from './header-policy.js';
 
 const raw = [
-  'Host', '127.0.0.1:8080',
-  'x-request-id', '7f3c2a1e',
-  'X-REQUEST-ID', 'second',
-  'Authorization', 'Bearer s3cret',
-  'Cookie', 'session=abc',
-  'X-Api-Key', 'k-123',
-  'x-openai-api-key', 'sk-1',
-  'Content-Type', 'application/json',
+  'Host',
+  '127.0.0.1:8080',
+  'x-request-id',
+  '7f3c2a1e',
+  'X-REQUEST-ID',
+  'second',
+  'Authorization',
+  'Bearer s3cret',
+  'Cookie',
+  'session=abc',
+  'X-Api-Key',
+  'k-123',
+  'x-openai-api-key',
+  'sk-1',
+  'Content-Type',
+  'application/json',
 ];
 
 describe('createHeaderPolicy', () => {
   it('captures allow-listed headers case-insensitively under Go-canonical keys, values in order', () => {
     const pick = createHeaderPolicy({ metadataHeaders: ['X-Request-Id', 'content-type'], forceHeaders: [] });
-    expect(pick(raw)).toEqual({ 'X-Request-Id': ['7f3c2a1e', 'second'], 'Content-Type': ['application/json'] });
+    expect(pick(raw)).toEqual({
+      'X-Request-Id': ['7f3c2a1e', 'second'],
+      'Content-Type': ['application/json'],
+    });
   });
 
   it('captures KServe-style lists spelt in lower case too (KServe itself would capture nothing)', () => {
@@ -34,7 +45,9 @@ describe('createHeaderPolicy', () => {
   });
 
   it('captures a secret header when forced and allow-listed, and only then', () => {
-    expect(createHeaderPolicy({ metadataHeaders: ['authorization'], forceHeaders: ['Authorization'] })(raw)).toEqual({
+    expect(
+      createHeaderPolicy({ metadataHeaders: ['authorization'], forceHeaders: ['Authorization'] })(raw),
+    ).toEqual({
       Authorization: ['Bearer s3cret'],
     });
     expect(createHeaderPolicy({ metadataHeaders: [], forceHeaders: ['Authorization'] })(raw)).toEqual({});
@@ -58,10 +71,16 @@ describe('canonicalHeaderKey', () => {
 });
 
 describe('isSecretHeader', () => {
-  it.each(['Authorization', 'proxy-authorization', 'Set-Cookie', 'api-key', 'X-Auth-Token', 'X-Session-Id', 'X-Db-Password', 'x-amz-security-token'])(
-    '%s is secret',
-    (h) => expect(isSecretHeader(h)).toBe(true),
-  );
+  it.each([
+    'Authorization',
+    'proxy-authorization',
+    'Set-Cookie',
+    'api-key',
+    'X-Auth-Token',
+    'X-Session-Id',
+    'X-Db-Password',
+    'x-amz-security-token',
+  ])('%s is secret', (h) => expect(isSecretHeader(h)).toBe(true));
   it.each(['X-Request-Id', 'Content-Type', 'User-Agent', 'X-B3-TraceId', 'traceparent'])('%s is not', (h) =>
     expect(isSecretHeader(h)).toBe(false),
   );

@@ -32,19 +32,34 @@ describe('createStreamAssembler', () => {
   });
 
   it('assembles completions and v2 generate_stream text', () => {
-    const comp = ['Once', ' upon'].map((t) => `data: ${JSON.stringify({ choices: [{ index: 0, text: t }] })}\n\n`).join('') + 'data: [DONE]\n\n';
+    const comp =
+      ['Once', ' upon']
+        .map((t) => `data: ${JSON.stringify({ choices: [{ index: 0, text: t }] })}\n\n`)
+        .join('') + 'data: [DONE]\n\n';
     expect(run('openai-completion', [comp]).assembledText).toBe('Once upon');
-    const v2 = ['a', 'b', 'c'].map((t) => `data: ${JSON.stringify({ model_name: 'm', text_output: t })}\n\n`).join('');
+    const v2 = ['a', 'b', 'c']
+      .map((t) => `data: ${JSON.stringify({ model_name: 'm', text_output: t })}\n\n`)
+      .join('');
     expect(run('v2-generate', [v2])).toMatchObject({ assembledText: 'abc', events: 3, done: false });
   });
 
   it('only assembles choice 0 when a stream carries several choices', () => {
-    const body = `data: ${JSON.stringify({ choices: [{ index: 1, delta: { content: 'B' } }, { index: 0, delta: { content: 'A' } }] })}\n\n`;
+    const body = `data: ${JSON.stringify({
+      choices: [
+        { index: 1, delta: { content: 'B' } },
+        { index: 0, delta: { content: 'A' } },
+      ],
+    })}\n\n`;
     expect(run('openai-chat', [body]).assembledText).toBe('A');
   });
 
   it('counts malformed events and never throws', () => {
-    const body = 'data: {not json\n\n' + chat('ok') + 'data: {"unexpected":true}\n\n' + 'event: ping\n\n' + 'data: 42\n\n';
+    const body =
+      'data: {not json\n\n' +
+      chat('ok') +
+      'data: {"unexpected":true}\n\n' +
+      'event: ping\n\n' +
+      'data: 42\n\n';
     const got = run('openai-chat', [body]);
     expect(got.assembledText).toBe('ok');
     expect(got.events).toBe(4);
@@ -67,7 +82,9 @@ describe('createStreamAssembler', () => {
     const got = run('openai-chat', [chat('abcdef'), chat('ghij')], { maxTextChars: 8 });
     expect(got.assembledText).toBe('abcdefgh');
     expect(got.textTruncated).toBe(true);
-    const long = run('openai-chat', [`data: ${'x'.repeat(100)}`, `${'y'.repeat(100)}\n\n`, chat('ok')], { maxLineChars: 50 });
+    const long = run('openai-chat', [`data: ${'x'.repeat(100)}`, `${'y'.repeat(100)}\n\n`, chat('ok')], {
+      maxLineChars: 50,
+    });
     expect(long.assembledText).toBe('ok');
     expect(long.malformed).toBe(1);
   });
@@ -90,28 +107,33 @@ describe('createStreamAssembler', () => {
       fc.string({ maxLength: 8 }).map((t) => ({ kind: 'junk' as const, t })),
     );
     fc.assert(
-      fc.property(fc.array(fc.tuple(event, eol), { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 30 }), (events, cuts) => {
-        const text = events
-          .map(([e, nl]) => {
-            if (e.kind === 'text') return `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: e.t } }] })}${nl}${nl}`;
-            if (e.kind === 'comment') return `: ping${nl}`;
-            if (e.kind === 'done') return `data: [DONE]${nl}${nl}`;
-            return `data: ${e.t.replace(/[\r\n]/g, '')}${nl}${nl}`;
-          })
-          .join('');
-        const bytes = enc.encode(text);
-        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-        const chunks: Uint8Array[] = [];
-        let at = 0;
-        for (const p of points) {
-          chunks.push(bytes.subarray(at, p));
-          at = p;
-        }
-        chunks.push(bytes.subarray(at));
-        expect(run('openai-chat', chunks)).toEqual(run('openai-chat', [bytes]));
-        const texts = events.filter(([e]) => e.kind === 'text').map(([e]) => e.t);
-        if (texts.length > 0) expect(run('openai-chat', chunks).assembledText).toBe(texts.join(''));
-      }),
+      fc.property(
+        fc.array(fc.tuple(event, eol), { maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (events, cuts) => {
+          const text = events
+            .map(([e, nl]) => {
+              if (e.kind === 'text')
+                return `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: e.t } }] })}${nl}${nl}`;
+              if (e.kind === 'comment') return `: ping${nl}`;
+              if (e.kind === 'done') return `data: [DONE]${nl}${nl}`;
+              return `data: ${e.t.replace(/[\r\n]/g, '')}${nl}${nl}`;
+            })
+            .join('');
+          const bytes = enc.encode(text);
+          const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+          const chunks: Uint8Array[] = [];
+          let at = 0;
+          for (const p of points) {
+            chunks.push(bytes.subarray(at, p));
+            at = p;
+          }
+          chunks.push(bytes.subarray(at));
+          expect(run('openai-chat', chunks)).toEqual(run('openai-chat', [bytes]));
+          const texts = events.filter(([e]) => e.kind === 'text').map(([e]) => e.t);
+          if (texts.length > 0) expect(run('openai-chat', chunks).assembledText).toBe(texts.join(''));
+        },
+      ),
     );
   });
 });

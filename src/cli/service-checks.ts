@@ -1,23 +1,24 @@
 // Checks beyond the schema, reported at the YAML line they concern (see config/inferenceservice.ts).
 import type { ServiceCheck } from '../config/inferenceservice.js';
 import { ANNOTATION_PREFIX } from '../config/annotations.js';
-import { createRedactor } from '../pipeline/redaction.js';
+import { redactionProblems } from '../pipeline/redaction.js';
 import { resolveModelPath, SUPPORTED_MODEL_FORMATS } from '../model-server/index.js';
 
-/** Redaction rules compile (JSON paths parse, regexes are valid). */
+const ANNOTATION_OF_FIELD = {
+  jsonPaths: 'redact-json-paths',
+  patterns: 'redact-patterns',
+  marker: 'redact-marker',
+} as const;
+
+/** Redaction rules compile (JSON paths parse, regexes are valid): each problem at its annotation. */
 export const redactionCheck: ServiceCheck = (svc) => {
-  const problems: Array<{ path: string[]; message: string }> = [];
-  for (const comp of [svc.predictor, ...svc.others]) {
-    if (!comp.logger) continue;
-    try {
-      createRedactor(comp.logger.redaction);
-    } catch (e) {
-      const key = Object.keys(svc.annotations).find((k) => k.startsWith(ANNOTATION_PREFIX + 'redact')) ?? ANNOTATION_PREFIX + 'redact-json-paths';
-      problems.push({ path: ['metadata', 'annotations', key], message: (e as Error).message });
-      break;
-    }
-  }
-  return problems;
+  // Annotations are per InferenceService, so every component's logger has the same rules: check one.
+  const logger = [svc.predictor, ...svc.others].find((c) => c.logger)?.logger;
+  if (!logger) return [];
+  return redactionProblems(logger.redaction).map((p) => ({
+    path: ['metadata', 'annotations', ANNOTATION_PREFIX + ANNOTATION_OF_FIELD[p.field]],
+    message: p.message,
+  }));
 };
 
 /** `inferlog up` can serve the predictor: a supported modelFormat whose storageUri is a local file. */

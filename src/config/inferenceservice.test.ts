@@ -117,3 +117,13 @@ describe('InferenceService YAML', () => {
     ]);
   });
 });
+
+describe('semantic checks', () => {
+  it('reports a bad redaction path at its annotation line', async () => {
+    const { redactionCheck } = await import('../cli/service-checks.js');
+    const text = isvc('      mode: all', '  annotations:\n    inferlog.dev/redact-patterns: email\n    inferlog.dev/redact-json-paths: "ssn,instances[x"\n');
+    expect(() => parseInferenceServices(text, 'isvc.yaml', [redactionCheck])).toThrow(
+      /^isvc\.yaml:7:5: metadata\.annotations\.inferlog\.dev\/redact-json-paths: invalid JSON path "instances\[x"/,
+    );
+  });
+});

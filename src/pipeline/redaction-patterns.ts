@@ -1,0 +1,221 @@
+/**
+ * Text scrubbers of `redactPatterns`: built-in detectors and custom `name=regex` rules.
+ *
+ *   "email,card,ticket=TCK-[0-9]+" ──parsePattern ×3──▶ Scrubber[] ──compileScrubbers──▶ TextScrubber
+ *   TextScrubber.ranges(text): every match of every scrubber, merged ─▶ apply(text, ranges): marker in place
+ *
+ * Matches are collected as ranges first (then merged) rather than replaced regex by regex, so two
+ * overlapping detectors cannot leave half a secret behind, and so a truncated body can be cut at a
+ * safe place (see redaction.ts).
+ */
+
+export interface Scrubber {
+  name: string;
+  /** Global regex. */
+  re: RegExp;
+  /**
+   * Narrows a regex match to what is really secret: [start, end) offsets inside the match; none keeps
+   * the match as text (e.g. a digit run that fails the Luhn check).
+   */
+  refine?: (match: string) => ReadonlyArray<readonly [number, number]>;
+  /** A cheap test that must hold for any match (e.g. the text contains "@"); skips the regex when false. */
+  quick?: (text: string) => boolean;
+}
+
+/** Luhn checksum over the digits of a string (separators ignored). */
+export function luhnValid(text: string): boolean {
+  let sum = 0;
+  let double = false;
+  let digits = 0;
+  for (let i = text.length - 1; i >= 0; i--) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) continue;
+    digits++;
+    let d = c;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return digits >= 12 && sum % 10 === 0;
+}
+
+/**
+ * Card numbers of the major networks (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay,
+ * Maestro) start with 2–6. Requiring that keeps 13-digit epoch-millisecond timestamps (1…) and
+ * most ids out of the card rule, which Luhn alone would flag one time in ten.
+ */
+function isIssuerDigit(c: number): boolean {
+  return c >= 0x32 && c <= 0x36;
+}
+
+/** Digit runs longer than this are data (a tensor, an id), not card numbers; skipping them bounds the work. */
+const MAX_CARD_RUN_DIGITS = 256;
+
+/**
+ * The card numbers inside a run of digits grouped by single spaces or hyphens: every stretch of
+ * whole groups with 13–19 digits that passes Luhn, as ranges (merged later). Taking every valid
+ * stretch, not just the whole run, means a stray number next to a card (`qty 5 4111 1111 1111 1111`)
+ * or two cards in a row cannot leave card digits behind; requiring whole groups means a long
+ * ungrouped number (an id, 12345678901234567890) is not mistaken for one.
+ */
+export function findCards(run: string): Array<readonly [number, number]> {
+  const groups: Array<[number, number, number]> = []; // [start, end, digits before this group]
+  let digits = 0;
+  const re = /\d+/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(run)) !== null) {
+    groups.push([m.index, m.index + m[0].length, digits]);
+    digits += m[0].length;
+  }
+  const out: Array<readonly [number, number]> = [];
+  if (digits > MAX_CARD_RUN_DIGITS) return out;
+  for (let a = 0; a < groups.length; a++) {
+    const first = groups[a] as [number, number, number];
+    for (let b = a; b < groups.length; b++) {
+      const last = groups[b] as [number, number, number];
+      const count = last[2] + (last[1] - last[0]) - first[2];
+      if (count > 19) break;
+      if (count >= 13 && isIssuerDigit(run.charCodeAt(first[0])) && luhnValid(run.slice(first[0], last[1])))
+        out.push([first[0], last[1]]);
+    }
+  }
+  return out;
+}
+
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+
+/** The built-in detectors, by name. The longest match any of them can make is well under 300 chars. */
+export const BUILTIN_PATTERNS: Readonly<Record<string, () => Scrubber>> = {
+  email: () => ({
+    name: 'email',
+    re: /[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+/g,
+    quick: (t) => t.includes('@'),
+  }),
+  // 13–19 digits, optionally grouped by single spaces or hyphens, that pass the Luhn check.
+  card: () => ({ name: 'card', re: /(?<!\d)\d(?:[ -]?\d){12,}(?!\d)/g, refine: findCards }),
+  // US social security numbers in their usual written form.
+  ssn: () => ({ name: 'ssn', re: /(?<!\d)\d{3}-\d{2}-\d{4}(?!\d)/g, quick: (t) => t.includes('-') }),
+  ipv4: () => ({
+    name: 'ipv4',
+    re: new RegExp(`(?<![\\d.])${OCTET}(?:\\.${OCTET}){3}(?![\\d.]*\\d)`, 'g'),
+    quick: (t) => t.includes('.'),
+  }),
+  // `Bearer <token>` wherever it appears (a header pasted into a prompt, an error message).
+  'bearer-token': () => ({ name: 'bearer-token', re: /\bBearer\s+[A-Za-z0-9\-._~+/]+=*/gi }),
+  jwt: () => ({
+    name: 'jwt',
+    re: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
+    quick: (t) => t.includes('eyJ'),
+  }),
+};
+
+const CUSTOM_NAME = /^[a-z][a-z0-9_-]*$/i;
+
+/**
+ * Parses one `redactPatterns` entry: a built-in name, or `name=regex` (JavaScript syntax; a leading
+ * `(?i)` as in Go/RE2 makes it case-insensitive). Throws an Error saying what is wrong.
+ */
+export function parsePattern(text: string): Scrubber {
+  const entry = text.trim();
+  const eq = entry.indexOf('=');
+  if (eq === -1) {
+    const make = BUILTIN_PATTERNS[entry.toLowerCase()];
+    if (make) return make();
+    throw new Error(
+      `unknown redaction pattern "${entry}": use a built-in (${Object.keys(BUILTIN_PATTERNS).join(', ')}) or name=regex`,
+    );
+  }
+  const name = entry.slice(0, eq).trim();
+  let source = entry.slice(eq + 1);
+  if (!CUSTOM_NAME.test(name)) {
+    throw new Error(
+      `invalid redaction pattern "${entry}": the name before "=" must be a word like ticket-id`,
+    );
+  }
+  let flags = 'g';
+  if (source.startsWith('(?i)')) {
+    source = source.slice(4);
+    flags += 'i';
+  }
+  if (source === '') throw new Error(`invalid redaction pattern "${entry}": the regex after "=" is empty`);
+  let re: RegExp;
+  try {
+    re = new RegExp(source, flags);
+  } catch (err) {
+    throw new Error(`invalid redaction pattern "${entry}": ${(err as Error).message}`);
+  }
+  if (new RegExp(source, flags.replace('g', '')).test('')) {
+    throw new Error(`invalid redaction pattern "${entry}": the regex matches the empty string`);
+  }
+  return { name, re };
+}
+
+export interface TextScrubber {
+  readonly empty: boolean;
+  /** Sorted, merged [start, end) ranges of everything to redact in `text`. */
+  ranges(text: string): Array<[number, number]>;
+  /** `text` with each range replaced by the marker. */
+  apply(text: string, ranges: ReadonlyArray<readonly [number, number]>): string;
+  /** ranges + apply; returns the same string when nothing matched. */
+  scrub(text: string): string;
+}
+
+export function compileScrubbers(entries: readonly string[], marker: string): TextScrubber {
+  const scrubbers = entries.map(parsePattern);
+  const names = new Set<string>();
+  for (const s of scrubbers) {
+    if (names.has(s.name)) throw new Error(`redaction pattern "${s.name}" is listed twice`);
+    names.add(s.name);
+  }
+
+  const ranges = (text: string): Array<[number, number]> => {
+    const found: Array<[number, number]> = [];
+    for (const s of scrubbers) {
+      if (s.quick && !s.quick(text)) continue;
+      s.re.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = s.re.exec(text)) !== null) {
+        if (m[0].length === 0) {
+          s.re.lastIndex++;
+          continue;
+        }
+        if (s.refine) {
+          for (const r of s.refine(m[0])) found.push([m.index + r[0], m.index + r[1]]);
+          continue;
+        }
+        found.push([m.index, m.index + m[0].length]);
+      }
+    }
+    if (found.length <= 1) return found;
+    found.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const merged: Array<[number, number]> = [found[0] as [number, number]];
+    for (let k = 1; k < found.length; k++) {
+      const r = found[k] as [number, number];
+      const last = merged[merged.length - 1] as [number, number];
+      if (r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+      else merged.push(r);
+    }
+    return merged;
+  };
+
+  const apply = (text: string, rs: ReadonlyArray<readonly [number, number]>): string => {
+    if (rs.length === 0) return text;
+    let out = '';
+    let at = 0;
+    for (const [a, b] of rs) {
+      out += text.slice(at, a) + marker;
+      at = b;
+    }
+    return out + text.slice(at);
+  };
+
+  return {
+    empty: scrubbers.length === 0,
+    ranges,
+    apply,
+    scrub: (text) => (scrubbers.length === 0 ? text : apply(text, ranges(text))),
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * End to end: `inferlog agent` in front of a real model-like HTTP server that echoes what it gets
+ * (so every secret comes back in the response too) and streams SSE. With a redaction policy set by
+ * flags, no secret may reach the stdout log or the file log, in any body, header, url or text.
+ */
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCli, type CliProcess } from '../helpers/cli.js';
+import { freePort } from '../helpers/peers.js';
+import { decodeRecord } from '../../src/formats/jsonl-record.js';
+import type { Exchange } from '../../src/core/exchange.js';
+
+const SECRETS = {
+  ssn: '123-45-6789',
+  nestedSsn: 'SSN-NESTED-77',
+  password: 'hunter2-PASSWORD',
+  email: 'jane.doe@example.com',
+  card: '4111 1111 1111 1111',
+  bearer: 'Bearer tok3n.s3cret',
+  streamed: 'STREAMED-SECRET',
+  binary: 'BINARY-SECRET',
+};
+
+/** An upstream that echoes JSON requests back and answers /chat/completions with an SSE stream. */
+function startUpstream(port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (req.url?.endsWith('/chat/completions')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const words = [`The answer is ${SECRETS.streamed}`, ` mail ${SECRETS.email}`];
+        for (const w of words)
+          res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: w } }] })}\n\n`);
+        res.end('data: [DONE]\n\n');
+        return;
+      }
+      res.writeHead(req.url?.includes('fail') ? 500 : 200, {
+        'content-type': req.headers['content-type'] ?? 'application/octet-stream',
+      });
+      res.end(body);
+    });
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+const POLICY = [
+  '--redact-json-paths',
+  'ssn,instances[*].ssn,**.password,choices[*].delta.content',
+  '--redact-patterns',
+  'email,card,bearer-token',
+  '--metadata-headers',
+  'X-Request-Id,X-User,Authorization',
+];
+
+describe('inferlog agent with a redaction policy', () => {
+  let upstream: Server;
+  let toStdout: CliProcess;
+  let toFile: CliProcess;
+  let stdoutPort: number;
+  let filePort: number;
+  const logFile = path.join(mkdtempSync(path.join(tmpdir(), 'inferlog-redaction-')), 'requests.jsonl');
+
+  beforeAll(async () => {
+    const upstreamPort = await freePort();
+    upstream = await startUpstream(upstreamPort);
+    stdoutPort = await freePort();
+    filePort = await freePort();
+    const common = [
+      '--component-port',
+      String(upstreamPort),
+      '--host',
+      '127.0.0.1',
+      '--inference-service',
+      'm',
+      '--log-mode',
+      'all',
+      ...POLICY,
+    ];
+    [toStdout, toFile] = await Promise.all([
+      startCli(['agent', '--port', String(stdoutPort), '--log-url', 'stdout', ...common]),
+      startCli([
+        'agent',
+        '--port',
+        String(filePort),
+        '--log-url',
+        `file://${logFile}?format=record`,
+        ...common,
+      ]),
+    ]);
+  });
+  afterAll(async () => {
+    await toStdout?.stop();
+    await toFile?.stop();
+    await new Promise((r) => upstream?.close(r));
+  });
+
+  async function traffic(port: number): Promise<void> {
+    const json = JSON.stringify({
+      ssn: SECRETS.ssn,
+      instances: [{ ssn: { id: SECRETS.nestedSsn }, x: 1 }],
+      auth: { Password: SECRETS.password },
+      note: `card ${SECRETS.card}, mail ${SECRETS.email}`,
+    });
+    const headers = {
+      'content-type': 'application/json',
+      'x-user': SECRETS.email,
+      authorization: SECRETS.bearer,
+      'x-request-id': 'r-1',
+    };
+    const calls: Array<[string, RequestInit]> = [
+      ['/v1/models/m:predict', { method: 'POST', headers, body: json }],
+      ['/v1/models/m:predict?fail=1', { method: 'POST', headers, body: json }],
+      [`/v1/models/m:predict?user=${SECRETS.email}`, { method: 'POST', headers, body: json.slice(0, 40) }], // not JSON
+      [
+        '/v1/models/m:predict',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: `ssn ${SECRETS.ssn} ${SECRETS.binary}`,
+        },
+      ],
+      [
+        '/v1/models/m:predict',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream' },
+          body: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(SECRETS.binary)]),
+        },
+      ],
+      [
+        '/openai/v1/chat/completions',
+        {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], stream: true }),
+        },
+      ],
+    ];
+    for (const [p, init] of calls) {
+      const res = await fetch(`http://127.0.0.1:${port}${p}`, init);
+      await res.arrayBuffer();
+    }
+  }
+
+  it('keeps every secret out of the stdout log and the file log, and still logs every exchange', async () => {
+    await Promise.all([traffic(stdoutPort), traffic(filePort)]);
+    await toStdout.waitFor((c) => c.jsonLines().length >= 6, 'six log lines');
+    expect(await toStdout.stop()).toBe(0);
+    expect(await toFile.stop()).toBe(0);
+
+    const stdout = toStdout.stdout();
+    const fileText = readFileSync(logFile, 'utf8');
+    const records: Exchange[] = fileText.trim().split('\n').map(decodeRecord);
+    expect(records).toHaveLength(6);
+    // The record form has bodies in base64: look at the decoded bytes too.
+    const decoded = records
+      .flatMap((r) => [r.request, r.response])
+      .map((b) => (b ? Buffer.from(b.bytes).toString('latin1') : ''))
+      .join('\n');
+    const everything = [
+      stdout,
+      fileText,
+      decoded,
+      JSON.stringify(records.map((r) => ({ ...r, request: undefined, response: undefined }))),
+    ].join('\n');
+    for (const [name, secret] of Object.entries(SECRETS)) {
+      expect(everything.includes(secret), `${name} leaked`).toBe(false);
+    }
+
+    // What is left is still useful: structure, other fields, allow-listed non-secret headers.
+    const first = toStdout.jsonLines()[0] as Record<string, unknown>;
+    expect(JSON.parse(first.requestBody as string)).toEqual({
+      ssn: '[REDACTED]',
+      instances: [{ ssn: '[REDACTED]', x: 1 }],
+      auth: { Password: '[REDACTED]' },
+      note: 'card [REDACTED], mail [REDACTED]',
+    });
+    expect(first.metadata).toEqual({ 'X-Request-Id': ['r-1'], 'X-User': ['[REDACTED]'] });
+    const chat = toStdout.jsonLines().find((l) => String(l.url).endsWith('/chat/completions')) as Record<
+      string,
+      unknown
+    >;
+    expect(chat.responseBody).toContain('"delta":{"content":"[REDACTED]"}');
+    expect(chat.responseBody).toContain('data: [DONE]');
+    const stream = chat.stream as Record<string, unknown> | undefined;
+    if (stream?.assembledText !== undefined) expect(stream.assembledText).toBe('[REDACTED]');
+  });
+});
