@@ -4,11 +4,17 @@
 import { spawnSync } from 'node:child_process';
 
 export default function setup(): void {
-  const result = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    process.execPath,
+    ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (result.status !== 0) {
     const lines = (result.stdout + result.stderr).trim().split('\n');
-    process.stderr.write(`\nwarning: tsc reported ${lines.length} line(s) of errors while building dist/:\n${lines.slice(0, 10).join('\n')}\n\n`);
+    process.stderr.write(
+      `\nwarning: tsc reported ${lines.length} line(s) of errors while building dist/:\n${lines.slice(0, 10).join('\n')}\n\n`,
+    );
   }
 }

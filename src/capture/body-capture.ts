@@ -11,6 +11,13 @@ import { createHash, type Hash } from 'node:crypto';
 import zlib from 'node:zlib';
 import type { CapturedBody } from '../core/exchange.js';
 
+/**
+ * A compressed body is decoded for the log into at most cap × this many bytes, then cut to
+ * the cap: enough for a truncated prefix of ordinary JSON (ratios below 4), while a
+ * compression bomb stops at a bounded size and is logged still encoded.
+ */
+const DECODE_BUDGET = 4;
+
 export class BodyCapture {
   private chunks: Buffer[] = [];
   private kept = 0;
@@ -55,9 +62,13 @@ export class BodyCapture {
     if (this.hash) body.sha256 = this.hash.digest('hex');
     if (contentEncoding !== undefined && contentEncoding !== 'identity' && raw.length > 0) {
       body.contentEncoding = contentEncoding;
-      const decoded = decodeForLog(raw, contentEncoding, this.cap, body.truncated);
-      if (decoded) body.bytes = decoded;
-      else body.stillEncoded = true;
+      const decoded = decodeForLog(raw, contentEncoding, this.cap * DECODE_BUDGET, body.truncated);
+      if (!decoded) body.stillEncoded = true;
+      else if (decoded.length > this.cap) {
+        body.bytes = decoded.subarray(0, this.cap);
+        body.truncated = true;
+        body.sha256 ??= createHash('sha256').update(raw).digest('hex');
+      } else body.bytes = decoded;
     }
     return body;
   }

@@ -19,7 +19,8 @@ function toBuffer(chunk: unknown, encoding: unknown): Buffer | undefined {
   if (chunk === undefined || chunk === null || typeof chunk === 'function') return undefined;
   if (Buffer.isBuffer(chunk)) return chunk;
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (typeof chunk === 'string') return Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  if (typeof chunk === 'string')
+    return Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
   return undefined;
 }
 
@@ -42,7 +43,8 @@ function teeResponse(res: ServerResponse, flight: InFlight): void {
     if (started) return;
     started = true;
     const ct = headerFromArgs(headerArgs, 'content-type') ?? stringHeader(res.getHeader('content-type'));
-    const ce = headerFromArgs(headerArgs, 'content-encoding') ?? stringHeader(res.getHeader('content-encoding'));
+    const ce =
+      headerFromArgs(headerArgs, 'content-encoding') ?? stringHeader(res.getHeader('content-encoding'));
     flight.responseStart(res.statusCode, ct, ce, isStreamingResponse(ct));
   };
   const writeHead = res.writeHead;
@@ -69,7 +71,10 @@ function teeResponse(res: ServerResponse, flight: InFlight): void {
   } as ServerResponse['end'];
   res.once('close', () => {
     if (!res.writableFinished) {
-      flight.complete({ code: 'CLIENT_ABORTED', message: 'the client closed the connection before the response finished' });
+      flight.complete({
+        code: 'CLIENT_ABORTED',
+        message: 'the client closed the connection before the response finished',
+      });
     }
   });
 }
@@ -85,7 +90,11 @@ function stringHeader(v: string | number | string[] | undefined): string | undef
  * not kept (memory stays bounded): the handler gets `undefined` and answers 413; the log
  * still gets its capped copy, size and sha256.
  */
-export function captureInProcess(recorder: Recorder | undefined, handler: BodyHandler, maxBodyBytes = Infinity) {
+export function captureInProcess(
+  recorder: Recorder | undefined,
+  handler: BodyHandler,
+  maxBodyBytes = Infinity,
+) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const flight = recorder?.begin(req);
     let chunks: Buffer[] | undefined = [];
@@ -99,8 +108,18 @@ export function captureInProcess(recorder: Recorder | undefined, handler: BodyHa
     });
     req.once('end', () => {
       if (flight) teeResponse(res, flight);
-      handler(req, res, chunks === undefined ? undefined : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+      handler(
+        req,
+        res,
+        chunks === undefined
+          ? undefined
+          : chunks.length === 1
+            ? (chunks[0] as Buffer)
+            : Buffer.concat(chunks, size),
+      );
     });
-    req.once('error', () => flight?.complete({ code: 'CLIENT_ABORTED', message: 'the client aborted the request body' }));
+    req.once('error', () =>
+      flight?.complete({ code: 'CLIENT_ABORTED', message: 'the client aborted the request body' }),
+    );
   };
 }

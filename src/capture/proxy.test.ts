@@ -16,10 +16,14 @@ const upstream = http.createServer((req, res) => {
     switch (req.url) {
       case '/v1/models/m:predict':
         res.writeHead(201, 'Made', [
-          'Content-Type', 'application/json',
-          'X-Model-Version', '7',
-          'Set-Cookie', 'a=1',
-          'Set-Cookie', 'b=2',
+          'Content-Type',
+          'application/json',
+          'X-Model-Version',
+          '7',
+          'Set-Cookie',
+          'a=1',
+          'Set-Cookie',
+          'b=2',
         ]);
         res.end(JSON.stringify({ predictions: [3, 5], echoedBytes: body.length }));
         return;
@@ -56,12 +60,21 @@ let proxyUrl: string;
 const logged: Exchange[] = [];
 
 function listenOn(server: http.Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
 }
 
 function recorderFor(mode: 'all' | 'request' | 'response', maxCaptureBytes = 1 << 20) {
   return new Recorder({
-    source: { inferenceService: 'm', namespace: 'ns', component: 'predictor', endpoint: '', sourceUri: 'http://localhost:9081/', annotations: {} },
+    source: {
+      inferenceService: 'm',
+      namespace: 'ns',
+      component: 'predictor',
+      endpoint: '',
+      sourceUri: 'http://localhost:9081/',
+      annotations: {},
+    },
     mode,
     maxCaptureBytes,
     metadataHeaders: ['X-Request-Id', 'Authorization'],
@@ -83,7 +96,12 @@ function send(url: string, options: http.RequestOptions, body?: Buffer | string)
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }),
+        resolve({
+          status: res.statusCode ?? 0,
+          statusMessage: res.statusMessage ?? '',
+          rawHeaders: res.rawHeaders,
+          body: Buffer.concat(chunks),
+        }),
       );
       res.on('error', reject);
     });
@@ -122,7 +140,10 @@ describe('capture proxy', () => {
   it('gives the client exactly what the model answered, and logs both halves', async () => {
     logged.length = 0;
     const body = '{"instances": [1.0, 2.0]}';
-    const opts = { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'r-1', authorization: 'Bearer s3cret' } };
+    const opts = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'r-1', authorization: 'Bearer s3cret' },
+    };
     const direct = await send(`${upstreamUrl}/v1/models/m:predict`, opts, body);
     const proxied = await send(`${proxyUrl}/v1/models/m:predict`, opts, body);
     expect(proxied.status).toBe(201);
@@ -152,7 +173,11 @@ describe('capture proxy', () => {
   it('passes binary bodies through byte for byte', async () => {
     logged.length = 0;
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe]);
-    const reply = await send(`${proxyUrl}/binary`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } }, png);
+    const reply = await send(
+      `${proxyUrl}/binary`,
+      { method: 'POST', headers: { 'content-type': 'application/octet-stream' } },
+      png,
+    );
     expect(reply.body.subarray(6).equals(png)).toBe(true);
     await waitFor(() => logged.length === 1);
     expect(Buffer.from(logged[0]!.request!.bytes).equals(png)).toBe(true);
@@ -168,7 +193,14 @@ describe('capture proxy', () => {
       const req = http.request(`${url}/digest`, { method: 'POST' }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, statusMessage: '', rawHeaders: [], body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            statusMessage: '',
+            rawHeaders: [],
+            body: Buffer.concat(chunks),
+          }),
+        );
       });
       req.on('error', reject);
       for (let i = 0; i < big.length; i += 256 * 1024) req.write(big.subarray(i, i + 256 * 1024)); // chunked: no content-length

@@ -50,7 +50,9 @@ function forwardableRequestHeaders(raw: string[]): string[] {
   return out;
 }
 
-function responseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+function responseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
     const v = headers[name];
@@ -107,7 +109,12 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx informational: the final response follows
     this.started = true;
     const contentType = first(headers['content-type']);
-    this.flight?.responseStart(statusCode, contentType, first(headers['content-encoding']), isStreamingResponse(contentType));
+    this.flight?.responseStart(
+      statusCode,
+      contentType,
+      first(headers['content-encoding']),
+      isStreamingResponse(contentType),
+    );
     this.res.writeHead(statusCode, statusMessage ?? '', responseHeaders(headers));
     // Streams go out chunk by chunk, not after Node's first-write buffering.
     if (this.flight && isStreamingResponse(contentType)) this.res.flushHeaders();
@@ -130,15 +137,23 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
     if (this.clientGone) {
-      this.flight?.complete({ code: 'CLIENT_ABORTED', message: 'the client closed the connection before the response finished' });
+      this.flight?.complete({
+        code: 'CLIENT_ABORTED',
+        message: 'the client closed the connection before the response finished',
+      });
       return;
     }
     const { code, status } = classifyUpstreamError(err);
     if (!this.started) {
       this.flight?.complete({ code, message: `${err.message}`, status });
       if (!this.res.headersSent) {
-        const body = JSON.stringify({ error: `inferlog agent: model server ${code === 'UPSTREAM_TIMEOUT' ? 'timed out' : 'unreachable'}: ${err.message}` });
-        this.res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        const body = JSON.stringify({
+          error: `inferlog agent: model server ${code === 'UPSTREAM_TIMEOUT' ? 'timed out' : 'unreachable'}: ${err.message}`,
+        });
+        this.res.writeHead(status, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        });
         this.res.end(body);
       } else {
         this.res.destroy();
@@ -146,7 +161,10 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       return;
     }
     // Mid-response: the client already has the status; cut the connection so it sees the failure.
-    this.flight?.complete({ code: code === 'UPSTREAM_TIMEOUT' ? code : 'UPSTREAM_RESET', message: err.message });
+    this.flight?.complete({
+      code: code === 'UPSTREAM_TIMEOUT' ? code : 'UPSTREAM_RESET',
+      message: err.message,
+    });
     this.res.destroy(err);
   }
 }
@@ -170,7 +188,12 @@ export function createCaptureProxy(options: ProxyOptions): CaptureProxy {
   });
   const recorder = options.recorder;
 
-  const dispatch = (req: IncomingMessage, res: ServerResponse, flight: InFlight | undefined, body: Dispatcher.DispatchOptions['body']): void => {
+  const dispatch = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    flight: InFlight | undefined,
+    body: Dispatcher.DispatchOptions['body'],
+  ): void => {
     pool.dispatch(
       {
         method: req.method as Dispatcher.HttpMethod,
@@ -201,8 +224,12 @@ export function createCaptureProxy(options: ProxyOptions): CaptureProxy {
         size += c.length;
         flight?.request.push(c);
       });
-      req.on('end', () => dispatch(req, res, flight, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
-      req.on('error', () => flight?.complete({ code: 'CLIENT_ABORTED', message: 'the client aborted the request body' }));
+      req.on('end', () =>
+        dispatch(req, res, flight, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)),
+      );
+      req.on('error', () =>
+        flight?.complete({ code: 'CLIENT_ABORTED', message: 'the client aborted the request body' }),
+      );
       return;
     }
     // Large or chunked uploads stream through; the tee keeps what the cap allows.

@@ -60,7 +60,12 @@ export class InFlight {
   }
 
   /** Call once the response status and headers are known. */
-  responseStart(status: number, contentType: string | undefined, contentEncoding: string | undefined, streaming: boolean): void {
+  responseStart(
+    status: number,
+    contentType: string | undefined,
+    contentEncoding: string | undefined,
+    streaming: boolean,
+  ): void {
     this.status = status;
     this.responseContentType = contentType;
     this.responseEncoding = contentEncoding;
@@ -107,7 +112,10 @@ export class InFlight {
       sampleWeight: 1,
     };
     const reqHeaders = this.req.headers;
-    const request = this.request.finish(reqHeaders['content-type'], headerText(reqHeaders['content-encoding']));
+    const request = this.request.finish(
+      reqHeaders['content-type'],
+      headerText(reqHeaders['content-encoding']),
+    );
     if (request) ex.request = request;
     if (this.status !== 0 || this.response.size > 0) {
       const response = this.response.finish(this.responseContentType, this.responseEncoding);

@@ -66,7 +66,8 @@ export async function startLogging(
       return `${sink.name} (${extras.join(', ')})`;
     },
     shutdown(): Promise<void> {
-      if (closing === undefined) closing = pipeline.shutdown({ drainTimeoutMs: settings.delivery.drainTimeoutMs });
+      if (closing === undefined)
+        closing = pipeline.shutdown({ drainTimeoutMs: settings.delivery.drainTimeoutMs });
       return closing;
     },
   };

@@ -27,7 +27,9 @@ export function listen(server: Server, port: number, host: string): Promise<numb
 export function exitWithConfigError(err: unknown): never {
   if (err instanceof ConfigError) {
     process.stderr.write(err.message + '\n');
-    process.stderr.write(`inferlog: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}; nothing was started\n`);
+    process.stderr.write(
+      `inferlog: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}; nothing was started\n`,
+    );
     process.exit(1);
   }
   throw err;

@@ -19,7 +19,15 @@ function parseList(v: string): string[] {
 export function parseBytes(v: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$/i.exec(v);
   if (!m) throw new Error(`"${v}" is not a size: use bytes or a unit, e.g. 1048576, 512KiB, 1MiB`);
-  const units: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 };
+  const units: Record<string, number> = {
+    b: 1,
+    kb: 1e3,
+    kib: 1024,
+    mb: 1e6,
+    mib: 1024 ** 2,
+    gb: 1e9,
+    gib: 1024 ** 3,
+  };
   return Math.floor(Number(m[1]) * (units[(m[2] ?? 'b').toLowerCase()] as number));
 }
 
@@ -89,7 +97,8 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
   },
   {
     key: 'max-capture-bytes',
-    description: 'Per-body capture cap (default 1MiB); larger bodies are logged truncated with size and sha256.',
+    description:
+      'Per-body capture cap (default 1MiB); larger bodies are logged truncated with size and sha256.',
     apply: (s, v) => (s.maxCaptureBytes = parseBytes(v)),
   },
   {

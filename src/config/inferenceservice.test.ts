@@ -35,24 +35,32 @@ ${logger}
 
 describe('InferenceService YAML', () => {
   it('loads both example files with the modes the tutorial describes', () => {
-    const [withLogging] = loadInferenceServices(path.join(root, 'examples/inferenceservice-with-logging.yaml'));
+    const [withLogging] = loadInferenceServices(
+      path.join(root, 'examples/inferenceservice-with-logging.yaml'),
+    );
     expect(withLogging?.name).toBe('simple-model');
     expect(withLogging?.namespace).toBe('kserve-test');
     expect(withLogging?.predictor.logger?.mode).toBe('request');
     expect(withLogging?.predictor.logger?.url).toBeUndefined();
-    const [withResponses] = loadInferenceServices(path.join(root, 'examples/inferenceservice-with-response-logging.yaml'));
+    const [withResponses] = loadInferenceServices(
+      path.join(root, 'examples/inferenceservice-with-response-logging.yaml'),
+    );
     expect(withResponses?.predictor.logger?.mode).toBe('all');
   });
 
   it('example logger blocks validate against KServe’s CRD schema, so they apply unchanged to a cluster', () => {
-    const crd = parse(readFileSync(path.join(shared, 'logger-crd-schema.yaml'), 'utf8')) as { logger: object };
+    const crd = parse(readFileSync(path.join(shared, 'logger-crd-schema.yaml'), 'utf8')) as {
+      logger: object;
+    };
     const schema = { ...crd.logger, additionalProperties: false };
     const validate = new Ajv({ strict: false }).compile(schema);
     for (const file of readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.yaml'))) {
       for (const doc of parseAllDocuments(readFileSync(path.join(root, 'examples', file), 'utf8'))) {
         const value = doc.toJS() as { kind?: string; spec?: { predictor?: { logger?: unknown } } };
         if (value?.kind !== 'InferenceService' || !value.spec?.predictor?.logger) continue;
-        expect(validate(value.spec.predictor.logger), `${file}: ${JSON.stringify(validate.errors)}`).toBe(true);
+        expect(validate(value.spec.predictor.logger), `${file}: ${JSON.stringify(validate.errors)}`).toBe(
+          true,
+        );
       }
     }
   });
@@ -65,7 +73,9 @@ describe('InferenceService YAML', () => {
       if (/url:\s*(s3|gs|abfs):/.test(text) || !/kind:\s*"?InferenceService/.test(text)) continue;
       // KServe's torchserve sample is a template (`image: {username}/…`), not valid YAML: kubectl rejects it too.
       if (file.startsWith('torchserve')) {
-        expect(() => parseInferenceServices(text, file)).toThrow(/torchserve-logger-kserve-samples\.yaml:13:26: \(yaml\)/);
+        expect(() => parseInferenceServices(text, file)).toThrow(
+          /torchserve-logger-kserve-samples\.yaml:13:26: \(yaml\)/,
+        );
         continue;
       }
       const services = parseInferenceServices(text, file);
@@ -87,7 +97,9 @@ describe('InferenceService YAML', () => {
 
   it('lists the supported schemes for an unknown URL scheme, and explains blob URLs', () => {
     const [ftp] = problemsOf(isvc('      mode: all\n      url: ftp://logs.example.com/'));
-    expect(ftp).toMatch(/^isvc\.yaml:9:7: spec\.predictor\.logger\.url: unsupported URL scheme "ftp:"; supported schemes: .*stdout.*http.*https/);
+    expect(ftp).toMatch(
+      /^isvc\.yaml:9:7: spec\.predictor\.logger\.url: unsupported URL scheme "ftp:"; supported schemes: .*stdout.*http.*https/,
+    );
     const [s3] = problemsOf(isvc('      mode: all\n      url: s3://bucket/logs'));
     expect(s3).toMatch(/s3:\/\/ is KServe's blob-store logger/);
   });
@@ -101,17 +113,29 @@ describe('InferenceService YAML', () => {
 
   it('validates inferlog.dev annotations and catches typos in their names', () => {
     const ok = parseInferenceServices(
-      isvc('      mode: all', '  annotations:\n    inferlog.dev/sample-rate: "0.25"\n    inferlog.dev/keep-slower-than: 500ms\n'),
+      isvc(
+        '      mode: all',
+        '  annotations:\n    inferlog.dev/sample-rate: "0.25"\n    inferlog.dev/keep-slower-than: 500ms\n',
+      ),
       'isvc.yaml',
     );
     expect(ok[0]?.predictor.logger?.sampling).toMatchObject({ rate: 0.25, keepSlowerThanMs: 500 });
-    const bad = problemsOf(isvc('      mode: all', '  annotations:\n    inferlog.dev/sample-rat: "0.25"\n    inferlog.dev/sample-rate: "2"\n'));
-    expect(bad[0]).toMatch(/^isvc\.yaml:6:5: metadata\.annotations\.inferlog\.dev\/sample-rat: unknown inferlog annotation; known: .*inferlog\.dev\/sample-rate/);
+    const bad = problemsOf(
+      isvc(
+        '      mode: all',
+        '  annotations:\n    inferlog.dev/sample-rat: "0.25"\n    inferlog.dev/sample-rate: "2"\n',
+      ),
+    );
+    expect(bad[0]).toMatch(
+      /^isvc\.yaml:6:5: metadata\.annotations\.inferlog\.dev\/sample-rat: unknown inferlog annotation; known: .*inferlog\.dev\/sample-rate/,
+    );
     expect(bad[1]).toMatch(/^isvc\.yaml:7:5: .*sample-rate: "2" is not a sample rate/);
   });
 
   it('reports YAML syntax errors with their position, and files with no InferenceService', () => {
-    expect(problemsOf('kind: InferenceService\n  bad: [indent\n')[0]).toMatch(/^isvc\.yaml:\d+:\d+: \(yaml\): /);
+    expect(problemsOf('kind: InferenceService\n  bad: [indent\n')[0]).toMatch(
+      /^isvc\.yaml:\d+:\d+: \(yaml\): /,
+    );
     expect(problemsOf('apiVersion: v1\nkind: Secret\n')).toEqual([
       'isvc.yaml:1:1: (document): no InferenceService (kind: InferenceService) in this file',
     ]);
@@ -121,7 +145,10 @@ describe('InferenceService YAML', () => {
 describe('semantic checks', () => {
   it('reports a bad redaction path at its annotation line', async () => {
     const { redactionCheck } = await import('../cli/service-checks.js');
-    const text = isvc('      mode: all', '  annotations:\n    inferlog.dev/redact-patterns: email\n    inferlog.dev/redact-json-paths: "ssn,instances[x"\n');
+    const text = isvc(
+      '      mode: all',
+      '  annotations:\n    inferlog.dev/redact-patterns: email\n    inferlog.dev/redact-json-paths: "ssn,instances[x"\n',
+    );
     expect(() => parseInferenceServices(text, 'isvc.yaml', [redactionCheck])).toThrow(
       /^isvc\.yaml:7:5: metadata\.annotations\.inferlog\.dev\/redact-json-paths: invalid JSON path "instances\[x"/,
     );

@@ -47,9 +47,14 @@ const isvcSchema = z.object({
       name: z
         .string()
         .max(63, 'must be at most 63 characters')
-        .regex(DNS_1035, 'must be a DNS-1035 label: lower-case letters, digits and -, starting with a letter'),
+        .regex(
+          DNS_1035,
+          'must be a DNS-1035 label: lower-case letters, digits and -, starting with a letter',
+        ),
       namespace: z.string().optional(),
-      annotations: z.record(z.string(), z.string({ error: 'annotation values must be strings: quote them' })).optional(),
+      annotations: z
+        .record(z.string(), z.string({ error: 'annotation values must be strings: quote them' }))
+        .optional(),
       labels: z.record(z.string(), z.string()).optional(),
     })
     .passthrough(),
@@ -100,11 +105,16 @@ export function loggerSettingsFrom(spec: LoggerSpec, annotations: Record<string,
   return s;
 }
 
-function positionOf(doc: Document, lines: LineCounter, pathParts: readonly PropertyKey[]): { line: number; col: number } {
+function positionOf(
+  doc: Document,
+  lines: LineCounter,
+  pathParts: readonly PropertyKey[],
+): { line: number; col: number } {
   // Walk down as far as the path exists; report the deepest node we can find (a missing
   // field is reported at its parent).
   for (let n = pathParts.length; n >= 0; n--) {
-    const node = doc.getIn(pathParts.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+    const node = doc.getIn(pathParts.slice(0, n) as unknown[], true) as
+      { range?: [number, number, number] } | undefined;
     if (node && typeof node === 'object' && node.range) {
       // For a map key path, point at the key rather than the value when we can.
       const parent = n > 0 ? doc.getIn(pathParts.slice(0, n - 1) as unknown[], true) : undefined;
@@ -128,7 +138,11 @@ function positionOf(doc: Document, lines: LineCounter, pathParts: readonly Prope
 export type ServiceCheck = (service: ServiceConfig) => Array<{ path: string[]; message: string }>;
 
 /** Validates `text` (the content of `file`); returns every InferenceService in it or throws ConfigError. */
-export function parseInferenceServices(text: string, file: string, checks: readonly ServiceCheck[] = []): ServiceConfig[] {
+export function parseInferenceServices(
+  text: string,
+  file: string,
+  checks: readonly ServiceCheck[] = [],
+): ServiceConfig[] {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
   const problems: ConfigProblem[] = [];
@@ -161,7 +175,11 @@ export function parseInferenceServices(text: string, file: string, checks: reado
       const opt = EXTENSION_OPTIONS.find((o) => o.key === name);
       const p = ['metadata', 'annotations', key];
       if (!opt) {
-        at(doc, p, `unknown inferlog annotation; known: ${EXTENSION_KEYS.map((k) => ANNOTATION_PREFIX + k).join(', ')}`);
+        at(
+          doc,
+          p,
+          `unknown inferlog annotation; known: ${EXTENSION_KEYS.map((k) => ANNOTATION_PREFIX + k).join(', ')}`,
+        );
         continue;
       }
       try {
@@ -204,7 +222,13 @@ export function parseInferenceServices(text: string, file: string, checks: reado
   if (problems.length > 0) throw new ConfigError(problems);
   if (services.length === 0) {
     throw new ConfigError([
-      { file, line: 1, col: 1, path: '(document)', message: 'no InferenceService (kind: InferenceService) in this file' },
+      {
+        file,
+        line: 1,
+        col: 1,
+        path: '(document)',
+        message: 'no InferenceService (kind: InferenceService) in this file',
+      },
     ]);
   }
   return services;
@@ -216,7 +240,13 @@ export function loadInferenceServices(file: string, checks: readonly ServiceChec
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError([
-      { file, line: 0, col: 0, path: '(file)', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` },
+      {
+        file,
+        line: 0,
+        col: 0,
+        path: '(file)',
+        message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      },
     ]);
   }
   return parseInferenceServices(text, file, checks);

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { LOG_MODES } from '../core/exchange.js';
 import { parseDuration } from '../core/time.js';
+import { kafkaUrlProblem } from '../sinks/kafka/config.js';
 import { SUPPORTED_SCHEMES } from '../sinks/registry.js';
 
 /** What a user coming from other loggers (or older docs) writes instead of KServe's modes. */
@@ -21,6 +22,8 @@ const BLOB_SCHEMES = new Set(['s3', 'gs', 'abfs']);
 
 export function checkLoggerUrl(url: string): string | undefined {
   if (url === 'stdout') return undefined;
+  // kafka:// has parameters of its own (and a broker list that is not a valid URL authority).
+  if (url.startsWith('kafka://')) return kafkaUrlProblem(url);
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -13,15 +13,27 @@ export const ERROR_CODES = {
   UPSTREAM_TIMEOUT: { kind: 'retryable', summary: 'The model server did not answer in time.' },
   UPSTREAM_RESET: { kind: 'retryable', summary: 'The model server closed the connection mid-response.' },
   CLIENT_ABORTED: { kind: 'permanent', summary: 'The client went away before the response finished.' },
-  SINK_UNREACHABLE: { kind: 'retryable', summary: 'The log destination refused the connection or could not be resolved.' },
+  SINK_UNREACHABLE: {
+    kind: 'retryable',
+    summary: 'The log destination refused the connection or could not be resolved.',
+  },
   SINK_TIMEOUT: { kind: 'retryable', summary: 'The log destination did not answer within the send timeout.' },
   SINK_THROTTLED: { kind: 'throttle', summary: 'The log destination answered 429 or 503 with Retry-After.' },
   SINK_SERVER_ERROR: { kind: 'retryable', summary: 'The log destination answered 5xx.' },
-  SINK_REJECTED: { kind: 'permanent', summary: 'The log destination answered 4xx: the event will never be accepted.' },
+  SINK_REJECTED: {
+    kind: 'permanent',
+    summary: 'The log destination answered 4xx: the event will never be accepted.',
+  },
   SINK_IO: { kind: 'retryable', summary: 'Writing to a local log destination (file, stdout) failed.' },
-  EVENT_INVALID: { kind: 'permanent', summary: 'A received CloudEvent is malformed or misses a required attribute.' },
+  EVENT_INVALID: {
+    kind: 'permanent',
+    summary: 'A received CloudEvent is malformed or misses a required attribute.',
+  },
   PAYLOAD_TOO_LARGE: { kind: 'permanent', summary: 'A received request is over the size limit.' },
-  STORE_UNAVAILABLE: { kind: 'retryable', summary: 'The collector store could not commit (database down, disk full).' },
+  STORE_UNAVAILABLE: {
+    kind: 'retryable',
+    summary: 'The collector store could not commit (database down, disk full).',
+  },
   QUERY_INVALID: { kind: 'permanent', summary: 'A query parameter is malformed.' },
   NOT_FOUND: { kind: 'permanent', summary: 'No such exchange or model.' },
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;

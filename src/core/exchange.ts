@@ -27,6 +27,11 @@ export interface CapturedBody {
   truncated: boolean;
   /** sha256 (hex) of the whole body as it crossed the wire; set when truncated, so it can still be matched. */
   sha256?: string;
+  /**
+   * True when `bytes` are still Content-Encoded: decoding failed, or the decoded body would
+   * exceed the capture cap (a compression bomb cannot exhaust memory).
+   */
+  stillEncoded?: boolean;
 }
 
 /** What a streamed (SSE / chunked) response looked like. */

@@ -32,7 +32,10 @@ export function createOpLogger(
     (lvl: Level) =>
     (msg: string, fields?: Record<string, unknown>): void => {
       if (json) {
-        out.write(JSON.stringify({ level: lvl, ts: new Date().toISOString(), logger: component, msg, ...fields }) + '\n');
+        out.write(
+          JSON.stringify({ level: lvl, ts: new Date().toISOString(), logger: component, msg, ...fields }) +
+            '\n',
+        );
         return;
       }
       const extra = fields

@@ -26,7 +26,10 @@ export function bodyText(body: CapturedBody): { text: string; encoding?: 'base64
   try {
     return { text: utf8.decode(body.bytes) };
   } catch {
-    return { text: Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength).toString('base64'), encoding: 'base64' };
+    return {
+      text: Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength).toString('base64'),
+      encoding: 'base64',
+    };
   }
 }
 

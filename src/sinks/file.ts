@@ -94,7 +94,11 @@ export const createFileSink: SinkFactory = (rawUrl) => {
       try {
         await openFile();
       } catch (e) {
-        throw new InferlogError('SINK_IO', `file sink: cannot open ${settings.path}: ${(e as Error).message}`, { cause: e });
+        throw new InferlogError(
+          'SINK_IO',
+          `file sink: cannot open ${settings.path}: ${(e as Error).message}`,
+          { cause: e },
+        );
       }
     },
     async send(batch: readonly Exchange[]) {
@@ -108,7 +112,11 @@ export const createFileSink: SinkFactory = (rawUrl) => {
         size += buf.length;
         if (settings.maxBytes > 0 && size >= settings.maxBytes) await rotate();
       } catch (e) {
-        throw new InferlogError('SINK_IO', `file sink: cannot write ${settings.path}: ${(e as Error).message}`, { cause: e });
+        throw new InferlogError(
+          'SINK_IO',
+          `file sink: cannot write ${settings.path}: ${(e as Error).message}`,
+          { cause: e },
+        );
       }
     },
     async shutdown() {

@@ -18,7 +18,9 @@ export const createStdoutSink: SinkFactory = (_url, options) => {
       for (const ex of batch) text += encodeJsonLine(ex) + '\n';
       return new Promise((resolve, reject) => {
         out.write(text, (err) =>
-          err ? reject(new InferlogError('SINK_IO', `cannot write to stdout: ${err.message}`, { cause: err })) : resolve(),
+          err
+            ? reject(new InferlogError('SINK_IO', `cannot write to stdout: ${err.message}`, { cause: err }))
+            : resolve(),
         );
       });
     },

@@ -27,20 +27,33 @@ describe('inferlog agent', () => {
     // The argument list KServe's webhook gives its agent container, plus our admin port.
     agent = await startCli([
       'agent',
-      '--port', String(agentPort),
-      '--component-port', String(modelPort),
-      '--log-url', 'stdout',
-      '--log-mode', 'all',
-      '--source-uri', 'simple-model-predictor-00001-deployment-abc',
-      '--inference-service', 'simple-model',
-      '--namespace', 'kserve-test',
-      '--endpoint', '',
-      '--component', 'predictor',
-      '--metadata-headers', 'X-Request-Id,X-B3-Traceid',
-      '--metadata-annotations', 'team.example.com/owner=ml-platform',
-      '--workers', '5',
+      '--port',
+      String(agentPort),
+      '--component-port',
+      String(modelPort),
+      '--log-url',
+      'stdout',
+      '--log-mode',
+      'all',
+      '--source-uri',
+      'simple-model-predictor-00001-deployment-abc',
+      '--inference-service',
+      'simple-model',
+      '--namespace',
+      'kserve-test',
+      '--endpoint',
+      '',
+      '--component',
+      'predictor',
+      '--metadata-headers',
+      'X-Request-Id,X-B3-Traceid',
+      '--metadata-annotations',
+      'team.example.com/owner=ml-platform',
+      '--workers',
+      '5',
       '--enable-puller=false',
-      '--admin-port', String(adminPort),
+      '--admin-port',
+      String(adminPort),
     ]);
   });
   afterAll(async () => {
@@ -50,8 +63,18 @@ describe('inferlog agent', () => {
 
   it('returns exactly what the model returns, for V1, V2 and errors', async () => {
     const cases: Array<[string, RequestInit]> = [
-      ['/v1/models/simple-model:predict', { method: 'POST', body: '{"instances": [1.0, 2.0]}', headers: { 'content-type': 'application/json' } }],
-      ['/v2/models/simple-model/infer', { method: 'POST', body: '{"inputs":[{"name":"x","shape":[3],"datatype":"FP32","data":[0,1,2]}]}' }],
+      [
+        '/v1/models/simple-model:predict',
+        {
+          method: 'POST',
+          body: '{"instances": [1.0, 2.0]}',
+          headers: { 'content-type': 'application/json' },
+        },
+      ],
+      [
+        '/v2/models/simple-model/infer',
+        { method: 'POST', body: '{"inputs":[{"name":"x","shape":[3],"datatype":"FP32","data":[0,1,2]}]}' },
+      ],
       ['/v2/models/simple-model', { method: 'GET' }],
       ['/v1/models/missing:predict', { method: 'POST', body: '{}' }],
       ['/v1/models/simple-model:predict', { method: 'POST', body: 'not json' }],
@@ -99,21 +122,46 @@ describe('inferlog agent', () => {
 
   it('answers 502 with a reason, and logs it, when the model is down', async () => {
     const port = await freePort();
-    const lonely = await startCli(['agent', '--port', String(port), '--component-port', String(await freePort()), '--log-url', 'stdout']);
+    const lonely = await startCli([
+      'agent',
+      '--port',
+      String(port),
+      '--component-port',
+      String(await freePort()),
+      '--log-url',
+      'stdout',
+    ]);
     try {
-      const res = await call(port, '/v1/models/simple-model:predict', { method: 'POST', body: '{"instances":[1]}' });
+      const res = await call(port, '/v1/models/simple-model:predict', {
+        method: 'POST',
+        body: '{"instances":[1]}',
+      });
       expect(res.status).toBe(502);
       await lonely.waitFor((c) => c.jsonLines().length === 1, 'the log line');
-      expect(lonely.jsonLines()[0]).toMatchObject({ level: 'error', responseStatus: 502, error: { code: 'UPSTREAM_UNREACHABLE' } });
+      expect(lonely.jsonLines()[0]).toMatchObject({
+        level: 'error',
+        responseStatus: 502,
+        error: { code: 'UPSTREAM_UNREACHABLE' },
+      });
     } finally {
       await lonely.stop();
     }
   });
 
   it('rejects bad flags with the flag name and exit code 1', async () => {
-    const cli = runCli(['agent', '--port', String(await freePort()), '--log-url', 'stdout', '--log-mode', 'RequestResponse']);
+    const cli = runCli([
+      'agent',
+      '--port',
+      String(await freePort()),
+      '--log-url',
+      'stdout',
+      '--log-mode',
+      'RequestResponse',
+    ]);
     expect(await cli.exited).toBe(1);
-    expect(cli.stderr()).toContain('--log-mode: invalid mode "RequestResponse": use `all` to log requests and responses');
+    expect(cli.stderr()).toContain(
+      '--log-mode: invalid mode "RequestResponse": use `all` to log requests and responses',
+    );
     const scheme = runCli(['agent', '--log-url', 'gopher://x']);
     expect(await scheme.exited).toBe(1);
     expect(scheme.stderr()).toMatch(/--log-url: unsupported URL scheme "gopher:"; supported schemes: /);

@@ -13,7 +13,9 @@ import { freePort, portAnswers, pythonBin, REPO_ROOT } from '../helpers/peers.js
 const V1_BODY = '{"instances": [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]}';
 const V2_BODY = JSON.stringify({
   id: 'v2-req-1',
-  inputs: [{ name: 'input-0', shape: [2, 4], datatype: 'FP32', data: [6.8, 2.8, 4.8, 1.4, 6.0, 3.4, 4.5, 1.6] }],
+  inputs: [
+    { name: 'input-0', shape: [2, 4], datatype: 'FP32', data: [6.8, 2.8, 4.8, 1.4, 6.0, 3.4, 4.5, 1.6] },
+  ],
 });
 
 async function call(port: number, urlPath: string, body: string, headers: Record<string, string> = {}) {
@@ -54,28 +56,51 @@ describe('inferlog agent in front of KServe’s Python model server', () => {
     modelPort = await freePort();
     kserve = spawn(
       pythonBin(),
-      [path.join(REPO_ROOT, 'test/e2e/kserve/iris_server.py'), '--http_port', String(modelPort), '--model_dir', dir, '--model_name', 'sklearn-iris'],
+      [
+        path.join(REPO_ROOT, 'test/e2e/kserve/iris_server.py'),
+        '--http_port',
+        String(modelPort),
+        '--model_dir',
+        dir,
+        '--model_name',
+        'sklearn-iris',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let kserveLog = '';
     kserve.stderr?.on('data', (c: Buffer) => (kserveLog += c.toString()));
     collectorPort = await freePort();
-    collector = await startCli(['collect', '--port', String(collectorPort), '--store', `sqlite:${path.join(dir, 'inferlog.db')}`]);
+    collector = await startCli([
+      'collect',
+      '--port',
+      String(collectorPort),
+      '--store',
+      `sqlite:${path.join(dir, 'inferlog.db')}`,
+    ]);
     agentPort = await freePort();
     agent = await startCli([
       'agent',
-      '--port', String(agentPort),
-      '--component-port', String(modelPort),
-      '--log-url', `http://127.0.0.1:${collectorPort}/`,
-      '--log-mode', 'all',
-      '--inference-service', 'sklearn-iris',
-      '--namespace', 'default',
-      '--component', 'predictor',
-      '--metadata-headers', 'X-Request-Id',
+      '--port',
+      String(agentPort),
+      '--component-port',
+      String(modelPort),
+      '--log-url',
+      `http://127.0.0.1:${collectorPort}/`,
+      '--log-mode',
+      'all',
+      '--inference-service',
+      'sklearn-iris',
+      '--namespace',
+      'default',
+      '--component',
+      'predictor',
+      '--metadata-headers',
+      'X-Request-Id',
     ]);
     const deadline = Date.now() + 60_000;
     while (!(await portAnswers(modelPort))) {
-      if (kserve.exitCode !== null || Date.now() > deadline) throw new Error(`KServe model server did not start:\n${kserveLog}`);
+      if (kserve.exitCode !== null || Date.now() > deadline)
+        throw new Error(`KServe model server did not start:\n${kserveLog}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }, 90_000);
@@ -111,7 +136,9 @@ describe('inferlog agent in front of KServe’s Python model server', () => {
       if (!mine?.complete) await new Promise((r) => setTimeout(r, 100));
     }
     expect(mine).toMatchObject({ complete: true, model: 'sklearn-iris', namespace: 'default', status: 200 });
-    const full = (await (await fetch(`http://127.0.0.1:${collectorPort}/api/v1/exchanges/${mine?.id}`)).json()) as ExchangeView;
+    const full = (await (
+      await fetch(`http://127.0.0.1:${collectorPort}/api/v1/exchanges/${mine?.id}`)
+    ).json()) as ExchangeView;
     expect(full.request?.body).toBe(V1_BODY);
     expect(full.response?.body).toBe('{"predictions":[1,1]}');
     // KServe logs only 200s; inferlog logs the 404 too, with its status.

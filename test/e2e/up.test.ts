@@ -61,9 +61,14 @@ describe('inferlog up with examples/inferenceservice-with-logging.yaml (mode: re
 
   it('logs V2 requests, allow-listed headers, and errors with warn level', async () => {
     const before = up.jsonLines().length;
-    const v2 = await post(port, '/v2/models/simple-model/infer', '{"inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[1,2]}]}', {
-      'X-Request-Id': 'req-7',
-    });
+    const v2 = await post(
+      port,
+      '/v2/models/simple-model/infer',
+      '{"inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[1,2]}]}',
+      {
+        'X-Request-Id': 'req-7',
+      },
+    );
     expect(v2.status).toBe(200);
     expect(JSON.parse(v2.body).outputs[0].data).toEqual([3, 5]);
     const missing = await post(port, '/v1/models/no-such-model:predict', '{"instances":[1]}');
@@ -72,8 +77,17 @@ describe('inferlog up with examples/inferenceservice-with-logging.yaml (mode: re
     expect(bad.status).toBe(400);
     await up.waitFor((c) => c.jsonLines().length >= before + 3, 'three more lines');
     const [v2Line, missingLine, badLine] = up.jsonLines().slice(before);
-    expect(v2Line).toMatchObject({ level: 'info', url: '/v2/models/simple-model/infer', responseStatus: 200, metadata: { 'X-Request-Id': ['req-7'] } });
-    expect(missingLine).toMatchObject({ level: 'warn', url: '/v1/models/no-such-model:predict', responseStatus: 404 });
+    expect(v2Line).toMatchObject({
+      level: 'info',
+      url: '/v2/models/simple-model/infer',
+      responseStatus: 200,
+      metadata: { 'X-Request-Id': ['req-7'] },
+    });
+    expect(missingLine).toMatchObject({
+      level: 'warn',
+      url: '/v1/models/no-such-model:predict',
+      responseStatus: 404,
+    });
     expect(badLine).toMatchObject({ level: 'warn', responseStatus: 400, requestBody: '{"instances": [1.0,' });
   });
 
@@ -83,14 +97,22 @@ describe('inferlog up with examples/inferenceservice-with-logging.yaml (mode: re
     expect(res.status).toBe(413);
     await up.waitFor((c) => c.jsonLines().some((l) => l.responseStatus === 413), 'the 413 line');
     const line = up.jsonLines().find((l) => l.responseStatus === 413);
-    expect(line).toMatchObject({ level: 'warn', requestBodyTruncated: true, requestBodySize: Buffer.byteLength(huge) });
+    expect(line).toMatchObject({
+      level: 'warn',
+      requestBodyTruncated: true,
+      requestBodySize: Buffer.byteLength(huge),
+    });
     expect(line?.requestBodySha256).toMatch(/^[0-9a-f]{64}$/);
     expect((line?.requestBody as string).length).toBe(1024 * 1024);
   });
 
   it('stops on SIGTERM with exit code 0 after writing every line', async () => {
     const before = up.jsonLines().length;
-    await Promise.all(Array.from({ length: 50 }, (_, i) => post(port, '/v1/models/simple-model:predict', `{"instances":[${i}]}`)));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        post(port, '/v1/models/simple-model:predict', `{"instances":[${i}]}`),
+      ),
+    );
     expect(await up.stop('SIGTERM')).toBe(0);
     expect(up.jsonLines().length).toBe(before + 50);
     expect(up.stderr()).toMatch(/stopped cleanly/);
@@ -100,7 +122,9 @@ describe('inferlog up with examples/inferenceservice-with-logging.yaml (mode: re
 describe('inferlog up with examples/inferenceservice-with-response-logging.yaml (mode: all)', () => {
   it('adds responseBody to every line', async () => {
     const port = await freePort();
-    const up = await startCli(['up', '-f', 'examples/inferenceservice-with-response-logging.yaml'], { PORT: String(port) });
+    const up = await startCli(['up', '-f', 'examples/inferenceservice-with-response-logging.yaml'], {
+      PORT: String(port),
+    });
     try {
       await exec(testRequest, { env: { ...process.env, INGRESS_PORT: String(port) } });
       await up.waitFor((c) => c.jsonLines().length >= 1, 'the log line');
@@ -120,11 +144,18 @@ describe('configuration errors', () => {
     const bad = path.join(REPO_ROOT, 'test/e2e/fixtures/bad-mode.yaml');
     const cli = runCli(['validate', '-f', bad]);
     expect(await cli.exited).toBe(1);
-    expect(cli.stderr()).toContain(`${bad}:9:7: spec.predictor.logger.mode: invalid mode "RequestResponse": use \`all\` to log requests and responses`);
+    expect(cli.stderr()).toContain(
+      `${bad}:9:7: spec.predictor.logger.mode: invalid mode "RequestResponse": use \`all\` to log requests and responses`,
+    );
   });
 
   it('inferlog validate accepts both examples', async () => {
-    const cli = runCli(['validate', '-f', 'examples/inferenceservice-with-logging.yaml', 'examples/inferenceservice-with-response-logging.yaml']);
+    const cli = runCli([
+      'validate',
+      '-f',
+      'examples/inferenceservice-with-logging.yaml',
+      'examples/inferenceservice-with-response-logging.yaml',
+    ]);
     expect(await cli.exited).toBe(0);
     expect(cli.stdout()).toMatch(/inferenceservice-with-logging\.yaml: ok/);
   });

@@ -42,8 +42,10 @@ export function runCli(args: string[], env: Record<string, string> = {}): CliPro
     async waitFor(pred, what, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       while (!pred(cli)) {
-        if (proc.exitCode !== null) throw new Error(`inferlog exited (${proc.exitCode}) before ${what}\nstderr:\n${err}`);
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nstdout:\n${out}\nstderr:\n${err}`);
+        if (proc.exitCode !== null)
+          throw new Error(`inferlog exited (${proc.exitCode}) before ${what}\nstderr:\n${err}`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${what}\nstdout:\n${out}\nstderr:\n${err}`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },

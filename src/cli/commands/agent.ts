@@ -90,10 +90,12 @@ export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
     batchInterval: '--log-batch-interval',
   };
   if (!spec.success) {
-    for (const issue of spec.error.issues) flag(flagOf[String(issue.path[0])] ?? String(issue.path[0]), issue.message);
+    for (const issue of spec.error.issues)
+      flag(flagOf[String(issue.path[0])] ?? String(issue.path[0]), issue.message);
     throw new ConfigError(problems);
   }
-  if (flags.logStorePath) flag('--log-store-path', "KServe's blob-store logger is not supported; use --log-url");
+  if (flags.logStorePath)
+    flag('--log-store-path', "KServe's blob-store logger is not supported; use --log-url");
   const annotations: Record<string, string> = {};
   const settings = loggerSettingsFrom(spec.data, annotations);
   for (const opt of EXTENSION_OPTIONS) {
@@ -121,24 +123,42 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .option('--log-url <url>', 'where events go: http(s)://, kafka://, file://, stdout (unset: no logging)')
     .option('--log-mode <mode>', 'all | request | response', 'all')
-    .option('--source-uri <uri>', `CloudEvents source (default ${DEFAULT_SOURCE_URI.replace('9081', '<port>')})`)
+    .option(
+      '--source-uri <uri>',
+      `CloudEvents source (default ${DEFAULT_SOURCE_URI.replace('9081', '<port>')})`,
+    )
     .option('--inference-service <name>', 'InferenceService name for the events', '')
     .option('--namespace <ns>', 'namespace for the events', '')
     .option('--endpoint <name>', 'endpoint for the events', '')
     .option('--component <name>', 'component (predictor, transformer, explainer)', '')
     .option('--metadata-headers <list>', 'comma-separated request headers to record, e.g. X-Request-Id')
     .option('--metadata-annotations <pairs>', 'comma-separated key=value annotations to attach')
-    .option('--workers <n>', "accepted for KServe compatibility (delivery concurrency is automatic)", '5')
-    .option('--log-batch-size <n>', 'exchanges per batched delivery (each is a request and a response event; 1 = per event)')
+    .option('--workers <n>', 'accepted for KServe compatibility (delivery concurrency is automatic)', '5')
+    .option(
+      '--log-batch-size <n>',
+      'exchanges per batched delivery (each is a request and a response event; 1 = per event)',
+    )
     .option('--log-batch-interval <duration>', 'flush a partial batch after this long, e.g. 50ms')
     .option('--logger-ca-cert-file <path>', 'CA certificate for an https log URL')
-    .option('--logger-tls-skip-verify [bool]', 'do not verify the log URL certificate (true|false, as KServe)', parseBool)
+    .option(
+      '--logger-tls-skip-verify [bool]',
+      'do not verify the log URL certificate (true|false, as KServe)',
+      parseBool,
+    )
     .option('--log-store-path <path>', 'KServe blob-store logger (not supported)')
-    .option('--admin-port <port>', 'serve GET /metrics and /healthz on this port, e.g. 9088 (default: off)', '0')
-    .option('--upstream-timeout <duration>', 'give up on the model after this long (default: never, like KServe)');
+    .option(
+      '--admin-port <port>',
+      'serve GET /metrics and /healthz on this port, e.g. 9088 (default: off)',
+      '0',
+    )
+    .option(
+      '--upstream-timeout <duration>',
+      'give up on the model after this long (default: never, like KServe)',
+    );
   for (const opt of EXTENSION_OPTIONS) cmd.option(`--${opt.key} <value>`, opt.description);
   // KServe agent flags for features inferlog does not provide: accepted so the webhook's args work.
-  for (const f of ['enable-puller', 'enable-batcher']) cmd.option(`--${f} [bool]`, 'accepted for KServe compatibility; ignored', parseBool);
+  for (const f of ['enable-puller', 'enable-batcher'])
+    cmd.option(`--${f} [bool]`, 'accepted for KServe compatibility; ignored', parseBool);
   for (const f of ['config-dir', 'model-dir', 'max-batchsize', 'max-latency', 'timeout', 'probe-period']) {
     cmd.option(`--${f} <value>`, 'accepted for KServe compatibility; ignored');
   }

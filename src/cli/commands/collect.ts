@@ -9,6 +9,8 @@ import { createOpLogger } from '../../core/log.js';
 import { parseDuration } from '../../core/time.js';
 import { DEFAULT_COLLECTOR_PORT, DEFAULT_MAX_BODY_BYTES, startCollector } from '../../collector/server.js';
 import { DEFAULT_STORE_URL, openStore } from '../../collector/store/open-store.js';
+import { startKafkaSource, type KafkaSource } from '../../sources/kafka/source.js';
+import { parseKafkaSourceUrl } from '../../sources/kafka/config.js';
 
 interface CollectFlags {
   port: string;
@@ -16,6 +18,7 @@ interface CollectFlags {
   store: string;
   retention?: string;
   maxBodyBytes: string;
+  from?: string;
 }
 
 function usage(message: string): never {
@@ -34,6 +37,10 @@ export function register(program: Command): void {
     .option('--store <url>', 'sqlite:<file> or postgres://user:pw@host:5432/db', DEFAULT_STORE_URL)
     .option('--retention <duration>', 'delete exchanges older than this, e.g. 7d (default: keep all)')
     .option('--max-body-bytes <n>', 'largest request accepted (413 above)', String(DEFAULT_MAX_BODY_BYTES))
+    .option(
+      '--from <url>',
+      'also consume CloudEvents from Kafka: kafka://broker:9092/topic?group=inferlog-collector (docs/kafka.md)',
+    )
     .action(async (flags: CollectFlags) => {
       const log = createOpLogger('collect');
       const port = Number(flags.port);
@@ -50,6 +57,17 @@ export function register(program: Command): void {
           usage(`--retention: ${(err as Error).message}`);
         }
         if (retentionMs <= 0) usage('--retention must be more than 0');
+      }
+      let fromUrl: URL | undefined;
+      if (flags.from !== undefined) {
+        try {
+          fromUrl = new URL(flags.from);
+          parseKafkaSourceUrl(fromUrl);
+        } catch (err) {
+          usage(
+            `--from: ${err instanceof TypeError ? `"${flags.from}" is not a kafka:// URL` : (err as Error).message}`,
+          );
+        }
       }
       let store;
       try {
@@ -75,19 +93,36 @@ export function register(program: Command): void {
         // A database we cannot reach is a peer being unavailable; a taken port is bad input.
         process.exit(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'SQLITE_CANTOPEN' ? 1 : 69);
       }
+      let source: KafkaSource | undefined;
+      if (fromUrl) {
+        const s = store;
+        try {
+          source = await startKafkaSource(fromUrl, (halves) => s.putEvents(halves), log);
+        } catch (err) {
+          process.stderr.write(
+            `inferlog collect: cannot consume ${fromUrl.href}: ${(err as Error).message}\n`,
+          );
+          await collector.close().catch(() => {});
+          process.exit(69);
+        }
+      }
       log.info(`ready on ${collector.url}`, {
+        ...(source ? { from: source.name } : {}),
         store: store.name,
         ...(flags.retention ? { retention: flags.retention } : {}),
       });
       const stop = (signal: string): void => {
         log.info(`${signal}: finishing in-flight commits`);
-        collector.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            log.error('shutdown failed', { error: err instanceof Error ? err.message : String(err) });
-            process.exit(70);
-          },
-        );
+        // Leave the consumer group first: its partitions move to the other collectors.
+        (source?.shutdown() ?? Promise.resolve())
+          .then(() => collector.close())
+          .then(
+            () => process.exit(0),
+            (err: unknown) => {
+              log.error('shutdown failed', { error: err instanceof Error ? err.message : String(err) });
+              process.exit(70);
+            },
+          );
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));

@@ -6,11 +6,13 @@ import { register as registerValidate } from './validate.js';
 import { register as registerCollect } from './collect.js';
 import { register as registerQuery } from './query.js';
 import { register as registerTail } from './tail.js';
+import { register as registerReplay } from './replay.js';
 
 export function registerCommands(program: Command): void {
   registerCollect(program);
   registerQuery(program);
   registerTail(program);
+  registerReplay(program);
   registerUp(program);
   registerAgent(program);
   registerValidate(program);

@@ -53,7 +53,9 @@ export function register(program: Command): void {
       }
       const port = Number(opts.port ?? process.env.PORT ?? 8080);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        process.stderr.write(`inferlog up: --port must be a port number (0-65535), not "${opts.port ?? process.env.PORT}"\n`);
+        process.stderr.write(
+          `inferlog up: --port must be a port number (0-65535), not "${opts.port ?? process.env.PORT}"\n`,
+        );
         process.exit(2);
       }
       for (const svc of services) {
@@ -106,7 +108,9 @@ export function register(program: Command): void {
         body === undefined ? modelServer.rejectTooLarge(req, res) : modelServer.handle(req, res, body);
       const limit = modelServer.maxBodyBytes;
       // One capture wrapper per service: a request is logged with the settings of the model it is for.
-      const captured = new Map([...runtimes].map(([name, rt]) => [name, captureInProcess(rt.recorder, handle, limit)]));
+      const captured = new Map(
+        [...runtimes].map(([name, rt]) => [name, captureInProcess(rt.recorder, handle, limit)]),
+      );
       const uncaptured = captureInProcess(undefined, handle, limit);
       const capturedFallback = fallback ? captureInProcess(fallback.recorder, handle, limit) : uncaptured;
       const admin = adminRoutes(
@@ -129,7 +133,8 @@ export function register(program: Command): void {
         process.exit(69);
       }
       const names = services.map((s) => s.name).join(', ');
-      const logging = [...runtimes.values()].map((r) => r.describe()).join('; ') || 'off (no logger in the YAML)';
+      const logging =
+        [...runtimes.values()].map((r) => r.describe()).join('; ') || 'off (no logger in the YAML)';
       log.info(`ready — serving ${names} on http://${opts.host}:${bound} (logging: ${logging})`);
       onShutdownSignal(log, async () => {
         await new Promise<void>((resolve) => {

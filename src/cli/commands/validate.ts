@@ -7,18 +7,25 @@ import { redactionCheck, servableCheck } from '../service-checks.js';
 export function register(program: Command): void {
   program
     .command('validate')
-    .description('Check InferenceService YAML files: KServe CRD rules, inferlog annotations, and (with --serve) that inferlog up can serve them')
+    .description(
+      'Check InferenceService YAML files: KServe CRD rules, inferlog annotations, and (with --serve) that inferlog up can serve them',
+    )
     .requiredOption('-f, --file <files...>', 'InferenceService YAML file(s)')
     .option('--serve', 'also check that `inferlog up` can serve the model locally (format, model file)')
     .action((opts: { file: string[]; serve?: boolean }) => {
       let failed = 0;
       for (const file of opts.file) {
         try {
-          const services = loadInferenceServices(file, opts.serve ? [redactionCheck, servableCheck] : [redactionCheck]);
+          const services = loadInferenceServices(
+            file,
+            opts.serve ? [redactionCheck, servableCheck] : [redactionCheck],
+          );
           for (const svc of services) {
             const logger = svc.predictor.logger;
             const where = logger ? `logger → ${logger.url ?? 'stdout'} (mode ${logger.mode})` : 'no logger';
-            process.stdout.write(`${file}: ok — InferenceService ${svc.namespace}/${svc.name}: predictor ${where}\n`);
+            process.stdout.write(
+              `${file}: ok — InferenceService ${svc.namespace}/${svc.name}: predictor ${where}\n`,
+            );
           }
         } catch (e) {
           if (!(e instanceof ConfigError)) throw e;
