@@ -28,6 +28,8 @@ export interface PipelineHealth {
   /** False while the sink is failing sends. */
   sinkUp: boolean;
   lastError?: string;
+  /** When the sink started failing (RFC 3339), while it is down. */
+  downSince?: string;
   buffered: number;
 }
 

@@ -1,0 +1,80 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Exchange } from '../core/exchange.js';
+import { decodeRecord } from '../formats/jsonl-record.js';
+import { createFileSink } from './file.js';
+
+const options = { batchSize: 1, batchIntervalMs: 0, timeoutMs: 1000, tls: { skipVerify: false } };
+
+function exchange(i: number, body = `{"instances":[${i}]}`): Exchange {
+  return {
+    id: `ex-${i}`,
+    source: { inferenceService: 'm', namespace: 'ns', component: 'predictor', endpoint: '', sourceUri: 'x', annotations: {} },
+    mode: 'all',
+    method: 'POST',
+    url: '/v1/models/m:predict',
+    metadata: {},
+    requestTime: 1_780_000_000_000 + i,
+    responseTime: 1_780_000_000_002 + i,
+    request: { bytes: Buffer.from(body), size: body.length, truncated: false, contentType: 'application/json' },
+    status: 200,
+    response: { bytes: Buffer.from([0xff, 0x00, 0x01]), size: 3, truncated: false },
+    sampleWeight: 1,
+  };
+}
+
+let dir: string;
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('file sink', () => {
+  it('appends one seed JSON line per exchange, creating the directory', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'inferlog-file-'));
+    const file = path.join(dir, 'logs/requests.jsonl');
+    const sink = createFileSink(new URL(`file://${file}`), options);
+    await sink.start();
+    await sink.send([exchange(1), exchange(2)], new AbortController().signal);
+    await sink.shutdown();
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ id: 'ex-1', requestBody: '{"instances":[1]}', responseBody: '/wAB', responseBodyEncoding: 'base64' });
+  });
+
+  it('rotates at maxBytes and keeps maxFiles', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'inferlog-file-'));
+    const file = path.join(dir, 'r.jsonl');
+    const sink = createFileSink(new URL(`file://${file}?maxBytes=2KiB&maxFiles=2`), options);
+    await sink.start();
+    for (let i = 0; i < 40; i++) await sink.send([exchange(i)], new AbortController().signal);
+    await sink.shutdown();
+    expect(readdirSync(dir).sort()).toEqual(['r.1.jsonl', 'r.2.jsonl', 'r.jsonl']);
+    const newest = readFileSync(path.join(dir, 'r.jsonl'), 'utf8').trim().split('\n');
+    expect(JSON.parse(newest.at(-1) as string).id).toBe('ex-39');
+    expect(readFileSync(path.join(dir, 'r.1.jsonl')).length).toBeGreaterThanOrEqual(2048);
+  });
+
+  it('writes lossless records with format=record', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'inferlog-file-'));
+    const file = path.join(dir, 'records.jsonl');
+    const sink = createFileSink(new URL(`file://${file}?format=record`), options);
+    await sink.start();
+    const original = exchange(7);
+    await sink.send([original], new AbortController().signal);
+    await sink.shutdown();
+    const back = decodeRecord(readFileSync(file, 'utf8').trim());
+    expect(back.id).toBe('ex-7');
+    expect(Buffer.from(back.response!.bytes)).toEqual(Buffer.from([0xff, 0x00, 0x01]));
+  });
+
+  it('fails to start with a clear error when the path cannot be opened', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'inferlog-file-'));
+    const sink = createFileSink(new URL('file:///proc/no-such-dir/x.jsonl'), options);
+    await expect(sink.start()).rejects.toMatchObject({ code: 'SINK_IO', message: expect.stringContaining('/proc/no-such-dir/x.jsonl') });
+  });
+
+  it('rejects an unknown format at construction', () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'inferlog-file-'));
+    expect(() => createFileSink(new URL('file:///tmp/x.jsonl?format=xml'), options)).toThrow(/format must be line or record/);
+  });
+});
