@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
+import { InferlogError } from '../core/errors.js';
 
 const program = new Command();
 program
@@ -17,4 +18,15 @@ program
     process.exit(err.exitCode === 0 ? 0 : err.code === 'commander.help' ? 0 : 2);
   });
 registerCommands(program);
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Config problems found while starting (an unusable spool dir, a missing CA file) exit 1 with
+  // their message; anything else is a bug: say so, with the stack for the report.
+  if (err instanceof InferlogError && err.code === 'CONFIG_INVALID') {
+    process.stderr.write(`inferlog: ${err.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`inferlog: internal error: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(70);
+}

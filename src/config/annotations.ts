@@ -45,6 +45,12 @@ function parseNonNegativeInt(v: string): number {
   return n;
 }
 
+function parsePositiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`"${v}" must be a whole number ≥ 1`);
+  return n;
+}
+
 function oneOf<T extends string>(allowed: readonly T[]) {
   return (v: string): T => {
     if ((allowed as readonly string[]).includes(v)) return v as T;
@@ -130,6 +136,11 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
     key: 'send-timeout',
     description: 'Per-send timeout to the sink (default 5s).',
     apply: (s, v) => (s.delivery.timeoutMs = parseDuration(v)),
+  },
+  {
+    key: 'memory-queue-size',
+    description: 'Exchanges held in memory when there is no spool, before drops (default 10000).',
+    apply: (s, v) => (s.delivery.memoryQueueSize = parsePositiveInt(v)),
   },
   {
     key: 'max-retries',

@@ -148,7 +148,7 @@ describe('inferlog agent', () => {
     }
   });
 
-  it('rejects bad flags with the flag name and exit code 1', async () => {
+  it('rejects bad flags with the flag name and exit code 1', { timeout: 90_000 }, async () => {
     const cli = runCli([
       'agent',
       '--port',
@@ -165,5 +165,8 @@ describe('inferlog agent', () => {
     const scheme = runCli(['agent', '--log-url', 'gopher://x']);
     expect(await scheme.exited).toBe(1);
     expect(scheme.stderr()).toMatch(/--log-url: unsupported URL scheme "gopher:"; supported schemes: /);
+    const spool = runCli(['agent', '--port', String(await freePort()), '--log-url', 'stdout', '--spool-dir', '/etc/hostname/spool']);
+    expect(await spool.exited).toBe(1);
+    expect(spool.stderr()).toMatch(/^inferlog: --spool-dir \/etc\/hostname\/spool: cannot use it as the spool/m);
   });
 });

@@ -9,6 +9,7 @@
  * exactly what `inferlog agent` would log in front of the same server.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { captureInProcess } from '../../capture/in-process.js';
 import { loadInferenceServices, type ServiceConfig } from '../../config/inferenceservice.js';
@@ -84,8 +85,12 @@ export function register(program: Command): void {
       const metrics = createPipelineMetrics();
       const runtimes = new Map<string, LoggingRuntime>();
       for (const svc of services) {
-        const settings = svc.predictor.logger;
+        let settings = svc.predictor.logger;
         if (!settings) continue;
+        // One spool per service: a spool directory belongs to one pipeline.
+        if (settings.spool.dir && services.length > 1) {
+          settings = { ...settings, spool: { ...settings.spool, dir: path.join(settings.spool.dir, `${svc.namespace}-${svc.name}`) } };
+        }
         runtimes.set(
           svc.name,
           await startLogging(
