@@ -1,0 +1,239 @@
+/**
+ * One replay run.
+ *
+ *   collector ──listExchanges (pages)──▶ N workers ──getExchange (bodies)──▶ planRequest
+ *                                          │ rate limiter
+ *                                          ▼
+ *                                   target (--to only) ──▶ compareResponses ──▶ ExchangeOutcome
+ *                                                                                 ├─▶ summary
+ *                                                                                 ├─▶ --report FILE (JSONL)
+ *                                                                                 └─▶ stdout (--format jsonl)
+ *
+ * Workers pull from one shared page iterator, so at most `concurrency` bodies and one page of
+ * list items are in memory at once, however many exchanges are replayed.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { ExchangeView } from '../collector/view.js';
+import { CollectorProblem, getExchange, listExchanges } from './collector-source.js';
+import { compareResponses } from './compare.js';
+import type { ReplayOptions } from './options.js';
+import { createProgress } from './progress.js';
+import { createRateLimiter } from './rate-limiter.js';
+import { renderTable } from './render.js';
+import { bodyBytes, planRequest, requestBody } from './request-plan.js';
+import { SummaryBuilder, type ExchangeOutcome, type ReplaySummary } from './summary.js';
+import { createTargetClient } from './target-client.js';
+
+export interface ReplayIo {
+  stdout: { write(s: string): unknown };
+  stderr: NodeJS.WriteStream;
+  /** Aborting stops sending new requests; in-flight ones finish and the summary is printed (exit 130). */
+  signal?: AbortSignal;
+}
+
+export interface ReplayResult {
+  exitCode: 0 | 1 | 2 | 69 | 130;
+  summary?: ReplaySummary;
+  /** A message for stderr when the run could not complete. */
+  problem?: string;
+}
+
+const MAX_DIFFS_PER_EXCHANGE = 20;
+const MAX_EXAMPLES = 10;
+
+function baseOutcome(ex: ExchangeView): ExchangeOutcome {
+  return {
+    id: ex.id,
+    model: ex.model,
+    method: null,
+    path: null,
+    outcome: 'skipped',
+    status: { old: ex.status, new: null },
+    latencyMs: { old: ex.latencyMs, new: null },
+    diff: [],
+    diffCount: 0,
+  };
+}
+
+async function openReport(path: string): Promise<WriteStream> {
+  const stream = createWriteStream(path);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', reject);
+  });
+  return stream;
+}
+
+async function dryRun(opts: ReplayOptions, io: ReplayIo): Promise<ReplayResult> {
+  const planned: Record<string, unknown>[] = [];
+  for await (const ex of listExchanges(opts.from, opts.filter, opts.limit)) {
+    const plan = planRequest(ex, opts);
+    const row = plan.ok
+      ? {
+          id: ex.id,
+          method: plan.request.method,
+          url: opts.to.origin + opts.to.pathname.replace(/\/+$/, '') + plan.request.path,
+          bytes: ex.request?.size ?? 0,
+          headers: plan.request.headers,
+        }
+      : { id: ex.id, skipped: plan.reason };
+    if (opts.format === 'json') planned.push(row);
+    else if (opts.format === 'jsonl') io.stdout.write(JSON.stringify(row) + '\n');
+    else
+      io.stdout.write(
+        'url' in row
+          ? `${row.method} ${row.url}  ${row.bytes} bytes  ${ex.id}\n`
+          : `SKIP ${ex.id}  ${row.skipped}\n`,
+      );
+  }
+  if (opts.format === 'json')
+    io.stdout.write(JSON.stringify({ dryRun: true, requests: planned }, null, 2) + '\n');
+  return { exitCode: 0 };
+}
+
+export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<ReplayResult> {
+  if (opts.dryRun) {
+    try {
+      return await dryRun(opts, io);
+    } catch (err) {
+      if (err instanceof CollectorProblem) return { exitCode: err.exitCode, problem: err.message };
+      throw err;
+    }
+  }
+
+  let report: WriteStream | undefined;
+  if (opts.report !== undefined) {
+    try {
+      report = await openReport(opts.report);
+    } catch (err) {
+      return { exitCode: 2, problem: `--report ${opts.report}: ${(err as Error).message}` };
+    }
+  }
+
+  const to = opts.to.origin + opts.to.pathname.replace(/\/+$/, '');
+  const summary = new SummaryBuilder({ from: opts.from.replace(/\/+$/, ''), to, compare: opts.compare });
+  const client = createTargetClient(opts.to, { connections: opts.concurrency, timeoutMs: opts.timeoutMs });
+  const limiter = createRateLimiter(opts.ratePerSecond);
+  const progress = createProgress(io.stderr, opts.limit);
+  const ignore = new Set(opts.ignore);
+  const examples: ExchangeOutcome[] = [];
+  const source = listExchanges(opts.from, opts.filter, opts.limit);
+  let stop = false;
+  let fatal: ReplayResult | undefined;
+  const onAbort = (): void => {
+    stop = true;
+    summary.aborted ??= 'interrupted';
+  };
+  io.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const emit = async (o: ExchangeOutcome): Promise<void> => {
+    summary.add(o);
+    if ((o.outcome === 'different' || o.outcome === 'failed') && examples.length < MAX_EXAMPLES)
+      examples.push(o);
+    const line = JSON.stringify(o) + '\n';
+    if (opts.format === 'jsonl') io.stdout.write(line);
+    if (report !== undefined && !report.write(line)) {
+      await new Promise<void>((r) => report.once('drain', () => r()));
+    }
+    progress.update(summary.progress);
+  };
+
+  const replayOne = async (item: ExchangeView): Promise<void> => {
+    const o = baseOutcome(item);
+    const plan = planRequest(item, opts);
+    if (!plan.ok) {
+      o.note = plan.reason;
+      return emit(o);
+    }
+    o.method = plan.request.method;
+    o.path = plan.request.path;
+    const ex = await getExchange(opts.from, item.id);
+    if (ex === null) {
+      o.note = 'no longer in the collector (retention?)';
+      return emit(o);
+    }
+    o.status.old = ex.status;
+    o.latencyMs.old = ex.latencyMs;
+    await limiter.take();
+    if (stop) return;
+    const res = await client.send(plan.request, requestBody(ex));
+    o.latencyMs.new = res.latencyMs;
+    if (!res.ok) {
+      o.outcome = 'failed';
+      o.error = { code: res.code, message: res.message };
+      if (res.code === 'UPSTREAM_UNREACHABLE' && !stop) {
+        stop = true;
+        summary.aborted = `target at ${to} is unreachable: ${res.message}`;
+      }
+      return emit(o);
+    }
+    o.status.new = res.status;
+    const newServerError = res.status >= 500 && !(ex.status !== null && ex.status >= 500);
+    const baseline = ex.response;
+    if (baseline === null || ex.status === null || baseline.truncated) {
+      o.outcome = newServerError ? 'failed' : 'no-baseline';
+      if (!newServerError) {
+        o.note = baseline?.truncated
+          ? 'the captured response was truncated'
+          : 'no response was captured (logger mode request, or incomplete)';
+      }
+      return emit(o);
+    }
+    if (opts.compare === 'none') {
+      o.outcome = newServerError ? 'failed' : 'not-compared';
+      return emit(o);
+    }
+    const c = compareResponses(
+      { status: ex.status, body: bodyBytes(baseline.body, baseline.bodyEncoding) },
+      { status: res.status, body: res.body },
+      { mode: opts.compare, tolerance: opts.tolerance, ignore, maxDifferences: MAX_DIFFS_PER_EXCHANGE },
+    );
+    o.diff = c.differences;
+    o.diffCount = c.differenceCount;
+    o.outcome = newServerError ? 'failed' : c.identical ? 'identical' : 'different';
+    return emit(o);
+  };
+
+  const worker = async (): Promise<void> => {
+    while (!stop) {
+      let next: IteratorResult<ExchangeView>;
+      try {
+        next = await source.next();
+        if (next.done === true) return;
+        await replayOne(next.value);
+      } catch (err) {
+        stop = true;
+        if (err instanceof CollectorProblem) {
+          fatal ??= { exitCode: err.exitCode, problem: err.message };
+          return;
+        }
+        throw err;
+      }
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: opts.concurrency }, () => worker()));
+  } finally {
+    io.signal?.removeEventListener('abort', onAbort);
+    progress.done();
+    await client.close().catch(() => undefined);
+    if (report !== undefined) {
+      const r = report;
+      await new Promise<void>((resolve) => r.end(() => resolve()));
+    }
+  }
+
+  const s = summary.summary();
+  // Nothing replayed because the collector refused the filters: no summary to show.
+  if (fatal !== undefined && s.replayed === 0 && s.skipped === 0) return fatal;
+  if (opts.format === 'json') io.stdout.write(JSON.stringify(s, null, 2) + '\n');
+  else if (opts.format === 'jsonl') io.stdout.write(JSON.stringify({ summary: s }) + '\n');
+  else io.stdout.write(renderTable(s, examples));
+  if (fatal !== undefined) return { ...fatal, summary: s };
+  if (s.aborted === 'interrupted')
+    return { exitCode: 130, summary: s, problem: 'interrupted: the summary covers what was replayed so far' };
+  if (s.aborted !== undefined) return { exitCode: 69, summary: s, problem: s.aborted };
+  const exitCode = s.different > 0 || s.failed > 0 ? 1 : 0;
+  return { exitCode, summary: s };
+}
