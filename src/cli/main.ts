@@ -17,7 +17,7 @@ program
   .exitOverride((err) => {
     process.exit(err.exitCode === 0 ? 0 : err.code === 'commander.help' ? 0 : 2);
   });
-registerCommands(program);
+await registerCommands(program, process.argv);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
