@@ -9,7 +9,7 @@ import { createOpLogger } from '../../core/log.js';
 import { parseDuration } from '../../core/time.js';
 import { DEFAULT_COLLECTOR_PORT, DEFAULT_MAX_BODY_BYTES, startCollector } from '../../collector/server.js';
 import { DEFAULT_STORE_URL, openStore } from '../../collector/store/open-store.js';
-import { startKafkaSource, type KafkaSource } from '../../sources/kafka/source.js';
+import type { KafkaSource } from '../../sources/kafka/source.js';
 import { parseKafkaSourceUrl } from '../../sources/kafka/config.js';
 
 interface CollectFlags {
@@ -97,6 +97,8 @@ export function register(program: Command): void {
       if (fromUrl) {
         const s = store;
         try {
+          // kafkajs loads only when --from is given.
+          const { startKafkaSource } = await import('../../sources/kafka/source.js');
           source = await startKafkaSource(fromUrl, (halves) => s.putEvents(halves), log);
         } catch (err) {
           process.stderr.write(

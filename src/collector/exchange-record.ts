@@ -1,0 +1,248 @@
+/**
+ * What the collector stores: one row per exchange, built from its request and response halves.
+ *
+ *   DecodedEvent ──halfFromEvent──▶ ExchangeHalf ──mergeHalf(existing row?)──▶ ExchangeRow ──▶ store
+ *
+ * The merge is pure and shared by every store, so SQLite and PostgreSQL agree on what an
+ * exchange looks like. A half is identified by (id, kind); a second copy is a duplicate.
+ */
+import { CE_TYPE_RESPONSE } from '../formats/cloudevents-attributes.js';
+import type { DecodedEvent } from '../formats/cloudevents-decode.js';
+import { EXT, parseRfc3339 } from '../formats/cloudevents-decode.js';
+
+export type HalfKind = 'request' | 'response';
+
+/** Per-half facts that are not filtered on. */
+export interface HalfMeta {
+  /** CloudEvents type, e.g. org.kubeflow.serving.inference.request. */
+  type: string;
+  contentType: string | null;
+  size: number;
+  truncated: boolean;
+  originalSize: number | null;
+  sha256: string | null;
+  /** `time` attribute verbatim (RFC 3339), or null. */
+  time: string | null;
+  /** `recordedtime` extension verbatim, or null. */
+  recordedTime: string | null;
+}
+
+/** One received event, normalised. */
+export interface ExchangeHalf {
+  id: string;
+  kind: HalfKind;
+  meta: HalfMeta;
+  /** `time` as epoch ms (falls back to the receive time). */
+  timeMs: number;
+  body: Uint8Array;
+  model: string;
+  namespace: string;
+  component: string;
+  endpoint: string;
+  source: string;
+  method: string | null;
+  url: string | null;
+  metadata: Record<string, string[]>;
+  annotations: Record<string, string>;
+  statusCode: number | null;
+  latencyMs: number | null;
+  sampleWeight: number | null;
+  errorCode: string | null;
+  /** Only on response halves: the response's real content type (`responsecontenttype`). */
+  responseContentType: string | null;
+}
+
+/** Everything about an exchange except the bodies; stored as JSON next to the indexed columns. */
+export interface ExchangeDetail {
+  model: string;
+  namespace: string;
+  component: string;
+  endpoint: string;
+  source: string;
+  method: string | null;
+  url: string | null;
+  metadata: Record<string, string[]>;
+  annotations: Record<string, string>;
+  request: HalfMeta | null;
+  response: HalfMeta | null;
+  /** Status / latency / weight as each half reported them (the row's values are derived). */
+  reported: {
+    status: number | null;
+    latencyMs: number | null;
+    sampleWeight: number | null;
+    errorCode: string | null;
+    requestTimeMs: number | null;
+    responseTimeMs: number | null;
+  };
+  requestPreview: string | null;
+}
+
+/** A row: indexed columns + detail. Bodies travel separately. */
+export interface ExchangeRow {
+  id: string;
+  /** Sort/filter time: request time, else response time (epoch ms). */
+  timeMs: number;
+  model: string;
+  namespace: string;
+  component: string;
+  status: number | null;
+  errorCode: string | null;
+  latencyMs: number | null;
+  latencyBucket: number | null;
+  sampleWeight: number;
+  complete: boolean;
+  /** Lower-cased text of both bodies (first 64 KiB each), for `q`. */
+  searchText: string;
+  detail: ExchangeDetail;
+}
+
+const SEARCH_CAP = 64 * 1024;
+const PREVIEW_CHARS = 200;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function num(v: string | undefined): number | null {
+  if (v === undefined || v.trim() === '') return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+function str(v: string | undefined): string | null {
+  return v === undefined || v === '' ? null : v;
+}
+
+export function textOf(bytes: Uint8Array): string | null {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+export function halfFromEvent(ev: DecodedEvent, receivedMs: number): ExchangeHalf {
+  const x = ev.extensions;
+  const kind: HalfKind =
+    ev.type === CE_TYPE_RESPONSE || ev.type.endsWith('.response') ? 'response' : 'request';
+  const truncated = x[EXT.truncated] === 'true' || x[EXT.truncated] === '1';
+  const timeMs = ev.time !== undefined ? (parseRfc3339(ev.time) ?? receivedMs) : receivedMs;
+  const status = num(x[EXT.statuscode]);
+  return {
+    id: ev.id,
+    kind,
+    timeMs,
+    body: ev.data,
+    meta: {
+      type: ev.type,
+      contentType:
+        kind === 'response'
+          ? (str(x[EXT.responsecontenttype]) ?? ev.datacontenttype ?? null)
+          : (ev.datacontenttype ?? null),
+      size: ev.data.byteLength,
+      truncated,
+      originalSize: num(x[EXT.originalsize]),
+      sha256: str(x[EXT.sha256]),
+      time: ev.time ?? null,
+      recordedTime: str(x.recordedtime),
+    },
+    model: x.inferenceservicename ?? '',
+    namespace: x.namespace ?? '',
+    component: x.component ?? '',
+    endpoint: x.endpoint ?? '',
+    source: ev.source,
+    method: str(x[EXT.method]),
+    url: str(x[EXT.url]),
+    metadata: ev.metadata,
+    annotations: ev.annotations,
+    statusCode: status !== null && Number.isInteger(status) ? status : null,
+    latencyMs: num(x[EXT.latencyms]),
+    sampleWeight: num(x[EXT.sampleweight]),
+    errorCode: str(x[EXT.errorcode]),
+    responseContentType: str(x[EXT.responsecontenttype]),
+  };
+}
+
+/** Log-scale latency bucket: width 2^(1/8) (≈9%), so a percentile read from it is within ~5%. */
+export function latencyBucket(ms: number): number {
+  return ms <= 0.001 ? -80 : Math.ceil(Math.log2(ms) * 8);
+}
+
+/** The representative value of a bucket: the geometric middle of its bounds. */
+export function bucketValue(bucket: number): number {
+  return Math.round(2 ** ((bucket - 0.5) / 8) * 1000) / 1000;
+}
+
+function preview(body: Uint8Array): string | null {
+  const t =
+    textOf(body.byteLength > 4 * PREVIEW_CHARS ? body.subarray(0, 4 * PREVIEW_CHARS) : body) ?? textOf(body);
+  if (t === null) return null;
+  return t.length > PREVIEW_CHARS ? t.slice(0, PREVIEW_CHARS) : t;
+}
+
+function searchPart(body: Uint8Array): string {
+  const t = textOf(body.byteLength > SEARCH_CAP ? body.subarray(0, SEARCH_CAP) : body);
+  return t === null ? '' : t.toLowerCase();
+}
+
+/**
+ * Adds a half to an exchange (or starts one). Returns undefined when that half is
+ * already stored: a retry or a duplicate delivery.
+ */
+export function mergeHalf(existing: ExchangeRow | undefined, half: ExchangeHalf): ExchangeRow | undefined {
+  if (existing && existing.detail[half.kind] !== null) return undefined;
+  const prev = existing?.detail;
+  const pick = (a: string | undefined, b: string): string => (a !== undefined && a !== '' ? a : b);
+  const rep = prev?.reported ?? {
+    status: null,
+    latencyMs: null,
+    sampleWeight: null,
+    errorCode: null,
+    requestTimeMs: null,
+    responseTimeMs: null,
+  };
+  const reported = {
+    // The response half's status wins; a request half may carry one when no response event will come.
+    status: half.kind === 'response' ? (half.statusCode ?? rep.status) : (rep.status ?? half.statusCode),
+    latencyMs: rep.latencyMs ?? half.latencyMs,
+    sampleWeight: rep.sampleWeight ?? half.sampleWeight,
+    errorCode: rep.errorCode ?? half.errorCode,
+    requestTimeMs: half.kind === 'request' ? half.timeMs : rep.requestTimeMs,
+    responseTimeMs: half.kind === 'response' ? half.timeMs : rep.responseTimeMs,
+  };
+  const detail: ExchangeDetail = {
+    model: pick(prev?.model, half.model),
+    namespace: pick(prev?.namespace, half.namespace),
+    component: pick(prev?.component, half.component),
+    endpoint: pick(prev?.endpoint, half.endpoint),
+    source: half.kind === 'request' ? half.source : pick(prev?.source, half.source),
+    method: prev?.method ?? half.method,
+    url: prev?.url ?? half.url,
+    metadata: { ...half.metadata, ...(prev?.metadata ?? {}) },
+    annotations: { ...half.annotations, ...(prev?.annotations ?? {}) },
+    request: half.kind === 'request' ? half.meta : (prev?.request ?? null),
+    response: half.kind === 'response' ? half.meta : (prev?.response ?? null),
+    reported,
+    requestPreview: half.kind === 'request' ? preview(half.body) : (prev?.requestPreview ?? null),
+  };
+  const hasResponse = detail.response !== null;
+  // KServe sends no status: its response event exists only for status 200.
+  const status = reported.status ?? (hasResponse ? 200 : null);
+  let latency = reported.latencyMs;
+  if (latency === null && reported.requestTimeMs !== null && reported.responseTimeMs !== null) {
+    latency = Math.round((reported.responseTimeMs - reported.requestTimeMs) * 1000) / 1000;
+  }
+  return {
+    id: half.id,
+    timeMs: reported.requestTimeMs ?? reported.responseTimeMs ?? half.timeMs,
+    model: detail.model,
+    namespace: detail.namespace,
+    component: detail.component,
+    status,
+    errorCode: reported.errorCode,
+    latencyMs: latency,
+    latencyBucket: latency === null ? null : latencyBucket(latency),
+    sampleWeight: reported.sampleWeight ?? 1,
+    complete: detail.request !== null && detail.response !== null,
+    // Substring search does not care which half a text came from, so halves just append.
+    searchText: existing ? `${existing.searchText}\n${searchPart(half.body)}` : searchPart(half.body),
+    detail,
+  };
+}

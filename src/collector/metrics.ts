@@ -1,0 +1,47 @@
+/** The collector's Prometheus metrics, on a registry of its own (several collectors can share a process in tests). */
+import client from 'prom-client';
+
+export interface CollectorMetrics {
+  registry: client.Registry;
+  received: client.Counter;
+  stored: client.Counter;
+  duplicates: client.Counter;
+  rejected: client.Counter<'reason'>;
+  commitSeconds: client.Histogram;
+}
+
+export function createCollectorMetrics(withProcessMetrics: boolean): CollectorMetrics {
+  const registry = new client.Registry();
+  if (withProcessMetrics) client.collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    received: new client.Counter({
+      name: 'inferlog_collector_events_received_total',
+      help: 'CloudEvents received (decoded or not).',
+      registers,
+    }),
+    stored: new client.Counter({
+      name: 'inferlog_collector_events_stored_total',
+      help: 'Event halves newly committed to the store.',
+      registers,
+    }),
+    duplicates: new client.Counter({
+      name: 'inferlog_collector_events_duplicate_total',
+      help: 'Events already stored (retries), acknowledged without a second copy.',
+      registers,
+    }),
+    rejected: new client.Counter({
+      name: 'inferlog_collector_events_rejected_total',
+      help: 'Requests rejected, by reason.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    commitSeconds: new client.Histogram({
+      name: 'inferlog_collector_store_commit_seconds',
+      help: 'Time to commit one batch to the store.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+  };
+}

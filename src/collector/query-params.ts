@@ -1,0 +1,169 @@
+/**
+ * Query-string validation for the API, once, at the edge (zod). Every failure names
+ * the parameter and why, and becomes a 400 with code QUERY_INVALID.
+ */
+import { z } from 'zod';
+import { parseDuration } from '../core/time.js';
+import { parseRfc3339 } from '../formats/cloudevents-decode.js';
+import type { ExchangeFilter, PagePosition, PageRequest, StatusFilter } from './store/store.js';
+
+export class QueryParamError extends Error {
+  constructor(
+    readonly parameter: string,
+    message: string,
+  ) {
+    super(`${parameter}: ${message}`);
+    this.name = 'QueryParamError';
+  }
+}
+
+/** `since`/`until`: RFC 3339, or a duration back from `now` (`15m`). */
+export function parseTimeParam(name: string, text: string, now: number): number {
+  const abs = parseRfc3339(text);
+  if (abs !== undefined) return abs;
+  try {
+    return now - parseDuration(text);
+  } catch {
+    throw new QueryParamError(
+      name,
+      `invalid time "${text.slice(0, 64)}": use RFC 3339 (2026-08-21T10:15:30Z) or a duration like 15m, 2h, 7d`,
+    );
+  }
+}
+
+export function parseStatusParam(text: string): StatusFilter {
+  const t = text.trim().toLowerCase();
+  if (/^[1-5]\d\d$/.test(t) || t === '0') return { kind: 'exact', code: Number(t) };
+  const cls = /^([1-5])xx$/.exec(t);
+  if (cls) return { kind: 'class', hundreds: Number(cls[1]) };
+  if (t === 'error') return { kind: 'error' };
+  if (t === 'incomplete') return { kind: 'incomplete' };
+  throw new QueryParamError(
+    'status',
+    `invalid status "${text.slice(0, 32)}": use a code (200), a class (2xx…5xx), error or incomplete`,
+  );
+}
+
+const text = z.string().max(1024);
+const ListQuery = z
+  .object({
+    model: text.optional(),
+    namespace: text.optional(),
+    component: text.optional(),
+    status: text.optional(),
+    since: text.optional(),
+    until: text.optional(),
+    q: text.optional(),
+    limit: text.optional(),
+    cursor: z.string().max(2048).optional(),
+    follow: z.enum(['true', 'false', '1', '0']).optional(),
+  })
+  .strict();
+
+function zodToParamError(err: z.ZodError): QueryParamError {
+  const issue = err.issues[0];
+  if (issue?.code === 'unrecognized_keys')
+    return new QueryParamError(issue.keys[0] ?? '?', 'unknown parameter');
+  const name = String(issue?.path[0] ?? '?');
+  return new QueryParamError(
+    name,
+    issue?.code === 'invalid_type' ? 'give it once, as text' : (issue?.message ?? 'invalid'),
+  );
+}
+
+function filterFrom(
+  q: {
+    model?: string;
+    namespace?: string;
+    component?: string;
+    status?: string;
+    since?: string;
+    until?: string;
+    q?: string;
+  },
+  now: number,
+): ExchangeFilter {
+  const f: ExchangeFilter = {};
+  if (q.model !== undefined) f.model = q.model;
+  if (q.namespace !== undefined) f.namespace = q.namespace;
+  if (q.component !== undefined) f.component = q.component;
+  if (q.status !== undefined) f.status = parseStatusParam(q.status);
+  if (q.since !== undefined) f.sinceMs = parseTimeParam('since', q.since, now);
+  if (q.until !== undefined) f.untilMs = parseTimeParam('until', q.until, now);
+  if (q.q !== undefined && q.q !== '') f.q = q.q;
+  return f;
+}
+
+export function encodeCursor(pos: PagePosition): string {
+  const raw = pos.kind === 'seq' ? { k: 's', s: pos.seq } : { k: 't', t: pos.timeMs, i: pos.id };
+  return Buffer.from(JSON.stringify(raw)).toString('base64url');
+}
+
+const CursorShape = z.union([
+  z.object({ k: z.literal('s'), s: z.number().int().nonnegative() }),
+  z.object({ k: z.literal('t'), t: z.number().finite(), i: z.string() }),
+]);
+
+export function decodeCursor(text: string): PagePosition {
+  try {
+    const v = CursorShape.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
+    return v.k === 's' ? { kind: 'seq', seq: v.s } : { kind: 'time', timeMs: v.t, id: v.i };
+  } catch {
+    throw new QueryParamError('cursor', 'not a cursor this API returned');
+  }
+}
+
+export const MAX_LIMIT = 1000;
+export const DEFAULT_LIMIT = 50;
+
+export function parseListQuery(query: unknown, now: number): { filter: ExchangeFilter; page: PageRequest } {
+  const r = ListQuery.safeParse(query ?? {});
+  if (!r.success) throw zodToParamError(r.error);
+  const q = r.data;
+  const filter = filterFrom(q, now);
+  let limit = DEFAULT_LIMIT;
+  if (q.limit !== undefined) {
+    limit = Number(q.limit);
+    if (!/^\d+$/.test(q.limit) || limit < 1 || limit > MAX_LIMIT)
+      throw new QueryParamError('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+  }
+  const order = q.follow === 'true' || q.follow === '1' ? 'follow' : 'newest';
+  const page: PageRequest = { limit, order };
+  if (q.cursor !== undefined) {
+    const pos = decodeCursor(q.cursor);
+    if ((pos.kind === 'seq') !== (order === 'follow'))
+      throw new QueryParamError(
+        'cursor',
+        order === 'follow'
+          ? 'this cursor is from a listing without follow'
+          : 'this cursor is from a follow listing',
+      );
+    page.after = pos;
+  }
+  return { filter, page };
+}
+
+const StatsQuery = z
+  .object({
+    model: text.optional(),
+    namespace: text.optional(),
+    component: text.optional(),
+    status: text.optional(),
+    since: text.optional(),
+    until: text.optional(),
+  })
+  .strict();
+
+export function parseStatsQuery(
+  query: unknown,
+  now: number,
+): { filter: ExchangeFilter; window: { sinceMs: number; untilMs: number } } {
+  const r = StatsQuery.safeParse(query ?? {});
+  if (!r.success) throw zodToParamError(r.error);
+  const filter = filterFrom(r.data, now);
+  const window = { sinceMs: filter.sinceMs ?? now - 3_600_000, untilMs: filter.untilMs ?? now + 1 };
+  delete filter.sinceMs;
+  delete filter.untilMs;
+  if (window.untilMs <= window.sinceMs) throw new QueryParamError('until', 'must be after since');
+  return { filter, window };
+}

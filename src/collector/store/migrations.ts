@@ -1,0 +1,194 @@
+/**
+ * Versioned schema migrations, one numbered entry per change, for both stores.
+ * Applied in order at start; `schema_migrations` records which ran. Never edit a
+ * released migration: add the next number.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sqlite: string;
+  postgres: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'exchanges',
+    sqlite: `
+      CREATE TABLE exchanges (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        time_ms REAL NOT NULL,
+        model TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        component TEXT NOT NULL,
+        status INTEGER,
+        error_code TEXT,
+        latency_ms REAL,
+        latency_bucket INTEGER,
+        sample_weight REAL NOT NULL,
+        complete INTEGER NOT NULL,
+        search_text TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX exchanges_seq ON exchanges (seq);
+      CREATE INDEX exchanges_time ON exchanges (time_ms, id);
+      -- status and error_code ride along so a status filter is checked in the index, not the table.
+      CREATE INDEX exchanges_model_time ON exchanges (model, time_ms, id, status, error_code);
+      CREATE INDEX exchanges_namespace_time ON exchanges (namespace, time_ms, id, status, error_code);
+      CREATE INDEX exchanges_component_time ON exchanges (component, time_ms, id, status, error_code);
+      CREATE INDEX exchanges_status_time ON exchanges (status, time_ms, id);
+      -- Covering index: stats over a window read only this index.
+      CREATE INDEX exchanges_stats ON exchanges (time_ms, model, namespace, status, error_code, complete, latency_bucket, sample_weight);
+      CREATE TABLE exchange_bodies (
+        id TEXT NOT NULL,
+        kind INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (id, kind)
+      ) WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE SEQUENCE exchanges_seq_gen;
+      CREATE TABLE exchanges (
+        id TEXT PRIMARY KEY,
+        seq BIGINT NOT NULL,
+        time_ms DOUBLE PRECISION NOT NULL,
+        model TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        component TEXT NOT NULL,
+        status INTEGER,
+        error_code TEXT,
+        latency_ms DOUBLE PRECISION,
+        latency_bucket INTEGER,
+        sample_weight DOUBLE PRECISION NOT NULL,
+        complete BOOLEAN NOT NULL,
+        search_text TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX exchanges_seq ON exchanges (seq);
+      CREATE INDEX exchanges_time ON exchanges (time_ms, id);
+      CREATE INDEX exchanges_model_time ON exchanges (model, time_ms, id, status, error_code);
+      CREATE INDEX exchanges_namespace_time ON exchanges (namespace, time_ms, id, status, error_code);
+      CREATE INDEX exchanges_component_time ON exchanges (component, time_ms, id, status, error_code);
+      CREATE INDEX exchanges_status_time ON exchanges (status, time_ms, id);
+      CREATE INDEX exchanges_stats ON exchanges (time_ms) INCLUDE (model, namespace, status, error_code, complete, latency_bucket, sample_weight);
+      CREATE TABLE exchange_bodies (
+        id TEXT NOT NULL,
+        kind SMALLINT NOT NULL,
+        body BYTEA NOT NULL,
+        PRIMARY KEY (id, kind)
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'rollups',
+    // Daily, hourly and per-minute counts for stats; built from what is already stored.
+    sqlite: `
+      CREATE TABLE exchange_hourly (
+        period INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        component TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        err INTEGER NOT NULL,
+        complete INTEGER NOT NULL,
+        bucket INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        w REAL NOT NULL,
+        PRIMARY KEY (period, model, namespace, component, status, err, complete, bucket)
+      ) WITHOUT ROWID;
+      INSERT INTO exchange_hourly
+        SELECT CAST(time_ms / 3600000 AS INTEGER), model, namespace, component, coalesce(status, -1),
+               error_code IS NOT NULL, complete, coalesce(latency_bucket, -9999), count(*), sum(sample_weight)
+        FROM exchanges WHERE true GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+      CREATE TABLE exchange_minutely (
+        period INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        component TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        err INTEGER NOT NULL,
+        complete INTEGER NOT NULL,
+        bucket INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        w REAL NOT NULL,
+        PRIMARY KEY (period, model, namespace, component, status, err, complete, bucket)
+      ) WITHOUT ROWID;
+      INSERT INTO exchange_minutely
+        SELECT CAST(time_ms / 60000 AS INTEGER), model, namespace, component, coalesce(status, -1),
+               error_code IS NOT NULL, complete, coalesce(latency_bucket, -9999), count(*), sum(sample_weight)
+        FROM exchanges WHERE true GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+      CREATE TABLE exchange_daily (
+        period INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        component TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        err INTEGER NOT NULL,
+        complete INTEGER NOT NULL,
+        bucket INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        w REAL NOT NULL,
+        PRIMARY KEY (period, model, namespace, component, status, err, complete, bucket)
+      ) WITHOUT ROWID;
+      INSERT INTO exchange_daily
+        SELECT CAST(time_ms / 86400000 AS INTEGER), model, namespace, component, coalesce(status, -1),
+               error_code IS NOT NULL, complete, coalesce(latency_bucket, -9999), count(*), sum(sample_weight)
+        FROM exchanges WHERE true GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+    `,
+    postgres: `
+      CREATE TABLE exchange_hourly (
+        period BIGINT NOT NULL,
+        model TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        component TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        err SMALLINT NOT NULL,
+        complete SMALLINT NOT NULL,
+        bucket INTEGER NOT NULL,
+        n BIGINT NOT NULL,
+        w DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (period, model, namespace, component, status, err, complete, bucket)
+      );
+      INSERT INTO exchange_hourly
+        SELECT floor(time_ms / 3600000)::bigint, model, namespace, component, coalesce(status, -1),
+               (error_code IS NOT NULL)::int, complete::int, coalesce(latency_bucket, -9999), count(*), sum(sample_weight)
+        FROM exchanges GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+      CREATE TABLE exchange_minutely (
+        period BIGINT NOT NULL,
+        model TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        component TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        err SMALLINT NOT NULL,
+        complete SMALLINT NOT NULL,
+        bucket INTEGER NOT NULL,
+        n BIGINT NOT NULL,
+        w DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (period, model, namespace, component, status, err, complete, bucket)
+      );
+      INSERT INTO exchange_minutely
+        SELECT floor(time_ms / 60000)::bigint, model, namespace, component, coalesce(status, -1),
+               (error_code IS NOT NULL)::int, complete::int, coalesce(latency_bucket, -9999), count(*), sum(sample_weight)
+        FROM exchanges GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+      CREATE TABLE exchange_daily (
+        period BIGINT NOT NULL,
+        model TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        component TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        err SMALLINT NOT NULL,
+        complete SMALLINT NOT NULL,
+        bucket INTEGER NOT NULL,
+        n BIGINT NOT NULL,
+        w DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (period, model, namespace, component, status, err, complete, bucket)
+      );
+      INSERT INTO exchange_daily
+        SELECT floor(time_ms / 86400000)::bigint, model, namespace, component, coalesce(status, -1),
+               (error_code IS NOT NULL)::int, complete::int, coalesce(latency_bucket, -9999), count(*), sum(sample_weight)
+        FROM exchanges GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+    `,
+  },
+];

@@ -1,0 +1,38 @@
+/**
+ * `--store` URL → store:
+ *   sqlite:./inferlog.db (default), sqlite:/var/lib/inferlog.db?sync=normal
+ *   postgres://user:pw@host:5432/db
+ */
+import { InferlogError } from '../../core/errors.js';
+import { createPostgresStore } from './postgres-store.js';
+import { createSqliteStore } from './sqlite-store.js';
+import type { ExchangeStore } from './store.js';
+
+export const DEFAULT_STORE_URL = 'sqlite:./inferlog.db';
+
+export function openStore(url: string): ExchangeStore {
+  if (url.startsWith('sqlite:')) {
+    const [rest = '', query = ''] = url.slice('sqlite:'.length).split('?', 2);
+    const path = rest.replace(/^\/\/(?=\/)/, '');
+    if (path === '') {
+      throw new InferlogError(
+        'CONFIG_INVALID',
+        '--store sqlite: needs a file path, e.g. sqlite:./inferlog.db',
+      );
+    }
+    const params = new URLSearchParams(query);
+    const sync = params.get('sync') ?? 'full';
+    if ((sync !== 'full' && sync !== 'normal') || [...params.keys()].some((k) => k !== 'sync')) {
+      throw new InferlogError(
+        'CONFIG_INVALID',
+        `--store "${url}": the only sqlite option is sync=full|normal`,
+      );
+    }
+    return createSqliteStore(path, { sync });
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return createPostgresStore(url);
+  throw new InferlogError(
+    'CONFIG_INVALID',
+    `--store "${url}": use sqlite:<file> or postgres://user:password@host:5432/db`,
+  );
+}

@@ -1,0 +1,59 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensurePostgres } from '../../../test/helpers/peers.js';
+import { createPostgresStore, redactUrl } from './postgres-store.js';
+import { storeContract, testPair } from './store-contract.js';
+
+// Each store gets a schema of its own in the shared test database, so runs and other suites never collide.
+let baseUrl = '';
+const schemas: string[] = [];
+const run = `c${process.pid}_${Date.now().toString(36)}`;
+
+async function freshSchemaUrl(): Promise<string> {
+  const schema = `${run}_${schemas.length}`;
+  schemas.push(schema);
+  const c = new pg.Client({ connectionString: baseUrl });
+  await c.connect();
+  await c.query(`CREATE SCHEMA ${schema}`);
+  await c.end();
+  const u = new URL(baseUrl);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return u.toString();
+}
+
+beforeAll(async () => {
+  baseUrl = (await ensurePostgres()).url;
+}, 180_000);
+
+afterAll(async () => {
+  if (!baseUrl) return;
+  const c = new pg.Client({ connectionString: baseUrl });
+  await c.connect();
+  for (const s of schemas) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await c.end();
+});
+
+storeContract('postgres', async () => createPostgresStore(await freshSchemaUrl(), { poolSize: 4 }));
+
+describe('postgres store', () => {
+  it('lets several collectors share one database: concurrent halves join, retries dedupe', async () => {
+    const url = await freshSchemaUrl();
+    const a = createPostgresStore(url);
+    const b = createPostgresStore(url);
+    await Promise.all([a.start(), b.start()]); // both migrate at once: one waits for the other
+    const work = [];
+    for (let i = 0; i < 50; i++) {
+      const [req, res] = testPair(`x${i}`, i);
+      work.push(a.putEvents([req!]), b.putEvents([res!]), b.putEvents([req!]));
+    }
+    await Promise.all(work);
+    const page = await a.listExchanges({}, { limit: 100, order: 'newest' });
+    expect(page.items).toHaveLength(50);
+    expect(page.items.every((i) => i.row.complete)).toBe(true);
+    await Promise.all([a.shutdown(), b.shutdown()]);
+  });
+
+  it('hides the password in its name', () => {
+    expect(redactUrl('postgres://u:secret@db:5432/x')).toBe('postgres://u:***@db:5432/x');
+  });
+});

@@ -1,0 +1,343 @@
+/**
+ * PostgreSQL store: how collectors scale out — many collector processes, one database.
+ *
+ *   putEvents(batch) ──BEGIN──▶ advisory-lock the batch's ids (sorted: no deadlocks)
+ *                    ──▶ read their rows ──▶ mergeHalf in memory ──▶ multi-row upsert rows + bodies + rollups ──COMMIT──▶ resolve
+ *
+ * The per-id lock makes the read-merge-write safe when two collectors receive the two
+ * halves of one exchange at the same moment (the row may not exist yet, so a row lock
+ * is not enough). `seq` comes from a sequence; see docs/collector.md on `follow` across instances.
+ */
+import pg from 'pg';
+import type { ExchangeHalf, ExchangeRow } from '../exchange-record.js';
+import { mergeHalf } from '../exchange-record.js';
+import { MIGRATIONS } from './migrations.js';
+import type { RollupDelta, RollupLevel } from './rollup.js';
+import {
+  groupFromRollup,
+  LEVELS,
+  levelDeltas,
+  NO_BUCKET,
+  NO_STATUS,
+  planWindow,
+  rollupQuery,
+  rollupValues,
+  upsertSql,
+} from './rollup.js';
+import type { DbExchangeRow } from './row-codec.js';
+import { fromDb, KIND_CODE, toDbValues, WRITE_COLUMNS } from './row-codec.js';
+import { LIST_COLUMNS, postgresDialect, SqlBuilder } from './sql-filter.js';
+import type {
+  ExchangeFilter,
+  ExchangePage,
+  ExchangeStore,
+  ExchangeWithBodies,
+  PageRequest,
+  PutResult,
+  StatsGroup,
+} from './store.js';
+
+const MIGRATION_LOCK = 7_270_001;
+const ROWS_PER_STATEMENT = 1000;
+
+/** The URL without its password, for logs and /healthz. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable url)';
+  }
+}
+
+const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+export function createPostgresStore(url: string, options: { poolSize?: number } = {}): ExchangeStore {
+  let pool: pg.Pool | undefined;
+  const open = (): pg.Pool => {
+    if (!pool) throw new Error('postgres store is not started');
+    return pool;
+  };
+
+  async function migrate(p: pg.Pool): Promise<void> {
+    const c = await p.connect();
+    try {
+      // Several collectors may start at once: one migrates, the others wait.
+      await c.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      await c.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+      );
+      const done = new Set(
+        (await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
+          (r) => r.version,
+        ),
+      );
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        await c.query('BEGIN');
+        try {
+          await c.query(m.postgres);
+          await c.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+          await c.query('COMMIT');
+        } catch (err) {
+          await c.query('ROLLBACK');
+          throw err;
+        }
+      }
+    } finally {
+      await c.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+      c.release();
+    }
+  }
+
+  async function upsertRows(c: pg.PoolClient, rows: { row: ExchangeRow; seq: number }[]): Promise<void> {
+    const n = WRITE_COLUMNS.length;
+    const updates = WRITE_COLUMNS.slice(1)
+      .map((col) => `${col} = EXCLUDED.${col}`)
+      .join(', ');
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+      const params: unknown[] = [];
+      const tuples = chunk.map((r, j) => {
+        params.push(...toDbValues(r.row, r.seq, (b) => b));
+        return `(${WRITE_COLUMNS.map((_, k) => `$${j * n + k + 1}`).join(', ')})`;
+      });
+      await c.query(
+        `INSERT INTO exchanges (${WRITE_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO UPDATE SET ${updates}`,
+        params,
+      );
+    }
+  }
+
+  async function insertBodies(c: pg.PoolClient, halves: ExchangeHalf[]): Promise<void> {
+    for (let i = 0; i < halves.length; i += ROWS_PER_STATEMENT) {
+      const chunk = halves.slice(i, i + ROWS_PER_STATEMENT);
+      const params: unknown[] = [];
+      const tuples = chunk.map((h, j) => {
+        params.push(h.id, KIND_CODE[h.kind], buf(h.body));
+        return `($${j * 3 + 1}, $${j * 3 + 2}, $${j * 3 + 3})`;
+      });
+      await c.query(
+        `INSERT INTO exchange_bodies (id, kind, body) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
+        params,
+      );
+    }
+  }
+
+  return {
+    name: redactUrl(url),
+    async start() {
+      if (pool) return;
+      const p = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+      // An idle client that loses its connection must not crash the collector.
+      p.on('error', () => undefined);
+      try {
+        await migrate(p);
+      } catch (err) {
+        await p.end().catch(() => undefined);
+        throw err;
+      }
+      pool = p;
+    },
+    async shutdown() {
+      if (!pool) return;
+      const p = pool;
+      pool = undefined;
+      await p.end();
+    },
+    async putEvents(batch): Promise<PutResult> {
+      if (batch.length === 0) return { stored: 0, duplicates: 0, fresh: [] };
+      const c = await open().connect();
+      try {
+        await c.query('BEGIN');
+        const ids = [...new Set(batch.map((h) => h.id))].sort();
+        await c.query(
+          'SELECT pg_advisory_xact_lock(hashtextextended(x, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n',
+          [ids],
+        );
+        const current = new Map<string, ExchangeRow>();
+        const res = await c.query<DbExchangeRow>(
+          `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = ANY($1::text[])`,
+          [ids],
+        );
+        for (const r of res.rows) current.set(r.id, fromDb(r).row);
+        const changed = new Set<string>();
+        const newHalves: ExchangeHalf[] = [];
+        let duplicates = 0;
+        const fresh: boolean[] = [];
+        const changes: { row: ExchangeRow; sign: 1 | -1 }[] = [];
+        for (const half of batch) {
+          const before = current.get(half.id);
+          const merged = mergeHalf(before, half);
+          fresh.push(merged !== undefined);
+          if (!merged) {
+            duplicates++;
+            continue;
+          }
+          if (before) changes.push({ row: before, sign: -1 });
+          changes.push({ row: merged, sign: 1 });
+          current.set(half.id, merged);
+          changed.add(half.id);
+          newHalves.push(half);
+        }
+        if (changed.size > 0) {
+          const seqs = await c.query<{ s: string }>(
+            "SELECT nextval('exchanges_seq_gen') AS s FROM generate_series(1, $1)",
+            [changed.size],
+          );
+          const rows = [...changed].map((id, i) => ({ row: current.get(id)!, seq: Number(seqs.rows[i]!.s) }));
+          await upsertRows(c, rows);
+          await insertBodies(c, newHalves);
+          await applyChanges(c, changes);
+        }
+        await c.query('COMMIT');
+        return { stored: newHalves.length, duplicates, fresh };
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        c.release();
+      }
+    },
+    async listExchanges(filter: ExchangeFilter, page: PageRequest): Promise<ExchangePage> {
+      const p = open();
+      if (page.order === 'follow' && !page.after && filter.sinceMs === undefined) {
+        const r = await p.query<{ s: string | null }>('SELECT max(seq) AS s FROM exchanges');
+        return { items: [], next: { kind: 'seq', seq: Number(r.rows[0]?.s ?? 0) } };
+      }
+      const b = new SqlBuilder(postgresDialect).filter(filter).after(page.after);
+      const order = page.order === 'follow' ? 'seq ASC' : 'time_ms DESC, id DESC';
+      const res = await p.query<DbExchangeRow>(
+        `SELECT ${LIST_COLUMNS} FROM exchanges ${b.where()} ORDER BY ${order} LIMIT ${b.p(page.limit + 1)}`,
+        b.params,
+      );
+      const items = res.rows.slice(0, page.limit).map(fromDb);
+      const more = res.rows.length > page.limit;
+      const last = items[items.length - 1];
+      if (page.order === 'follow') {
+        return {
+          items,
+          next: { kind: 'seq', seq: last ? last.seq : page.after?.kind === 'seq' ? page.after.seq : 0 },
+        };
+      }
+      return {
+        items,
+        next: more && last ? { kind: 'time', timeMs: last.row.timeMs, id: last.row.id } : null,
+      };
+    },
+    async getExchange(id: string): Promise<ExchangeWithBodies | undefined> {
+      const p = open();
+      const r = await p.query<DbExchangeRow>(
+        `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = $1`,
+        [id],
+      );
+      const row = r.rows[0];
+      if (!row) return undefined;
+      const bodies = (
+        await p.query<{ kind: number; body: Buffer }>(
+          'SELECT kind, body FROM exchange_bodies WHERE id = $1',
+          [id],
+        )
+      ).rows;
+      const body = (k: number): Uint8Array | null => {
+        const b = bodies.find((x) => x.kind === k)?.body;
+        return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
+      };
+      return { ...fromDb(row), requestBody: body(KIND_CODE.request), responseBody: body(KIND_CODE.response) };
+    },
+    async stats(window, filter): Promise<StatsGroup[]> {
+      const p = open();
+      const plan = planWindow(window.sinceMs, window.untilMs);
+      const groups: StatsGroup[] = [];
+      for (const part of plan.rollups) {
+        const q = rollupQuery(postgresDialect, filter, part);
+        const res = await p.query<Parameters<typeof groupFromRollup>[0]>(q.sql, q.params);
+        for (const r of res.rows) if (Number(r.n) !== 0) groups.push(groupFromRollup(r));
+      }
+      for (const part of plan.raw) {
+        const b = new SqlBuilder(postgresDialect).filter({ ...filter, ...part });
+        const res = await p.query<{
+          model: string;
+          namespace: string;
+          status: number | null;
+          err: boolean;
+          complete: boolean;
+          latency_bucket: number | null;
+          n: string;
+          w: number;
+        }>(
+          `SELECT model, namespace, status, (error_code IS NOT NULL) AS err, complete, latency_bucket, count(*) AS n, sum(sample_weight) AS w
+           FROM exchanges ${b.where()} GROUP BY model, namespace, status, err, complete, latency_bucket`,
+          b.params,
+        );
+        for (const r of res.rows) {
+          groups.push({
+            model: r.model,
+            namespace: r.namespace,
+            status: r.status,
+            error: r.err,
+            complete: r.complete,
+            latencyBucket: r.latency_bucket,
+            count: Number(r.n),
+            weight: Number(r.w),
+          });
+        }
+      }
+      return groups;
+    },
+    async deleteOlderThan(t: number): Promise<number> {
+      const c = await open().connect();
+      try {
+        await c.query('BEGIN');
+        for (const level of LEVELS) {
+          const cut = Math.floor(t / level.ms);
+          const deltas = await c.query<RollupDelta>(
+            `SELECT floor(time_ms / ${level.ms})::bigint AS period, model, namespace, component,
+                    coalesce(status, ${NO_STATUS}) AS status, (error_code IS NOT NULL)::int AS err, complete::int AS complete,
+                    coalesce(latency_bucket, ${NO_BUCKET}) AS bucket, -count(*) AS n, -sum(sample_weight) AS w
+             FROM exchanges WHERE time_ms >= $1 AND time_ms < $2 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+             ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`,
+            [cut * level.ms, t],
+          );
+          await upsertDeltas(c, level, deltas.rows);
+          await c.query(`DELETE FROM ${level.table} WHERE period < $1`, [cut]);
+        }
+        await c.query(
+          'DELETE FROM exchange_bodies WHERE id IN (SELECT id FROM exchanges WHERE time_ms < $1)',
+          [t],
+        );
+        const r = await c.query('DELETE FROM exchanges WHERE time_ms < $1', [t]);
+        await c.query('COMMIT');
+        return r.rowCount ?? 0;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        c.release();
+      }
+    },
+  };
+}
+
+/** Adds the rollup deltas of row changes; rows in key order, so concurrent collectors lock them in the same order. */
+async function applyChanges(
+  c: pg.PoolClient,
+  changes: readonly { row: ExchangeRow; sign: 1 | -1 }[],
+): Promise<void> {
+  for (const [level, deltas] of levelDeltas(changes)) await upsertDeltas(c, level, deltas);
+}
+
+async function upsertDeltas(
+  c: pg.PoolClient,
+  level: RollupLevel,
+  deltas: readonly RollupDelta[],
+): Promise<void> {
+  for (let i = 0; i < deltas.length; i += ROWS_PER_STATEMENT) {
+    const chunk = deltas.slice(i, i + ROWS_PER_STATEMENT);
+    await c.query(
+      upsertSql(level.table, chunk.length, (n) => `$${n}`),
+      chunk.flatMap(rollupValues),
+    );
+  }
+}

@@ -1,0 +1,418 @@
+/**
+ * The contract every ExchangeStore keeps. Each store's test file calls `storeContract`
+ * with a factory that gives a fresh, empty, not-yet-started store.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { CE_TYPE_REQUEST, CE_TYPE_RESPONSE } from '../../formats/cloudevents-attributes.js';
+import type { DecodedEvent } from '../../formats/cloudevents-decode.js';
+import { parseRfc3339 } from '../../formats/cloudevents-decode.js';
+import type { ExchangeHalf } from '../exchange-record.js';
+import { halfFromEvent } from '../exchange-record.js';
+import { shapeStats } from '../stats.js';
+import type { ExchangeStore, PagePosition } from './store.js';
+
+const T0 = parseRfc3339('2026-08-21T10:00:00Z')!;
+const enc = new TextEncoder();
+
+export interface HalfSpec {
+  id: string;
+  kind: 'request' | 'response';
+  /** Seconds after T0. */
+  at?: number;
+  model?: string;
+  namespace?: string;
+  component?: string;
+  body?: string | Uint8Array;
+  ext?: Record<string, string>;
+}
+
+export function testHalf(s: HalfSpec): ExchangeHalf {
+  const ev: DecodedEvent = {
+    specversion: '1.0',
+    id: s.id,
+    type: s.kind === 'request' ? CE_TYPE_REQUEST : CE_TYPE_RESPONSE,
+    source: 'http://localhost:9081/',
+    time: new Date(T0 + (s.at ?? 0) * 1000).toISOString(),
+    datacontenttype: 'application/json',
+    extensions: {
+      inferenceservicename: s.model ?? 'iris',
+      namespace: s.namespace ?? 'default',
+      component: s.component ?? 'predictor',
+      endpoint: '',
+      ...s.ext,
+    },
+    metadata: {},
+    annotations: {},
+    data:
+      typeof s.body === 'string'
+        ? enc.encode(s.body)
+        : (s.body ?? enc.encode(s.kind === 'request' ? '{"instances":[1]}' : '{"predictions":[1]}')),
+  };
+  return halfFromEvent(ev, Date.now());
+}
+
+/** Both halves of an exchange: request at `at`, response `latency` seconds later. */
+export function testPair(
+  id: string,
+  at: number,
+  opts: Omit<HalfSpec, 'id' | 'kind' | 'at'> & { latency?: number; status?: number } = {},
+): ExchangeHalf[] {
+  const { latency = 0.01, status, ...rest } = opts;
+  const ext = status !== undefined ? { ...rest.ext, statuscode: String(status) } : rest.ext;
+  return [
+    testHalf({ ...rest, ext, id, kind: 'request', at }),
+    testHalf({ ...rest, ext, id, kind: 'response', at: at + latency }),
+  ];
+}
+
+async function listAll(store: ExchangeStore, filter = {}, limit = 1000): Promise<string[]> {
+  const ids: string[] = [];
+  let after: PagePosition | undefined;
+  for (;;) {
+    const page = await store.listExchanges(filter, { limit, order: 'newest', ...(after ? { after } : {}) });
+    ids.push(...page.items.map((i) => i.row.id));
+    if (!page.next) return ids;
+    after = page.next;
+  }
+}
+
+export function storeContract(name: string, makeStore: () => Promise<ExchangeStore>): void {
+  describe(`ExchangeStore contract: ${name}`, () => {
+    const open: ExchangeStore[] = [];
+    const fresh = async (): Promise<ExchangeStore> => {
+      const s = await makeStore();
+      await s.start();
+      open.push(s);
+      return s;
+    };
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((s) => s.shutdown()));
+    });
+
+    it('joins a request and its response into one complete exchange', async () => {
+      const store = await fresh();
+      const r = await store.putEvents(testPair('a1', 0, { latency: 0.25 }));
+      expect(r).toEqual({ stored: 2, duplicates: 0, fresh: [true, true] });
+      const ex = await store.getExchange('a1');
+      expect(ex?.row).toMatchObject({
+        id: 'a1',
+        model: 'iris',
+        namespace: 'default',
+        component: 'predictor',
+        status: 200,
+        complete: true,
+        latencyMs: 250,
+        sampleWeight: 1,
+      });
+      expect(new TextDecoder().decode(ex!.requestBody!)).toBe('{"instances":[1]}');
+      expect(new TextDecoder().decode(ex!.responseBody!)).toBe('{"predictions":[1]}');
+    });
+
+    it('is idempotent on (id, kind): a retried half is stored once', async () => {
+      const store = await fresh();
+      const [req, res] = testPair('dup', 0);
+      expect((await store.putEvents([req!, req!])).fresh).toEqual([true, false]);
+      expect(await store.putEvents([req!])).toEqual({ stored: 0, duplicates: 1, fresh: [false] });
+      await store.putEvents([res!, res!]);
+      expect(await listAll(store)).toEqual(['dup']);
+      const stats = shapeStats(await store.stats({ sinceMs: T0 - 1000, untilMs: T0 + 1000 }, {}), {
+        sinceMs: 0,
+        untilMs: 1,
+      });
+      expect(stats.total.count).toBe(1);
+    });
+
+    it('shows a half alone as incomplete, and completes it whichever half comes first', async () => {
+      const store = await fresh();
+      await store.putEvents([testHalf({ id: 'req-only', kind: 'request', at: 1 })]);
+      await store.putEvents([testHalf({ id: 'res-first', kind: 'response', at: 2.5 })]);
+      expect((await store.getExchange('req-only'))?.row).toMatchObject({
+        complete: false,
+        status: null,
+        latencyMs: null,
+      });
+      // A KServe response event means 200 even without its request.
+      expect((await store.getExchange('res-first'))?.row).toMatchObject({
+        complete: false,
+        status: 200,
+        timeMs: T0 + 2500,
+      });
+      await store.putEvents([testHalf({ id: 'res-first', kind: 'request', at: 2 })]);
+      const done = await store.getExchange('res-first');
+      expect(done?.row).toMatchObject({ complete: true, status: 200, latencyMs: 500, timeMs: T0 + 2000 });
+      expect(done?.requestBody).not.toBeNull();
+    });
+
+    it('takes the two halves of one exchange committed concurrently', async () => {
+      const store = await fresh();
+      const [req, res] = testPair('race', 0);
+      await Promise.all([store.putEvents([req!]), store.putEvents([res!])]);
+      expect((await store.getExchange('race'))?.row.complete).toBe(true);
+    });
+
+    it('keeps binary bodies byte-exact', async () => {
+      const store = await fresh();
+      const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe, 0x80]);
+      await store.putEvents([testHalf({ id: 'bin', kind: 'request', body: png })]);
+      const ex = await store.getExchange('bin');
+      expect(Buffer.from(ex!.requestBody!).equals(Buffer.from(png))).toBe(true);
+      expect(ex!.responseBody).toBeNull();
+      expect(await store.getExchange('nope')).toBeUndefined();
+    });
+
+    it('filters by model, namespace, component, status, time and body text', async () => {
+      const store = await fresh();
+      await store.putEvents([
+        ...testPair('m1', 1, { model: 'iris', body: '{"flower":"Setosa"}' }),
+        ...testPair('m2', 2, { model: 'mnist', namespace: 'vision', status: 503 }),
+        ...testPair('m3', 3, { model: 'iris', component: 'transformer', status: 404 }),
+        ...testPair('m4', 4, { model: 'iris', status: 201 }),
+        testHalf({ id: 'm5', kind: 'request', at: 5, model: 'iris' }),
+        testHalf({
+          id: 'm6',
+          kind: 'request',
+          at: 6,
+          model: 'iris',
+          ext: { errorcode: 'UPSTREAM_TIMEOUT', statuscode: '0' },
+        }),
+      ]);
+      expect(await listAll(store, { model: 'iris' })).toEqual(['m6', 'm5', 'm4', 'm3', 'm1']);
+      expect(await listAll(store, { namespace: 'vision' })).toEqual(['m2']);
+      expect(await listAll(store, { component: 'transformer' })).toEqual(['m3']);
+      expect(await listAll(store, { status: { kind: 'exact', code: 201 } })).toEqual(['m4']);
+      expect(await listAll(store, { status: { kind: 'class', hundreds: 2 } })).toEqual(['m4', 'm1']);
+      expect(await listAll(store, { status: { kind: 'class', hundreds: 5 } })).toEqual(['m2']);
+      expect(await listAll(store, { status: { kind: 'error' } })).toEqual(['m6']);
+      expect(await listAll(store, { status: { kind: 'incomplete' } })).toEqual(['m5']);
+      expect(await listAll(store, { sinceMs: T0 + 2000, untilMs: T0 + 4000 })).toEqual(['m3', 'm2']);
+      expect(await listAll(store, { q: 'SETOSA' })).toEqual(['m1']);
+      expect(
+        await listAll(store, { q: 'predictions', model: 'iris', status: { kind: 'class', hundreds: 4 } }),
+      ).toEqual(['m3']);
+    });
+
+    it('pages with a cursor that neither repeats nor skips while new exchanges arrive', async () => {
+      const store = await fresh();
+      await store.putEvents(
+        Array.from({ length: 25 }, (_, i) => testPair(`p${String(i).padStart(2, '0')}`, i)).flat(),
+      );
+      // Same-time ties are ordered by id.
+      await store.putEvents([...testPair('tie-a', 10), ...testPair('tie-b', 10)]);
+      const seen: string[] = [];
+      let after: PagePosition | undefined;
+      let pages = 0;
+      for (;;) {
+        const page = await store.listExchanges(
+          {},
+          { limit: 10, order: 'newest', ...(after ? { after } : {}) },
+        );
+        seen.push(...page.items.map((i) => i.row.id));
+        pages++;
+        // Newer and older exchanges arriving between pages must not disturb the walk.
+        await store.putEvents([
+          ...testPair(`new${pages}`, 100 + pages),
+          ...testPair(`old${pages}`, -100 - pages),
+        ]);
+        if (!page.next) break;
+        after = page.next;
+      }
+      const expected = [
+        ...Array.from({ length: 25 }, (_, i) => `p${String(i).padStart(2, '0')}`),
+        'tie-a',
+        'tie-b',
+      ];
+      const firstPageOnly = seen.filter((id) => id.startsWith('p') || id.startsWith('tie'));
+      expect(firstPageOnly.sort()).toEqual(expected.sort());
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen.slice(0, 3)).toEqual(['p24', 'p23', 'p22']);
+      expect(seen.indexOf('tie-b')).toBe(seen.indexOf('tie-a') - 1);
+    });
+
+    it('follows changes in store order, starting at the end, including completions', async () => {
+      const store = await fresh();
+      await store.putEvents(testPair('before', 0));
+      const start = await store.listExchanges({}, { limit: 100, order: 'follow' });
+      expect(start.items).toEqual([]);
+      await store.putEvents([testHalf({ id: 'f1', kind: 'request', at: 1 })]);
+      await store.putEvents(testPair('f2', 2, { model: 'other' }));
+      const p1 = await store.listExchanges({}, { limit: 100, order: 'follow', after: start.next! });
+      expect(p1.items.map((i) => [i.row.id, i.row.complete])).toEqual([
+        ['f1', false],
+        ['f2', true],
+      ]);
+      await store.putEvents([testHalf({ id: 'f1', kind: 'response', at: 1.5 })]);
+      const p2 = await store.listExchanges({}, { limit: 100, order: 'follow', after: p1.next! });
+      expect(p2.items.map((i) => [i.row.id, i.row.complete])).toEqual([['f1', true]]);
+      const p3 = await store.listExchanges(
+        { model: 'other' },
+        { limit: 100, order: 'follow', after: start.next! },
+      );
+      expect(p3.items.map((i) => i.row.id)).toEqual(['f2']);
+      const empty = await store.listExchanges({}, { limit: 100, order: 'follow', after: p2.next! });
+      expect(empty.items).toEqual([]);
+      expect(empty.next).toEqual(p2.next);
+    });
+
+    it('computes stats: counts by model and status, weighted estimates, latency percentiles', async () => {
+      const store = await fresh();
+      const halves: ExchangeHalf[] = [];
+      for (let i = 0; i < 100; i++)
+        halves.push(...testPair(`s${i}`, i, { latency: (i + 1) / 1000, ext: { sampleweight: '10' } }));
+      halves.push(...testPair('e1', 1, { model: 'mnist', status: 500, latency: 2 }));
+      halves.push(testHalf({ id: 'e2', kind: 'request', at: 2, model: 'mnist' }));
+      halves.push(...testPair('outside', 5000));
+      await store.putEvents(halves);
+      const window = { sinceMs: T0, untilMs: T0 + 1000_000 };
+      const s = shapeStats(await store.stats(window, {}), window);
+      expect(s.total).toMatchObject({ count: 102, weightedCount: 1002, complete: 101 });
+      const iris = s.byModel.find((m) => m.model === 'iris')!;
+      expect(iris).toMatchObject({
+        count: 100,
+        weightedCount: 1000,
+        byStatus: [{ status: '200', count: 100, weightedCount: 1000 }],
+      });
+      // Latencies 1..100 ms: the histogram estimate is within 5%.
+      expect(iris.latencyMs!.p50).toBeGreaterThan(50 * 0.95);
+      expect(iris.latencyMs!.p50).toBeLessThan(50 * 1.05);
+      expect(iris.latencyMs!.p99).toBeGreaterThan(99 * 0.95);
+      expect(iris.latencyMs!.p99).toBeLessThan(99 * 1.05);
+      const mnist = s.byModel.find((m) => m.model === 'mnist')!;
+      expect(mnist.byStatus.map((b) => b.status).sort()).toEqual(['5xx', 'incomplete']);
+      const only = shapeStats(
+        await store.stats(window, { model: 'mnist', status: { kind: 'class', hundreds: 5 } }),
+        window,
+      );
+      expect(only.total.count).toBe(1);
+    });
+
+    it('agrees with a plain count for windows over whole and partial hours, through completions and deletes', async () => {
+      const store = await fresh();
+      // One exchange every 6 minutes for 5 hours; requests first, responses in a later batch.
+      const ids = Array.from({ length: 50 }, (_, i) => i);
+      const at = (i: number): number => i * 360 + 7;
+      await store.putEvents(
+        ids.map((i) => testHalf({ id: `h${i}`, kind: 'request', at: at(i), model: i % 2 ? 'odd' : 'even' })),
+      );
+      const win = (fromS: number, toS: number) => ({ sinceMs: T0 + fromS * 1000, untilMs: T0 + toS * 1000 });
+      const expectCount = async (
+        w: { sinceMs: number; untilMs: number },
+        filter: object,
+        expected: number,
+      ): Promise<void> => {
+        const s = shapeStats(await store.stats(w, filter), w);
+        expect(s.total.count).toBe(expected);
+      };
+      const inWindow = (fromS: number, toS: number, pred: (i: number) => boolean = () => true): number =>
+        ids.filter((i) => at(i) >= fromS && at(i) < toS && pred(i)).length;
+      await expectCount(win(1800, 16200), { status: { kind: 'incomplete' } }, inWindow(1800, 16200));
+      await store.putEvents(
+        ids
+          .filter((i) => i % 3 === 0)
+          .map((i) =>
+            testHalf({
+              id: `h${i}`,
+              kind: 'response',
+              at: at(i) + 0.05,
+              model: i % 2 ? 'odd' : 'even',
+              ext: { statuscode: i % 9 === 0 ? '500' : '200' },
+            }),
+          ),
+      );
+      await expectCount(win(1800, 16200), {}, inWindow(1800, 16200));
+      await expectCount(
+        win(1800, 16200),
+        { status: { kind: 'incomplete' } },
+        inWindow(1800, 16200, (i) => i % 3 !== 0),
+      );
+      await expectCount(
+        win(1800, 16200),
+        { status: { kind: 'class', hundreds: 5 } },
+        inWindow(1800, 16200, (i) => i % 9 === 0),
+      );
+      await expectCount(
+        win(0, 18000),
+        { model: 'odd', status: { kind: 'exact', code: 200 } },
+        inWindow(0, 18000, (i) => i % 2 === 1 && i % 3 === 0 && i % 9 !== 0),
+      );
+      const full = shapeStats(await store.stats(win(0, 18000), {}), win(0, 18000));
+      expect(full.total).toMatchObject({ count: 50, complete: 17 });
+      expect(full.total.latencyMs!.p50).toBeGreaterThan(45);
+      expect(full.total.latencyMs!.p50).toBeLessThan(55);
+      await store.deleteOlderThan(T0 + 5400_000); // 1.5 h: one whole hour and half of the next
+      await expectCount(win(0, 18000), {}, inWindow(5400, 18000));
+      await expectCount(
+        win(3600, 18000),
+        { status: { kind: 'incomplete' } },
+        inWindow(5400, 18000, (i) => i % 3 !== 0),
+      );
+    });
+
+    it('agrees with a plain count for windows over whole days, whole hours and partial hours', async () => {
+      const store = await fresh();
+      // One exchange every 50 minutes for 4 days; every 7th is a 404, every 5th has no response.
+      const ids = Array.from({ length: (4 * 24 * 60) / 50 }, (_, i) => i);
+      const at = (i: number): number => i * 3000 + 11;
+      const halves: ExchangeHalf[] = [];
+      for (const i of ids) {
+        const status = i % 7 === 0 ? 404 : 200;
+        if (i % 5 === 0) halves.push(testHalf({ id: `d${i}`, kind: 'request', at: at(i) }));
+        else halves.push(...testPair(`d${i}`, at(i), { status, model: i % 2 ? 'a' : 'b' }));
+      }
+      await store.putEvents(halves);
+      const count = (fromS: number, toS: number, pred: (i: number) => boolean = () => true): number =>
+        ids.filter((i) => at(i) >= fromS && at(i) < toS && pred(i)).length;
+      const check = async (
+        fromS: number,
+        toS: number,
+        filter: object,
+        pred?: (i: number) => boolean,
+      ): Promise<void> => {
+        const w = { sinceMs: T0 + fromS * 1000, untilMs: T0 + toS * 1000 };
+        expect(shapeStats(await store.stats(w, filter), w).total.count).toBe(count(fromS, toS, pred));
+      };
+      const day = 86_400;
+      // T0 is 10:00 UTC: this window has a whole day, whole hours on both sides and partial hours.
+      await check(1234, 2 * day + 20_000, {});
+      await check(
+        1234,
+        2 * day + 20_000,
+        { status: { kind: 'class', hundreds: 4 } },
+        (i) => i % 7 === 0 && i % 5 !== 0,
+      );
+      await check(
+        0,
+        4 * day,
+        { model: 'a', status: { kind: 'exact', code: 200 } },
+        (i) => i % 2 === 1 && i % 7 !== 0 && i % 5 !== 0,
+      );
+      await check(0, 4 * day, { status: { kind: 'incomplete' } }, (i) => i % 5 === 0);
+      await store.deleteOlderThan(T0 + (day + 5000) * 1000);
+      await check(0, 4 * day, {}, (i) => at(i) >= day + 5000);
+      await check(
+        day + 3600,
+        3 * day,
+        { status: { kind: 'incomplete' } },
+        (i) => i % 5 === 0 && at(i) >= day + 5000,
+      );
+    });
+
+    it('deletes exchanges older than a time, with their bodies', async () => {
+      const store = await fresh();
+      await store.putEvents([...testPair('old', 0), ...testPair('new', 100)]);
+      expect(await store.deleteOlderThan(T0 + 50_000)).toBe(1);
+      expect(await store.getExchange('old')).toBeUndefined();
+      expect(await listAll(store)).toEqual(['new']);
+      expect(await store.deleteOlderThan(T0 + 50_000)).toBe(0);
+      // A late duplicate of a deleted exchange starts over: retention is by time, not a tombstone.
+      await store.putEvents(testPair('old', 0));
+      expect((await store.getExchange('old'))?.row.complete).toBe(true);
+    });
+
+    it('shuts down idempotently', async () => {
+      const store = await makeStore();
+      await store.start();
+      await store.shutdown();
+      await store.shutdown();
+    });
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * The collector's storage interface. Implementations: SQLite (one file, one collector)
+ * and PostgreSQL (many collectors, one database). Both run store-contract.ts.
+ *
+ *   receive ──ExchangeHalf[]──▶ putEvents (one transaction, idempotent) ──▶ rows
+ *   query API ◀── listExchanges / getExchange / stats ◀── rows
+ */
+import type { ExchangeHalf, ExchangeRow } from '../exchange-record.js';
+
+export type StatusFilter =
+  | { kind: 'exact'; code: number }
+  | { kind: 'class'; hundreds: number }
+  | { kind: 'error' }
+  | { kind: 'incomplete' };
+
+export interface ExchangeFilter {
+  model?: string;
+  namespace?: string;
+  component?: string;
+  status?: StatusFilter;
+  /** Inclusive, epoch ms. */
+  sinceMs?: number;
+  /** Exclusive, epoch ms. */
+  untilMs?: number;
+  /** Case-insensitive body substring. */
+  q?: string;
+}
+
+/** Where a page ends: a keyset position, so concurrent inserts never shift pages. */
+export type PagePosition = { kind: 'time'; timeMs: number; id: string } | { kind: 'seq'; seq: number };
+
+export interface PageRequest {
+  limit: number;
+  /** newest: by exchange time, newest first. follow: by store sequence (insert/update order), oldest first. */
+  order: 'newest' | 'follow';
+  after?: PagePosition;
+}
+
+export interface StoredExchange {
+  row: ExchangeRow;
+  /** Store sequence: grows each time the row is inserted or completed. */
+  seq: number;
+}
+
+export interface ExchangePage {
+  items: StoredExchange[];
+  /** Newest: null at the end. Follow: always set (resume point). */
+  next: PagePosition | null;
+}
+
+export interface ExchangeWithBodies extends StoredExchange {
+  requestBody: Uint8Array | null;
+  responseBody: Uint8Array | null;
+}
+
+/** One group of the stats query; stats.ts shapes them into the API answer. */
+export interface StatsGroup {
+  model: string;
+  namespace: string;
+  status: number | null;
+  error: boolean;
+  complete: boolean;
+  latencyBucket: number | null;
+  count: number;
+  weight: number;
+}
+
+export interface PutResult {
+  /** Halves newly stored. */
+  stored: number;
+  /** Halves already there (retries). */
+  duplicates: number;
+  /** Per input half, in order: true when newly stored, false when it was a duplicate. */
+  fresh: boolean[];
+}
+
+export interface ExchangeStore {
+  /** For logs and /healthz; no secrets. */
+  readonly name: string;
+  /** Opens the database and applies pending migrations. */
+  start(): Promise<void>;
+  /** Finishes in-flight work and closes. Idempotent. */
+  shutdown(): Promise<void>;
+  /** Stores halves in one durable transaction. Idempotent on (id, kind). */
+  putEvents(batch: readonly ExchangeHalf[]): Promise<PutResult>;
+  listExchanges(filter: ExchangeFilter, page: PageRequest): Promise<ExchangePage>;
+  getExchange(id: string): Promise<ExchangeWithBodies | undefined>;
+  stats(window: { sinceMs: number; untilMs: number }, filter: ExchangeFilter): Promise<StatsGroup[]>;
+  /** Deletes exchanges whose time is before `t` (epoch ms); returns how many. */
+  deleteOlderThan(t: number): Promise<number>;
+}

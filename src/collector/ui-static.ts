@@ -1,0 +1,58 @@
+/**
+ * Serves the web UI (plain files, no build step) from src/collector/ui/ when that folder exists.
+ * The path is resolved from this module's URL: src/collector/ui-static.ts and
+ * dist/collector/ui-static.js both sit two levels below the package root.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { sendError } from './http-errors.js';
+
+export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../src/collector/ui/', import.meta.url));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+};
+
+export function registerUi(app: FastifyInstance, dir: string = DEFAULT_UI_DIR): boolean {
+  if (!existsSync(join(dir, 'index.html'))) return false;
+  const root = normalize(dir.endsWith(sep) ? dir : dir + sep);
+  app.get('/*', async (req, reply) => {
+    if (req.url.startsWith('/api/'))
+      return sendError(reply, 404, 'NOT_FOUND', `no route GET ${req.url.split('?', 1)[0]}`);
+    let rel: string;
+    try {
+      rel = decodeURIComponent((req.url.split('?', 1)[0] ?? '/').replace(/^\/+/, '')) || 'index.html';
+    } catch {
+      return sendError(reply, 404, 'NOT_FOUND', 'no such file');
+    }
+    const file = normalize(join(root, rel));
+    if (!file.startsWith(root)) return sendError(reply, 404, 'NOT_FOUND', 'no such file');
+    let path = file;
+    const st = await stat(path).catch(() => undefined);
+    if (!st || !st.isFile()) {
+      // Client-side routes (no extension) get the app; missing assets get a 404.
+      if (extname(rel) !== '') return sendError(reply, 404, 'NOT_FOUND', `no such file: /${rel}`);
+      path = join(root, 'index.html');
+    }
+    const type = TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+    return reply
+      .type(type)
+      .header('cache-control', 'no-cache')
+      .send(await readFile(path));
+  });
+  return true;
+}

@@ -1,0 +1,92 @@
+/** Stored exchange → the JSON the API answers (see docs/collector.md, "Query API"). */
+import { rfc3339Nano } from '../core/time.js';
+import type { HalfMeta } from './exchange-record.js';
+import { textOf } from './exchange-record.js';
+import type { ExchangeWithBodies, StoredExchange } from './store/store.js';
+
+export interface HalfView extends HalfMeta {
+  body?: string;
+  bodyEncoding?: 'utf8' | 'base64';
+}
+
+export interface ExchangeView {
+  id: string;
+  complete: boolean;
+  model: string;
+  namespace: string;
+  component: string;
+  endpoint: string;
+  source: string;
+  method: string | null;
+  url: string | null;
+  time: string;
+  requestTime: string | null;
+  responseTime: string | null;
+  latencyMs: number | null;
+  status: number | null;
+  errorCode: string | null;
+  sampleWeight: number;
+  metadata: Record<string, string[]>;
+  annotations: Record<string, string>;
+  request: HalfView | null;
+  response: HalfView | null;
+  requestPreview?: string | null;
+}
+
+function halfTime(meta: HalfMeta | null, ms: number | null): string | null {
+  if (!meta) return null;
+  return meta.time ?? (ms === null ? null : rfc3339Nano(ms));
+}
+
+function base(s: StoredExchange): ExchangeView {
+  const { row } = s;
+  const d = row.detail;
+  const requestTime = halfTime(d.request, d.reported.requestTimeMs);
+  const responseTime = halfTime(d.response, d.reported.responseTimeMs);
+  return {
+    id: row.id,
+    complete: row.complete,
+    model: d.model,
+    namespace: d.namespace,
+    component: d.component,
+    endpoint: d.endpoint,
+    source: d.source,
+    method: d.method,
+    url: d.url,
+    time: requestTime ?? responseTime ?? rfc3339Nano(row.timeMs),
+    requestTime,
+    responseTime,
+    latencyMs: row.latencyMs,
+    status: row.status,
+    errorCode: row.errorCode,
+    sampleWeight: row.sampleWeight,
+    metadata: d.metadata,
+    annotations: d.annotations,
+    request: d.request ? { ...d.request } : null,
+    response: d.response ? { ...d.response } : null,
+  };
+}
+
+export function toListItem(s: StoredExchange): ExchangeView {
+  return { ...base(s), requestPreview: s.row.detail.requestPreview };
+}
+
+function withBody(half: HalfView | null, body: Uint8Array | null): HalfView | null {
+  if (!half) return null;
+  const bytes = body ?? new Uint8Array(0);
+  const text = textOf(bytes);
+  return text !== null
+    ? { ...half, body: text, bodyEncoding: 'utf8' }
+    : {
+        ...half,
+        body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+        bodyEncoding: 'base64',
+      };
+}
+
+export function toFullExchange(s: ExchangeWithBodies): ExchangeView {
+  const v = base(s);
+  v.request = withBody(v.request, s.requestBody);
+  v.response = withBody(v.response, s.responseBody);
+  return v;
+}

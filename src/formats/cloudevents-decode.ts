@@ -1,0 +1,360 @@
+/**
+ * CloudEvents over HTTP → decoded events. Pure: no I/O, so it can be fuzzed.
+ *
+ *   headers + body bytes ──▶ content mode? ──binary──▶ Ce-* headers + raw body ──┐
+ *                                        ├─structured─▶ one JSON object ───────────┼──▶ DecodedEvent[]
+ *                                        └─batch──────▶ JSON array of objects ─────┘
+ *
+ * Anything wrong becomes a CloudEventDecodeError carrying the HTTP status to answer
+ * (400 invalid, 415 unsupported structured format) and a reason a human can act on.
+ * Nothing else is ever thrown.
+ */
+import { CE_EXTENSIONS } from './cloudevents-attributes.js';
+
+export type CeHeaders = Record<string, string | string[] | undefined>;
+
+export interface DecodedEvent {
+  specversion: string;
+  id: string;
+  type: string;
+  source: string;
+  /** The `time` attribute exactly as sent (RFC 3339), when present. */
+  time?: string;
+  /** `datacontenttype` (binary mode: the Content-Type header). */
+  datacontenttype?: string;
+  /** Every other attribute (extensions), lower-case names, values as strings. */
+  extensions: Record<string, string>;
+  /** `Ce-Metadata` parsed: allow-listed request headers. `{}` when absent or `null`. */
+  metadata: Record<string, string[]>;
+  /** `Ce-Annotations` parsed. `{}` when absent. */
+  annotations: Record<string, string>;
+  /** The data, byte-exact (binary mode) or re-encoded from the structured `data`/`data_base64`. */
+  data: Uint8Array;
+}
+
+export class CloudEventDecodeError extends Error {
+  readonly status: 400 | 415;
+  /** A short machine label for metrics, e.g. `missing_attribute`, `bad_json`. */
+  readonly reason: string;
+  constructor(status: 400 | 415, reason: string, message: string) {
+    super(message);
+    this.name = 'CloudEventDecodeError';
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+const SUPPORTED_SPECVERSIONS = new Set(['1.0', '0.3']);
+const REQUIRED = ['specversion', 'id', 'type', 'source'] as const;
+/** Attributes that are not extensions. */
+const CONTEXT_ATTRIBUTES = new Set([
+  'specversion',
+  'id',
+  'type',
+  'source',
+  'time',
+  'datacontenttype',
+  'data',
+  'data_base64',
+  'dataschema',
+  'subject',
+  'datacontentencoding',
+]);
+
+const empty = new Uint8Array(0);
+const encoder = new TextEncoder();
+
+function header(headers: CeHeaders, name: string): string | undefined {
+  const v = headers[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(',') : String(v);
+}
+
+/** Media type without parameters, lower-cased: `application/cloudevents+json; charset=utf-8` → `application/cloudevents+json`. */
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+function isJsonMedia(ct: string | undefined): boolean {
+  const m = mediaType(ct);
+  return m === '' || m === 'application/json' || m === 'text/json' || m.endsWith('+json');
+}
+
+/** `Ce-Metadata`: Go's map[string][]string as JSON; `null` (KServe v0.14–0.15 response events) means none. */
+function parseMetadata(text: string | undefined): Record<string, string[]> {
+  if (text === undefined || text.trim() === '' || text.trim() === 'null') return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new CloudEventDecodeError(
+      400,
+      'bad_metadata',
+      'metadata: not valid JSON (expected an object of header name → array of strings)',
+    );
+  }
+  if (v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new CloudEventDecodeError(
+      400,
+      'bad_metadata',
+      'metadata: expected a JSON object of header name → array of strings',
+    );
+  const out: Record<string, string[]> = {};
+  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    if (!Array.isArray(val) || !val.every((x) => typeof x === 'string')) {
+      throw new CloudEventDecodeError(
+        400,
+        'bad_metadata',
+        `metadata: value of "${k}" must be an array of strings`,
+      );
+    }
+    out[k] = val as string[];
+  }
+  return out;
+}
+
+function parseAnnotations(text: string | undefined): Record<string, string> {
+  if (text === undefined || text.trim() === '' || text.trim() === 'null') return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new CloudEventDecodeError(
+      400,
+      'bad_annotations',
+      'annotations: not valid JSON (expected an object of string → string)',
+    );
+  }
+  if (v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new CloudEventDecodeError(
+      400,
+      'bad_annotations',
+      'annotations: expected a JSON object of string → string',
+    );
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    if (typeof val !== 'string')
+      throw new CloudEventDecodeError(
+        400,
+        'bad_annotations',
+        `annotations: value of "${k}" must be a string`,
+      );
+    out[k] = val;
+  }
+  return out;
+}
+
+function checkTime(time: string | undefined, where: string): void {
+  if (time !== undefined && parseRfc3339(time) === undefined) {
+    throw new CloudEventDecodeError(
+      400,
+      'bad_time',
+      `${where}time: "${time.slice(0, 64)}" is not an RFC 3339 timestamp`,
+    );
+  }
+}
+
+function finish(
+  attrs: {
+    specversion?: string;
+    id?: string;
+    type?: string;
+    source?: string;
+    time?: string;
+    datacontenttype?: string;
+  },
+  extensions: Record<string, string>,
+  data: Uint8Array,
+  where: string,
+): DecodedEvent {
+  for (const name of REQUIRED) {
+    const v = attrs[name];
+    if (v === undefined || v === '') {
+      throw new CloudEventDecodeError(
+        400,
+        'missing_attribute',
+        `${where}missing required attribute "${name}"`,
+      );
+    }
+  }
+  if (!SUPPORTED_SPECVERSIONS.has(attrs.specversion!)) {
+    throw new CloudEventDecodeError(
+      400,
+      'bad_specversion',
+      `${where}specversion "${attrs.specversion!.slice(0, 16)}" is not supported (use 1.0)`,
+    );
+  }
+  checkTime(attrs.time, where);
+  const { metadata: metaText, annotations: annText, ...rest } = extensions;
+  const ev: DecodedEvent = {
+    specversion: attrs.specversion!,
+    id: attrs.id!,
+    type: attrs.type!,
+    source: attrs.source!,
+    extensions: rest,
+    metadata: parseMetadata(metaText),
+    annotations: parseAnnotations(annText),
+    data,
+  };
+  if (attrs.time !== undefined) ev.time = attrs.time;
+  if (attrs.datacontenttype !== undefined && attrs.datacontenttype !== '')
+    ev.datacontenttype = attrs.datacontenttype;
+  return ev;
+}
+
+/** Binary mode: attributes in `ce-*` headers, the body is the data, byte for byte. */
+function decodeBinary(headers: CeHeaders, body: Uint8Array): DecodedEvent {
+  const extensions: Record<string, string> = {};
+  const attrs: Record<string, string> = {};
+  for (const rawName of Object.keys(headers)) {
+    const name = rawName.toLowerCase();
+    if (!name.startsWith('ce-')) continue;
+    const attr = name.slice(3);
+    const value = header(headers, rawName);
+    if (value === undefined || attr === '') continue;
+    if (CONTEXT_ATTRIBUTES.has(attr)) attrs[attr] = value;
+    else extensions[attr] = value;
+  }
+  const ct = header(headers, 'content-type');
+  return finish({ ...attrs, ...(ct !== undefined ? { datacontenttype: ct } : {}) }, extensions, body, '');
+}
+
+function attrString(v: unknown, name: string, where: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new CloudEventDecodeError(
+    400,
+    'bad_attribute',
+    `${where}attribute "${name}" must be a string, number or boolean`,
+  );
+}
+
+/** One structured-mode event object (JSON format). */
+function decodeObject(obj: unknown, where: string): DecodedEvent {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    throw new CloudEventDecodeError(400, 'bad_event', `${where}an event must be a JSON object`);
+  }
+  const o = obj as Record<string, unknown>;
+  const attrs: Record<string, string> = {};
+  const extensions: Record<string, string> = {};
+  for (const [key, value] of Object.entries(o)) {
+    if (key === 'data' || key === 'data_base64') continue;
+    const name = key.toLowerCase();
+    // Structured metadata/annotations may be real JSON values rather than JSON-in-a-string.
+    if ((name === 'metadata' || name === 'annotations') && typeof value === 'object' && value !== null) {
+      extensions[name] = JSON.stringify(value);
+      continue;
+    }
+    const s = attrString(value, key, where);
+    if (s === undefined) continue;
+    if (CONTEXT_ATTRIBUTES.has(name)) attrs[name] = s;
+    else extensions[name] = s;
+  }
+  let data = empty;
+  if (o.data_base64 !== undefined && o.data_base64 !== null) {
+    if (
+      typeof o.data_base64 !== 'string' ||
+      !/^[A-Za-z0-9+/]*={0,2}$/.test(o.data_base64.replace(/\s/g, ''))
+    ) {
+      throw new CloudEventDecodeError(400, 'bad_data', `${where}data_base64 must be a base64 string`);
+    }
+    data = new Uint8Array(Buffer.from(o.data_base64, 'base64'));
+  } else if (o.data !== undefined && o.data !== null) {
+    // JSON data is the JSON value; otherwise a string is the data's text.
+    data =
+      typeof o.data === 'string' && !isJsonMedia(attrs.datacontenttype)
+        ? encoder.encode(o.data)
+        : encoder.encode(JSON.stringify(o.data));
+  }
+  return finish(attrs, extensions, data, where);
+}
+
+function parseJson(body: Uint8Array, what: string): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new CloudEventDecodeError(400, 'bad_json', `${what}: body is not valid UTF-8`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new CloudEventDecodeError(
+      400,
+      'bad_json',
+      `${what}: body is not valid JSON (${(err as Error).message.slice(0, 120)})`,
+    );
+  }
+}
+
+/**
+ * Decodes one HTTP request into CloudEvents. `headers` keys may have any case
+ * (Node gives lower case). Throws only CloudEventDecodeError.
+ */
+export function decodeCloudEvents(headers: CeHeaders, body: Uint8Array): DecodedEvent[] {
+  try {
+    const lower: CeHeaders = {};
+    for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v;
+    const media = mediaType(header(lower, 'content-type'));
+    if (media === 'application/cloudevents-batch+json') {
+      const arr = parseJson(body, 'batch');
+      if (!Array.isArray(arr))
+        throw new CloudEventDecodeError(400, 'bad_event', 'batch: body must be a JSON array of events');
+      return arr.map((o, i) => decodeObject(o, `batch[${i}]: `));
+    }
+    if (media === 'application/cloudevents+json') {
+      return [decodeObject(parseJson(body, 'event'), '')];
+    }
+    if (media.startsWith('application/cloudevents')) {
+      throw new CloudEventDecodeError(
+        415,
+        'unsupported_format',
+        `content type "${media.slice(0, 80)}" is not supported: use binary mode, application/cloudevents+json or application/cloudevents-batch+json`,
+      );
+    }
+    if (header(lower, 'ce-specversion') === undefined) {
+      throw new CloudEventDecodeError(
+        400,
+        'missing_attribute',
+        'not a CloudEvent: no Ce-Specversion header (binary mode) and not application/cloudevents+json',
+      );
+    }
+    return [decodeBinary(lower, body)];
+  } catch (err) {
+    if (err instanceof CloudEventDecodeError) throw err;
+    // Defensive: a bug above must still surface as a typed 400, never crash the receiver.
+    throw new CloudEventDecodeError(400, 'bad_event', `could not decode event: ${String(err).slice(0, 120)}`);
+  }
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}:\d{2})$/;
+
+/** RFC 3339 → epoch milliseconds with sub-millisecond fraction; undefined when malformed. */
+export function parseRfc3339(text: string): number | undefined {
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const base = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  if (
+    Number.isNaN(base) ||
+    Number(mo) > 12 ||
+    Number(d) > 31 ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s) > 60
+  )
+    return undefined;
+  let offset = 0;
+  if (zone !== 'Z' && zone !== 'z') {
+    const sign = zone!.startsWith('-') ? -1 : 1;
+    offset = sign * (Number(zone!.slice(1, 3)) * 60 + Number(zone!.slice(4, 6))) * 60_000;
+  }
+  const fracMs = frac ? Number(`0.${frac}`) * 1000 : 0;
+  return base - offset + fracMs;
+}
+
+/** Extension names inferlog reads (re-exported so the collector does not spell them). */
+export const EXT = CE_EXTENSIONS;

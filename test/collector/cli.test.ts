@@ -1,0 +1,233 @@
+/**
+ * `inferlog collect`, `query` and `tail` as real processes (node bin/inferlog.js).
+ */
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../../src/collector/store/sqlite-store.js';
+import { freePort, REPO_ROOT } from '../helpers/peers.js';
+
+const BIN = join(REPO_ROOT, 'bin/inferlog.js');
+const dir = mkdtempSync(join(tmpdir(), 'inferlog-cli-'));
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Starts a long-running command and resolves once `ready` matches its stderr (or stdout). */
+function start(
+  args: string[],
+  ready: RegExp,
+  stream: 'stderr' | 'stdout' = 'stderr',
+): Promise<{ child: ChildProcess; out: () => string; err: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const check = (): void => {
+      if (ready.test(stream === 'stderr' ? err : out)) resolve({ child, out: () => out, err: () => err });
+    };
+    child.stdout!.on('data', (d) => {
+      out += d;
+      check();
+    });
+    child.stderr!.on('data', (d) => {
+      err += d;
+      check();
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code} before ready: ${err}`)));
+  });
+}
+
+const exited = (child: ChildProcess): Promise<number | null> =>
+  new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', (code) => r(code))));
+
+async function waitFor(check: () => boolean, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function send(
+  url: string,
+  id: string,
+  kind: 'request' | 'response',
+  body: string,
+  extra: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(url + '/', {
+    method: 'POST',
+    headers: {
+      'ce-specversion': '1.0',
+      'ce-id': id,
+      'ce-type': `org.kubeflow.serving.inference.${kind}`,
+      'ce-source': 'http://localhost:9081/',
+      'ce-time': new Date().toISOString(),
+      'ce-inferenceservicename': 'cli-model',
+      'ce-namespace': 'default',
+      'content-type': 'application/json',
+      ...extra,
+    },
+    body,
+  });
+}
+
+// Each CLI run starts a node process (1–3 s on a busy 2-core machine): generous timeouts.
+describe('inferlog collect / query / tail', { timeout: 120_000 }, () => {
+  let url: string;
+  let collect: ChildProcess;
+  const db = join(dir, 'cli.db');
+
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    const c = await start(
+      ['collect', '--port', String(port), '--store', `sqlite:${db}`, '--retention', '30d'],
+      /ready on http/,
+    );
+    collect = c.child;
+    expect(c.err()).toContain(`ready on ${url}`);
+  });
+  afterAll(() => {
+    if (collect.exitCode === null) collect.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('query lists what collect stored, as table, json and jsonl', async () => {
+    expect((await send(url, 'cli-1', 'request', '{"instances":[[1,2]]}')).status).toBe(200);
+    expect((await send(url, 'cli-1', 'response', '{"predictions":[0]}')).status).toBe(200);
+    expect((await send(url, 'cli-2', 'request', '{"instances":[[3,4]]}')).status).toBe(200);
+    expect(
+      (await send(url, 'cli-2', 'response', '{"error":"boom"}', { 'ce-statuscode': '500' })).status,
+    ).toBe(200);
+
+    const table = await run(['query', '--url', url, '--model', 'cli-model']);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^TIME\s+NAMESPACE\/MODEL\s+STATUS/);
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/default\/cli-model\s+500 .*cli-2 .*\{"instances":\[\[3,4\]\]\}/);
+
+    const json = await run(['query', '--url', url, '--status', '2xx', '--format', 'json']);
+    expect(json.code).toBe(0);
+    const page = JSON.parse(json.stdout) as {
+      items: { id: string; status: number }[];
+      nextCursor: string | null;
+    };
+    expect(page.items.map((i) => [i.id, i.status])).toEqual([['cli-1', 200]]);
+    expect(page.nextCursor).toBeNull();
+
+    const jsonl = await run(['query', '--url', url, '--limit', '1', '--format', 'jsonl']);
+    expect(
+      jsonl.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: string }).id),
+    ).toEqual(['cli-2']);
+    expect(jsonl.stderr).toBe('');
+
+    const one = await run(['query', '--url', url, '--id', 'cli-1', '--format', 'json']);
+    expect(JSON.parse(one.stdout)).toMatchObject({
+      id: 'cli-1',
+      complete: true,
+      response: { body: '{"predictions":[0]}' },
+    });
+  });
+
+  it('query exit codes: 1 bad input, 2 usage, 69 unreachable', async () => {
+    const bad = await run(['query', '--url', url, '--status', 'teapot']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('status');
+    expect((await run(['query', '--url', url, '--id', 'nope'])).code).toBe(1);
+    expect((await run(['query', '--url', url, '--format', 'xml'])).code).toBe(2);
+    const closed = await freePort();
+    const down = await run(['query', '--url', `http://127.0.0.1:${closed}`]);
+    expect(down.code).toBe(69);
+    expect(down.stderr).toContain('unreachable');
+  });
+
+  it('tail follows: complete exchanges at once, a lone request after the grace period', async () => {
+    // --since: the tails may start after the events are sent (node start-up takes a while).
+    const tail = spawn(
+      process.execPath,
+      [
+        BIN,
+        'tail',
+        '--url',
+        url,
+        '--model',
+        'tail-model',
+        '--since',
+        '5m',
+        '--interval',
+        '100ms',
+        '--grace',
+        '300ms',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const json = spawn(
+      process.execPath,
+      [BIN, 'tail', '--url', url, '--json', '--interval', '100ms', '--model', 'tail-model', '--since', '5m'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let jout = '';
+    tail.stdout.on('data', (d) => (out += d));
+    json.stdout.on('data', (d) => (jout += d));
+    try {
+      const model = { 'ce-inferenceservicename': 'tail-model' };
+      await send(url, 'tail-1', 'request', '{"instances":[[5,6]]}', model);
+      await send(url, 'tail-1', 'response', '{"predictions":[1]}', model);
+      await send(url, 'tail-2', 'request', '{"instances":[[7,8]]}', model);
+      await send(url, 'other', 'request', '{"instances":[[0]]}');
+      await waitFor(() => out.includes('[[7,8]]'));
+      const lines = out.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/default\/tail-model 200 \d+\.\dms \{"instances":\[\[5,6\]\]\}$/);
+      expect(lines[1]).toMatch(/default\/tail-model - - \{"instances":\[\[7,8\]\]\} \(incomplete\)$/);
+      await waitFor(() => jout.split('\n').filter(Boolean).length >= 2);
+      const ids = jout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: string }).id);
+      expect(ids).toEqual(['tail-1', 'tail-2']);
+    } finally {
+      tail.kill('SIGINT');
+      json.kill('SIGTERM');
+      expect(await exited(tail)).toBe(0);
+      expect(await exited(json)).toBe(0);
+    }
+  });
+
+  it('tail exits 69 when the collector is unreachable', async () => {
+    const closed = await freePort();
+    expect((await run(['tail', '--url', `http://127.0.0.1:${closed}`])).code).toBe(69);
+  });
+
+  it('collect closes cleanly on SIGTERM, keeping what it acknowledged', async () => {
+    expect((await send(url, 'last', 'request', '{}')).status).toBe(200);
+    collect.kill('SIGTERM');
+    expect(await exited(collect)).toBe(0);
+    const store = createSqliteStore(db);
+    await store.start();
+    expect(await store.getExchange('last')).toBeDefined();
+    expect((await store.getExchange('cli-1'))?.row.complete).toBe(true);
+    await store.shutdown();
+  });
+
+  it('collect rejects bad flags with exit 2', async () => {
+    expect((await run(['collect', '--retention', 'forever'])).code).toBe(2);
+    expect((await run(['collect', '--store', 'mysql://x'])).code).toBe(2);
+    expect((await run(['collect', '--port', 'abc'])).code).toBe(2);
+  });
+});
