@@ -143,6 +143,11 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
     apply: (s, v) => (s.delivery.memoryQueueSize = parsePositiveInt(v)),
   },
   {
+    key: 'memory-queue-bytes',
+    description: 'Body bytes held in memory when there is no spool, before drops (default 128MiB).',
+    apply: (s, v) => (s.delivery.memoryQueueBytes = parseBytes(v)),
+  },
+  {
     key: 'max-retries',
     description: 'Attempts for a failing send before it waits in the buffer again (default 5).',
     apply: (s, v) => (s.delivery.maxRetries = parseNonNegativeInt(v)),

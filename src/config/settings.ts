@@ -46,6 +46,8 @@ export interface DeliveryOptions {
   drainTimeoutMs: number;
   /** Max exchanges held in memory (memory buffer) before drops. */
   memoryQueueSize: number;
+  /** Max body bytes held in memory (memory buffer) before drops. */
+  memoryQueueBytes: number;
 }
 
 export interface LoggerSettings {
@@ -80,6 +82,6 @@ export function defaultLoggerSettings(): LoggerSettings {
     sampling: { rate: 1, keepStatusAtLeast: 400 },
     redaction: { jsonPaths: [], patterns: [], forceHeaders: [], marker: '[REDACTED]' },
     spool: { maxBytes: 256 * 1024 * 1024, whenFull: 'drop-oldest', durability: 'process' },
-    delivery: { timeoutMs: 5000, maxRetries: 5, drainTimeoutMs: 10_000, memoryQueueSize: 10_000 },
+    delivery: { timeoutMs: 5000, maxRetries: 5, drainTimeoutMs: 10_000, memoryQueueSize: 10_000, memoryQueueBytes: 128 * 1024 * 1024 },
   };
 }

@@ -41,4 +41,21 @@ describe('memory queue', () => {
     q.append(exchange());
     expect(drops).toEqual(['shutdown']);
   });
+
+  it('bounds the body bytes it holds, not only the count: large payloads cannot exhaust memory', async () => {
+    const drops: DropReason[] = [];
+    const q = new MemoryQueue(1000, 'drop-oldest', (r, n) => drops.push(...Array<DropReason>(n).fill(r)), 10_000);
+    const big = Array.from({ length: 5 }, () => exchange(undefined, 3000)); // ~3 KB of bodies each
+    for (const e of big) q.append(e);
+    expect(q.bytes).toBeLessThanOrEqual(10_000);
+    expect(drops.length).toBeGreaterThan(0);
+    expect(drops.every((d) => d === 'queue_full')).toBe(true);
+    // The newest survive under drop-oldest.
+    const kept = (await q.read(10))?.exchanges.map((e) => e.id) ?? [];
+    expect(kept.at(-1)).toBe(big.at(-1)?.id);
+    // A single exchange larger than the bound is still accepted when the queue is empty, so it is not lost for its size alone.
+    const lone = new MemoryQueue(1000, 'drop-newest', () => {}, 100);
+    lone.append(exchange(undefined, 5000));
+    expect(lone.records).toBe(1);
+  });
 });

@@ -2,7 +2,7 @@
  * The memory buffer: a bounded FIFO of exchanges, used when there is no spool
  * (`spool.dir` unset or `spool.durability: none`).
  *
- *   append ──▶ [ ring of at most memoryQueueSize ] ──read──▶ in flight ──ack──▶ gone
+ *   append ──▶ [ at most memoryQueueSize exchanges and maxBytes of bodies ] ──read──▶ in flight ──ack──▶ gone
  *                    │ full: drop-newest refuses the new one, drop-oldest evicts the head
  *                    ▼
  *              dropped{reason="queue_full"}
@@ -34,7 +34,13 @@ export class MemoryQueue implements DeliveryBuffer {
     private readonly capacity: number,
     private readonly whenFull: SpoolWhenFull,
     private readonly onDrop: DropCounter,
+    /** Body bytes held (queued and in flight): large payloads must not grow memory unbounded. */
+    private readonly maxBytes = Infinity,
   ) {}
+
+  private full(incomingBytes: number): boolean {
+    return this.records >= this.capacity || (this.records > 0 && this.bytes + incomingBytes > this.maxBytes);
+  }
 
   get records(): number {
     return this.unread() + this.inFlightRecords;
@@ -53,8 +59,9 @@ export class MemoryQueue implements DeliveryBuffer {
       this.onDrop('shutdown', 1);
       return;
     }
-    if (this.records >= this.capacity) {
-      // In-flight records count against the capacity too: memory is what is bounded.
+    const size = bodyBytes(ex);
+    // In-flight records count against the bounds too: memory is what is bounded.
+    while (this.full(size)) {
       if (this.whenFull === 'drop-newest' || this.unread() === 0) {
         this.onDrop('queue_full', 1);
         return;
@@ -64,7 +71,7 @@ export class MemoryQueue implements DeliveryBuffer {
       this.onDrop('queue_full', 1);
     }
     this.items.push(ex);
-    this.queuedBytes += bodyBytes(ex);
+    this.queuedBytes += size;
   }
 
   read(max: number): Promise<ReadBatch | undefined> {

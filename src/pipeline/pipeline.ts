@@ -108,7 +108,7 @@ class DeliveryPipeline implements Pipeline {
     this.buffer =
       spool.dir !== undefined && spool.durability !== 'none'
         ? openSpool({ ...spool, dir: spool.dir, durability: spool.durability, onDrop, log: o.log })
-        : new MemoryQueue(delivery.memoryQueueSize, spool.whenFull, onDrop);
+        : new MemoryQueue(delivery.memoryQueueSize, spool.whenFull, onDrop, delivery.memoryQueueBytes);
     this.metrics.watchBuffer(() => ({ bytes: this.buffer.bytes, records: this.buffer.records }));
     this.sender = withRetry(withTimeout(o.sink, delivery.timeoutMs), {
       maxRetries: delivery.maxRetries,

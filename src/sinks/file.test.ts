@@ -69,8 +69,9 @@ describe('file sink', () => {
 
   it('fails to start with a clear error when the path cannot be opened', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'inferlog-file-'));
-    const sink = createFileSink(new URL('file:///proc/no-such-dir/x.jsonl'), options);
-    await expect(sink.start()).rejects.toMatchObject({ code: 'SINK_IO', message: expect.stringContaining('/proc/no-such-dir/x.jsonl') });
+    // Not under /proc: Node 20's mkdirSync({ recursive: true }) loops forever there (ENOENT on every try).
+    const sink = createFileSink(new URL('file:///dev/null/no-such-dir/x.jsonl'), options);
+    await expect(sink.start()).rejects.toMatchObject({ code: 'SINK_IO', message: expect.stringContaining('/dev/null/no-such-dir/x.jsonl') });
   });
 
   it('rejects an unknown format at construction', () => {

@@ -1,6 +1,6 @@
 /**
  * `--store` URL → store:
- *   sqlite:./inferlog.db (default), sqlite:/var/lib/inferlog.db?sync=normal
+ *   sqlite:./inferlog.db (default; sync=normal), sqlite:/var/lib/inferlog.db?sync=full
  *   postgres://user:pw@host:5432/db
  */
 import { InferlogError } from '../../core/errors.js';
@@ -21,7 +21,7 @@ export function openStore(url: string): ExchangeStore {
       );
     }
     const params = new URLSearchParams(query);
-    const sync = params.get('sync') ?? 'full';
+    const sync = params.get('sync') ?? 'normal';
     if ((sync !== 'full' && sync !== 'normal') || [...params.keys()].some((k) => k !== 'sync')) {
       throw new InferlogError(
         'CONFIG_INVALID',

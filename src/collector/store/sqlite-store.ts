@@ -4,8 +4,9 @@
  *   putEvents(batch) ──BEGIN──▶ per half: read row → mergeHalf → upsert row + body
  *                    ──▶ rollup deltas (daily, hourly) ──COMMIT (fsync)──▶ resolve
  *
- * WAL with synchronous=FULL: a resolved putEvents survives a crash or power loss.
- * Batches are one transaction, so the fsync is paid once per batch, not per event.
+ * WAL mode. Default synchronous=NORMAL: a resolved putEvents survives a collector crash (the
+ * same level as the agent's default `process` durability); `sync=full` fsyncs every commit so it
+ * also survives power loss. Batches are one transaction, so any fsync is paid once per batch.
  */
 import Database from 'better-sqlite3';
 import type { ExchangeHalf, ExchangeRow } from '../exchange-record.js';
@@ -38,9 +39,9 @@ import type {
 
 export interface SqliteStoreOptions {
   /**
-   * full (default): every commit is fsynced — a 2xx survives power loss; costs one fsync per
-   * batch. normal: WAL without fsync per commit — survives a collector crash, not an OS crash;
-   * several times the single-event ingest rate on slow disks.
+   * normal (default): WAL without fsync per commit — a 2xx survives a collector crash, not an OS
+   * crash; several times the single-event ingest rate on slow disks. full: every commit is
+   * fsynced — a 2xx survives power loss; costs one fsync per batch.
    */
   sync?: 'full' | 'normal';
 }
