@@ -1,0 +1,131 @@
+/**
+ * `npm run bench -- [flags]`: parsed once, validated with zod, then frozen.
+ *
+ * --smoke                 a few seconds per scenario, 100 B payloads, 8 connections, 2,000 seeded exchanges
+ * --duration S / --warmup S   seconds per measured / warm-up run (defaults 5 / 1)
+ * --sizes 100,65536,1048576   payload sizes in bytes
+ * --connections 8,64
+ * --matrix sweep|full     sweep (default): every connection count at the smallest payload, every payload
+ *                         at the fewest connections; full: every payload × every connection count
+ * --only ids / --skip ids     scenario ids (see lib/scenarios.ts), plus `collector`
+ * --generator auto|wrk|autocannon
+ * --seed N                exchanges seeded for the query benchmark (default 1,000,000)
+ * --reseed                rebuild the seeded store even if bench/results/seed-cache/ holds one for the same store code
+ * --profile               after the run, profile the agent (scenario 6) and in-process capture with --cpu-prof
+ * --out DIR               where results go (default bench/results)
+ * --bin PATH              the CLI entry (default bin/inferlog.js)
+ * --keep                  keep the temporary directory (logs, DBs) for inspection
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+const list = (v: string): number[] => v.split(',').map((s) => Number(s.trim()));
+const ids = (v: string | undefined): string[] =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+
+const Options = z.object({
+  smoke: z.boolean(),
+  durationS: z.number().int().min(1).max(600),
+  warmupS: z.number().int().min(0).max(60),
+  sizes: z
+    .array(
+      z
+        .number()
+        .int()
+        .min(16)
+        .max(64 * 1024 * 1024),
+    )
+    .min(1),
+  connections: z.array(z.number().int().min(1).max(4096)).min(1),
+  only: z.array(z.string()),
+  skip: z.array(z.string()),
+  generator: z.enum(['auto', 'wrk', 'autocannon']),
+  seed: z.number().int().min(100).max(50_000_000),
+  profile: z.boolean(),
+  out: z.string().min(1),
+  bin: z.string().min(1),
+  example: z.string().min(1),
+  keep: z.boolean(),
+  reseed: z.boolean(),
+  timeoutS: z.number().int().min(1),
+  matrix: z.enum(['sweep', 'full']),
+});
+export type BenchOptions = Readonly<z.infer<typeof Options>>;
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      smoke: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      sizes: { type: 'string' },
+      connections: { type: 'string' },
+      only: { type: 'string' },
+      skip: { type: 'string' },
+      generator: { type: 'string', default: 'auto' },
+      seed: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/results' },
+      bin: { type: 'string', default: 'bin/inferlog.js' },
+      example: { type: 'string', default: 'examples/inferenceservice-with-logging.yaml' },
+      keep: { type: 'boolean', default: false },
+      reseed: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '30' },
+      matrix: { type: 'string', default: 'sweep' },
+    },
+    strict: true,
+  });
+  const smoke = values.smoke ?? false;
+  const parsed = Options.safeParse({
+    smoke,
+    durationS: Number(values.duration ?? (smoke ? 1 : 5)),
+    warmupS: Number(values.warmup ?? (smoke ? 0 : 1)),
+    sizes: values.sizes ? list(values.sizes) : smoke ? [100] : [100, 64 * 1024, 1024 * 1024],
+    connections: values.connections ? list(values.connections) : smoke ? [8] : [8, 64],
+    only: ids(values.only),
+    skip: ids(values.skip),
+    generator: values.generator,
+    seed: Number(values.seed ?? (smoke ? 2000 : 1_000_000)),
+    profile: values.profile ?? false,
+    out: values.out,
+    bin: values.bin,
+    example: values.example,
+    keep: values.keep ?? false,
+    reseed: values.reseed ?? false,
+    timeoutS: Number(values.timeout),
+    matrix: values.matrix,
+  });
+  if (!parsed.success) {
+    const msg = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`invalid bench options:\n${msg}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Whether a scenario id (or `collector`) is selected by --only/--skip. */
+export function selected(o: BenchOptions, id: string): boolean {
+  if (o.only.length && !o.only.includes(id)) return false;
+  return !o.skip.includes(id);
+}
+
+/** The (payload size, connections) points each scenario runs, in order. */
+export function loadPoints(o: BenchOptions): { size: number; connections: number }[] {
+  const sizes = [...o.sizes].sort((a, b) => a - b);
+  const conns = [...o.connections].sort((a, b) => a - b);
+  if (o.matrix === 'full')
+    return sizes.flatMap((size) => conns.map((connections) => ({ size, connections })));
+  // Concurrency grows at the smallest payload; payload grows at the lowest concurrency. A 1 MiB body
+  // at 64 connections mostly measures the model server's queue (every request waits ~64 model runs).
+  const smallest = sizes[0] as number;
+  const fewest = conns[0] as number;
+  return [
+    ...conns.map((connections) => ({ size: smallest, connections })),
+    ...sizes.slice(1).map((size) => ({ size, connections: fewest })),
+  ];
+}
