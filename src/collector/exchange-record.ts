@@ -25,6 +25,19 @@ export interface HalfMeta {
   time: string | null;
   /** `recordedtime` extension verbatim, or null. */
   recordedTime: string | null;
+  /** Response half of a streamed response: the `streaminfo` extension (chunks, ttfbMs, ttlbMs, partial…). */
+  stream?: Record<string, unknown> | null;
+}
+
+/** The `streaminfo` extension as an object; anything that is not a JSON object is ignored. */
+function streamInfo(v: string | undefined): Record<string, unknown> | null {
+  if (v === undefined || v === '') return null;
+  try {
+    const o: unknown = JSON.parse(v);
+    return o !== null && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** One received event, normalised. */
@@ -142,6 +155,7 @@ export function halfFromEvent(ev: DecodedEvent, receivedMs: number): ExchangeHal
       sha256: str(x[EXT.sha256]),
       time: ev.time ?? null,
       recordedTime: str(x.recordedtime),
+      ...(kind === 'response' && x[EXT.streaminfo] !== undefined ? { stream: streamInfo(x[EXT.streaminfo]) } : {}),
     },
     model: x.inferenceservicename ?? '',
     namespace: x.namespace ?? '',

@@ -39,6 +39,11 @@ export const CE_EXTENSIONS = {
   url: 'url',
   /** Set when the body bytes are still Content-Encoded (e.g. gzip: decoding failed or hit the cap): the encoding. */
   contentencoding: 'contentencoding',
+  /**
+   * Streamed responses: JSON `{"chunks","ttfbMs","ttlbMs","partial","reason"?,"usage"?}` on the
+   * response event. The assembled text is not repeated here: it is in the body.
+   */
+  streaminfo: 'streaminfo',
   /** The response's own Content-Type: KServe reuses the request's for the response event. */
   responsecontenttype: 'responsecontenttype',
 } as const;

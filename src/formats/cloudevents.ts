@@ -63,6 +63,7 @@ const H = {
   sampleweight: extensionHeader(CE_EXTENSIONS.sampleweight),
   sha256: extensionHeader(CE_EXTENSIONS.sha256),
   statuscode: extensionHeader(CE_EXTENSIONS.statuscode),
+  streaminfo: extensionHeader(CE_EXTENSIONS.streaminfo),
   truncated: extensionHeader(CE_EXTENSIONS.truncated),
   url: extensionHeader(CE_EXTENSIONS.url),
   contentType: 'Content-Type',
@@ -227,6 +228,18 @@ interface EventParts {
   latencyms: string | undefined;
   errorcode: string | undefined;
   responsecontenttype: string | undefined;
+  /** Response event of a streamed response only: JSON of the stream's timing (ASCII). */
+  streaminfo: string | undefined;
+}
+
+/** The stream summary as one ASCII JSON value; the assembled text stays out (it is in the body). */
+function streamInfoJson(ex: Exchange): string | undefined {
+  const s = ex.stream;
+  if (!s) return undefined;
+  const o: Record<string, unknown> = { chunks: s.chunks, ttfbMs: s.ttfbMs, ttlbMs: s.ttlbMs, partial: s.partial };
+  if (s.reason !== undefined) o.reason = s.reason;
+  if (s.usage !== undefined) o.usage = s.usage;
+  return JSON.stringify(o);
 }
 
 /**
@@ -257,6 +270,7 @@ function partsOf(ex: Exchange): EventParts[] {
       latencyms: undefined,
       errorcode: undefined,
       responsecontenttype: undefined,
+      streaminfo: undefined,
     });
   }
   if (logsResponse(ex.mode)) {
@@ -274,6 +288,7 @@ function partsOf(ex: Exchange): EventParts[] {
       latencyms: num(latencyMs(ex)),
       errorcode: ex.error?.code,
       responsecontenttype: ex.response?.contentType,
+      streaminfo: streamInfoJson(ex),
     });
   }
   return out;
@@ -310,6 +325,7 @@ function binaryOf(ex: Exchange, c: SourceConstants, p: EventParts): BinaryEvent 
   if (b?.truncated && b.sha256 !== undefined) h.push(H.sha256, b.sha256);
   h.push(H.source, c.source, H.specversion, CE_SPEC_VERSION);
   if (p.statuscode !== undefined) h.push(H.statuscode, String(p.statuscode));
+  if (p.streaminfo !== undefined) h.push(H.streaminfo, p.streaminfo);
   h.push(H.time, p.time);
   if (b?.truncated) h.push(H.truncated, 'true');
   h.push(H.type, p.type, H.url, headerFromHeader(ex.url));
@@ -378,6 +394,7 @@ function structuredOf(ex: Exchange, c: SourceConstants, p: EventParts): Structur
   if (p.statuscode !== undefined) j += ',"' + CE_EXTENSIONS.statuscode + '":' + p.statuscode;
   if (p.latencyms !== undefined) j += ',"' + CE_EXTENSIONS.latencyms + '":"' + p.latencyms + '"';
   if (p.errorcode !== undefined) j += attr(CE_EXTENSIONS.errorcode, p.errorcode);
+  if (p.streaminfo !== undefined) j += attr(CE_EXTENSIONS.streaminfo, p.streaminfo);
   if (p.responsecontenttype !== undefined)
     j += attr(CE_EXTENSIONS.responsecontenttype, textFromHeader(p.responsecontenttype));
   if (b?.stillEncoded && b.contentEncoding !== undefined)

@@ -1,5 +1,8 @@
 // Streaming capture end to end: `inferlog up` serving the inferlog-echo text model over SSE.
 import http from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type CliProcess } from '../helpers/cli.js';
 import { freePort } from '../helpers/peers.js';
@@ -76,5 +79,52 @@ describe('streaming capture through inferlog up', () => {
     expect(line.error.code).toBe('CLIENT_ABORTED');
     expect(line.stream.assembledText as string).toMatch(/^one/);
     expect(line.stream.assembledText).not.toContain('ten');
+  });
+});
+
+describe('streaming capture reaching the collector', () => {
+  it('stores the stream summary with the response half', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'inferlog-stream-'));
+    const collectorPort = await freePort();
+    const collector = await startCli(['collect', '--port', String(collectorPort), '--store', `sqlite:${path.join(dir, 'db.sqlite')}`]);
+    const yaml = path.join(dir, 'isvc.yaml');
+    writeFileSync(
+      yaml,
+      `apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: echo-llm
+spec:
+  predictor:
+    logger:
+      mode: all
+      url: http://127.0.0.1:${collectorPort}/
+    model:
+      modelFormat:
+        name: inferlog-echo
+`,
+    );
+    const port = await freePort();
+    const up = await startCli(['up', '-f', yaml, '--port', String(port)]);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/openai/v1/chat/completions`, { method: 'POST', body: chat('to the store') });
+      await res.text();
+      let item: { id: string; complete: boolean } | undefined;
+      for (let i = 0; i < 100 && !item?.complete; i++) {
+        const list = (await (await fetch(`http://127.0.0.1:${collectorPort}/api/v1/exchanges?model=echo-llm`)).json()) as { items: Array<{ id: string; complete: boolean }> };
+        item = list.items[0];
+        if (!item?.complete) await new Promise((r) => setTimeout(r, 100));
+      }
+      const detail = (await (await fetch(`http://127.0.0.1:${collectorPort}/api/v1/exchanges/${item?.id}`)).json()) as {
+        response: { stream: Record<string, unknown>; contentType: string };
+      };
+      expect(detail.response.contentType).toMatch(/^text\/event-stream/);
+      expect(detail.response.stream).toMatchObject({ partial: false, usage: { promptTokens: 3, completionTokens: 3, totalTokens: 6 } });
+      expect(detail.response.stream.chunks as number).toBeGreaterThanOrEqual(3);
+    } finally {
+      await up.stop();
+      await collector.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
