@@ -155,7 +155,9 @@ export function halfFromEvent(ev: DecodedEvent, receivedMs: number): ExchangeHal
       sha256: str(x[EXT.sha256]),
       time: ev.time ?? null,
       recordedTime: str(x.recordedtime),
-      ...(kind === 'response' && x[EXT.streaminfo] !== undefined ? { stream: streamInfo(x[EXT.streaminfo]) } : {}),
+      ...(kind === 'response' && x[EXT.streaminfo] !== undefined
+        ? { stream: streamInfo(x[EXT.streaminfo]) }
+        : {}),
     },
     model: x.inferenceservicename ?? '',
     namespace: x.namespace ?? '',

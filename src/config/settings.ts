@@ -82,6 +82,12 @@ export function defaultLoggerSettings(): LoggerSettings {
     sampling: { rate: 1, keepStatusAtLeast: 400 },
     redaction: { jsonPaths: [], patterns: [], forceHeaders: [], marker: '[REDACTED]' },
     spool: { maxBytes: 256 * 1024 * 1024, whenFull: 'drop-oldest', durability: 'process' },
-    delivery: { timeoutMs: 5000, maxRetries: 5, drainTimeoutMs: 10_000, memoryQueueSize: 10_000, memoryQueueBytes: 128 * 1024 * 1024 },
+    delivery: {
+      timeoutMs: 5000,
+      maxRetries: 5,
+      drainTimeoutMs: 10_000,
+      memoryQueueSize: 10_000,
+      memoryQueueBytes: 128 * 1024 * 1024,
+    },
   };
 }

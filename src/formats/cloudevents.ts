@@ -236,7 +236,12 @@ interface EventParts {
 function streamInfoJson(ex: Exchange): string | undefined {
   const s = ex.stream;
   if (!s) return undefined;
-  const o: Record<string, unknown> = { chunks: s.chunks, ttfbMs: s.ttfbMs, ttlbMs: s.ttlbMs, partial: s.partial };
+  const o: Record<string, unknown> = {
+    chunks: s.chunks,
+    ttfbMs: s.ttfbMs,
+    ttlbMs: s.ttlbMs,
+    partial: s.partial,
+  };
   if (s.reason !== undefined) o.reason = s.reason;
   if (s.usage !== undefined) o.usage = s.usage;
   return JSON.stringify(o);

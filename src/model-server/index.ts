@@ -200,7 +200,12 @@ export async function createModelServer(options: ModelServerOptions): Promise<Mo
   return {
     handle,
     rejectTooLarge(req, res) {
-      sendError(res, tooLarge(ctx.maxBodyBytes), (req.url ?? '').startsWith('/openai/') ? 'openai' : 'kserve', undefined);
+      sendError(
+        res,
+        tooLarge(ctx.maxBodyBytes),
+        (req.url ?? '').startsWith('/openai/') ? 'openai' : 'kserve',
+        undefined,
+      );
     },
     maxBodyBytes: ctx.maxBodyBytes,
     modelNames: Object.freeze([...models.keys()]),

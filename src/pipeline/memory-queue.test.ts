@@ -44,7 +44,12 @@ describe('memory queue', () => {
 
   it('bounds the body bytes it holds, not only the count: large payloads cannot exhaust memory', async () => {
     const drops: DropReason[] = [];
-    const q = new MemoryQueue(1000, 'drop-oldest', (r, n) => drops.push(...Array<DropReason>(n).fill(r)), 10_000);
+    const q = new MemoryQueue(
+      1000,
+      'drop-oldest',
+      (r, n) => drops.push(...Array<DropReason>(n).fill(r)),
+      10_000,
+    );
     const big = Array.from({ length: 5 }, () => exchange(undefined, 3000)); // ~3 KB of bodies each
     for (const e of big) q.append(e);
     expect(q.bytes).toBeLessThanOrEqual(10_000);

@@ -57,7 +57,9 @@ describe('redactJsonText', () => {
           Array.isArray(v)
             ? v.map(strip)
             : v && typeof v === 'object'
-              ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k.toLowerCase() === 'k' ? '[R]' : strip(x)]))
+              ? Object.fromEntries(
+                  Object.entries(v).map(([k, x]) => [k, k.toLowerCase() === 'k' ? '[R]' : strip(x)]),
+                )
               : v;
         expect(out).toEqual(strip(JSON.parse(text)));
       }),

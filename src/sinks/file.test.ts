@@ -11,14 +11,26 @@ const options = { batchSize: 1, batchIntervalMs: 0, timeoutMs: 1000, tls: { skip
 function exchange(i: number, body = `{"instances":[${i}]}`): Exchange {
   return {
     id: `ex-${i}`,
-    source: { inferenceService: 'm', namespace: 'ns', component: 'predictor', endpoint: '', sourceUri: 'x', annotations: {} },
+    source: {
+      inferenceService: 'm',
+      namespace: 'ns',
+      component: 'predictor',
+      endpoint: '',
+      sourceUri: 'x',
+      annotations: {},
+    },
     mode: 'all',
     method: 'POST',
     url: '/v1/models/m:predict',
     metadata: {},
     requestTime: 1_780_000_000_000 + i,
     responseTime: 1_780_000_000_002 + i,
-    request: { bytes: Buffer.from(body), size: body.length, truncated: false, contentType: 'application/json' },
+    request: {
+      bytes: Buffer.from(body),
+      size: body.length,
+      truncated: false,
+      contentType: 'application/json',
+    },
     status: 200,
     response: { bytes: Buffer.from([0xff, 0x00, 0x01]), size: 3, truncated: false },
     sampleWeight: 1,
@@ -36,9 +48,17 @@ describe('file sink', () => {
     await sink.start();
     await sink.send([exchange(1), exchange(2)], new AbortController().signal);
     await sink.shutdown();
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ id: 'ex-1', requestBody: '{"instances":[1]}', responseBody: '/wAB', responseBodyEncoding: 'base64' });
+    expect(lines[0]).toMatchObject({
+      id: 'ex-1',
+      requestBody: '{"instances":[1]}',
+      responseBody: '/wAB',
+      responseBodyEncoding: 'base64',
+    });
   });
 
   it('rotates at maxBytes and keeps maxFiles', async () => {
@@ -71,11 +91,16 @@ describe('file sink', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'inferlog-file-'));
     // Not under /proc: Node 20's mkdirSync({ recursive: true }) loops forever there (ENOENT on every try).
     const sink = createFileSink(new URL('file:///dev/null/no-such-dir/x.jsonl'), options);
-    await expect(sink.start()).rejects.toMatchObject({ code: 'SINK_IO', message: expect.stringContaining('/dev/null/no-such-dir/x.jsonl') });
+    await expect(sink.start()).rejects.toMatchObject({
+      code: 'SINK_IO',
+      message: expect.stringContaining('/dev/null/no-such-dir/x.jsonl'),
+    });
   });
 
   it('rejects an unknown format at construction', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'inferlog-file-'));
-    expect(() => createFileSink(new URL('file:///tmp/x.jsonl?format=xml'), options)).toThrow(/format must be line or record/);
+    expect(() => createFileSink(new URL('file:///tmp/x.jsonl?format=xml'), options)).toThrow(
+      /format must be line or record/,
+    );
   });
 });

@@ -165,8 +165,18 @@ describe('inferlog agent', () => {
     const scheme = runCli(['agent', '--log-url', 'gopher://x']);
     expect(await scheme.exited).toBe(1);
     expect(scheme.stderr()).toMatch(/--log-url: unsupported URL scheme "gopher:"; supported schemes: /);
-    const spool = runCli(['agent', '--port', String(await freePort()), '--log-url', 'stdout', '--spool-dir', '/etc/hostname/spool']);
+    const spool = runCli([
+      'agent',
+      '--port',
+      String(await freePort()),
+      '--log-url',
+      'stdout',
+      '--spool-dir',
+      '/etc/hostname/spool',
+    ]);
     expect(await spool.exited).toBe(1);
-    expect(spool.stderr()).toMatch(/^inferlog: --spool-dir \/etc\/hostname\/spool: cannot use it as the spool/m);
+    expect(spool.stderr()).toMatch(
+      /^inferlog: --spool-dir \/etc\/hostname\/spool: cannot use it as the spool/m,
+    );
   });
 });

@@ -8,7 +8,12 @@ import { startCli, type CliProcess } from '../helpers/cli.js';
 import { freePort } from '../helpers/peers.js';
 
 const chat = (content: string) =>
-  JSON.stringify({ model: 'echo-llm', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content }] });
+  JSON.stringify({
+    model: 'echo-llm',
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [{ role: 'user', content }],
+  });
 
 describe('streaming capture through inferlog up', () => {
   let up: CliProcess;
@@ -25,13 +30,22 @@ describe('streaming capture through inferlog up', () => {
     const arrivals: number[] = [];
     let text = '';
     await new Promise<void>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path: '/openai/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-        res.on('data', (c: Buffer) => {
-          arrivals.push(performance.now());
-          text += c.toString();
-        });
-        res.on('end', resolve);
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/openai/v1/chat/completions',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+        },
+        (res) => {
+          res.on('data', (c: Buffer) => {
+            arrivals.push(performance.now());
+            text += c.toString();
+          });
+          res.on('end', resolve);
+        },
+      );
       req.on('error', reject);
       req.end(chat('streams are logged whole'));
     });
@@ -41,7 +55,11 @@ describe('streaming capture through inferlog up', () => {
     expect(text).toContain('data: [DONE]');
 
     await up.waitFor((c) => c.jsonLines().length >= 1, 'the log line');
-    const line = up.jsonLines()[0] as { stream: Record<string, unknown>; responseBody: string; responseStatus: number };
+    const line = up.jsonLines()[0] as {
+      stream: Record<string, unknown>;
+      responseBody: string;
+      responseStatus: number;
+    };
     expect(line.responseStatus).toBe(200);
     expect(line.responseBody).toBe(text);
     expect(line.stream).toMatchObject({
@@ -56,17 +74,20 @@ describe('streaming capture through inferlog up', () => {
   it('logs a stream the client abandoned as partial, with what was sent so far', async () => {
     const before = up.jsonLines().length;
     await new Promise<void>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path: '/openai/v1/chat/completions', method: 'POST' }, (res) => {
-        let seen = '';
-        res.on('data', (c: Buffer) => {
-          seen += c.toString();
-          // Hang up after the first real token.
-          if (seen.includes('"content":"one"')) {
-            req.destroy();
-            resolve();
-          }
-        });
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port, path: '/openai/v1/chat/completions', method: 'POST' },
+        (res) => {
+          let seen = '';
+          res.on('data', (c: Buffer) => {
+            seen += c.toString();
+            // Hang up after the first real token.
+            if (seen.includes('"content":"one"')) {
+              req.destroy();
+              resolve();
+            }
+          });
+        },
+      );
       req.on('error', () => {});
       req.on('close', resolve);
       req.on('response', () => {});
@@ -86,7 +107,13 @@ describe('streaming capture reaching the collector', () => {
   it('stores the stream summary with the response half', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'inferlog-stream-'));
     const collectorPort = await freePort();
-    const collector = await startCli(['collect', '--port', String(collectorPort), '--store', `sqlite:${path.join(dir, 'db.sqlite')}`]);
+    const collector = await startCli([
+      'collect',
+      '--port',
+      String(collectorPort),
+      '--store',
+      `sqlite:${path.join(dir, 'db.sqlite')}`,
+    ]);
     const yaml = path.join(dir, 'isvc.yaml');
     writeFileSync(
       yaml,
@@ -107,19 +134,29 @@ spec:
     const port = await freePort();
     const up = await startCli(['up', '-f', yaml, '--port', String(port)]);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/openai/v1/chat/completions`, { method: 'POST', body: chat('to the store') });
+      const res = await fetch(`http://127.0.0.1:${port}/openai/v1/chat/completions`, {
+        method: 'POST',
+        body: chat('to the store'),
+      });
       await res.text();
       let item: { id: string; complete: boolean } | undefined;
       for (let i = 0; i < 100 && !item?.complete; i++) {
-        const list = (await (await fetch(`http://127.0.0.1:${collectorPort}/api/v1/exchanges?model=echo-llm`)).json()) as { items: Array<{ id: string; complete: boolean }> };
+        const list = (await (
+          await fetch(`http://127.0.0.1:${collectorPort}/api/v1/exchanges?model=echo-llm`)
+        ).json()) as { items: Array<{ id: string; complete: boolean }> };
         item = list.items[0];
         if (!item?.complete) await new Promise((r) => setTimeout(r, 100));
       }
-      const detail = (await (await fetch(`http://127.0.0.1:${collectorPort}/api/v1/exchanges/${item?.id}`)).json()) as {
+      const detail = (await (
+        await fetch(`http://127.0.0.1:${collectorPort}/api/v1/exchanges/${item?.id}`)
+      ).json()) as {
         response: { stream: Record<string, unknown>; contentType: string };
       };
       expect(detail.response.contentType).toMatch(/^text\/event-stream/);
-      expect(detail.response.stream).toMatchObject({ partial: false, usage: { promptTokens: 3, completionTokens: 3, totalTokens: 6 } });
+      expect(detail.response.stream).toMatchObject({
+        partial: false,
+        usage: { promptTokens: 3, completionTokens: 3, totalTokens: 6 },
+      });
       expect(detail.response.stream.chunks as number).toBeGreaterThanOrEqual(3);
     } finally {
       await up.stop();

@@ -89,7 +89,10 @@ export function register(program: Command): void {
         if (!settings) continue;
         // One spool per service: a spool directory belongs to one pipeline.
         if (settings.spool.dir && services.length > 1) {
-          settings = { ...settings, spool: { ...settings.spool, dir: path.join(settings.spool.dir, `${svc.namespace}-${svc.name}`) } };
+          settings = {
+            ...settings,
+            spool: { ...settings.spool, dir: path.join(settings.spool.dir, `${svc.namespace}-${svc.name}`) },
+          };
         }
         runtimes.set(
           svc.name,
