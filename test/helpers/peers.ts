@@ -54,24 +54,32 @@ export function portAnswers(port: number, host = '127.0.0.1'): Promise<boolean> 
   });
 }
 
-/** Runs `scripts/peers/<peer>.sh start` under a lock file, so concurrent test files start it once. */
+/**
+ * Runs `scripts/peers/<peer>.sh start` under a lock file, so concurrent test files start it once.
+ * `--close`: the server the script starts must not inherit the lock (it would hold it forever).
+ */
 function startPeer(peer: 'postgres' | 'kafka'): Promise<void> {
   mkdirSync(PEERS_DIR, { recursive: true });
   const script = join(REPO_ROOT, 'scripts/peers', `${peer}.sh`);
   const lock = join(PEERS_DIR, `${peer}.lock`);
   return new Promise((resolveStart, reject) => {
-    execFile('flock', [lock, 'bash', script, 'start'], { timeout: 180_000 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(
-          new Error(
-            `could not start the ${peer} peer with \`bash scripts/peers/${peer}.sh start\` ` +
-              `(install it first: \`bash scripts/peers/${peer === 'postgres' ? 'apt' : 'kafka'}.sh install\`):\n${stdout}${stderr}`,
-          ),
-        );
-        return;
-      }
-      resolveStart();
-    });
+    execFile(
+      'flock',
+      ['--close', lock, 'bash', script, 'start'],
+      { timeout: 180_000 },
+      (err, stdout, stderr) => {
+        if (err) {
+          reject(
+            new Error(
+              `could not start the ${peer} peer with \`bash scripts/peers/${peer}.sh start\` ` +
+                `(install it first: \`bash scripts/peers/${peer === 'postgres' ? 'apt' : 'kafka'}.sh install\`):\n${stdout}${stderr}`,
+            ),
+          );
+          return;
+        }
+        resolveStart();
+      },
+    );
   });
 }
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Python peer for tests: a venv at .peers/venv with KServe's own model server
+# (the `kserve` package), scikit-learn and the CloudEvents SDK, pinned to versions
+# that install on Python 3.11 from PyPI.
+#
+#   python.sh install   create the venv if missing, pip-install what is missing
+#   python.sh status    exit 0 when every pinned package is importable
+#   python.sh start|stop  nothing to run: the tests start their own model servers
+PEER_NAME=python
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+VENV="$PEERS_DIR/venv"
+PY="${PYTHON:-python3}"
+# kserve 0.21 requires cloudevents<2, so the SDK stays on 1.x (its API: cloudevents.http, cloudevents.kafka).
+PINS=(kserve==0.21.0 scikit-learn==1.9.1 cloudevents==1.13.0)
+# import names of the pins above, for the quick check
+IMPORTS=(kserve sklearn cloudevents)
+
+have_all() {
+  [ -x "$VENV/bin/python" ] || return 1
+  "$VENV/bin/python" - "${PINS[@]}" <<'PY' >/dev/null 2>&1
+import sys
+from importlib.metadata import version
+for pin in sys.argv[1:]:
+    name, want = pin.split("==")
+    if version(name) != want:
+        sys.exit(1)
+PY
+}
+
+install() {
+  if have_all; then step "venv $VENV has ${PINS[*]}: nothing to do"; return; fi
+  if [ ! -x "$VENV/bin/python" ]; then
+    step "creating venv $VENV with $($PY --version 2>&1)"
+    "$PY" -m venv "$VENV"
+  fi
+  step "pip install ${PINS[*]} (a few minutes the first time)"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${PINS[@]}"
+  "$VENV/bin/python" -c "import $(IFS=,; echo "${IMPORTS[*]}")" || die "packages installed but do not import"
+  step "venv ready: $VENV/bin/python"
+}
+
+status() {
+  if have_all; then step "ready: $VENV/bin/python"; else step "missing: run scripts/peers/python.sh install"; return 1; fi
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) install ;;
+  stop) step "nothing to stop" ;;
+  status) status ;;
+  *) usage ;;
+esac
