@@ -32,7 +32,6 @@ import {
   fsync,
   fsyncSync,
   ftruncateSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -50,6 +49,7 @@ import type { OpLogger } from '../core/log.js';
 import type { SpoolWhenFull } from '../config/settings.js';
 import type { DeliveryBuffer, DropCounter, ReadBatch } from './buffer.js';
 import { encodeFrame, nextMagic, scanFrame } from './spool-codec.js';
+import { makeDirs } from '../core/make-dirs.js';
 
 export interface SpoolConfig {
   dir: string;
@@ -307,7 +307,7 @@ export class Spool implements DeliveryBuffer {
 
   private recover(): number {
     const { dir } = this.config;
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     this.lock();
     const seqs = readdirSync(dir)
       .map((f) => SEGMENT_RE.exec(f)?.[1])

@@ -9,12 +9,12 @@
  * `maxBytes=100MiB` (rotate above this; default 100MiB, 0 = never), `maxFiles=5` (rotated files kept),
  * `fsync=true` (fsync every batch: survives a machine crash, costs a disk flush per batch).
  */
-import { mkdirSync } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Exchange } from '../core/exchange.js';
 import { InferlogError } from '../core/errors.js';
+import { makeDirs } from '../core/make-dirs.js';
 import { encodeJsonLine } from '../formats/json-line.js';
 import { encodeRecord } from '../formats/jsonl-record.js';
 import { parseBytes } from '../config/annotations.js';
@@ -66,7 +66,7 @@ export const createFileSink: SinkFactory = (rawUrl) => {
   let size = 0;
 
   const openFile = async (): Promise<void> => {
-    mkdirSync(path.dirname(settings.path), { recursive: true });
+    makeDirs(path.dirname(settings.path));
     handle = await open(settings.path, 'a');
     size = (await stat(settings.path)).size;
   };
