@@ -191,6 +191,8 @@ describe('delivery under faults (real agent and collector processes)', () => {
       expect(metricValue(m, 'inferlog_spool_bytes')).toBeLessThanOrEqual(262144);
       // ~5 MiB of bodies went through; the agent holds none of it beyond the bounded spool cache.
       expect(rssBytes(t.agent.proc.child.pid!) - rssBefore).toBeLessThan(64 * 1024 * 1024);
+      // The first send times out after --send-timeout (1 s); on a fast machine the load ends sooner.
+      await waitFor(async () => !(await health(t.adminPort)).ok, 'health to report the hung sink', 15_000);
       const h = await health(t.adminPort);
       expect(h.ok).toBe(false);
       expect(h.sinks[0]?.lastError).toMatch(/SINK_TIMEOUT/);
