@@ -101,7 +101,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(
-    controller: Dispatcher.DispatchController,
+    _controller: Dispatcher.DispatchController,
     statusCode: number,
     headers: Record<string, string | string[] | undefined>,
     statusMessage?: string,
@@ -109,16 +109,11 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx informational: the final response follows
     this.started = true;
     const contentType = first(headers['content-type']);
-    this.flight?.responseStart(
-      statusCode,
-      contentType,
-      first(headers['content-encoding']),
-      isStreamingResponse(contentType),
-    );
+    const streaming = isStreamingResponse(contentType);
+    this.flight?.responseStart(statusCode, contentType, first(headers['content-encoding']), streaming);
     this.res.writeHead(statusCode, statusMessage ?? '', responseHeaders(headers));
     // Streams go out chunk by chunk, not after Node's first-write buffering.
-    if (this.flight && isStreamingResponse(contentType)) this.res.flushHeaders();
-    void controller;
+    if (streaming) this.res.flushHeaders();
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

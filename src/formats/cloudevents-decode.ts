@@ -80,70 +80,54 @@ function isJsonMedia(ct: string | undefined): boolean {
   return m === '' || m === 'application/json' || m === 'text/json' || m.endsWith('+json');
 }
 
-/** `Ce-Metadata`: Go's map[string][]string as JSON; `null` (KServe v0.14–0.15 response events) means none. */
-function parseMetadata(text: string | undefined): Record<string, string[]> {
+/**
+ * A JSON object attribute (`Ce-Metadata`, `Ce-Annotations`) whose values must all pass `isValue`.
+ * Empty or `null` means none (KServe v0.14–0.15 sent `null` metadata on response events).
+ */
+function parseJsonMap<V>(
+  text: string | undefined,
+  attr: 'metadata' | 'annotations',
+  isValue: (v: unknown) => v is V,
+  shape: { object: string; value: string },
+): Record<string, V> {
   if (text === undefined || text.trim() === '' || text.trim() === 'null') return {};
+  const reason = attr === 'metadata' ? 'bad_metadata' : 'bad_annotations';
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch {
-    throw new CloudEventDecodeError(
-      400,
-      'bad_metadata',
-      'metadata: not valid JSON (expected an object of header name → array of strings)',
-    );
+    throw new CloudEventDecodeError(400, reason, `${attr}: not valid JSON (expected an ${shape.object})`);
   }
   if (v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v))
-    throw new CloudEventDecodeError(
-      400,
-      'bad_metadata',
-      'metadata: expected a JSON object of header name → array of strings',
-    );
-  const out: Record<string, string[]> = {};
+    throw new CloudEventDecodeError(400, reason, `${attr}: expected a JSON ${shape.object}`);
+  const out: Record<string, V> = {};
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-    if (!Array.isArray(val) || !val.every((x) => typeof x === 'string')) {
-      throw new CloudEventDecodeError(
-        400,
-        'bad_metadata',
-        `metadata: value of "${k}" must be an array of strings`,
-      );
-    }
-    out[k] = val as string[];
+    if (!isValue(val))
+      throw new CloudEventDecodeError(400, reason, `${attr}: value of "${k}" must be ${shape.value}`);
+    out[k] = val;
   }
   return out;
 }
 
+const isStringArray = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+/** `Ce-Metadata`: Go's map[string][]string as JSON. */
+function parseMetadata(text: string | undefined): Record<string, string[]> {
+  return parseJsonMap(text, 'metadata', isStringArray, {
+    object: 'object of header name → array of strings',
+    value: 'an array of strings',
+  });
+}
+
+/** `Ce-Annotations`: Go's map[string]string as JSON. */
 function parseAnnotations(text: string | undefined): Record<string, string> {
-  if (text === undefined || text.trim() === '' || text.trim() === 'null') return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new CloudEventDecodeError(
-      400,
-      'bad_annotations',
-      'annotations: not valid JSON (expected an object of string → string)',
-    );
-  }
-  if (v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v))
-    throw new CloudEventDecodeError(
-      400,
-      'bad_annotations',
-      'annotations: expected a JSON object of string → string',
-    );
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof val !== 'string')
-      throw new CloudEventDecodeError(
-        400,
-        'bad_annotations',
-        `annotations: value of "${k}" must be a string`,
-      );
-    out[k] = val;
-  }
-  return out;
+  return parseJsonMap(text, 'annotations', isString, {
+    object: 'object of string → string',
+    value: 'a string',
+  });
 }
 
 function checkTime(time: string | undefined, where: string): void {

@@ -1,5 +1,6 @@
+import { makeExchange } from '../../test/support/exchange-fixture.js';
 import { describe, expect, it } from 'vitest';
-import type { CapturedBody, Exchange } from '../core/exchange.js';
+import type { CapturedBody } from '../core/exchange.js';
 import type { RedactionOptions } from '../config/settings.js';
 import {
   createRedactor,
@@ -16,28 +17,7 @@ function body(text: string | Uint8Array, over: Partial<CapturedBody> = {}): Capt
   return { bytes, contentType: 'application/json', size: bytes.length, truncated: false, ...over };
 }
 
-function exchange(over: Partial<Exchange> = {}): Exchange {
-  return {
-    id: 'e1',
-    source: {
-      inferenceService: 'm',
-      namespace: 'default',
-      component: 'predictor',
-      endpoint: '',
-      sourceUri: 'http://localhost:9081/',
-      annotations: {},
-    },
-    mode: 'all',
-    method: 'POST',
-    url: '/v1/models/m:predict',
-    metadata: {},
-    requestTime: 0,
-    responseTime: 1,
-    status: 200,
-    sampleWeight: 1,
-    ...over,
-  };
-}
+const exchange = makeExchange;
 
 const policy = (over: Partial<RedactionOptions> = {}): RedactionOptions => ({
   jsonPaths: [],

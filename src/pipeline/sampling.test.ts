@@ -1,3 +1,4 @@
+import { makeExchange } from '../../test/support/exchange-fixture.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Exchange } from '../core/exchange.js';
@@ -5,26 +6,7 @@ import type { SamplingOptions } from '../config/settings.js';
 import { createSampler, sampleScore, type KeepReason } from './sampling.js';
 
 function exchange(id: string, over: Partial<Exchange> = {}): Exchange {
-  return {
-    id,
-    source: {
-      inferenceService: 'm',
-      namespace: 'default',
-      component: 'predictor',
-      endpoint: '',
-      sourceUri: 'http://localhost:9081/',
-      annotations: {},
-    },
-    mode: 'all',
-    method: 'POST',
-    url: '/v1/models/m:predict',
-    metadata: {},
-    requestTime: 1_000,
-    responseTime: 1_010,
-    status: 200,
-    sampleWeight: 1,
-    ...over,
-  };
+  return makeExchange({ id, requestTime: 1_000, responseTime: 1_010, ...over });
 }
 
 const opts = (rate: number, over: Partial<SamplingOptions> = {}): SamplingOptions => ({

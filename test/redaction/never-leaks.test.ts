@@ -10,6 +10,7 @@ import { createRedactor } from '../../src/pipeline/redaction.js';
 import { encodeJsonLine } from '../../src/formats/json-line.js';
 import { encodeRecord } from '../../src/formats/jsonl-record.js';
 import { encodeBinary, encodeStructured } from '../../src/formats/cloudevents.js';
+import { makeExchange } from '../support/exchange-fixture.js';
 
 const enc = new TextEncoder();
 const lenient = new TextDecoder('utf-8');
@@ -55,28 +56,7 @@ function exchange(
   response?: CapturedBody,
   over: Partial<Exchange> = {},
 ): Exchange {
-  return {
-    id: 'e1',
-    source: {
-      inferenceService: 'm',
-      namespace: 'default',
-      component: 'predictor',
-      endpoint: '',
-      sourceUri: 'http://localhost:9081/',
-      annotations: {},
-    },
-    mode: 'all',
-    method: 'POST',
-    url: '/v1/models/m:predict',
-    metadata: {},
-    requestTime: 0,
-    responseTime: 1,
-    request,
-    status: 200,
-    response,
-    sampleWeight: 1,
-    ...over,
-  };
+  return makeExchange({ request, response, ...over });
 }
 
 const jsonBody = (text: string, over: Partial<CapturedBody> = {}): CapturedBody => {

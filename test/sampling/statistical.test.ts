@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Exchange } from '../../src/core/exchange.js';
 import { createSampler, sampleScore } from '../../src/pipeline/sampling.js';
+import { makeExchange } from '../support/exchange-fixture.js';
 
 const N = 20_000;
 
@@ -29,25 +30,7 @@ function uuidLike(rand: () => number): string {
 }
 
 function exchange(id: string, status: number, latency: number): Exchange {
-  return {
-    id,
-    source: {
-      inferenceService: 'm',
-      namespace: 'default',
-      component: 'predictor',
-      endpoint: '',
-      sourceUri: 'http://localhost:9081/',
-      annotations: {},
-    },
-    mode: 'all',
-    method: 'POST',
-    url: '/v1/models/m:predict',
-    metadata: {},
-    requestTime: 0,
-    responseTime: latency,
-    status,
-    sampleWeight: 1,
-  };
+  return makeExchange({ id, status, requestTime: 0, responseTime: latency });
 }
 
 const idSets: Record<string, (i: number, rand: () => number) => string> = {
