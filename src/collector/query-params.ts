@@ -3,9 +3,9 @@
  * the parameter and why, and becomes a 400 with code QUERY_INVALID.
  */
 import { z } from 'zod';
-import { parseDuration } from '../core/time.js';
-import { parseRfc3339 } from '../formats/cloudevents-decode.js';
+
 import type { ExchangeFilter, PagePosition, PageRequest, StatusFilter } from './store/store.js';
+import { parseDuration, parseRfc3339 } from '../core/units.js';
 
 export class QueryParamError extends Error {
   constructor(

@@ -4,7 +4,7 @@
  * Each entry: annotation key, flag name, and a parser that throws a human message.
  */
 import type { LoggerSettings, SpoolDurability, SpoolWhenFull } from './settings.js';
-import { parseDuration } from '../core/time.js';
+import { parseBytes, parseDuration } from '../core/units.js';
 
 export const ANNOTATION_PREFIX = 'inferlog.dev/';
 
@@ -16,21 +16,6 @@ function parseList(v: string): string[] {
 }
 
 /** `1048576`, `512KiB`, `1MiB`, `2GiB`, `10MB`. */
-export function parseBytes(v: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$/i.exec(v);
-  if (!m) throw new Error(`"${v}" is not a size: use bytes or a unit, e.g. 1048576, 512KiB, 1MiB`);
-  const units: Record<string, number> = {
-    b: 1,
-    kb: 1e3,
-    kib: 1024,
-    mb: 1e6,
-    mib: 1024 ** 2,
-    gb: 1e9,
-    gib: 1024 ** 3,
-  };
-  return Math.floor(Number(m[1]) * (units[(m[2] ?? 'b').toLowerCase()] as number));
-}
-
 function parseRate(v: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {

@@ -4,10 +4,14 @@
  * messages that say how to fix the value.
  */
 import { z } from 'zod';
+
 import { LOG_MODES } from '../core/exchange.js';
-import { parseDuration } from '../core/time.js';
+
 import { kafkaUrlProblem } from '../sinks/kafka/config.js';
+
 import { SUPPORTED_SCHEMES } from '../sinks/registry.js';
+import { parseDuration } from '../core/units.js';
+
 
 /** What a user coming from other loggers (or older docs) writes instead of KServe's modes. */
 const MODE_HINTS: Record<string, string> = {

@@ -10,6 +10,8 @@
  * Nothing else is ever thrown.
  */
 import { CE_EXTENSIONS } from './cloudevents-attributes.js';
+import { parseRfc3339 } from '../core/units.js';
+
 
 export type CeHeaders = Record<string, string | string[] | undefined>;
 
@@ -312,32 +314,6 @@ export function decodeCloudEvents(headers: CeHeaders, body: Uint8Array): Decoded
     // Defensive: a bug above must still surface as a typed 400, never crash the receiver.
     throw new CloudEventDecodeError(400, 'bad_event', `could not decode event: ${String(err).slice(0, 120)}`);
   }
-}
-
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}:\d{2})$/;
-
-/** RFC 3339 → epoch milliseconds with sub-millisecond fraction; undefined when malformed. */
-export function parseRfc3339(text: string): number | undefined {
-  const m = RFC3339.exec(text);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s, frac, zone] = m;
-  const base = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  if (
-    Number.isNaN(base) ||
-    Number(mo) > 12 ||
-    Number(d) > 31 ||
-    Number(h) > 23 ||
-    Number(mi) > 59 ||
-    Number(s) > 60
-  )
-    return undefined;
-  let offset = 0;
-  if (zone !== 'Z' && zone !== 'z') {
-    const sign = zone!.startsWith('-') ? -1 : 1;
-    offset = sign * (Number(zone!.slice(1, 3)) * 60 + Number(zone!.slice(4, 6))) * 60_000;
-  }
-  const fracMs = frac ? Number(`0.${frac}`) * 1000 : 0;
-  return base - offset + fracMs;
 }
 
 /** Extension names inferlog reads (re-exported so the collector does not spell them). */

@@ -14,8 +14,9 @@ import {
   getJson,
   type ListAnswer,
 } from '../collector/api-client.js';
+
 import type { ExchangeView } from '../collector/view.js';
-import { parseDuration } from '../core/time.js';
+import { parseDuration } from '../core/units.js';
 
 /** Why the replay cannot talk to the collector; `exitCode` is 2 (bad filter) or 69 (unreachable). */
 export class CollectorProblem extends Error {

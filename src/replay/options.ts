@@ -3,7 +3,8 @@
  * Every message names the flag, so a usage error (exit 2) tells the person what to fix.
  */
 import { z } from 'zod';
-import { parseDuration } from '../core/time.js';
+import { parseDuration } from '../core/units.js';
+
 
 export type CompareMode = 'exact' | 'json' | 'none';
 export type OutputFormat = 'table' | 'json' | 'jsonl';

@@ -10,15 +10,21 @@
  * `fsync=true` (fsync every batch: survives a machine crash, costs a disk flush per batch).
  */
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import type { Exchange } from '../core/exchange.js';
 import { InferlogError } from '../core/errors.js';
+
 import { makeDirs } from '../core/make-dirs.js';
+
 import { encodeJsonLine } from '../formats/json-line.js';
+
 import { encodeRecord } from '../formats/jsonl-record.js';
-import { parseBytes } from '../config/annotations.js';
+
 import type { Sink, SinkFactory } from './sink.js';
+import { parseBytes } from '../core/units.js';
 
 export interface FileSinkSettings {
   path: string;

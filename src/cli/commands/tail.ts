@@ -9,10 +9,12 @@
  */
 import type { Command } from 'commander';
 import { getJson } from '../../collector/api-client.js';
+
 import type { ListAnswer } from '../../collector/api-client.js';
 import type { ExchangeView } from '../../collector/view.js';
-import { parseDuration } from '../../core/time.js';
 import { failWith, latencyText, oneLine, statusText } from './query.js';
+import { parseDuration } from '../../core/units.js';
+
 
 interface TailFlags {
   url: string;
