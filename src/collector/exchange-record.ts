@@ -7,7 +7,6 @@
  * exchange looks like. A half is identified by (id, kind); a second copy is a duplicate.
  */
 import { CE_TYPE_RESPONSE } from '../formats/cloudevents-attributes.js';
-
 import type { DecodedEvent } from '../formats/cloudevents-decode.js';
 import { EXT } from '../formats/cloudevents-decode.js';
 import { parseRfc3339 } from '../core/units.js';

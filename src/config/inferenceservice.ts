@@ -8,21 +8,15 @@
  * Every problem is reported at once as `FILE:LINE:COL: field.path: message`.
  */
 import { readFileSync } from 'node:fs';
-
 import path from 'node:path';
 import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
-
 import { z } from 'zod';
-
 import type { LogMode } from '../core/exchange.js';
 import { ANNOTATION_PREFIX, EXTENSION_KEYS, EXTENSION_OPTIONS } from './annotations.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
-
 import { loggerSpecSchema, type LoggerSpec } from './logger-spec.js';
-
 import { defaultLoggerSettings, type LoggerSettings } from './settings.js';
 import { parseDuration } from '../core/units.js';
-
 
 const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 

@@ -1,17 +1,12 @@
 /**
- * KServe's `spec.<component>.logger` (LoggerSpec), validated exactly as the CRD
- * (../shared/kserve/logger-crd-schema.yaml) plus KServe's webhook rules, with
+ * KServe's `spec.<component>.logger` (LoggerSpec), validated exactly as KServe's CRD
+ * (config.serving.kserve.io LoggerSpec) plus KServe's webhook rules, with
  * messages that say how to fix the value.
  */
 import { z } from 'zod';
-
 import { LOG_MODES } from '../core/exchange.js';
-
-import { kafkaUrlProblem } from '../sinks/kafka/config.js';
-
-import { SUPPORTED_SCHEMES } from '../sinks/registry.js';
+import { sinkUrlProblem } from '../sinks/schemes.js';
 import { parseDuration } from '../core/units.js';
-
 
 /** What a user coming from other loggers (or older docs) writes instead of KServe's modes. */
 const MODE_HINTS: Record<string, string> = {
@@ -22,24 +17,9 @@ const MODE_HINTS: Record<string, string> = {
   resp: 'use `response`',
 };
 
-const BLOB_SCHEMES = new Set(['s3', 'gs', 'abfs']);
-
+/** The logger URL's problem, if any (sinks/schemes.ts holds the per-scheme checks). */
 export function checkLoggerUrl(url: string): string | undefined {
-  if (url === 'stdout') return undefined;
-  // kafka:// has parameters of its own (and a broker list that is not a valid URL authority).
-  if (url.startsWith('kafka://')) return kafkaUrlProblem(url);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return `"${url}" is not a URL; supported: ${SUPPORTED_SCHEMES.join(', ')} (e.g. http://collector:8090/ or stdout)`;
-  }
-  const scheme = parsed.protocol.replace(/:$/, '');
-  if (SUPPORTED_SCHEMES.includes(scheme)) return undefined;
-  if (BLOB_SCHEMES.has(scheme)) {
-    return `${scheme}:// is KServe's blob-store logger, which inferlog does not write to; supported schemes: ${SUPPORTED_SCHEMES.join(', ')}`;
-  }
-  return `unsupported URL scheme "${scheme}:"; supported schemes: ${SUPPORTED_SCHEMES.join(', ')}`;
+  return sinkUrlProblem(url);
 }
 
 export const loggerSpecSchema = z

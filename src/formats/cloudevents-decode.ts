@@ -12,7 +12,6 @@
 import { CE_EXTENSIONS } from './cloudevents-attributes.js';
 import { parseRfc3339 } from '../core/units.js';
 
-
 export type CeHeaders = Record<string, string | string[] | undefined>;
 
 export interface DecodedEvent {

@@ -14,7 +14,6 @@ import {
   getJson,
   type ListAnswer,
 } from '../collector/api-client.js';
-
 import type { ExchangeView } from '../collector/view.js';
 import { parseDuration } from '../core/units.js';
 

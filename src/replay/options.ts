@@ -5,7 +5,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/units.js';
 
-
 export type CompareMode = 'exact' | 'json' | 'none';
 export type OutputFormat = 'table' | 'json' | 'jsonl';
 

@@ -1,33 +1,32 @@
 /**
- * Which sink serves which `logger.url`. One line per scheme; the config validator
- * lists these schemes when it meets an unknown one.
+ * Which sink serves which `logger.url`: one line per scheme. The URL was checked when the
+ * config loaded (./schemes.ts); this module loads the sinks' client libraries, so only the
+ * commands that deliver import it.
  */
-import type { SinkFactory } from './sink.js';
-import { createStdoutSink } from './stdout.js';
-import { createFileSink } from './file.js';
+import { InferlogError } from '../core/errors.js';
+import { createFileSink } from './file/sink.js';
 import { createHttpSink } from './http/sink.js';
 import { createKafkaSink } from './kafka/sink.js';
+import { SINK_SCHEMES, type SinkScheme } from './schemes.js';
+import type { Sink, SinkFactory, SinkOptions } from './sink.js';
+import { createStdoutSink } from './stdout/sink.js';
 
-export const SINK_FACTORIES: ReadonlyMap<string, SinkFactory> = new Map<string, SinkFactory>([
-  ['stdout:', createStdoutSink],
-  ['file:', createFileSink],
-  ['http:', createHttpSink],
-  ['https:', createHttpSink],
-  ['kafka:', createKafkaSink],
-]);
+const SINK_FACTORIES: Readonly<Record<SinkScheme, SinkFactory>> = {
+  stdout: createStdoutSink,
+  file: createFileSink,
+  http: createHttpSink,
+  https: createHttpSink,
+  kafka: createKafkaSink,
+};
 
-export const SUPPORTED_SCHEMES: readonly string[] = [...SINK_FACTORIES.keys()].map((s) =>
-  s.replace(/:$/, ''),
-);
-
-/** Builds the sink for a logger URL (`undefined` or `stdout` = stdout). The URL was validated at config load. */
-export function createSinkFor(
-  url: string | undefined,
-  options: import('./sink.js').SinkOptions,
-): import('./sink.js').Sink {
+/** Builds the sink for a logger URL (`undefined`, '' or `stdout` = stdout). */
+export function createSinkFor(url: string | undefined, options: SinkOptions): Sink {
   const parsed = new URL(url === undefined || url === '' || url === 'stdout' ? 'stdout:' : url);
-  const factory = SINK_FACTORIES.get(parsed.protocol);
-  if (!factory)
-    throw new Error(`no sink for ${parsed.protocol}// (supported: ${SUPPORTED_SCHEMES.join(', ')})`);
-  return factory(parsed, options);
+  const scheme = parsed.protocol.replace(/:$/, '') as SinkScheme;
+  if (!(SINK_SCHEMES as readonly string[]).includes(scheme))
+    throw new InferlogError(
+      'CONFIG_INVALID',
+      `no sink for ${parsed.protocol}// (supported: ${SINK_SCHEMES.join(', ')})`,
+    );
+  return SINK_FACTORIES[scheme](parsed, options);
 }

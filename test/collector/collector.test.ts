@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector/server.js';
 import { startCollector } from '../../src/collector/server.js';
 import { createSqliteStore } from '../../src/collector/store/sqlite-store.js';
-import { testPair } from '../../src/collector/store/store-contract.js';
+import { testPair } from '../../src/collector/store/store.contract.js';
 import type { ExchangeView } from '../../src/collector/view.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'inferlog-collector-'));

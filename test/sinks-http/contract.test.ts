@@ -1,5 +1,5 @@
 // The shared Sink contract, run by the http sink in per-event and batched mode.
-import { sinkContract } from '../../src/sinks/sink-contract.js';
+import { sinkContract } from '../../src/sinks/sink.contract.js';
 import { createHttpSink } from '../../src/sinks/http/sink.js';
 import { sinkOptions, startRecorder, type Recorder } from './recorder.js';
 

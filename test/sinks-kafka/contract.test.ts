@@ -1,6 +1,6 @@
-// The shared Sink contract (src/sinks/sink-contract.ts), run by the Kafka sink against the real broker.
+// The shared Sink contract (src/sinks/sink.contract.ts), run by the Kafka sink against the real broker.
 import { afterAll } from 'vitest';
-import { sinkContract } from '../../src/sinks/sink-contract.js';
+import { sinkContract } from '../../src/sinks/sink.contract.js';
 import { createKafkaSink } from '../../src/sinks/kafka/sink.js';
 import { ensureKafka } from '../helpers/peers.js';
 import { createTopic, deleteCreatedTopics, readAll } from './read-topic.js';

@@ -7,23 +7,15 @@
  */
 import type { Command } from 'commander';
 import { createCaptureProxy } from '../../capture/proxy.js';
-
 import { EXTENSION_OPTIONS } from '../../config/annotations.js';
 import { ConfigError, type ConfigProblem } from '../../config/config-error.js';
-
 import { loggerSpecSchema } from '../../config/logger-spec.js';
-
 import { loggerSettingsFrom } from '../../config/inferenceservice.js';
-
 import type { LoggerSettings } from '../../config/settings.js';
 import { DEFAULT_SOURCE_URI } from '../../formats/cloudevents-attributes.js';
-
 import { createOpLogger } from '../../core/log.js';
-
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
-
 import { exitWithConfigError, listen } from '../util.js';
-
 
 export interface AgentFlags {
   port: string;

@@ -9,12 +9,10 @@
  */
 import type { Command } from 'commander';
 import { getJson } from '../../collector/api-client.js';
-
 import type { ListAnswer } from '../../collector/api-client.js';
 import type { ExchangeView } from '../../collector/view.js';
 import { failWith, latencyText, oneLine, statusText } from './query.js';
 import { parseDuration } from '../../core/units.js';
-
 
 interface TailFlags {
   url: string;

@@ -12,22 +12,14 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { captureInProcess } from '../../capture/in-process.js';
-
 import { loadInferenceServices, type ServiceConfig } from '../../config/inferenceservice.js';
-
 import { createOpLogger } from '../../core/log.js';
-
 import { createModelServer } from '../../model-server/index.js';
-
 import { createPipelineMetrics } from '../../pipeline/metrics.js';
-
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
-
 import { redactionCheck, servableCheck } from '../service-checks.js';
-
 import { exitWithConfigError, listen } from '../util.js';
 import { parseBytes } from '../../core/units.js';
-
 
 /** The model a request is for, from the V1/V2 path (`/v1/models/NAME:predict`, `/v2/models/NAME/infer`). */
 export function modelNameOf(url: string): string | undefined {

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePostgres } from '../../../test/helpers/peers.js';
 import { createPostgresStore, redactUrl } from './postgres-store.js';
-import { storeContract, testPair } from './store-contract.js';
+import { storeContract, testPair } from './store.contract.js';
 
 // Each store gets a schema of its own in the shared test database, so runs and other suites never collide.
 let baseUrl = '';

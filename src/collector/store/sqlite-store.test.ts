@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from './sqlite-store.js';
 import { shapeStats } from '../stats.js';
-import { storeContract, testPair } from './store-contract.js';
+import { storeContract, testPair } from './store.contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'inferlog-sqlite-'));
 let n = 0;

@@ -1,6 +1,6 @@
 /**
  * The collector's storage interface. Implementations: SQLite (one file, one collector)
- * and PostgreSQL (many collectors, one database). Both run store-contract.ts.
+ * and PostgreSQL (many collectors, one database). Both run store.contract.ts.
  *
  *   receive ──ExchangeHalf[]──▶ putEvents (one transaction, idempotent) ──▶ rows
  *   query API ◀── listExchanges / getExchange / stats ◀── rows

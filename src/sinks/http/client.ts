@@ -12,7 +12,7 @@ import { Pool } from 'undici';
 import type { InferlogError } from '../../core/errors.js';
 import { classifyFailure, classifyStatus } from './classify.js';
 import type { HttpSinkConfig } from './config.js';
-import { tlsConnectOptions } from './tls.js';
+import { loadClientTls } from '../../transport/tls.js';
 
 const DETAIL_BYTES = 256;
 const DRAIN_LIMIT = 64 * 1024;
@@ -47,7 +47,7 @@ async function detailOf(body: AsyncIterable<Buffer> & { destroy(): unknown }): P
 }
 
 export async function createHttpClient(config: HttpSinkConfig): Promise<HttpClient> {
-  const connect = await tlsConnectOptions(config);
+  const connect = config.https ? await loadClientTls(config.tls) : undefined;
   const pool = new Pool(config.origin, {
     connections: config.connections,
     pipelining: 1,

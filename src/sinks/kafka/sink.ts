@@ -12,15 +12,14 @@
  * kafkajs retries a few times within the send timeout and then reports, so the pipeline's
  * retry and spool policy stays in charge of long outages.
  */
-import { readFile } from 'node:fs/promises';
-import type { ConnectionOptions } from 'node:tls';
 import { CompressionTypes, Kafka, Partitioners, logLevel, type LogEntry, type Producer } from 'kafkajs';
 import { InferlogError } from '../../core/errors.js';
 import type { Exchange } from '../../core/exchange.js';
 import { createOpLogger } from '../../core/log.js';
 import type { Sink, SinkFactory, SinkOptions } from '../sink.js';
 import { classifyKafkaError } from './classify.js';
-import { parseKafkaUrl, redact, type KafkaSinkConfig } from './config.js';
+import { parseKafkaUrl, redact, type KafkaUrlSettings } from '../../transport/kafka-url.js';
+import { loadClientTls } from '../../transport/tls.js';
 import { chunksOf, encodeBatch } from './encoder.js';
 
 /** Exchanges per send; each send is further split into produce calls by bytes (KAFKA_MAX_REQUEST_BYTES). */
@@ -43,27 +42,11 @@ function kafkaLogCreator() {
   };
 }
 
-/** TLS options from the logger's tls settings (KServe's names); a CA file that cannot be read is a start error. */
-export async function kafkaTlsOptions(tls: SinkOptions['tls']): Promise<ConnectionOptions> {
-  const opts: ConnectionOptions = { minVersion: 'TLSv1.2', rejectUnauthorized: !tls.skipVerify };
-  if (tls.caCertFile !== undefined) {
-    try {
-      opts.ca = await readFile(tls.caCertFile, 'utf8');
-    } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code ?? String(err);
-      throw new InferlogError(
-        'CONFIG_INVALID',
-        `logger tls.caCertFile ${tls.caCertFile}: cannot read the CA certificate (${reason})`,
-        {
-          cause: err,
-        },
-      );
-    }
-  }
-  return opts;
-}
-
-export function createKafkaSinkFromConfig(config: KafkaSinkConfig, options: SinkOptions, name: string): Sink {
+export function createKafkaSinkFromConfig(
+  config: KafkaUrlSettings,
+  options: SinkOptions,
+  name: string,
+): Sink {
   let kafka: Promise<Kafka> | undefined;
   /** The client, made once: with TLS it needs the CA file (a read failure is a config error, kept). */
   function client(): Promise<Kafka> {
@@ -71,7 +54,7 @@ export function createKafkaSinkFromConfig(config: KafkaSinkConfig, options: Sink
       new Kafka({
         clientId: config.clientId,
         brokers: config.brokers,
-        ssl: config.tls ? await kafkaTlsOptions(options.tls) : false,
+        ssl: config.tls ? await loadClientTls(options.tls) : false,
         connectionTimeout: Math.min(3000, options.timeoutMs),
         requestTimeout: options.timeoutMs,
         // A few quick retries for leader moves and metadata refreshes; outages are the pipeline's job.

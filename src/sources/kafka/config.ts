@@ -3,12 +3,12 @@
  *
  *   kafka://broker1:9092/inference-log?brokers=broker2:9092&group=inferlog-collector&from=earliest
  *
- * Brokers and topic as for the sink (src/sinks/kafka/config.ts). `group` is the consumer
+ * Brokers and topic as for the sink (src/transport/kafka-url.ts). `group` is the consumer
  * group: collectors with the same group share the topic's partitions. `from` says where a
  * group with no committed offsets starts.
  */
 import { InferlogError } from '../../core/errors.js';
-import { parseKafkaUrl, redact } from '../../sinks/kafka/config.js';
+import { parseKafkaUrl, redact } from '../../transport/kafka-url.js';
 
 export interface KafkaSourceConfig {
   brokers: string[];

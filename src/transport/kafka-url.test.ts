@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkLoggerUrl } from '../../config/logger-spec.js';
-import { InferlogError } from '../../core/errors.js';
-import { kafkaUrlProblem, parseKafkaUrl } from './config.js';
+import { checkLoggerUrl } from '../config/logger-spec.js';
+import { InferlogError } from '../core/errors.js';
+import { kafkaUrlProblem, parseKafkaUrl } from './kafka-url.js';
 
 const parse = (u: string) => parseKafkaUrl(new URL(u));
 

@@ -2,9 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Exchange } from '../core/exchange.js';
-import { decodeRecord } from '../formats/jsonl-record.js';
-import { createFileSink } from './file.js';
+import type { Exchange } from '../../core/exchange.js';
+import { decodeRecord } from '../../formats/jsonl-record.js';
+import { sinkContract } from '../sink.contract.js';
+import { sinkUrlProblem } from '../schemes.js';
+import { createFileSink } from './sink.js';
 
 const options = { batchSize: 1, batchIntervalMs: 0, timeoutMs: 1000, tls: { skipVerify: false } };
 
@@ -102,5 +104,38 @@ describe('file sink', () => {
     expect(() => createFileSink(new URL('file:///tmp/x.jsonl?format=xml'), options)).toThrow(
       /format must be line or record/,
     );
+  });
+});
+
+sinkContract('file', {
+  async create() {
+    const root = mkdtempSync(path.join(tmpdir(), 'inferlog-file-contract-'));
+    const file = path.join(root, 'requests.jsonl');
+    const read = (): string => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    return {
+      sink: createFileSink(new URL(`file://${file}?format=record`), options),
+      delivered: async () =>
+        read()
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => decodeRecord(line).id),
+      close: async () => rmSync(root, { recursive: true, force: true }),
+    };
+  },
+});
+
+describe('file sink URL', () => {
+  it('rejects unknown parameters and bad values when the config loads, naming the parameter', () => {
+    expect(sinkUrlProblem('file:///tmp/x.jsonl?maxbytes=1MiB')).toMatch(/unknown parameter "maxbytes"/);
+    expect(sinkUrlProblem('file:///tmp/x.jsonl?fsync=yes')).toMatch(/fsync must be true or false/);
+    expect(sinkUrlProblem('file:///tmp/x.jsonl?maxBytes=lots')).toMatch(/maxBytes: .*e\.g\. 1048576/);
+    expect(sinkUrlProblem('file:///tmp/logs/')).toMatch(/names a directory/);
+    expect(sinkUrlProblem('file:///tmp/x.jsonl?format=record&maxFiles=3')).toBeUndefined();
   });
 });

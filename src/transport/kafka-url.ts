@@ -1,5 +1,5 @@
 /**
- * The Kafka sink's URL, validated once:
+ * A `kafka://` URL, validated once; the sink and the collector's Kafka source both read it:
  *
  *   kafka://broker1:9092/inference-log?brokers=broker2:9092,broker3:9092&acks=all&compression=gzip
  *
@@ -9,11 +9,11 @@
  * change delivery guarantees).
  */
 import { z } from 'zod';
-import { InferlogError } from '../../core/errors.js';
+import { InferlogError } from '../core/errors.js';
 
 export const DEFAULT_KAFKA_PORT = 9092;
 
-export interface KafkaSinkConfig {
+export interface KafkaUrlSettings {
   brokers: string[];
   topic: string;
   /** -1 = all in-sync replicas (default), 1 = the partition leader only. */
@@ -56,7 +56,7 @@ export function redact(url: URL): string {
 }
 
 /** Parses and validates a `kafka://` URL; throws CONFIG_INVALID saying what to fix. */
-export function parseKafkaUrl(url: URL): KafkaSinkConfig {
+export function parseKafkaUrl(url: URL): KafkaUrlSettings {
   if (url.protocol !== 'kafka:') throw invalid(url, `expected kafka://, got ${url.protocol}//`);
   if (url.username || url.password)
     throw invalid(url, 'credentials in the URL are not supported (SASL is not implemented)');

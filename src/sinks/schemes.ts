@@ -1,0 +1,53 @@
+/**
+ * Which `logger.url` schemes inferlog writes to, and the pure checks of each URL: no factory,
+ * no client library, no I/O. The config loader calls `sinkUrlProblem` at the edge, so
+ * `inferlog validate` reports a bad sink URL without loading kafkajs or undici; the registry
+ * builds the sink later from the same, already-checked URL (check at the edge, build later).
+ */
+import { InferlogError } from '../core/errors.js';
+import { kafkaUrlProblem } from '../transport/kafka-url.js';
+import { fileSinkConfig } from './file/config.js';
+
+export const SINK_SCHEMES = ['stdout', 'file', 'http', 'https', 'kafka'] as const;
+export type SinkScheme = (typeof SINK_SCHEMES)[number];
+
+/** KServe 0.20's blob-store logger schemes, which inferlog does not write to yet. */
+const BLOB_SCHEMES = new Set(['s3', 'gs', 'abfs']);
+
+const supported = (): string => SINK_SCHEMES.join(', ');
+
+/** A human message when the logger URL is unusable, else undefined. `stdout` and '' mean stdout. */
+export function sinkUrlProblem(url: string): string | undefined {
+  if (url === '' || url === 'stdout') return undefined;
+  // kafka:// has parameters of its own (and a broker list that is not a valid URL authority).
+  if (url.startsWith('kafka://')) return kafkaUrlProblem(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `"${url}" is not a URL; supported: ${supported()} (e.g. http://collector:8090/ or stdout)`;
+  }
+  const scheme = parsed.protocol.replace(/:$/, '');
+  switch (scheme) {
+    case 'stdout':
+      return undefined;
+    case 'http':
+    case 'https':
+      if (parsed.username || parsed.password)
+        return `credentials in the logger URL are not supported (${parsed.host}): they would be logged and sent in clear`;
+      return undefined;
+    case 'file':
+      try {
+        fileSinkConfig(parsed);
+        return undefined;
+      } catch (err) {
+        if (err instanceof InferlogError) return err.message;
+        throw err;
+      }
+    default:
+      if (BLOB_SCHEMES.has(scheme)) {
+        return `${scheme}:// is KServe's blob-store logger, which inferlog does not write to; supported schemes: ${supported()}`;
+      }
+      return `unsupported URL scheme "${scheme}:"; supported schemes: ${supported()}`;
+  }
+}
