@@ -19,7 +19,6 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/package.json ./
-COPY src/collector/ui ./src/collector/ui
 USER node
 # KServe's webhook gives the agent container only flags as args (they replace CMD), so the
 # entrypoint is `inferlog agent`. Other commands override it: command: [node, /app/bin/inferlog.js].

@@ -1,4 +1,4 @@
-// Builds dist/ (the CLI the end-to-end tests spawn) once per test run.
+// Builds dist/ (the CLI the end-to-end tests spawn, with its UI) once per test run.
 // Type errors do not stop the run here (tsc still emits, and `npm run lint` reports them);
 // they only get a warning, so one broken file cannot hide every other test's result.
 import { spawnSync } from 'node:child_process';
@@ -17,4 +17,7 @@ export default function setup(): void {
       `\nwarning: tsc reported ${lines.length} line(s) of errors while building dist/:\n${lines.slice(0, 10).join('\n')}\n\n`,
     );
   }
+  // The same second step as `npm run build`: the UI goes beside the compiled collector.
+  const copy = spawnSync(process.execPath, ['scripts/copy-ui.js'], { encoding: 'utf8' });
+  if (copy.status !== 0) throw new Error(`scripts/copy-ui.js failed:\n${copy.stdout}${copy.stderr}`);
 }

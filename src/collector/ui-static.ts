@@ -1,7 +1,7 @@
 /**
- * Serves the web UI (plain files, no build step) from src/collector/ui/ when that folder exists.
- * The path is resolved from this module's URL: src/collector/ui-static.ts and
- * dist/collector/ui-static.js both sit two levels below the package root.
+ * Serves the web UI (plain files, no bundler) from the `ui/` folder beside this module:
+ * src/collector/ui/ when run from source, dist/collector/ui/ (copied by `npm run build`)
+ * when run compiled, so an installed package needs nothing outside dist/.
  */
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { sendError } from './http-errors.js';
 
-export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../src/collector/ui/', import.meta.url));
+export const DEFAULT_UI_DIR = fileURLToPath(new URL('./ui/', import.meta.url));
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
