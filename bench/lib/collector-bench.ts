@@ -52,11 +52,8 @@ export interface CollectorBenchOptions {
 /** A hash of the compiled store code: a cached seed is reused only while it is the same. */
 function storeCodeHash(repo: string): string {
   const h = createHash('sha256');
-  const dirs = [join(repo, 'dist/collector/store'), join(repo, 'dist/collector')];
-  for (const d of dirs)
-    for (const f of readdirSync(d).sort())
-      if (f.endsWith('.js') && (d.endsWith('store') || f === 'exchange-record.js'))
-        h.update(readFileSync(join(d, f)));
+  const dir = join(repo, 'dist/store');
+  for (const f of readdirSync(dir).sort()) if (f.endsWith('.js')) h.update(readFileSync(join(dir, f)));
   return h.digest('hex').slice(0, 12);
 }
 

@@ -10,15 +10,15 @@
  */
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import type { ExchangeHalf } from '../../src/collector/exchange-record.js';
-import type { ExchangeStore } from '../../src/collector/store/store.js';
+import type { ExchangeHalf } from '../../src/store/exchange-record.js';
+import type { ExchangeStore } from '../../src/store/store.js';
 
 export const SEED_MODELS = Array.from({ length: 10 }, (_, i) => `model-${i}`);
 const REQ_TYPE = 'org.kubeflow.serving.inference.request';
 const RES_TYPE = 'org.kubeflow.serving.inference.response';
 
 export async function openSqliteStore(repo: string, dbPath: string): Promise<ExchangeStore> {
-  const mod = (await import(pathToFileURL(join(repo, 'dist/collector/store/sqlite-store.js')).href)) as {
+  const mod = (await import(pathToFileURL(join(repo, 'dist/store/sqlite-store.js')).href)) as {
     createSqliteStore: (path: string) => ExchangeStore;
   };
   const store = mod.createSqliteStore(dbPath);

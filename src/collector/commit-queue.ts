@@ -9,9 +9,9 @@
  * committed, so the HTTP 2xx still means "durably stored". At most one commit runs at
  * a time; what arrives meanwhile forms the next batch.
  */
-import type { ExchangeHalf } from './exchange-record.js';
+import type { ExchangeHalf } from '../store/exchange-record.js';
 import type { CollectorMetrics } from './metrics.js';
-import type { ExchangeStore, PutResult } from './store/store.js';
+import type { ExchangeStore, PutResult } from '../store/store.js';
 
 interface Waiter {
   halves: readonly ExchangeHalf[];

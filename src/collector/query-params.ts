@@ -3,7 +3,7 @@
  * the parameter and why, and becomes a 400 with code QUERY_INVALID.
  */
 import { z } from 'zod';
-import type { ExchangeFilter, PagePosition, PageRequest, StatusFilter } from './store/store.js';
+import type { ExchangeFilter, PagePosition, PageRequest, StatusFilter } from '../store/store.js';
 import { parseDuration, parseRfc3339 } from '../core/units.js';
 
 export class QueryParamError extends Error {

@@ -6,9 +6,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendError } from './http-errors.js';
 import { encodeCursor, parseListQuery, parseStatsQuery, QueryParamError } from './query-params.js';
-import { shapeStats } from './stats.js';
-import type { ExchangeStore } from './store/store.js';
-import { toFullExchange, toListItem } from './view.js';
+import { shapeStats } from '../store/stats.js';
+import type { ExchangeStore } from '../store/store.js';
+import { toFullExchange, toListItem } from '../api/view.js';
 
 function badParam(reply: FastifyReply, err: unknown): FastifyReply {
   if (err instanceof QueryParamError)

@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OpLogger } from '../core/log.js';
 import { CloudEventDecodeError, decodeCloudEvents } from '../formats/cloudevents-decode.js';
 import type { CommitQueue } from './commit-queue.js';
-import { halfFromEvent } from './exchange-record.js';
+import { halfFromEvent } from '../store/exchange-record.js';
 import { sendError } from './http-errors.js';
 import type { CollectorMetrics } from './metrics.js';
 

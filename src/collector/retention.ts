@@ -1,6 +1,6 @@
 /** `--retention 7d`: delete older exchanges once at start, then on a schedule. */
 import type { OpLogger } from '../core/log.js';
-import type { ExchangeStore } from './store/store.js';
+import type { ExchangeStore } from '../store/store.js';
 
 export interface Retention {
   stop(): void;

@@ -21,7 +21,7 @@ import { registerQuery } from './query.js';
 import { registerReceive } from './receive.js';
 import type { Retention } from './retention.js';
 import { startRetention } from './retention.js';
-import type { ExchangeStore } from './store/store.js';
+import type { ExchangeStore } from '../store/store.js';
 import { registerUi } from './ui-static.js';
 
 export const DEFAULT_COLLECTOR_PORT = 8090;

@@ -8,13 +8,8 @@
  * in flight. `until` is frozen at the start (when not given) so that traffic the replay itself
  * causes — e.g. a target logging to the same collector — is never picked up and replayed again.
  */
-import {
-  CollectorApiError,
-  CollectorUnreachableError,
-  getJson,
-  type ListAnswer,
-} from '../collector/api-client.js';
-import type { ExchangeView } from '../collector/view.js';
+import { CollectorApiError, CollectorUnreachableError, getJson, type ListAnswer } from '../api/client.js';
+import type { ExchangeView } from '../api/view.js';
 import { parseDuration } from '../core/units.js';
 
 /** Why the replay cannot talk to the collector; `exitCode` is 2 (bad filter) or 69 (unreachable). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExchangeView } from '../collector/view.js';
+import type { ExchangeView } from '../api/view.js';
 import { planRequest, requestBody } from './request-plan.js';
 
 function exchange(over: Partial<ExchangeView> = {}): ExchangeView {

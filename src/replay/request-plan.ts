@@ -9,7 +9,7 @@
  * Captured metadata headers (X-Request-Id …) are not re-sent unless `--header NAME` asks:
  * replaying someone's request id or auth token by default would confuse the target's own logs.
  */
-import type { ExchangeView } from '../collector/view.js';
+import type { ExchangeView } from '../api/view.js';
 import type { HeaderRule, PathRewrite } from './options.js';
 
 export interface PlanOptions {

@@ -13,7 +13,7 @@
  * list items are in memory at once, however many exchanges are replayed.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { ExchangeView } from '../collector/view.js';
+import type { ExchangeView } from '../api/view.js';
 import { CollectorProblem, getExchange, listExchanges } from './collector-source.js';
 import { compareResponses } from './compare.js';
 import type { ReplayOptions } from './options.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqliteStore } from '../../src/collector/store/sqlite-store.js';
+import { createSqliteStore } from '../../src/store/sqlite-store.js';
 import { freePort, REPO_ROOT } from '../helpers/peers.js';
 
 const BIN = join(REPO_ROOT, 'bin/inferlog.js');

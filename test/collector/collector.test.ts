@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector/server.js';
 import { startCollector } from '../../src/collector/server.js';
-import { createSqliteStore } from '../../src/collector/store/sqlite-store.js';
-import { testPair } from '../../src/collector/store/store.contract.js';
-import type { ExchangeView } from '../../src/collector/view.js';
+import { createSqliteStore } from '../../src/store/sqlite-store.js';
+import { testPair } from '../../src/store/store.contract.js';
+import type { ExchangeView } from '../../src/api/view.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'inferlog-collector-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector/server.js';
 import { startCollector } from '../../src/collector/server.js';
-import { createSqliteStore } from '../../src/collector/store/sqlite-store.js';
-import type { ExchangeView } from '../../src/collector/view.js';
+import { createSqliteStore } from '../../src/store/sqlite-store.js';
+import type { ExchangeView } from '../../src/api/view.js';
 import { pythonBin } from '../helpers/peers.js';
 
 const SCRIPT = `

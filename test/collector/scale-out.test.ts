@@ -6,8 +6,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector/server.js';
 import { startCollector } from '../../src/collector/server.js';
-import { openStore } from '../../src/collector/store/open-store.js';
-import type { ExchangeView } from '../../src/collector/view.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { ExchangeView } from '../../src/api/view.js';
 import { ensurePostgres } from '../helpers/peers.js';
 
 const schema = `scale_${process.pid}_${Date.now().toString(36)}`;

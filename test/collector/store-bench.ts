@@ -11,11 +11,11 @@ import { rmSync } from 'node:fs';
 import { request } from 'undici';
 import { CE_TYPE_REQUEST, CE_TYPE_RESPONSE } from '../../src/formats/cloudevents-attributes.js';
 import type { DecodedEvent } from '../../src/formats/cloudevents-decode.js';
-import { halfFromEvent } from '../../src/collector/exchange-record.js';
-import type { ExchangeHalf } from '../../src/collector/exchange-record.js';
+import { halfFromEvent } from '../../src/store/exchange-record.js';
+import type { ExchangeHalf } from '../../src/store/exchange-record.js';
 import type { Collector } from '../../src/collector/server.js';
 import { startCollector } from '../../src/collector/server.js';
-import { openStore } from '../../src/collector/store/open-store.js';
+import { openStore } from '../../src/store/open-store.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const STORE = process.argv[3] ?? 'sqlite:/tmp/inferlog-bench.db';

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { createOpLogger } from '../../core/log.js';
 import { DEFAULT_COLLECTOR_PORT, DEFAULT_MAX_BODY_BYTES, startCollector } from '../../collector/server.js';
-import { DEFAULT_STORE_URL, openStore } from '../../collector/store/open-store.js';
+import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { KafkaSource } from '../../sources/kafka/source.js';
 import { parseKafkaSourceUrl } from '../../sources/kafka/config.js';
 import { parseDuration } from '../../core/units.js';

@@ -7,9 +7,9 @@
  * 2 usage, 69 collector unreachable.
  */
 import type { Command } from 'commander';
-import { CollectorApiError, CollectorUnreachableError, getJson } from '../../collector/api-client.js';
-import type { ListAnswer } from '../../collector/api-client.js';
-import type { ExchangeView } from '../../collector/view.js';
+import { CollectorApiError, CollectorUnreachableError, getJson } from '../../api/client.js';
+import type { ListAnswer } from '../../api/client.js';
+import type { ExchangeView } from '../../api/view.js';
 
 interface QueryFlags {
   url: string;

@@ -8,9 +8,9 @@
  * the grace period keeps one line per exchange in the common case without hiding those.
  */
 import type { Command } from 'commander';
-import { getJson } from '../../collector/api-client.js';
-import type { ListAnswer } from '../../collector/api-client.js';
-import type { ExchangeView } from '../../collector/view.js';
+import { getJson } from '../../api/client.js';
+import type { ListAnswer } from '../../api/client.js';
+import type { ExchangeView } from '../../api/view.js';
 import { failWith, latencyText, oneLine, statusText } from './query.js';
 import { parseDuration } from '../../core/units.js';
 

@@ -13,7 +13,7 @@
 import { Kafka, logLevel, type Consumer, type LogEntry } from 'kafkajs';
 import type { OpLogger } from '../../core/log.js';
 import { CloudEventDecodeError } from '../../formats/cloudevents-decode.js';
-import { halfFromEvent, type ExchangeHalf } from '../../collector/exchange-record.js';
+import { halfFromEvent, type ExchangeHalf } from '../../store/exchange-record.js';
 import { redact } from '../../transport/kafka-url.js';
 import { parseKafkaSourceUrl } from './config.js';
 import { decodeKafkaRecord } from './decode.js';

@@ -1,8 +1,8 @@
 /** Stored exchange → the JSON the API answers (see docs/collector.md, "Query API"). */
 import { rfc3339Nano } from '../core/time.js';
-import type { HalfMeta } from './exchange-record.js';
-import { textOf } from './exchange-record.js';
-import type { ExchangeWithBodies, StoredExchange } from './store/store.js';
+import type { HalfMeta } from '../store/exchange-record.js';
+import { textOf } from '../store/exchange-record.js';
+import type { ExchangeWithBodies, StoredExchange } from '../store/store.js';
 
 export interface HalfView extends HalfMeta {
   body?: string;

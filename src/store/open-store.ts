@@ -3,7 +3,7 @@
  *   sqlite:./inferlog.db (default; sync=normal), sqlite:/var/lib/inferlog.db?sync=full
  *   postgres://user:pw@host:5432/db
  */
-import { InferlogError } from '../../core/errors.js';
+import { InferlogError } from '../core/errors.js';
 import { createPostgresStore } from './postgres-store.js';
 import { createSqliteStore } from './sqlite-store.js';
 import type { ExchangeStore } from './store.js';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensurePostgres } from '../../../test/helpers/peers.js';
+import { ensurePostgres } from '../../test/helpers/peers.js';
 import { createPostgresStore, redactUrl } from './postgres-store.js';
 import { storeContract, testPair } from './store.contract.js';
 

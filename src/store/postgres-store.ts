@@ -9,8 +9,8 @@
  * is not enough). `seq` comes from a sequence; see docs/collector.md on `follow` across instances.
  */
 import pg from 'pg';
-import type { ExchangeHalf, ExchangeRow } from '../exchange-record.js';
-import { mergeHalf } from '../exchange-record.js';
+import type { ExchangeHalf, ExchangeRow } from './exchange-record.js';
+import { mergeHalf } from './exchange-record.js';
 import { MIGRATIONS } from './migrations.js';
 import type { RollupDelta, RollupLevel } from './rollup.js';
 import {

@@ -3,13 +3,13 @@
  * with a factory that gives a fresh, empty, not-yet-started store.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CE_TYPE_REQUEST, CE_TYPE_RESPONSE } from '../../formats/cloudevents-attributes.js';
-import type { DecodedEvent } from '../../formats/cloudevents-decode.js';
-import type { ExchangeHalf } from '../exchange-record.js';
-import { halfFromEvent } from '../exchange-record.js';
-import { shapeStats } from '../stats.js';
+import { CE_TYPE_REQUEST, CE_TYPE_RESPONSE } from '../formats/cloudevents-attributes.js';
+import type { DecodedEvent } from '../formats/cloudevents-decode.js';
+import type { ExchangeHalf } from './exchange-record.js';
+import { halfFromEvent } from './exchange-record.js';
+import { shapeStats } from './stats.js';
 import type { ExchangeStore, PagePosition } from './store.js';
-import { parseRfc3339 } from '../../core/units.js';
+import { parseRfc3339 } from '../core/units.js';
 
 const T0 = parseRfc3339('2026-08-21T10:00:00Z')!;
 const enc = new TextEncoder();

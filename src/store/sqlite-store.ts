@@ -9,8 +9,8 @@
  * also survives power loss. Batches are one transaction, so any fsync is paid once per batch.
  */
 import Database from 'better-sqlite3';
-import type { ExchangeHalf, ExchangeRow } from '../exchange-record.js';
-import { mergeHalf } from '../exchange-record.js';
+import type { ExchangeHalf, ExchangeRow } from './exchange-record.js';
+import { mergeHalf } from './exchange-record.js';
 import { MIGRATIONS } from './migrations.js';
 import type { RollupDelta, RollupLevel } from './rollup.js';
 import {

@@ -3,7 +3,7 @@
  * status, sample-weighted estimates, and latency percentiles from the log histogram.
  */
 import { bucketValue } from './exchange-record.js';
-import type { StatsGroup } from './store/store.js';
+import type { StatsGroup } from './store.js';
 
 export interface Percentiles {
   p50: number;

@@ -10,7 +10,7 @@
  * So answers are exact. Nullable dimensions use sentinels (status −1, bucket −9999) because
  * NULLs are never equal in a primary key.
  */
-import type { ExchangeRow } from '../exchange-record.js';
+import type { ExchangeRow } from './exchange-record.js';
 import type { Dialect } from './sql-filter.js';
 import { SqlBuilder } from './sql-filter.js';
 import type { ExchangeFilter, StatsGroup } from './store.js';

@@ -1,5 +1,5 @@
 /** Database row ↔ StoredExchange, shared by both stores (same column names). */
-import type { ExchangeDetail, ExchangeRow } from '../exchange-record.js';
+import type { ExchangeDetail, ExchangeRow } from './exchange-record.js';
 import type { StoredExchange } from './store.js';
 
 export interface DbExchangeRow {

@@ -5,7 +5,7 @@
  *   receive ──ExchangeHalf[]──▶ putEvents (one transaction, idempotent) ──▶ rows
  *   query API ◀── listExchanges / getExchange / stats ◀── rows
  */
-import type { ExchangeHalf, ExchangeRow } from '../exchange-record.js';
+import type { ExchangeHalf, ExchangeRow } from './exchange-record.js';
 
 export type StatusFilter =
   | { kind: 'exact'; code: number }

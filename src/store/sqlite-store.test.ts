@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from './sqlite-store.js';
-import { shapeStats } from '../stats.js';
+import { shapeStats } from './stats.js';
 import { storeContract, testPair } from './store.contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'inferlog-sqlite-'));
