@@ -17,7 +17,7 @@ import { nowMs } from '../core/time.js';
 import type { ExchangeSubmitter } from '../pipeline/types.js';
 import { BodyCapture } from './body-capture.js';
 import { createHeaderPolicy } from './header-policy.js';
-import { createStreamAssembler, detectStreamKind } from './stream-assembler.js';
+import { createStreamAssembler, detectStreamKind } from '../formats/stream-assembler.js';
 
 export interface RecorderOptions {
   source: ExchangeSource;

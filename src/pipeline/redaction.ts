@@ -24,7 +24,7 @@ import type { Stage } from './types.js';
 import { compileJsonPaths, parseJsonPath, type PathMatcher } from './redaction-json-path.js';
 import { compileScrubbers, parsePattern, type TextScrubber } from './redaction-patterns.js';
 import { NotJsonError, redactJsonText } from './redaction-json.js';
-import { detectStreamKind } from '../capture/stream-assembler.js';
+import { detectStreamKind } from '../formats/stream-assembler.js';
 
 export { parseJsonPath, formatJsonPath } from './redaction-json-path.js';
 export type { JsonPath, PathSegment } from './redaction-json-path.js';
