@@ -88,17 +88,35 @@ function stringHeader(v: string | number | string[] | undefined): string | undef
  * Wraps a body-taking handler with capture. With no recorder (logging off) it only reads
  * the body, so both paths hand the handler the same bytes. A body over `maxBodyBytes` is
  * not kept (memory stays bounded): the handler gets `undefined` and answers 413; the log
- * still gets its capped copy, size and sha256.
+ * still gets its capped copy, size and sha256. A body that stops arriving for `bodyTimeoutMs`
+ * is answered 408 and logged as CLIENT_TIMEOUT (nginx's client_body_timeout; 0 = none).
  */
 export function captureInProcess(
   recorder: Recorder | undefined,
   handler: BodyHandler,
   maxBodyBytes = Infinity,
+  bodyTimeoutMs = 0,
 ) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const flight = recorder?.begin(req);
     let chunks: Buffer[] | undefined = [];
     let size = 0;
+    if (bodyTimeoutMs > 0 && !req.complete) {
+      req.setTimeout(bodyTimeoutMs, () => {
+        const message = `the request body stopped arriving (nothing for ${bodyTimeoutMs / 1000} s)`;
+        flight?.complete({ code: 'CLIENT_TIMEOUT', message, status: 408 });
+        const body = JSON.stringify({ error: message });
+        // Close: the rest of the body may still be on the wire, and must not be read as a request.
+        res.writeHead(408, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          connection: 'close',
+        });
+        res.end(body);
+      });
+      // Waiting for the model is not the client's pause.
+      req.once('end', () => req.socket.setTimeout(0));
+    }
     req.on('data', (c: Buffer) => {
       size += c.length;
       flight?.request.push(c);

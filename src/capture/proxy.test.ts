@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Exchange } from '../core/exchange.js';
-import { createCaptureProxy, type CaptureProxy } from './proxy.js';
+import {
+  finalStatus,
+  headerValues,
+  rawRequest,
+  startRawModelServer,
+  type RawModelServer,
+} from '../../test/helpers/raw-http.js';
+import { createCaptureProxy, type CaptureProxy, type ProxyOptions } from './proxy.js';
 import { Recorder } from './recorder.js';
 
 // A real model-like upstream with the behaviours a proxy must pass through untouched.
@@ -119,8 +126,8 @@ const withoutDate = (raw: string[]): string[] => {
   return out;
 };
 
-async function waitFor(pred: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
+async function waitFor(pred: () => boolean, timeoutMs = 2000): Promise<void> {
+  for (let i = 0; i < timeoutMs / 10 && !pred(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(pred()).toBe(true);
 }
 
@@ -270,5 +277,187 @@ describe('capture proxy', () => {
     await waitFor(() => logged.length === 1);
     expect(logged[0]).toMatchObject({ status: 404 });
     expect(Buffer.from(logged[0]!.response!.bytes).toString()).toContain('does not exist');
+  });
+});
+
+describe('capture proxy against hostile clients', () => {
+  let model: RawModelServer;
+  beforeAll(async () => {
+    model = await startRawModelServer();
+  });
+  afterAll(() => model.close());
+
+  async function proxyWith(options: Partial<ProxyOptions> = {}) {
+    const p = createCaptureProxy({
+      upstream: `http://127.0.0.1:${model.port}`,
+      recorder: recorderFor('all'),
+      ...options,
+    });
+    return { p, port: await listenOn(p.server) };
+  }
+
+  it('keeps answering while slow uploads hold sockets, and cuts the slow ones off with a logged 408', async () => {
+    logged.length = 0;
+    // A small pool and short timeouts so the attack plays out in seconds (defaults: 128, 60 s, 300 s).
+    const { p, port } = await proxyWith({
+      connections: 2,
+      requestBodyTimeoutMs: 800,
+      requestTimeoutMs: 2500,
+    });
+    const slow: net.Socket[] = [];
+    const answers: string[] = [];
+    const trickle: NodeJS.Timeout[] = [];
+    for (let i = 0; i < 8; i++) {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      const got: string[] = [];
+      s.on('data', (c: Buffer) => got.push(c.toString('latin1')));
+      s.on('close', () => answers.push(got.join('')));
+      // Half trickle a chunk faster than the body timeout (only the total request timeout ends
+      // them), half go silent after the first chunk (the body timeout ends them).
+      s.write(
+        `POST /slow/${i} HTTP/1.1\r\nHost: m\r\nTransfer-Encoding: chunked\r\nX-Request-Id: slow-${i}\r\n\r\n1\r\n{\r\n`,
+      );
+      if (i % 2 === 0) trickle.push(setInterval(() => s.writable && s.write('1\r\n \r\n'), 200));
+      slow.push(s);
+    }
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      // An ordinary client is answered promptly although every pool slot could have been taken.
+      const reply = await Promise.race([
+        send(`http://127.0.0.1:${port}/v1/models/m:predict`, { method: 'POST' }, '{"instances":[1]}'),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('stalled behind slow uploads')), 2000),
+        ),
+      ]);
+      expect(reply.status).toBe(200);
+      // Every slow upload is cut off with a 408 and logged with a reason.
+      await waitFor(() => answers.length === 8, 8000);
+      for (const a of answers) expect(finalStatus(a)).toBe(408);
+      const timedOut = logged.filter((ex) => ex.url.startsWith('/slow/'));
+      expect(timedOut).toHaveLength(8);
+      for (const ex of timedOut) expect(ex).toMatchObject({ status: 408, error: { code: 'CLIENT_TIMEOUT' } });
+      // Nothing of theirs reached the model.
+      expect(model.received.filter((r) => r.requestLine.includes('/slow/'))).toHaveLength(0);
+    } finally {
+      for (const t of trickle) clearInterval(t);
+      for (const s of slow) s.destroy();
+      await p.close();
+    }
+  });
+
+  it('cuts off a body that stalls after the buffered prefix has gone upstream', async () => {
+    logged.length = 0;
+    const { p, port } = await proxyWith({ requestBodyTimeoutMs: 500, requestBufferBytes: 1024 });
+    try {
+      const raw = await rawRequest(
+        port,
+        `POST /big HTTP/1.1\r\nHost: m\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(4096)}`,
+        5000,
+      );
+      expect(finalStatus(raw)).toBe(408);
+      await waitFor(() => logged.length === 1);
+      expect(logged[0]).toMatchObject({ url: '/big', status: 408, error: { code: 'CLIENT_TIMEOUT' } });
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('handles Expect: 100-continue itself and forwards the body without Expect', async () => {
+    logged.length = 0;
+    model.received.length = 0;
+    const { p, port } = await proxyWith();
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const s = net.connect(port, '127.0.0.1');
+        let out = '';
+        let sent = false;
+        setTimeout(() => reject(new Error(`no answer; got: ${out}`)), 5000);
+        s.on('data', (c: Buffer) => {
+          out += c.toString('latin1');
+          if (out.startsWith('HTTP/1.1 100') && !sent) {
+            sent = true;
+            s.write('{"instances":[42]}');
+          }
+          if (/\r\n\r\n\{"ok":true[^}]*\}$/.test(out)) {
+            s.destroy();
+            resolve(out);
+          }
+        });
+        s.on('error', reject);
+        s.write(
+          'POST /v1/models/m:predict HTTP/1.1\r\nHost: m\r\nContent-Length: 18\r\nExpect: 100-continue\r\n\r\n',
+        );
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 100 Continue\r\n/);
+      expect(finalStatus(answer)).toBe(200);
+      expect(model.received).toHaveLength(1);
+      expect(headerValues(model.received[0]!, 'expect')).toEqual([]);
+      expect(model.received[0]!.body.toString()).toBe('{"instances":[42]}');
+      await waitFor(() => logged.length === 1);
+      expect(logged[0]).toMatchObject({ status: 200 });
+      expect(logged[0]?.error).toBeUndefined();
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('answers a duplicate Host with 400, logged, and forwards nothing', async () => {
+    logged.length = 0;
+    model.received.length = 0;
+    const { p, port } = await proxyWith();
+    try {
+      const raw = await rawRequest(
+        port,
+        'POST /v1/models/m:predict HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nContent-Length: 2\r\n\r\n{}',
+      );
+      expect(finalStatus(raw)).toBe(400);
+      await waitFor(() => logged.length === 1);
+      expect(logged[0]).toMatchObject({ status: 400, error: { code: 'CLIENT_REQUEST_INVALID' } });
+      expect(model.received).toHaveLength(0);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('sends an absolute-form target upstream in origin form, with the target authority as Host', async () => {
+    logged.length = 0;
+    model.received.length = 0;
+    const { p, port } = await proxyWith();
+    try {
+      const raw = await rawRequest(
+        port,
+        'POST http://evil.example/abs?x=1 HTTP/1.1\r\nHost: m\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+      );
+      expect(finalStatus(raw)).toBe(200);
+      expect(model.received[0]?.requestLine).toBe('POST /abs?x=1 HTTP/1.1');
+      expect(headerValues(model.received[0]!, 'host')).toEqual(['evil.example']);
+      await waitFor(() => logged.length === 1);
+      // The log shows what the model processed.
+      expect(logged[0]).toMatchObject({ url: '/abs?x=1', status: 200 });
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('strips the headers the Connection header names, and every hop-by-hop header', async () => {
+    model.received.length = 0;
+    const { p, port } = await proxyWith();
+    try {
+      const raw = await rawRequest(
+        port,
+        'POST /v1/models/m:predict HTTP/1.1\r\nHost: m\r\nConnection: keep-alive, X-Hop-Secret ,x-other-hop\r\n' +
+          'X-Hop-Secret: s1\r\nX-Other-Hop: s2\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nProxy-Connection: x\r\n' +
+          'X-Kept: yes\r\nContent-Length: 2\r\n\r\n{}',
+      );
+      expect(finalStatus(raw)).toBe(200);
+      const names = model.received[0]!.headers.map(([k]) => k.toLowerCase());
+      for (const hop of ['x-hop-secret', 'x-other-hop', 'keep-alive', 'te', 'proxy-connection']) {
+        expect(names).not.toContain(hop);
+      }
+      expect(headerValues(model.received[0]!, 'x-kept')).toEqual(['yes']);
+    } finally {
+      await p.close();
+    }
   });
 });

@@ -13,6 +13,14 @@ export const ERROR_CODES = {
   UPSTREAM_TIMEOUT: { kind: 'retryable', summary: 'The model server did not answer in time.' },
   UPSTREAM_RESET: { kind: 'retryable', summary: 'The model server closed the connection mid-response.' },
   CLIENT_ABORTED: { kind: 'permanent', summary: 'The client went away before the response finished.' },
+  CLIENT_TIMEOUT: {
+    kind: 'permanent',
+    summary: 'The client did not send its request body in time; the agent answered 408.',
+  },
+  CLIENT_REQUEST_INVALID: {
+    kind: 'permanent',
+    summary: 'The request cannot be forwarded as sent (e.g. two Host headers); the agent answered 400.',
+  },
   SINK_UNREACHABLE: {
     kind: 'retryable',
     summary: 'The log destination refused the connection or could not be resolved.',

@@ -15,6 +15,7 @@ import type { LoggerSettings } from '../../config/settings.js';
 import { DEFAULT_SOURCE_URI } from '../../formats/cloudevents-attributes.js';
 import { createOpLogger } from '../../core/log.js';
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
+import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
 import { exitWithConfigError, listen } from '../util.js';
 
 export interface AgentFlags {
@@ -155,6 +156,7 @@ export function register(program: Command): void {
       '--upstream-timeout <duration>',
       'give up on the model after this long (default: never, like KServe)',
     );
+  addRequestLimitFlags(cmd, true);
   for (const opt of EXTENSION_OPTIONS) cmd.option(`--${opt.key} <value>`, opt.description);
   // KServe agent flags for features inferlog does not provide: accepted so the webhook's args work.
   for (const f of ['enable-puller', 'enable-batcher'])
@@ -164,6 +166,12 @@ export function register(program: Command): void {
   }
   cmd.action(async (flags: AgentFlags) => {
     const log = createOpLogger('agent');
+    let limits: RequestLimits;
+    try {
+      limits = requestLimitsFrom(flags, 'inferlog agent');
+    } catch (e) {
+      exitWithConfigError(e);
+    }
     let runtime: LoggingRuntime | undefined;
     if (flags.logUrl !== undefined && flags.logUrl !== '') {
       let settings: LoggerSettings;
@@ -195,6 +203,7 @@ export function register(program: Command): void {
       upstream: `http://${flags.componentHost}:${flags.componentPort}`,
       recorder: runtime?.recorder,
       upstreamTimeoutMs: flags.upstreamTimeout ? parseDuration(flags.upstreamTimeout) : 0,
+      ...limits,
     });
     const port = await listen(proxy.server, Number(flags.port), flags.host);
     const adminPort = Number(flags.adminPort ?? 0);

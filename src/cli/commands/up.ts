@@ -18,6 +18,7 @@ import { createModelServer } from '../../model-server/index.js';
 import { createPipelineMetrics } from '../../pipeline/metrics.js';
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
 import { redactionCheck, servableCheck } from '../service-checks.js';
+import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
 import { exitWithConfigError, listen } from '../util.js';
 import { parseBytes } from '../../core/units.js';
 
@@ -37,17 +38,27 @@ function pickAnnotations(svc: ServiceConfig, keys: readonly string[]): Record<st
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('up')
     .description('Serve an InferenceService YAML locally with request logging (no Kubernetes needed)')
     .requiredOption('-f, --file <file>', 'InferenceService YAML (the file you would kubectl apply)')
     .option('--port <port>', 'port to listen on (default: $PORT or 8080)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--max-body-bytes <size>', 'largest request body the model server accepts (413 above)', '16MiB')
-    .action(async (opts: { file: string; port?: string; host: string; maxBodyBytes: string }) => {
+    .option('--max-body-bytes <size>', 'largest request body the model server accepts (413 above)', '16MiB');
+  addRequestLimitFlags(cmd, false);
+  cmd.action(
+    async (opts: {
+      file: string;
+      port?: string;
+      host: string;
+      maxBodyBytes: string;
+      [flag: string]: unknown;
+    }) => {
       const log = createOpLogger('up');
       let services: ServiceConfig[];
+      let limits: RequestLimits;
       try {
+        limits = requestLimitsFrom(opts, 'inferlog up');
         services = loadInferenceServices(opts.file, [redactionCheck, servableCheck]);
       } catch (e) {
         exitWithConfigError(e);
@@ -115,24 +126,35 @@ export function register(program: Command): void {
       const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): void =>
         body === undefined ? modelServer.rejectTooLarge(req, res) : modelServer.handle(req, res, body);
       const limit = modelServer.maxBodyBytes;
+      const bodyTimeout = limits.requestBodyTimeoutMs;
       // One capture wrapper per service: a request is logged with the settings of the model it is for.
       const captured = new Map(
-        [...runtimes].map(([name, rt]) => [name, captureInProcess(rt.recorder, handle, limit)]),
+        [...runtimes].map(([name, rt]) => [name, captureInProcess(rt.recorder, handle, limit, bodyTimeout)]),
       );
-      const uncaptured = captureInProcess(undefined, handle, limit);
-      const capturedFallback = fallback ? captureInProcess(fallback.recorder, handle, limit) : uncaptured;
+      const uncaptured = captureInProcess(undefined, handle, limit, bodyTimeout);
+      const capturedFallback = fallback
+        ? captureInProcess(fallback.recorder, handle, limit, bodyTimeout)
+        : uncaptured;
       const admin = adminRoutes(
         () => [...runtimes.values()],
         () => metrics.metricsText(),
       );
 
-      const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-        if (admin(req, res)) return;
-        const name = modelNameOf(req.url ?? '/');
-        // Requests for unknown models are logged too (with their 404), under the first service.
-        const route = (name === undefined ? undefined : captured.get(name)) ?? capturedFallback;
-        route(req, res);
-      });
+      const server = http.createServer(
+        {
+          keepAliveTimeout: 65_000,
+          requestTimeout: limits.requestTimeoutMs,
+          headersTimeout: Math.min(60_000, limits.requestTimeoutMs),
+          connectionsCheckingInterval: Math.min(30_000, Math.max(100, limits.requestTimeoutMs / 10)),
+        },
+        (req, res) => {
+          if (admin(req, res)) return;
+          const name = modelNameOf(req.url ?? '/');
+          // Requests for unknown models are logged too (with their 404), under the first service.
+          const route = (name === undefined ? undefined : captured.get(name)) ?? capturedFallback;
+          route(req, res);
+        },
+      );
       let bound: number;
       try {
         bound = await listen(server, port, opts.host);
@@ -152,5 +174,6 @@ export function register(program: Command): void {
         await Promise.all([...runtimes.values()].map((r) => r.shutdown()));
         await modelServer.close();
       });
-    });
+    },
+  );
 }

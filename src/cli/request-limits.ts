@@ -1,0 +1,106 @@
+/**
+ * How long a client may take to send its request, and how much of a body is read before an
+ * upstream connection is taken: the flags both `inferlog agent` and `inferlog up` accept.
+ * One table drives the flags, their help text and their validation (like EXTENSION_OPTIONS).
+ *
+ *   --request-body-timeout 60s   ──▶ no body bytes for this long: 408 (nginx's client_body_timeout)
+ *   --request-timeout 300s       ──▶ whole request not received in this long: 408 (node's default)
+ *   --request-buffer-bytes 1MiB  ──▶ bodies up to this are read whole before going upstream (agent)
+ *   --upstream-connections 128   ──▶ connections kept to the model (agent)
+ */
+import type { Command } from 'commander';
+import { parseBytes } from '../config/annotations.js';
+import { ConfigError, type ConfigProblem } from '../config/config-error.js';
+import { PROXY_DEFAULTS } from '../capture/proxy.js';
+import { parseDuration } from '../core/time.js';
+
+export interface RequestLimits {
+  requestBodyTimeoutMs: number;
+  requestTimeoutMs: number;
+  requestBufferBytes: number;
+  connections: number;
+}
+
+interface LimitOption {
+  flag: string;
+  /** The commander property the flag lands in. */
+  prop: string;
+  field: keyof RequestLimits;
+  description: string;
+  /** Only the agent proxies (buffering, pool); `up` serves in-process. */
+  agentOnly?: boolean;
+  parse(raw: string): number;
+}
+
+function positiveDuration(raw: string): number {
+  const ms = parseDuration(raw);
+  if (!(ms > 0)) throw new Error(`"${raw}" must be a duration above zero, e.g. 60s`);
+  return ms;
+}
+
+const LIMIT_OPTIONS: readonly LimitOption[] = [
+  {
+    flag: 'request-body-timeout',
+    prop: 'requestBodyTimeout',
+    field: 'requestBodyTimeoutMs',
+    description: 'answer 408 when a request body stops arriving for this long (default 60s)',
+    parse: positiveDuration,
+  },
+  {
+    flag: 'request-timeout',
+    prop: 'requestTimeout',
+    field: 'requestTimeoutMs',
+    description: 'answer 408 when a whole request has not arrived after this long (default 300s)',
+    parse: positiveDuration,
+  },
+  {
+    flag: 'request-buffer-bytes',
+    prop: 'requestBufferBytes',
+    field: 'requestBufferBytes',
+    description:
+      'request bodies up to this size are read whole before they go to the model; larger ones stream (default 1MiB)',
+    agentOnly: true,
+    parse: parseBytes,
+  },
+  {
+    flag: 'upstream-connections',
+    prop: 'upstreamConnections',
+    field: 'connections',
+    description: 'connections kept to the model server (default 128)',
+    agentOnly: true,
+    parse: (raw) => {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`"${raw}" must be a whole number ≥ 1`);
+      return n;
+    },
+  },
+];
+
+/** Adds the request-limit flags to a command. */
+export function addRequestLimitFlags(cmd: Command, forAgent: boolean): void {
+  for (const opt of LIMIT_OPTIONS) {
+    if (forAgent || !opt.agentOnly) cmd.option(`--${opt.flag} <value>`, opt.description);
+  }
+}
+
+/** The limits from parsed flags (defaults for the ones not given); a ConfigError names each bad flag. */
+export function requestLimitsFrom(flags: Record<string, unknown>, command: string): RequestLimits {
+  const limits: RequestLimits = {
+    requestBodyTimeoutMs: PROXY_DEFAULTS.requestBodyTimeoutMs,
+    requestTimeoutMs: PROXY_DEFAULTS.requestTimeoutMs,
+    requestBufferBytes: PROXY_DEFAULTS.requestBufferBytes,
+    connections: PROXY_DEFAULTS.connections,
+  };
+  const problems: ConfigProblem[] = [];
+  for (const opt of LIMIT_OPTIONS) {
+    const raw = flags[opt.prop];
+    if (typeof raw !== 'string') continue;
+    try {
+      limits[opt.field] = opt.parse(raw);
+    } catch (e) {
+      problems.push({ file: command, line: 0, col: 0, path: `--${opt.flag}`, message: (e as Error).message });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return limits;
+}
