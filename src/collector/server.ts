@@ -21,6 +21,7 @@ import { registerQuery } from './query.js';
 import { registerReceive } from './receive.js';
 import type { Retention } from './retention.js';
 import { startRetention } from './retention.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import type { ExchangeStore } from './store/store.js';
 import { registerUi } from './ui-static.js';
 
@@ -67,6 +68,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
+
+  registerSecurityHeaders(app);
 
   // Every body is kept as raw bytes: binary payloads must be stored byte-exact, and
   // decoding is the decoder's job (it picks binary/structured/batch from the headers).

@@ -564,3 +564,68 @@ describe('collector: retention and UI', () => {
     }
   });
 });
+
+describe('collector: security response headers', () => {
+  /** Issue 16 item 10: without these, another origin could frame the UI or sniff an API answer. */
+  const EXPECTED = {
+    'content-security-policy':
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+  };
+
+  it('sends them on every response: UI, static files, API, metrics, health, errors and 404s', async () => {
+    const ui = join(dir, 'ui-headers');
+    rmSync(ui, { recursive: true, force: true });
+    await import('node:fs/promises').then((fs) => fs.mkdir(ui));
+    writeFileSync(join(ui, 'index.html'), '<!doctype html><title>inferlog</title>');
+    writeFileSync(join(ui, 'app.js'), 'console.log(1)');
+    const c = await collector({ uiDir: ui, maxBodyBytes: 4096 });
+    try {
+      const cases: [string, RequestInit, number][] = [
+        ['/', {}, 200],
+        ['/app.js', {}, 200],
+        ['/exchanges/abc', {}, 200],
+        ['/missing.css', {}, 404],
+        ['/api/v1/exchanges', {}, 200],
+        ['/api/v1/exchanges?limit=0', {}, 400],
+        ['/api/v1/exchanges/nope', {}, 404],
+        ['/api/v1/stats', {}, 200],
+        ['/api/v1/nope', {}, 404],
+        ['/metrics', {}, 200],
+        ['/healthz', {}, 200],
+        ['/', { method: 'POST', headers: ceHeaders('sec-1', 'request'), body: '{}' }, 200],
+        ['/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }, 400],
+        ['/', { method: 'POST', headers: ceHeaders('sec-2', 'request'), body: 'x'.repeat(5000) }, 413],
+        ['/', { method: 'DELETE' }, 404],
+      ];
+      for (const [path, init, status] of cases) {
+        const res = await fetch(c.url + path, init);
+        await res.arrayBuffer();
+        const what = `${init.method ?? 'GET'} ${path}`;
+        expect(res.status, what).toBe(status);
+        for (const [name, value] of Object.entries(EXPECTED))
+          expect(res.headers.get(name), `${what} ${name}`).toBe(value);
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('sends them without a UI folder too', async () => {
+    const c = await collector();
+    try {
+      for (const path of ['/', '/healthz', '/nope']) {
+        const res = await fetch(c.url + path);
+        await res.arrayBuffer();
+        for (const [name, value] of Object.entries(EXPECTED))
+          expect(res.headers.get(name), `${path} ${name}`).toBe(value);
+      }
+    } finally {
+      await c.close();
+    }
+  });
+});
