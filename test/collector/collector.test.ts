@@ -383,6 +383,34 @@ describe('collector: limits', () => {
       await c.close();
     }
   });
+  it('decodes a big batch in slices, still all or nothing, naming the bad event by its place in the batch', async () => {
+    const c = await collector();
+    try {
+      const event = (i: number): Record<string, unknown> => ({
+        specversion: '1.0',
+        id: `slice-${i}`,
+        type: 'org.kubeflow.serving.inference.request',
+        source: 'x',
+        inferenceservicename: 'iris',
+        data: { i },
+      });
+      const batch = Array.from({ length: 1800 }, (_, i) => event(i));
+      delete batch[1234]!.source;
+      const headers = { 'content-type': 'application/cloudevents-batch+json' };
+      const bad = await post(c, headers, JSON.stringify(batch));
+      expect(bad.status).toBe(400);
+      expect(bad.json.error).toMatchObject({ code: 'EVENT_INVALID', reason: 'missing_attribute' });
+      expect(bad.json.error!.message).toBe('batch[1234]: missing required attribute "source"');
+      expect((await get(c, '/api/v1/exchanges/slice-0')).status).toBe(404);
+      batch[1234] = event(1234);
+      expect((await post(c, headers, JSON.stringify(batch))).json).toEqual({ stored: 1800, duplicates: 0 });
+      const last = await get<ExchangeView>(c, '/api/v1/exchanges/slice-1799');
+      expect(last.status).toBe(200);
+      expect((await post(c, headers, JSON.stringify(batch))).json).toEqual({ stored: 0, duplicates: 1800 });
+    } finally {
+      await c.close();
+    }
+  });
 });
 
 describe('collector: store failures', () => {
