@@ -9,10 +9,9 @@
  *   --upstream-connections 128   ──▶ connections kept to the model (agent)
  */
 import type { Command } from 'commander';
-import { parseBytes } from '../config/annotations.js';
 import { ConfigError, type ConfigProblem } from '../config/config-error.js';
 import { PROXY_DEFAULTS } from '../capture/proxy.js';
-import { parseDuration } from '../core/time.js';
+import { parseBytes, parseDuration } from '../core/units.js';
 
 export interface RequestLimits {
   requestBodyTimeoutMs: number;

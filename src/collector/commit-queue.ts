@@ -1,22 +1,41 @@
 /**
- * Group commit: requests that arrive together share one store transaction.
+ * Group commit in bounded slices: requests that arrive together share one store transaction, and
+ * no transaction holds more than MAX_TX_HALVES halves or MAX_TX_BYTES body bytes.
  *
- *   request A ─┐
- *   request B ─┼─▶ pending halves ──(next tick)──▶ store.putEvents(all) ──▶ resolve A, B, C
- *   request C ─┘
+ *   request A (3 halves) ──────┐
+ *   request B (10,000 halves) ─┼─▶ slices ≤ 500 ──▶ tx 1: A + B[0..497] ──yield──▶ tx 2: B[497..997] ──yield──▶ …
+ *   request C (1 half) ────────┘                                                   └─ C joins the next tx with room
  *
- * Each caller's promise resolves only after the transaction holding its halves has
- * committed, so the HTTP 2xx still means "durably stored". At most one commit runs at
- * a time; what arrives meanwhile forms the next batch.
+ * Rules:
+ * 1. A caller's promise resolves only after every transaction holding its halves has committed,
+ *    so the HTTP 2xx still means "durably stored".
+ * 2. Between transactions the queue yields to the event loop (setImmediate): SQLite commits
+ *    synchronously, and one transaction of a whole 10,000-event batch held the loop for seconds,
+ *    so /healthz timed out behind it (issue 16 item 8). A slice costs tens of milliseconds.
+ * 3. At most one transaction runs at a time; what arrives meanwhile forms the next one.
+ * 4. A failed transaction rejects every caller with halves in it, and their remaining slices are
+ *    dropped. Slices that committed earlier stay stored: the sender's retry finds them as
+ *    duplicates (the store is idempotent), so nothing is stored twice and nothing is lost.
  */
 import type { ExchangeHalf } from '../store/exchange-record.js';
 import type { CollectorMetrics } from './metrics.js';
 import type { ExchangeStore, PutResult } from '../store/store.js';
 
 interface Waiter {
-  halves: readonly ExchangeHalf[];
+  /** Per half of the request, in order; filled in as its slices commit. */
+  readonly fresh: boolean[];
+  /** Halves not yet committed. */
+  left: number;
+  failed: boolean;
   resolve(r: PutResult): void;
   reject(err: unknown): void;
+}
+
+interface Slice {
+  waiter: Waiter;
+  /** Offset of these halves in the waiter's request. */
+  at: number;
+  halves: readonly ExchangeHalf[];
 }
 
 export interface CommitQueue {
@@ -25,53 +44,101 @@ export interface CommitQueue {
   drain(): Promise<void>;
 }
 
-const MAX_BATCH_HALVES = 5000;
+export const MAX_TX_HALVES = 500;
+/** Body bytes per transaction: writing and indexing bodies is most of a commit's cost. */
+export const MAX_TX_BYTES = 512 * 1024;
+
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export function createCommitQueue(store: ExchangeStore, metrics: CollectorMetrics): CommitQueue {
-  let pending: Waiter[] = [];
+  const pending: Slice[] = [];
   let running: Promise<void> | undefined;
 
-  async function flush(): Promise<void> {
-    while (pending.length > 0) {
-      // Take waiters up to the batch cap (a single large request may exceed it on its own).
+  /** The next transaction: slices in arrival order, up to MAX_TX_HALVES halves and MAX_TX_BYTES body bytes. */
+  function take(): Slice[] {
+    const tx: Slice[] = [];
+    let count = 0;
+    let bytes = 0;
+    while (pending.length > 0 && count < MAX_TX_HALVES && bytes < MAX_TX_BYTES) {
+      const s = pending[0]!;
+      if (s.waiter.failed) {
+        pending.shift();
+        continue;
+      }
+      // How many of this slice's halves fit (always at least one, so a huge half still goes).
       let n = 0;
-      let count = 0;
-      while (n < pending.length && (count === 0 || count + pending[n]!.halves.length <= MAX_BATCH_HALVES))
-        count += pending[n++]!.halves.length;
-      const batch = pending.slice(0, n);
-      pending = pending.slice(n);
+      while (
+        n < s.halves.length &&
+        count < MAX_TX_HALVES &&
+        (count === 0 || bytes + s.halves[n]!.body.byteLength <= MAX_TX_BYTES)
+      ) {
+        bytes += s.halves[n]!.body.byteLength;
+        count++;
+        n++;
+      }
+      if (n === 0) break;
+      if (n === s.halves.length) tx.push(pending.shift()!);
+      else {
+        // Split: fill this transaction, leave the rest at the head of the queue.
+        tx.push({ waiter: s.waiter, at: s.at, halves: s.halves.slice(0, n) });
+        pending[0] = { waiter: s.waiter, at: s.at + n, halves: s.halves.slice(n) };
+      }
+    }
+    return tx;
+  }
+
+  async function flush(): Promise<void> {
+    for (let tx = take(); tx.length > 0; tx = take()) {
       const end = metrics.commitSeconds.startTimer();
       try {
-        const all = batch.flatMap((w) => w.halves);
-        const result = await store.putEvents(all);
+        const result = await store.putEvents(tx.flatMap((s) => s.halves));
         end();
         metrics.stored.inc(result.stored);
         metrics.duplicates.inc(result.duplicates);
         let at = 0;
-        for (const w of batch) {
-          const fresh = result.fresh.slice(at, (at += w.halves.length));
-          const stored = fresh.filter(Boolean).length;
-          w.resolve({ stored, duplicates: fresh.length - stored, fresh });
+        for (const s of tx) {
+          for (let i = 0; i < s.halves.length; i++) s.waiter.fresh[s.at + i] = result.fresh[at + i]!;
+          at += s.halves.length;
+          s.waiter.left -= s.halves.length;
+          if (s.waiter.left === 0) {
+            const stored = s.waiter.fresh.filter(Boolean).length;
+            s.waiter.resolve({ stored, duplicates: s.waiter.fresh.length - stored, fresh: s.waiter.fresh });
+          }
         }
       } catch (err) {
         end();
-        for (const w of batch) w.reject(err);
+        for (const s of tx) {
+          if (s.waiter.failed) continue;
+          s.waiter.failed = true;
+          s.waiter.reject(err);
+        }
       }
+      await nextTick();
     }
   }
 
   function kick(): void {
     if (running) return;
-    running = new Promise<void>((resolve) => setImmediate(resolve)).then(flush).finally(() => {
-      running = undefined;
-      if (pending.length > 0) kick();
-    });
+    running = nextTick()
+      .then(flush)
+      .finally(() => {
+        running = undefined;
+        if (pending.length > 0) kick();
+      });
   }
 
   return {
     submit(halves) {
       return new Promise<PutResult>((resolve, reject) => {
-        pending.push({ halves, resolve, reject });
+        const waiter: Waiter = {
+          fresh: new Array<boolean>(halves.length),
+          left: halves.length,
+          failed: false,
+          resolve,
+          reject,
+        };
+        if (halves.length === 0) return resolve({ stored: 0, duplicates: 0, fresh: [] });
+        pending.push({ waiter, at: 0, halves });
         kick();
       });
     },

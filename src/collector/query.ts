@@ -16,7 +16,7 @@ function badParam(reply: FastifyReply, err: unknown): FastifyReply {
   throw err;
 }
 
-export function registerQuery(app: FastifyInstance, store: ExchangeStore): void {
+export function registerQuery(app: FastifyInstance, store: ExchangeStore, statsTopModels: number): void {
   app.get('/api/v1/exchanges', async (req, reply) => {
     let parsed;
     try {
@@ -42,6 +42,6 @@ export function registerQuery(app: FastifyInstance, store: ExchangeStore): void 
     } catch (err) {
       return badParam(reply, err);
     }
-    return shapeStats(await store.stats(parsed.window, parsed.filter), parsed.window);
+    return shapeStats(await store.stats(parsed.window, parsed.filter), parsed.window, statsTopModels);
   });
 }

@@ -2,33 +2,90 @@
  * `POST /` (and any other POST path, so a logger.url with a path works): CloudEvents in.
  *
  *   raw body bytes + headers ──decodeCloudEvents──▶ halves ──commit queue──▶ store (durable) ──▶ 200
- *                                   └─ invalid ──▶ 400/415 { error: { code: EVENT_INVALID, reason, message } }
+ *        │                          └─ invalid ──▶ 400/415 { error: { code: EVENT_INVALID, reason, message } }
+ *        └─ batch of more than maxBatchEvents ──▶ 413 { error: { code: PAYLOAD_TOO_LARGE, reason: too_many_events } }
  *
  * The 200 is sent only after the store committed, so a sender that got it can forget the event.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OpLogger } from '../core/log.js';
+import type { CeHeaders, DecodedEvent } from '../formats/cloudevents-decode.js';
 import { CloudEventDecodeError, decodeCloudEvents } from '../formats/cloudevents-decode.js';
+import { isBatchRequest, scanBatch } from './batch-limits.js';
 import type { CommitQueue } from './commit-queue.js';
 import { halfFromEvent } from '../store/exchange-record.js';
 import { sendError } from './http-errors.js';
 import type { CollectorMetrics } from './metrics.js';
+
+/** Events decoded between two yields to the event loop (a few tens of ms on a busy machine). */
+const DECODE_SLICE_EVENTS = 500;
+/** Bodies above this yield to the event loop between scanning and decoding. */
+const YIELD_BYTES = 64 * 1024;
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const OPEN = Buffer.from('[');
+const CLOSE = Buffer.from(']');
+
+/**
+ * Decodes a batch a slice of elements at a time, so /healthz and other senders are answered
+ * between slices. Still all or nothing: every slice is decoded before anything is committed.
+ * Errors name the event's index in the whole batch, as a whole-body decode does.
+ */
+async function decodeInSlices(
+  headers: CeHeaders,
+  body: Uint8Array,
+  ranges: readonly [number, number][],
+): Promise<DecodedEvent[]> {
+  const out: DecodedEvent[] = [];
+  for (let k = 0; k < ranges.length; k += DECODE_SLICE_EVENTS) {
+    const part = ranges.slice(k, k + DECODE_SLICE_EVENTS);
+    const chunk = Buffer.concat([OPEN, body.subarray(part[0]![0], part[part.length - 1]![1]), CLOSE]);
+    try {
+      for (const ev of decodeCloudEvents(headers, chunk)) out.push(ev);
+    } catch (err) {
+      if (!(err instanceof CloudEventDecodeError)) throw err;
+      const message = err.message.replace(/^batch\[(\d+)\]/, (_, i: string) => `batch[${Number(i) + k}]`);
+      throw new CloudEventDecodeError(err.status, err.reason, message);
+    }
+    await yieldToLoop();
+  }
+  return out;
+}
 
 export function registerReceive(
   app: FastifyInstance,
   queue: CommitQueue,
   metrics: CollectorMetrics,
   log: OpLogger,
+  maxBatchEvents: number,
 ): void {
+  // Counted once per request, like a decode error: the scan stops early, so the true count is unknown.
+  const tooMany = (reply: FastifyReply): FastifyReply => {
+    metrics.received.inc();
+    metrics.rejected.inc({ reason: 'too_many_events' });
+    return sendError(
+      reply,
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `batch has more than ${maxBatchEvents} events, the collector's limit per request (--max-batch-events): send smaller batches`,
+      { reason: 'too_many_events', maxEvents: maxBatchEvents },
+    );
+  };
   const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-    const body = Buffer.isBuffer(req.body) ? req.body : new Uint8Array(0);
+    const raw = Buffer.isBuffer(req.body) ? req.body : new Uint8Array(0);
+    const body = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    // Refuse an oversized batch before decoding it: decoding is the expensive part.
+    const scan = isBatchRequest(req.headers) ? scanBatch(body, maxBatchEvents) : undefined;
+    if (scan?.kind === 'over') return tooMany(reply);
+    if (body.byteLength > YIELD_BYTES) await yieldToLoop();
     let halves;
     try {
       const now = Date.now();
-      const events = decodeCloudEvents(
-        req.headers,
-        new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
-      );
+      const events =
+        scan?.kind === 'elements' && scan.ranges.length > DECODE_SLICE_EVENTS
+          ? await decodeInSlices(req.headers, body, scan.ranges)
+          : decodeCloudEvents(req.headers, body);
+      if (events.length > maxBatchEvents) return tooMany(reply);
       metrics.received.inc(events.length);
       halves = events.map((ev) => halfFromEvent(ev, now));
     } catch (err) {

@@ -12,6 +12,7 @@ import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { OpLogger } from '../core/log.js';
 import { createOpLogger } from '../core/log.js';
+import { DEFAULT_MAX_BATCH_EVENTS } from './batch-limits.js';
 import { createCommitQueue } from './commit-queue.js';
 import type { CommitQueue } from './commit-queue.js';
 import { sendError } from './http-errors.js';
@@ -21,6 +22,8 @@ import { registerQuery } from './query.js';
 import { registerReceive } from './receive.js';
 import type { Retention } from './retention.js';
 import { startRetention } from './retention.js';
+import { DEFAULT_STATS_TOP_MODELS } from '../store/stats.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import type { ExchangeStore } from '../store/store.js';
 import { registerUi } from './ui-static.js';
 
@@ -34,6 +37,10 @@ export interface CollectorOptions {
   /** 0 = any free port. */
   port?: number;
   maxBodyBytes?: number;
+  /** Events per batched request; more → 413 too_many_events. Default DEFAULT_MAX_BATCH_EVENTS. */
+  maxBatchEvents?: number;
+  /** Model rows in `/api/v1/stats` before the rest are summed into `(other)`. */
+  statsTopModels?: number;
   /** Delete exchanges older than this (ms); undefined keeps everything. */
   retentionMs?: number;
   /** UI folder; default src/collector/ui/ in the package. */
@@ -68,6 +75,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     forceCloseConnections: 'idle',
   });
 
+  registerSecurityHeaders(app);
+
   // Every body is kept as raw bytes: binary payloads must be stored byte-exact, and
   // decoding is the decoder's job (it picks binary/structured/batch from the headers).
   app.removeAllContentTypeParsers();
@@ -83,6 +92,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
         413,
         'PAYLOAD_TOO_LARGE',
         `body is over the collector's limit of ${maxBodyBytes} bytes (--max-body-bytes)`,
+        { reason: 'too_large', maxBytes: maxBodyBytes },
       );
     }
     if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
@@ -101,8 +111,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?', 1)[0]}`),
   );
 
-  registerReceive(app, queue, metrics, log);
-  registerQuery(app, store);
+  registerReceive(app, queue, metrics, log, options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS);
+  registerQuery(app, store, options.statsTopModels ?? DEFAULT_STATS_TOP_MODELS);
   app.get('/healthz', async () => ({ status: 'ok', store: store.name }));
   app.get('/metrics', async (_req, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),

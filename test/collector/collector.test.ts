@@ -383,6 +383,34 @@ describe('collector: limits', () => {
       await c.close();
     }
   });
+  it('decodes a big batch in slices, still all or nothing, naming the bad event by its place in the batch', async () => {
+    const c = await collector();
+    try {
+      const event = (i: number): Record<string, unknown> => ({
+        specversion: '1.0',
+        id: `slice-${i}`,
+        type: 'org.kubeflow.serving.inference.request',
+        source: 'x',
+        inferenceservicename: 'iris',
+        data: { i },
+      });
+      const batch = Array.from({ length: 1800 }, (_, i) => event(i));
+      delete batch[1234]!.source;
+      const headers = { 'content-type': 'application/cloudevents-batch+json' };
+      const bad = await post(c, headers, JSON.stringify(batch));
+      expect(bad.status).toBe(400);
+      expect(bad.json.error).toMatchObject({ code: 'EVENT_INVALID', reason: 'missing_attribute' });
+      expect(bad.json.error!.message).toBe('batch[1234]: missing required attribute "source"');
+      expect((await get(c, '/api/v1/exchanges/slice-0')).status).toBe(404);
+      batch[1234] = event(1234);
+      expect((await post(c, headers, JSON.stringify(batch))).json).toEqual({ stored: 1800, duplicates: 0 });
+      const last = await get<ExchangeView>(c, '/api/v1/exchanges/slice-1799');
+      expect(last.status).toBe(200);
+      expect((await post(c, headers, JSON.stringify(batch))).json).toEqual({ stored: 0, duplicates: 1800 });
+    } finally {
+      await c.close();
+    }
+  });
 });
 
 describe('collector: store failures', () => {
@@ -559,6 +587,71 @@ describe('collector: retention and UI', () => {
       expect((await fetch(c.url + '/..%2f..%2fpackage.json')).status).toBe(404);
       expect((await fetch(c.url + '/api/v1/nope')).status).toBe(404);
       expect((await fetch(c.url + '/healthz')).status).toBe(200);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('collector: security response headers', () => {
+  /** Issue 16 item 10: without these, another origin could frame the UI or sniff an API answer. */
+  const EXPECTED = {
+    'content-security-policy':
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+  };
+
+  it('sends them on every response: UI, static files, API, metrics, health, errors and 404s', async () => {
+    const ui = join(dir, 'ui-headers');
+    rmSync(ui, { recursive: true, force: true });
+    await import('node:fs/promises').then((fs) => fs.mkdir(ui));
+    writeFileSync(join(ui, 'index.html'), '<!doctype html><title>inferlog</title>');
+    writeFileSync(join(ui, 'app.js'), 'console.log(1)');
+    const c = await collector({ uiDir: ui, maxBodyBytes: 4096 });
+    try {
+      const cases: [string, RequestInit, number][] = [
+        ['/', {}, 200],
+        ['/app.js', {}, 200],
+        ['/exchanges/abc', {}, 200],
+        ['/missing.css', {}, 404],
+        ['/api/v1/exchanges', {}, 200],
+        ['/api/v1/exchanges?limit=0', {}, 400],
+        ['/api/v1/exchanges/nope', {}, 404],
+        ['/api/v1/stats', {}, 200],
+        ['/api/v1/nope', {}, 404],
+        ['/metrics', {}, 200],
+        ['/healthz', {}, 200],
+        ['/', { method: 'POST', headers: ceHeaders('sec-1', 'request'), body: '{}' }, 200],
+        ['/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }, 400],
+        ['/', { method: 'POST', headers: ceHeaders('sec-2', 'request'), body: 'x'.repeat(5000) }, 413],
+        ['/', { method: 'DELETE' }, 404],
+      ];
+      for (const [path, init, status] of cases) {
+        const res = await fetch(c.url + path, init);
+        await res.arrayBuffer();
+        const what = `${init.method ?? 'GET'} ${path}`;
+        expect(res.status, what).toBe(status);
+        for (const [name, value] of Object.entries(EXPECTED))
+          expect(res.headers.get(name), `${what} ${name}`).toBe(value);
+      }
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('sends them without a UI folder too', async () => {
+    const c = await collector();
+    try {
+      for (const path of ['/', '/healthz', '/nope']) {
+        const res = await fetch(c.url + path);
+        await res.arrayBuffer();
+        for (const [name, value] of Object.entries(EXPECTED))
+          expect(res.headers.get(name), `${path} ${name}`).toBe(value);
+      }
     } finally {
       await c.close();
     }

@@ -6,7 +6,9 @@
  */
 import type { Command } from 'commander';
 import { createOpLogger } from '../../core/log.js';
+import { DEFAULT_MAX_BATCH_EVENTS } from '../../collector/batch-limits.js';
 import { DEFAULT_COLLECTOR_PORT, DEFAULT_MAX_BODY_BYTES, startCollector } from '../../collector/server.js';
+import { DEFAULT_STATS_TOP_MODELS } from '../../store/stats.js';
 import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { KafkaSource } from '../../sources/kafka/source.js';
 import { parseKafkaSourceUrl } from '../../sources/kafka/config.js';
@@ -18,6 +20,8 @@ interface CollectFlags {
   store: string;
   retention?: string;
   maxBodyBytes: string;
+  maxBatchEvents: string;
+  statsTopModels: string;
   from?: string;
 }
 
@@ -38,6 +42,16 @@ export function register(program: Command): void {
     .option('--retention <duration>', 'delete exchanges older than this, e.g. 7d (default: keep all)')
     .option('--max-body-bytes <n>', 'largest request accepted (413 above)', String(DEFAULT_MAX_BODY_BYTES))
     .option(
+      '--max-batch-events <n>',
+      'most events in one batched request (413 above)',
+      String(DEFAULT_MAX_BATCH_EVENTS),
+    )
+    .option(
+      '--stats-top-models <n>',
+      'model rows in /api/v1/stats; the rest are summed into one "(other)" row',
+      String(DEFAULT_STATS_TOP_MODELS),
+    )
+    .option(
       '--from <url>',
       'also consume CloudEvents from Kafka: kafka://broker:9092/topic?group=inferlog-collector (docs/kafka.md)',
     )
@@ -49,6 +63,12 @@ export function register(program: Command): void {
       const maxBodyBytes = Number(flags.maxBodyBytes);
       if (!/^\d+$/.test(flags.maxBodyBytes) || maxBodyBytes < 1)
         usage(`--max-body-bytes "${flags.maxBodyBytes}": use a positive number of bytes`);
+      const maxBatchEvents = Number(flags.maxBatchEvents);
+      if (!/^\d+$/.test(flags.maxBatchEvents) || maxBatchEvents < 1)
+        usage(`--max-batch-events "${flags.maxBatchEvents}": use a positive number of events`);
+      const statsTopModels = Number(flags.statsTopModels);
+      if (!/^\d+$/.test(flags.statsTopModels) || statsTopModels < 1)
+        usage(`--stats-top-models "${flags.statsTopModels}": use a positive number of models`);
       let retentionMs: number | undefined;
       if (flags.retention !== undefined) {
         try {
@@ -82,6 +102,8 @@ export function register(program: Command): void {
           host: flags.host,
           port,
           maxBodyBytes,
+          maxBatchEvents,
+          statsTopModels,
           retentionMs,
           processMetrics: true,
           log,
