@@ -22,8 +22,11 @@ afterAll(() => {
 /** The documented defaults (docs/collector.md): 10,000 events per batch, 16 MiB per request. */
 const MAX_EVENTS = 10_000;
 const MAX_BYTES = 16 * 1024 * 1024;
-/** A Kubernetes probe's default timeout. */
-const PROBE_TIMEOUT_MS = 1000;
+/**
+ * Twice a Kubernetes probe's default timeout (1 s): headroom for test files running in parallel
+ * on two cores. Before the fix /healthz waited 5–18 s behind the 140k-event batch.
+ */
+const PROBE_TIMEOUT_MS = 2000;
 
 async function collect(name: string, flags: string[] = []): Promise<string> {
   const child = spawn(
