@@ -145,10 +145,11 @@ export function halfFromEvent(ev: DecodedEvent, receivedMs: number): ExchangeHal
     body: ev.data,
     meta: {
       type: ev.type,
+      // The client's own type wins over the event's (octet-stream when the client named a CloudEvents format).
       contentType:
         kind === 'response'
           ? (str(x[EXT.responsecontenttype]) ?? ev.datacontenttype ?? null)
-          : (ev.datacontenttype ?? null),
+          : (str(x[EXT.originalcontenttype]) ?? ev.datacontenttype ?? null),
       size: ev.data.byteLength,
       truncated,
       originalSize: num(x[EXT.originalsize]),
