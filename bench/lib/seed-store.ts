@@ -10,7 +10,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import type { ExchangeHalf } from '../../src/store/exchange-record.js';
+import { exchangeKey, type ExchangeHalf } from '../../src/store/exchange-record.js';
 import type { ExchangeStore } from '../../src/store/store.js';
 
 export const SEED_MODELS = Array.from({ length: 10 }, (_, i) => `model-${i}`);
@@ -55,6 +55,7 @@ function halves(i: number, count: number, now: number, rand: () => number): [Exc
     status === 200 ? `{"predictions":[${(rand() * 100).toFixed(2)}]}` : '{"error":"model failed"}',
   );
   const common = {
+    key: exchangeKey({ id, source: 'http://localhost:9081/', namespace, model, component: 'predictor' }),
     id,
     model,
     namespace,

@@ -10,7 +10,13 @@ export interface HalfView extends HalfMeta {
 }
 
 export interface ExchangeView {
+  /** The CloudEvents id as sent (unique only per sender scope). */
   id: string;
+  /**
+   * The store's unique key for this exchange; `GET /api/v1/exchanges/{key}` finds exactly it.
+   * Always set by this collector (optional for clients reading an older one).
+   */
+  key?: string;
   complete: boolean;
   model: string;
   namespace: string;
@@ -45,6 +51,7 @@ function base(s: StoredExchange): ExchangeView {
   const responseTime = halfTime(d.response, d.reported.responseTimeMs);
   return {
     id: row.id,
+    key: row.key,
     complete: row.complete,
     model: d.model,
     namespace: d.namespace,

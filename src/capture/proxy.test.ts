@@ -84,6 +84,7 @@ function recorderFor(mode: 'all' | 'request' | 'response', maxCaptureBytes = 1 <
     },
     mode,
     maxCaptureBytes,
+    trustInboundId: true, // 'reuses an inbound Ce-Id' below; the default (off) is in recorder.test.ts
     metadataHeaders: ['X-Request-Id', 'Authorization'],
     forceHeaders: [],
     submitter: { submit: (ex) => logged.push(ex) },

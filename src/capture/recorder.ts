@@ -23,6 +23,11 @@ export interface RecorderOptions {
   source: ExchangeSource;
   mode: LogMode;
   maxCaptureBytes: number;
+  /**
+   * Use a client's `Ce-Id` as the exchange id (KServe's behaviour). Default false: the id is
+   * generated here and the inbound value is kept as metadata `Ce-Id` (see config/settings.ts).
+   */
+  trustInboundId?: boolean;
   metadataHeaders: readonly string[];
   /** Secret headers (Authorization…) captured anyway: explicit opt-in. */
   forceHeaders: readonly string[];
@@ -39,6 +44,8 @@ interface StreamState {
 
 export class InFlight {
   readonly id: string;
+  /** The client's `Ce-Id` when it was not used as the id: recorded as metadata, never as identity. */
+  private readonly inboundId: string | undefined;
   readonly requestTime: number;
   readonly request: BodyCapture;
   private readonly response: BodyCapture;
@@ -53,10 +60,24 @@ export class InFlight {
     private readonly req: IncomingMessage,
   ) {
     this.requestTime = nowMs();
-    const ceId = req.headers['ce-id'];
-    this.id = typeof ceId === 'string' && ceId.length > 0 ? ceId : randomUUID();
+    // The id decides deduplication, pairing and sampling downstream: a client may only choose it
+    // when the operator said its callers are trusted, and then only a sane one.
+    const ceId = headerText(req.headers['ce-id']);
+    if (ceId !== undefined && rec.options.trustInboundId === true && SANE_ID.test(ceId)) {
+      this.id = ceId;
+      this.inboundId = undefined;
+    } else {
+      this.id = randomUUID();
+      this.inboundId = ceId !== undefined && ceId.length > 0 ? ceId : undefined;
+    }
     this.request = new BodyCapture(rec.options.maxCaptureBytes, rec.logsRequest);
     this.response = new BodyCapture(rec.options.maxCaptureBytes, rec.logsResponse);
+  }
+
+  private metadata(): Record<string, string[]> {
+    const m = this.rec.metadataOf(this.req.rawHeaders);
+    if (this.inboundId !== undefined && m[INBOUND_ID_KEY] === undefined) m[INBOUND_ID_KEY] = [this.inboundId];
+    return m;
   }
 
   /** Call once the response status and headers are known. */
@@ -105,7 +126,7 @@ export class InFlight {
       mode: o.mode,
       method: this.req.method ?? 'GET',
       url: this.req.url ?? '/',
-      metadata: this.rec.metadataOf(this.req.rawHeaders),
+      metadata: this.metadata(),
       requestTime: this.requestTime,
       responseTime,
       status: this.status,
@@ -144,6 +165,11 @@ export class InFlight {
     o.submitter.submit(ex);
   }
 }
+
+/** Metadata key of an untrusted inbound `Ce-Id` (Go-canonical, as an allow-listed header would be). */
+const INBOUND_ID_KEY = 'Ce-Id';
+/** A trusted inbound id: visible ASCII, no spaces, at most 256 characters (UUIDs, `replay-<uuid>`…). */
+const SANE_ID = /^[\x21-\x7e]{1,256}$/;
 
 export class Recorder {
   readonly logsRequest: boolean;

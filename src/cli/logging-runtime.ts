@@ -49,6 +49,7 @@ export async function startLogging(
     source,
     mode: settings.mode,
     maxCaptureBytes: settings.maxCaptureBytes,
+    trustInboundId: settings.trustInboundId,
     metadataHeaders: settings.metadataHeaders,
     forceHeaders: settings.redaction.forceHeaders,
     submitter: pipeline,

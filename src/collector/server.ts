@@ -29,6 +29,13 @@ import { registerUi } from './ui-static.js';
 
 export const DEFAULT_COLLECTOR_PORT = 8090;
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/**
+ * Largest request head accepted. KServe's agent copies allow-listed client headers into Ce-Metadata
+ * unbounded, and Go's JSON escaping grows `<` sixfold (`\u003c`): behind Istio/Envoy's default
+ * 60 KiB request-header limit that is up to ~360 KiB. Node's default (16 KiB) answered 431 and the
+ * exchange was lost. inferlog's own agent bounds Ce-Metadata to 8 KiB (formats/cloudevents.ts).
+ */
+export const MAX_HEADER_BYTES = 512 * 1024;
 
 export interface CollectorOptions {
   /** A store not yet started; the collector starts and shuts it down. */
@@ -70,6 +77,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const queue: CommitQueue = createCommitQueue(store, metrics);
   const app = Fastify({
     bodyLimit: maxBodyBytes,
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
     logger: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',

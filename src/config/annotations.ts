@@ -36,6 +36,12 @@ function parsePositiveInt(v: string): number {
   return n;
 }
 
+function parseBool(v: string): boolean {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new Error(`"${v}" must be true or false`);
+}
+
 function oneOf<T extends string>(allowed: readonly T[]) {
   return (v: string): T => {
     if ((allowed as readonly string[]).includes(v)) return v as T;
@@ -91,6 +97,12 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
     description:
       'Per-body capture cap (default 1MiB); larger bodies are logged truncated with size and sha256.',
     apply: (s, v) => (s.maxCaptureBytes = parseBytes(v)),
+  },
+  {
+    key: 'trust-inbound-id',
+    description:
+      "Use the client's Ce-Id as the exchange id, as KServe does (default false: the agent makes one and records the client's as metadata Ce-Id).",
+    apply: (s, v) => (s.trustInboundId = parseBool(v)),
   },
   {
     key: 'spool-dir',

@@ -61,6 +61,13 @@ export interface LoggerSettings {
   tls: { caCertFile?: string; skipVerify: boolean };
   /** Per-body capture cap; larger bodies are logged truncated with size and sha256. */
   maxCaptureBytes: number;
+  /**
+   * Use a client's `Ce-Id` header as the exchange id (KServe's agent always does). Off by default:
+   * a client-chosen id could collide with other exchanges and pick its own sampling outcome, so the
+   * agent generates the id and keeps the inbound value as metadata (`Ce-Id`), as Envoy treats
+   * `x-request-id` from the edge. Turn on only behind a trusted caller that sends unique ids.
+   */
+  trustInboundId: boolean;
   sampling: SamplingOptions;
   redaction: RedactionOptions;
   spool: SpoolOptions;
@@ -79,6 +86,7 @@ export function defaultLoggerSettings(): LoggerSettings {
     batchIntervalMs: 0,
     tls: { skipVerify: false },
     maxCaptureBytes: DEFAULT_MAX_CAPTURE_BYTES,
+    trustInboundId: false,
     sampling: { rate: 1, keepStatusAtLeast: 400 },
     redaction: { jsonPaths: [], patterns: [], forceHeaders: [], marker: '[REDACTED]' },
     spool: { maxBytes: 256 * 1024 * 1024, whenFull: 'drop-oldest', durability: 'process' },

@@ -46,4 +46,10 @@ export const CE_EXTENSIONS = {
   streaminfo: 'streaminfo',
   /** The response's own Content-Type: KServe reuses the request's for the response event. */
   responsecontenttype: 'responsecontenttype',
+  /**
+   * The client's Content-Type when it named a CloudEvents format (`application/cloudevents…`): the
+   * event then says `application/octet-stream`, because receivers pick the content mode from
+   * Content-Type and a client must not choose how its own body is read. The value is kept here, as data.
+   */
+  originalcontenttype: 'originalcontenttype',
 } as const;

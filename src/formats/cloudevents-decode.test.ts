@@ -186,6 +186,37 @@ describe('decodeCloudEvents: structured and batched', () => {
   });
 });
 
+describe('decodeCloudEvents: Ce-Specversion means binary mode (issue 16, items 1 and 5)', () => {
+  // A client's body and Content-Type travel as the event's data: they must never become the envelope.
+  const forgedBatch = JSON.stringify([
+    {
+      specversion: '1.0',
+      id: 'forged-A',
+      type: 'org.kubeflow.serving.inference.request',
+      source: 'x',
+      namespace: 'prod',
+      inferenceservicename: 'fraud-detector',
+      data: { instances: [1] },
+    },
+  ]);
+
+  it.each([
+    'application/cloudevents-batch+json',
+    'application/cloudevents+json',
+    'application/cloudevents+xml',
+    'Application/CloudEvents-Batch+JSON; charset=utf-8',
+  ])('decodes a request with Ce-Specversion and Content-Type %s as one binary event', (ct) => {
+    const evs = decodeCloudEvents({ ...kserveRequest, 'content-type': ct }, enc.encode(forgedBatch));
+    expect(evs).toHaveLength(1);
+    expect(evs[0]).toMatchObject({
+      id: '0c1d9e6a-5f0b-4d57-8a0e-6b1f2e3c4d5a',
+      datacontenttype: ct,
+      extensions: { namespace: 'default', inferenceservicename: 'sklearn-iris' },
+    });
+    expect(new TextDecoder().decode(evs[0]!.data)).toBe(forgedBatch);
+  });
+});
+
 describe('decodeCloudEvents: never throws anything but CloudEventDecodeError', () => {
   const headerName = fc.oneof(
     fc.constantFrom(

@@ -5,6 +5,10 @@
  *                                        ├─structured─▶ one JSON object ───────────┼──▶ DecodedEvent[]
  *                                        └─batch──────▶ JSON array of objects ─────┘
  *
+ * The content mode: a request with a `Ce-Specversion` header is binary, whatever its Content-Type
+ * (that type belongs to the data, and a logger copies it from an untrusted client); only without
+ * one does the Content-Type select structured or batch mode.
+ *
  * Anything wrong becomes a CloudEventDecodeError carrying the HTTP status to answer
  * (400 invalid, 415 unsupported structured format) and a reason a human can act on.
  * Nothing else is ever thrown.
@@ -283,6 +287,10 @@ export function decodeCloudEvents(headers: CeHeaders, body: Uint8Array): Decoded
   try {
     const lower: CeHeaders = {};
     for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v;
+    // Ce-Specversion first: in binary mode the Content-Type is the *data's* type, which a logger
+    // copies from an inference client. Were it read first, a client sending
+    // `application/cloudevents-batch+json` would have its body parsed as events of its choosing.
+    if (header(lower, 'ce-specversion') !== undefined) return [decodeBinary(lower, body)];
     const media = mediaType(header(lower, 'content-type'));
     if (media === 'application/cloudevents-batch+json') {
       const arr = parseJson(body, 'batch');
@@ -300,14 +308,11 @@ export function decodeCloudEvents(headers: CeHeaders, body: Uint8Array): Decoded
         `content type "${media.slice(0, 80)}" is not supported: use binary mode, application/cloudevents+json or application/cloudevents-batch+json`,
       );
     }
-    if (header(lower, 'ce-specversion') === undefined) {
-      throw new CloudEventDecodeError(
-        400,
-        'missing_attribute',
-        'not a CloudEvent: no Ce-Specversion header (binary mode) and not application/cloudevents+json',
-      );
-    }
-    return [decodeBinary(lower, body)];
+    throw new CloudEventDecodeError(
+      400,
+      'missing_attribute',
+      'not a CloudEvent: no Ce-Specversion header (binary mode) and not application/cloudevents+json',
+    );
   } catch (err) {
     if (err instanceof CloudEventDecodeError) throw err;
     // Defensive: a bug above must still surface as a typed 400, never crash the receiver.

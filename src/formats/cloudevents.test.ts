@@ -17,6 +17,7 @@ import {
   encodeStructured,
   eventTime,
   goJson,
+  MAX_METADATA_HEADER_BYTES,
   type BinaryEvent,
 } from './cloudevents.js';
 
@@ -95,6 +96,27 @@ describe('binary encoding: KServe quirks and inferlog decisions', () => {
     expect(res.get('Content-Type')).toBe('application/octet-stream');
     expect(res.get('Ce-Responsecontenttype')).toBe('application/json');
   });
+
+  it.each(['application/cloudevents-batch+json', ' Application/CloudEvents+xml; charset=utf-8'])(
+    'never sends the client type %j as the event Content-Type; keeps it in Ce-Originalcontenttype',
+    (ct) => {
+      // Receivers pick structured/batch mode from Content-Type: a client must not choose that.
+      const ex = scenarioExchange({
+        request: { bytes: enc.encode('[{"id":"forged"}]'), contentType: ct, size: 17, truncated: false },
+      });
+      for (const ev of encodeBinary(ex)) {
+        const h = headerMap(ev);
+        expect(h.get('Content-Type')).toBe('application/octet-stream');
+        expect(h.get('Ce-Originalcontenttype')).toBe(ct);
+      }
+      for (const ev of encodeStructured(ex)) {
+        const o = JSON.parse(ev.json) as Record<string, unknown>;
+        expect(o.datacontenttype).toBe('application/octet-stream');
+        expect(o.originalcontenttype).toBe(ct);
+        expect(o.data).toBeUndefined();
+      }
+    },
+  );
 
   it('sends no Content-Type at all when the client sent none', () => {
     const ex = scenarioExchange({ request: { bytes: enc.encode('x=1'), size: 3, truncated: false } });
@@ -197,6 +219,28 @@ describe('binary encoding: KServe quirks and inferlog decisions', () => {
     const plain = scenarioExchange({ mode: 'request' });
     plain.request = { ...(plain.request as Exchange['request'] & object), contentEncoding: 'gzip' };
     expect(headerMap(encodeBinary(plain)[0] as BinaryEvent).has('Ce-Contentencoding')).toBe(false);
+  });
+
+  it('bounds Ce-Metadata: a 3 KB X-Request-Id of "<" (≈18 KB escaped) is cut, with a marker, to valid JSON', () => {
+    const ex = scenarioExchange({
+      metadata: { 'X-Request-Id': ['<'.repeat(3000)], 'X-B3-Traceid': ['abc'] },
+    });
+    for (const ev of encodeBinary(ex)) {
+      const meta = headerMap(ev).get('Ce-Metadata') as string;
+      expect(meta.length).toBeLessThanOrEqual(MAX_METADATA_HEADER_BYTES);
+      const parsed = JSON.parse(meta) as Record<string, string[]>;
+      expect(parsed['X-B3-Traceid']).toEqual(['abc']);
+      expect(parsed['X-Request-Id']![0]).toMatch(/^<+\.\.\.\[truncated by inferlog\]$/);
+    }
+    // Too many values to fit even cut short: one marker entry instead of a header the receiver refuses.
+    const many = scenarioExchange({ metadata: { 'X-Request-Id': Array.from({ length: 3000 }, () => 'a') } });
+    const meta = headerMap(encodeBinary(many)[0] as BinaryEvent).get('Ce-Metadata') as string;
+    expect(meta.length).toBeLessThanOrEqual(MAX_METADATA_HEADER_BYTES);
+    expect(JSON.parse(meta)).toEqual({ 'Inferlog-Truncated': [expect.stringMatching(/withheld/)] });
+    // Small metadata is untouched.
+    expect(headerMap(encodeBinary(scenarioExchange())[0] as BinaryEvent).get('Ce-Metadata')).toBe(
+      '{"X-Request-Id":["7f3c2a1e-0b6d-4a3e-9c1f-2d5e8b7a6c40"]}',
+    );
   });
 
   it('serialises metadata like Go: keys sorted, <>& escaped', () => {

@@ -5,6 +5,7 @@
  *   Exchange ──▶ request event  (mode all|request)   Ce-Type …inference.request,  Ce-Time = requestTime,  body = request bytes
  *            └─▶ response event (mode all|response)  Ce-Type …inference.response, Ce-Time = responseTime, body = response bytes
  *                  both: same Ce-Id, same Ce-Metadata, Content-Type = the *request's* (KServe quirk)
+ *                  — except that a client's `application/cloudevents…` type is never the event's (see partsOf)
  *
  * Binary mode: attributes are `Ce-*` headers, the body is the raw bytes (see
  * ../shared/kserve/wire-examples.txt and docs/http-sink.md for every quirk decision).
@@ -58,6 +59,7 @@ const H = {
   errorcode: extensionHeader(CE_EXTENSIONS.errorcode),
   latencyms: extensionHeader(CE_EXTENSIONS.latencyms),
   method: extensionHeader(CE_EXTENSIONS.method),
+  originalcontenttype: extensionHeader(CE_EXTENSIONS.originalcontenttype),
   originalsize: extensionHeader(CE_EXTENSIONS.originalsize),
   responsecontenttype: extensionHeader(CE_EXTENSIONS.responsecontenttype),
   sampleweight: extensionHeader(CE_EXTENSIONS.sampleweight),
@@ -96,6 +98,56 @@ export function goJson(map: Readonly<Record<string, unknown>>): string {
   out += '}';
   return GO_ESCAPED.test(out) ? out.replace(GO_ESCAPED_ALL, (c) => goEscapes[c] as string) : out;
 }
+
+/** The longest Ce-Metadata the agent emits, in bytes: half of Node's default 16 KiB header limit. */
+export const MAX_METADATA_HEADER_BYTES = 8 * 1024;
+export const METADATA_TRUNCATED_MARKER = '...[truncated by inferlog]';
+const METADATA_WITHHELD_KEY = 'Inferlog-Truncated';
+
+function withCap(map: Readonly<Record<string, string[]>>, cap: number): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, values] of Object.entries(map)) {
+    out[k] = values.map((v) => (v.length > cap ? v.slice(0, cap) + METADATA_TRUNCATED_MARKER : v));
+  }
+  return out;
+}
+
+/**
+ * Ce-Metadata as Go's JSON, bounded to MAX_METADATA_HEADER_BYTES on the wire. Go escapes `<` as
+ * `\u003c`, so a 3 KB allow-listed header grows to 18 KB, and a receiver answers 431: the exchange
+ * would be lost. Over the bound, every value is cut to the longest common length that fits and marked;
+ * when even that cannot fit (thousands of repeated headers), one marker entry says what was withheld.
+ * The result is still a JSON map of string arrays, so KServe consumers parse it unchanged.
+ */
+export function boundedMetadataJson(map: Readonly<Record<string, string[]>>): string {
+  const full = goJson(map);
+  const bytes = (json: string): number => headerFromHeader(json).length;
+  if (full.length <= MAX_METADATA_HEADER_BYTES && bytes(full) <= MAX_METADATA_HEADER_BYTES) return full;
+  let lo = 0;
+  let hi = 0;
+  for (const values of Object.values(map)) for (const v of values) hi = Math.max(hi, v.length);
+  let best: string | undefined;
+  // Largest per-value cap whose JSON fits; only for the rare oversized exchange.
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const json = goJson(withCap(map, mid));
+    if (bytes(json) <= MAX_METADATA_HEADER_BYTES) {
+      best = json;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return (
+    best ??
+    goJson({
+      [METADATA_WITHHELD_KEY]: [
+        `metadata of ${bytes(full)} bytes withheld: over ${MAX_METADATA_HEADER_BYTES}`,
+      ],
+    })
+  );
+}
+
+const CLOUDEVENTS_MEDIA = /^\s*application\/cloudevents/i;
+const NEUTRAL_CONTENT_TYPE = 'application/octet-stream';
 
 /*
  * Header bytes. Go writes a header string's bytes as they are, and undici writes header strings
@@ -221,6 +273,8 @@ interface EventParts {
   metadataJson: string;
   /** datacontenttype: the request's Content-Type for both events (KServe), when there was one. */
   contentType: string | undefined;
+  /** The client's Content-Type when it named a CloudEvents format (contentType is then octet-stream). */
+  originalcontenttype: string | undefined;
   body: CapturedBody | undefined;
   sampleweight: string | undefined;
   /** Response event only. */
@@ -255,10 +309,15 @@ function streamInfoJson(ex: Exchange): string | undefined {
 function partsOf(ex: Exchange): EventParts[] {
   const out: EventParts[] = [];
   const recordedtime = eventTime(nowMs());
-  const metadataJson = goJson(ex.metadata);
+  const metadataJson = boundedMetadataJson(ex.metadata);
   // KServe's agent sends the request's Content-Type on both events. In mode `response` the
   // request was not kept, so the response's own Content-Type is the only one there is.
-  const contentType = logsRequest(ex.mode) ? ex.request?.contentType : ex.response?.contentType;
+  const dataType = logsRequest(ex.mode) ? ex.request?.contentType : ex.response?.contentType;
+  // A client-chosen `application/cloudevents…` would make a receiver read the body as events
+  // (KServe's agent has this flaw): the event says octet-stream, the client's value rides along.
+  const forged = dataType !== undefined && CLOUDEVENTS_MEDIA.test(dataType);
+  const contentType = forged ? NEUTRAL_CONTENT_TYPE : dataType;
+  const originalcontenttype = forged ? dataType : undefined;
   const sampleweight = ex.sampleWeight === 1 ? undefined : num(ex.sampleWeight);
   if (logsRequest(ex.mode)) {
     out.push({
@@ -269,6 +328,7 @@ function partsOf(ex: Exchange): EventParts[] {
       recordedtime,
       metadataJson,
       contentType,
+      originalcontenttype,
       body: ex.request,
       sampleweight,
       statuscode: undefined,
@@ -287,6 +347,7 @@ function partsOf(ex: Exchange): EventParts[] {
       recordedtime,
       metadataJson,
       contentType,
+      originalcontenttype,
       body: ex.response,
       sampleweight,
       statuscode: ex.status,
@@ -322,6 +383,8 @@ function binaryOf(ex: Exchange, c: SourceConstants, p: EventParts): BinaryEvent 
     H.namespace,
     c.namespace,
   );
+  if (p.originalcontenttype !== undefined)
+    h.push(H.originalcontenttype, headerFromHeader(p.originalcontenttype));
   if (b?.truncated) h.push(H.originalsize, String(b.size));
   h.push(H.recordedtime, p.recordedtime);
   if (p.responsecontenttype !== undefined)
@@ -390,6 +453,8 @@ function structuredOf(ex: Exchange, c: SourceConstants, p: EventParts): Structur
     p.type +
     '"';
   if (p.contentType !== undefined) j += attr('datacontenttype', textFromHeader(p.contentType));
+  if (p.originalcontenttype !== undefined)
+    j += attr(CE_EXTENSIONS.originalcontenttype, textFromHeader(p.originalcontenttype));
   j += ',"time":"' + p.time + '","recordedtime":"' + p.recordedtime + '"' + c.structured;
   j +=
     attr('metadata', textFromHeader(p.metadataJson)) +

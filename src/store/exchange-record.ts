@@ -4,8 +4,10 @@
  *   DecodedEvent ──halfFromEvent──▶ ExchangeHalf ──mergeHalf(existing row?)──▶ ExchangeRow ──▶ store
  *
  * The merge is pure and shared by every store, so SQLite and PostgreSQL agree on what an
- * exchange looks like. A half is identified by (id, kind); a second copy is a duplicate.
+ * exchange looks like. A half is identified by (key, kind), the key being the event id scoped by
+ * sender (exchangeKey); a second copy is a duplicate.
  */
+import { createHash } from 'node:crypto';
 import { CE_TYPE_RESPONSE } from '../formats/cloudevents-attributes.js';
 import type { DecodedEvent } from '../formats/cloudevents-decode.js';
 import { EXT } from '../formats/cloudevents-decode.js';
@@ -41,8 +43,29 @@ function streamInfo(v: string | undefined): Record<string, unknown> | null {
   }
 }
 
+/**
+ * The store identity of an exchange: its event id *within* one sender scope (source, namespace,
+ * inference service, component). Ids are chosen by senders, and with `trust-inbound-id` by clients,
+ * so the same id from another namespace or service must be another exchange: never a duplicate of,
+ * nor the missing half of, someone else's. Opaque, fixed length, safe in a URL.
+ */
+export function exchangeKey(h: {
+  id: string;
+  source: string;
+  namespace: string;
+  model: string;
+  component: string;
+}): string {
+  return createHash('sha256')
+    .update(JSON.stringify([h.source, h.namespace, h.model, h.component, h.id]))
+    .digest('base64url')
+    .slice(0, 32);
+}
+
 /** One received event, normalised. */
 export interface ExchangeHalf {
+  /** exchangeKey(): what deduplication and pairing go by. */
+  key: string;
   id: string;
   kind: HalfKind;
   meta: HalfMeta;
@@ -93,6 +116,9 @@ export interface ExchangeDetail {
 
 /** A row: indexed columns + detail. Bodies travel separately. */
 export interface ExchangeRow {
+  /** The store key (exchangeKey): unique per exchange. */
+  key: string;
+  /** The CloudEvents id, as sent: unique only within a sender scope. */
   id: string;
   /** Sort/filter time: request time, else response time (epoch ms). */
   timeMs: number;
@@ -139,17 +165,22 @@ export function halfFromEvent(ev: DecodedEvent, receivedMs: number): ExchangeHal
   const truncated = x[EXT.truncated] === 'true' || x[EXT.truncated] === '1';
   const timeMs = ev.time !== undefined ? (parseRfc3339(ev.time) ?? receivedMs) : receivedMs;
   const status = num(x[EXT.statuscode]);
+  const model = x.inferenceservicename ?? '';
+  const namespace = x.namespace ?? '';
+  const component = x.component ?? '';
   return {
+    key: exchangeKey({ id: ev.id, source: ev.source, namespace, model, component }),
     id: ev.id,
     kind,
     timeMs,
     body: ev.data,
     meta: {
       type: ev.type,
+      // The client's own type wins over the event's (octet-stream when the client named a CloudEvents format).
       contentType:
         kind === 'response'
           ? (str(x[EXT.responsecontenttype]) ?? ev.datacontenttype ?? null)
-          : (ev.datacontenttype ?? null),
+          : (str(x[EXT.originalcontenttype]) ?? ev.datacontenttype ?? null),
       size: ev.data.byteLength,
       truncated,
       originalSize: num(x[EXT.originalsize]),
@@ -160,9 +191,9 @@ export function halfFromEvent(ev: DecodedEvent, receivedMs: number): ExchangeHal
         ? { stream: streamInfo(x[EXT.streaminfo]) }
         : {}),
     },
-    model: x.inferenceservicename ?? '',
-    namespace: x.namespace ?? '',
-    component: x.component ?? '',
+    model,
+    namespace,
+    component,
     endpoint: x.endpoint ?? '',
     source: ev.source,
     method: str(x[EXT.method]),
@@ -247,6 +278,7 @@ export function mergeHalf(existing: ExchangeRow | undefined, half: ExchangeHalf)
     latency = Math.round((reported.responseTimeMs - reported.requestTimeMs) * 1000) / 1000;
   }
   return {
+    key: half.key,
     id: half.id,
     timeMs: reported.requestTimeMs ?? reported.responseTimeMs ?? half.timeMs,
     model: detail.model,

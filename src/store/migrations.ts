@@ -191,4 +191,55 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM exchanges GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
     `,
   },
+  {
+    version: 3,
+    name: 'scoped exchange key',
+    // Exchanges were keyed by the event id alone, so the same id from two namespaces merged into one
+    // exchange. Now `key` (exchangeKey in exchange-record.ts: the id scoped by source, namespace,
+    // service and component) is the identity, and `id` is an indexed attribute. Rows stored before
+    // keep their id as key: a late half of an exchange begun before the upgrade starts a new row.
+    sqlite: `
+      CREATE TABLE exchanges_v3 (
+        key TEXT PRIMARY KEY,
+        id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        time_ms REAL NOT NULL,
+        model TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        component TEXT NOT NULL,
+        status INTEGER,
+        error_code TEXT,
+        latency_ms REAL,
+        latency_bucket INTEGER,
+        sample_weight REAL NOT NULL,
+        complete INTEGER NOT NULL,
+        search_text TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
+      INSERT INTO exchanges_v3
+        SELECT id, id, seq, time_ms, model, namespace, component, status, error_code, latency_ms,
+               latency_bucket, sample_weight, complete, search_text, detail
+        FROM exchanges;
+      DROP TABLE exchanges;
+      ALTER TABLE exchanges_v3 RENAME TO exchanges;
+      CREATE UNIQUE INDEX exchanges_seq ON exchanges (seq);
+      CREATE INDEX exchanges_id ON exchanges (id);
+      CREATE INDEX exchanges_time ON exchanges (time_ms, id);
+      CREATE INDEX exchanges_model_time ON exchanges (model, time_ms, id, status, error_code);
+      CREATE INDEX exchanges_namespace_time ON exchanges (namespace, time_ms, id, status, error_code);
+      CREATE INDEX exchanges_component_time ON exchanges (component, time_ms, id, status, error_code);
+      CREATE INDEX exchanges_status_time ON exchanges (status, time_ms, id);
+      CREATE INDEX exchanges_stats ON exchanges (time_ms, model, namespace, status, error_code, complete, latency_bucket, sample_weight);
+      ALTER TABLE exchange_bodies RENAME COLUMN id TO key;
+    `,
+    postgres: `
+      ALTER TABLE exchanges ADD COLUMN key TEXT;
+      UPDATE exchanges SET key = id;
+      ALTER TABLE exchanges ALTER COLUMN key SET NOT NULL;
+      ALTER TABLE exchanges DROP CONSTRAINT exchanges_pkey;
+      ALTER TABLE exchanges ADD PRIMARY KEY (key);
+      CREATE INDEX exchanges_id ON exchanges (id);
+      ALTER TABLE exchange_bodies RENAME COLUMN id TO key;
+    `,
+  },
 ];

@@ -1,7 +1,7 @@
 /**
  * PostgreSQL store: how collectors scale out — many collector processes, one database.
  *
- *   putEvents(batch) ──BEGIN──▶ advisory-lock the batch's ids (sorted: no deadlocks)
+ *   putEvents(batch) ──BEGIN──▶ advisory-lock the batch's exchange keys (sorted: no deadlocks)
  *                    ──▶ read their rows ──▶ mergeHalf in memory ──▶ multi-row upsert rows + bodies + rollups ──COMMIT──▶ resolve
  *
  * The per-id lock makes the read-merge-write safe when two collectors receive the two
@@ -104,7 +104,7 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
         return `(${WRITE_COLUMNS.map((_, k) => `$${j * n + k + 1}`).join(', ')})`;
       });
       await c.query(
-        `INSERT INTO exchanges (${WRITE_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (id) DO UPDATE SET ${updates}`,
+        `INSERT INTO exchanges (${WRITE_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (key) DO UPDATE SET ${updates}`,
         params,
       );
     }
@@ -115,11 +115,11 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
       const chunk = halves.slice(i, i + ROWS_PER_STATEMENT);
       const params: unknown[] = [];
       const tuples = chunk.map((h, j) => {
-        params.push(h.id, KIND_CODE[h.kind], buf(h.body));
+        params.push(h.key, KIND_CODE[h.kind], buf(h.body));
         return `($${j * 3 + 1}, $${j * 3 + 2}, $${j * 3 + 3})`;
       });
       await c.query(
-        `INSERT INTO exchange_bodies (id, kind, body) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
+        `INSERT INTO exchange_bodies (key, kind, body) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
         params,
       );
     }
@@ -151,24 +151,24 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
       const c = await open().connect();
       try {
         await c.query('BEGIN');
-        const ids = [...new Set(batch.map((h) => h.id))].sort();
+        const keys = [...new Set(batch.map((h) => h.key))].sort();
         await c.query(
           'SELECT pg_advisory_xact_lock(hashtextextended(x, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n',
-          [ids],
+          [keys],
         );
         const current = new Map<string, ExchangeRow>();
         const res = await c.query<DbExchangeRow>(
-          `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = ANY($1::text[])`,
-          [ids],
+          `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ANY($1::text[])`,
+          [keys],
         );
-        for (const r of res.rows) current.set(r.id, fromDb(r).row);
+        for (const r of res.rows) current.set(r.key, fromDb(r).row);
         const changed = new Set<string>();
         const newHalves: ExchangeHalf[] = [];
         let duplicates = 0;
         const fresh: boolean[] = [];
         const changes: { row: ExchangeRow; sign: 1 | -1 }[] = [];
         for (const half of batch) {
-          const before = current.get(half.id);
+          const before = current.get(half.key);
           const merged = mergeHalf(before, half);
           fresh.push(merged !== undefined);
           if (!merged) {
@@ -177,8 +177,8 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
           }
           if (before) changes.push({ row: before, sign: -1 });
           changes.push({ row: merged, sign: 1 });
-          current.set(half.id, merged);
-          changed.add(half.id);
+          current.set(half.key, merged);
+          changed.add(half.key);
           newHalves.push(half);
         }
         if (changed.size > 0) {
@@ -186,7 +186,10 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
             "SELECT nextval('exchanges_seq_gen') AS s FROM generate_series(1, $1)",
             [changed.size],
           );
-          const rows = [...changed].map((id, i) => ({ row: current.get(id)!, seq: Number(seqs.rows[i]!.s) }));
+          const rows = [...changed].map((key, i) => ({
+            row: current.get(key)!,
+            seq: Number(seqs.rows[i]!.s),
+          }));
           await upsertRows(c, rows);
           await insertBodies(c, newHalves);
           await applyChanges(c, changes);
@@ -228,16 +231,20 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
     },
     async getExchange(id: string): Promise<ExchangeWithBodies | undefined> {
       const p = open();
+      // By store key, else the newest exchange with that event id (links that carry a Ce-Id).
       const r = await p.query<DbExchangeRow>(
-        `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = $1`,
+        `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = $1
+         UNION ALL
+         (SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = $1 ORDER BY time_ms DESC, key DESC LIMIT 1)
+         LIMIT 1`,
         [id],
       );
       const row = r.rows[0];
       if (!row) return undefined;
       const bodies = (
         await p.query<{ kind: number; body: Buffer }>(
-          'SELECT kind, body FROM exchange_bodies WHERE id = $1',
-          [id],
+          'SELECT kind, body FROM exchange_bodies WHERE key = $1',
+          [row.key],
         )
       ).rows;
       const body = (k: number): Uint8Array | null => {
@@ -304,7 +311,7 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
           await c.query(`DELETE FROM ${level.table} WHERE period < $1`, [cut]);
         }
         await c.query(
-          'DELETE FROM exchange_bodies WHERE id IN (SELECT id FROM exchanges WHERE time_ms < $1)',
+          'DELETE FROM exchange_bodies WHERE key IN (SELECT key FROM exchanges WHERE time_ms < $1)',
           [t],
         );
         const r = await c.query('DELETE FROM exchanges WHERE time_ms < $1', [t]);

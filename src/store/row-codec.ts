@@ -3,6 +3,7 @@ import type { ExchangeDetail, ExchangeRow } from './exchange-record.js';
 import type { StoredExchange } from './store.js';
 
 export interface DbExchangeRow {
+  key: string;
   id: string;
   seq: number | string;
   time_ms: number;
@@ -21,6 +22,7 @@ export interface DbExchangeRow {
 
 export function fromDb(r: DbExchangeRow): StoredExchange {
   const row: ExchangeRow = {
+    key: r.key,
     id: r.id,
     timeMs: Number(r.time_ms),
     model: r.model,
@@ -40,6 +42,7 @@ export function fromDb(r: DbExchangeRow): StoredExchange {
 
 /** Column values in the order of WRITE_COLUMNS. */
 export const WRITE_COLUMNS = [
+  'key',
   'id',
   'seq',
   'time_ms',
@@ -62,6 +65,7 @@ export function toDbValues(
   completeAs: (b: boolean) => number | boolean,
 ): unknown[] {
   return [
+    row.key,
     row.id,
     seq,
     row.timeMs,

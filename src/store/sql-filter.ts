@@ -73,4 +73,4 @@ export class SqlBuilder {
 }
 
 export const LIST_COLUMNS =
-  'id, seq, time_ms, model, namespace, component, status, error_code, latency_ms, latency_bucket, sample_weight, complete, detail';
+  'key, id, seq, time_ms, model, namespace, component, status, error_code, latency_ms, latency_bucket, sample_weight, complete, detail';

@@ -33,6 +33,7 @@ describe('sqlite store', () => {
     expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([
       { version: 1, name: 'exchanges' },
       { version: 2, name: 'rollups' },
+      { version: 3, name: 'scoped exchange key' },
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();

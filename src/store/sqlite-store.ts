@@ -52,6 +52,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   let stmts:
     | {
         readRow: Database.Statement<[string], DbExchangeRow>;
+        readById: Database.Statement<[string], DbExchangeRow>;
         insertRow: Database.Statement<unknown[]>;
         updateRow: Database.Statement<unknown[]>;
         insertBody: Database.Statement<[string, number, Uint8Array]>;
@@ -105,13 +106,16 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         .map((c) => `${c} = ?`)
         .join(', ');
       stmts = {
-        readRow: d.prepare(`SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = ?`),
+        readRow: d.prepare(`SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ?`),
+        readById: d.prepare(
+          `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = ? ORDER BY time_ms DESC, key DESC LIMIT 1`,
+        ),
         insertRow: d.prepare(
           `INSERT INTO exchanges (${WRITE_COLUMNS.join(', ')}) VALUES (${WRITE_COLUMNS.map(() => '?').join(', ')})`,
         ),
-        updateRow: d.prepare(`UPDATE exchanges SET ${sets} WHERE id = ?`),
-        insertBody: d.prepare('INSERT OR IGNORE INTO exchange_bodies (id, kind, body) VALUES (?, ?, ?)'),
-        bodies: d.prepare('SELECT kind, body FROM exchange_bodies WHERE id = ?'),
+        updateRow: d.prepare(`UPDATE exchanges SET ${sets} WHERE key = ?`),
+        insertBody: d.prepare('INSERT OR IGNORE INTO exchange_bodies (key, kind, body) VALUES (?, ?, ?)'),
+        bodies: d.prepare('SELECT kind, body FROM exchange_bodies WHERE key = ?'),
         maxSeq: d.prepare('SELECT max(seq) AS s FROM exchanges'),
         rollup: new Map(LEVELS.map((l) => [l, d.prepare(upsertSql(l.table, 1, () => '?'))])),
       };
@@ -123,7 +127,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         const fresh: boolean[] = [];
         const changes: { row: ExchangeRow; sign: 1 | -1 }[] = [];
         for (const half of batch) {
-          const existing = s.readRow.get(half.id);
+          const existing = s.readRow.get(half.key);
           const before = existing ? fromDb(existing).row : undefined;
           const merged = mergeHalf(before, half);
           fresh.push(merged !== undefined);
@@ -132,9 +136,9 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
             continue;
           }
           const values = toDbValues(merged, ++seq, (b) => (b ? 1 : 0));
-          if (existing) s.updateRow.run(...values.slice(1), half.id);
+          if (existing) s.updateRow.run(...values.slice(1), half.key);
           else s.insertRow.run(...values);
-          s.insertBody.run(half.id, KIND_CODE[half.kind], half.body);
+          s.insertBody.run(half.key, KIND_CODE[half.kind], half.body);
           if (before) changes.push({ row: before, sign: -1 });
           changes.push({ row: merged, sign: 1 });
           stored++;
@@ -190,9 +194,9 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     async getExchange(id: string): Promise<ExchangeWithBodies | undefined> {
       const s = stmts;
       open();
-      const r = s!.readRow.get(id);
+      const r = s!.readRow.get(id) ?? s!.readById.get(id);
       if (!r) return undefined;
-      const bodies = s!.bodies.all(id);
+      const bodies = s!.bodies.all(r.key);
       const body = (k: number): Uint8Array | null => {
         const b = bodies.find((x) => x.kind === k)?.body;
         return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
@@ -263,9 +267,9 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
           for (const x of deltas) stmt.run(...rollupValues(x));
           d.prepare(`DELETE FROM ${level.table} WHERE period < ?`).run(cut);
         }
-        d.prepare('DELETE FROM exchange_bodies WHERE id IN (SELECT id FROM exchanges WHERE time_ms < ?)').run(
-          t,
-        );
+        d.prepare(
+          'DELETE FROM exchange_bodies WHERE key IN (SELECT key FROM exchanges WHERE time_ms < ?)',
+        ).run(t);
         return d.prepare('DELETE FROM exchanges WHERE time_ms < ?').run(t).changes;
       })();
     },

@@ -22,6 +22,7 @@ export interface HalfSpec {
   model?: string;
   namespace?: string;
   component?: string;
+  source?: string;
   body?: string | Uint8Array;
   ext?: Record<string, string>;
 }
@@ -31,7 +32,7 @@ export function testHalf(s: HalfSpec): ExchangeHalf {
     specversion: '1.0',
     id: s.id,
     type: s.kind === 'request' ? CE_TYPE_REQUEST : CE_TYPE_RESPONSE,
-    source: 'http://localhost:9081/',
+    source: s.source ?? 'http://localhost:9081/',
     time: new Date(T0 + (s.at ?? 0) * 1000).toISOString(),
     datacontenttype: 'application/json',
     extensions: {
@@ -141,6 +142,55 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
       const done = await store.getExchange('res-first');
       expect(done?.row).toMatchObject({ complete: true, status: 200, latencyMs: 500, timeMs: T0 + 2000 });
       expect(done?.requestBody).not.toBeNull();
+    });
+
+    it('scopes deduplication and pairing by source, namespace, service and component', async () => {
+      // The same event id from another namespace (or service, source, component) is another exchange:
+      // it neither completes nor duplicates the victim's.
+      const store = await fresh();
+      const victim = { model: 'fraud', namespace: 'prod' };
+      await store.putEvents([testHalf({ id: 'shared', kind: 'request', at: 1, ...victim })]);
+      const attacker = { model: 'x', namespace: 'attacker' };
+      const r = await store.putEvents([
+        testHalf({ id: 'shared', kind: 'request', at: 2, ...attacker }),
+        testHalf({
+          id: 'shared',
+          kind: 'response',
+          at: 2.1,
+          ...attacker,
+          body: '{"predictions":["not_fraud"]}',
+        }),
+        testHalf({ id: 'shared', kind: 'request', at: 3, ...victim, source: 'pod-2' }),
+        testHalf({ id: 'shared', kind: 'request', at: 4, ...victim, component: 'transformer' }),
+        testHalf({ id: 'shared', kind: 'request', at: 5, ...victim, model: 'other' }),
+      ]);
+      expect(r).toEqual({ stored: 5, duplicates: 0, fresh: [true, true, true, true, true] });
+      const rows = (await store.listExchanges({}, { limit: 10, order: 'newest' })).items.map((i) => i.row);
+      expect(rows).toHaveLength(5);
+      expect(new Set(rows.map((x) => x.key)).size).toBe(5);
+      expect(rows.every((x) => x.id === 'shared')).toBe(true);
+      const prod = rows.find(
+        (x) =>
+          x.namespace === 'prod' &&
+          x.model === 'fraud' &&
+          x.component === 'predictor' &&
+          x.detail.source === 'http://localhost:9081/',
+      );
+      expect(prod).toMatchObject({ model: 'fraud', complete: false, status: null });
+      const byKey = await store.getExchange(prod!.key);
+      expect(byKey?.row).toMatchObject({ namespace: 'prod', complete: false });
+      expect(byKey?.responseBody).toBeNull();
+      // The attacker's own pair is complete in its own namespace.
+      const own = rows.find((x) => x.namespace === 'attacker');
+      expect(own).toMatchObject({ complete: true });
+      // A bare id still finds an exchange (the newest with it), for KServe-era links.
+      expect((await store.getExchange('shared'))?.row.id).toBe('shared');
+      // Retries are still duplicates within a scope.
+      expect(await store.putEvents([testHalf({ id: 'shared', kind: 'request', at: 1, ...victim })])).toEqual({
+        stored: 0,
+        duplicates: 1,
+        fresh: [false],
+      });
     });
 
     it('takes the two halves of one exchange committed concurrently', async () => {

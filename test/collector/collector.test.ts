@@ -143,6 +143,7 @@ describe('collector: receiving KServe events', () => {
     expect(status).toBe(200);
     expect(body).toEqual({
       id: '0c1d9e6a-5f0b-4d57-8a0e-6b1f2e3c4d5a',
+      key: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
       complete: true,
       model: 'sklearn-iris',
       namespace: 'default',

@@ -83,6 +83,9 @@ export function startAgent(o: {
 }): Promise<Proc> {
   return spawnCli([
     'agent',
+    // The harness tracks exchanges by the Ce-Id it sends (off by default).
+    '--trust-inbound-id',
+    'true',
     '--port',
     String(o.port),
     '--component-port',

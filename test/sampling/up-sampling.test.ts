@@ -27,6 +27,8 @@ metadata:
   namespace: kserve-test
   annotations:
     inferlog.dev/sample-rate: "${RATE}"
+    # The test predicts sampling from the ids it sends: trust them (off by default).
+    inferlog.dev/trust-inbound-id: "true"
 spec:
   predictor:
     logger:
