@@ -116,6 +116,16 @@ beforeAll(async () => {
     body: '{"instances": [[' + '1, '.repeat(40),
     headers: { 'Ce-Truncated': 'true', 'Ce-Originalsize': '1048576', 'Ce-Sha256': 'ab'.repeat(32) },
   });
+  // A stored body whose (attacker-set) content type is HTML: the download must not render it.
+  await exchange(
+    'html-1',
+    'html-model',
+    '{"instances": [[7]]}',
+    '<script>fetch("/api/v1/exchanges")</script>',
+    {
+      contentType: 'text/html',
+    },
+  );
   // More than one page of one model, for "load more".
   for (let i = 0; i < 55; i++)
     await post({
@@ -367,6 +377,23 @@ describe('web UI in Chromium', () => {
     await expect(page.evaluate("document.activeElement?.closest('tr')?.dataset.id")).resolves.toBe(second);
     await page.keyboard.press('Enter');
     await expect.poll(() => hashOf()).toBe(`#/exchange/${second}`);
+  });
+
+  it('downloads bodies as application/octet-stream, whatever content type was stored (issue 16 item 9)', async () => {
+    await open('#/exchange/html-1');
+    const res = page.locator('section.half', { has: page.locator('h3', { hasText: 'Response' }) });
+    const link = res.getByRole('link', { name: 'Download' });
+    await link.waitFor();
+    // The page's CSP keeps fetch() off blob: URLs, so record the type of each Blob the page links to.
+    await page.evaluate(
+      '(() => { const make = URL.createObjectURL; window.__blobTypes = []; URL.createObjectURL = (b) => { window.__blobTypes.push(b.type); return make.call(URL, b); }; })()',
+    );
+    const download = page.waitForEvent('download');
+    await link.click();
+    const file = await download;
+    expect(file.suggestedFilename()).not.toMatch(/\.html?$/);
+    await file.cancel();
+    expect(await page.evaluate('window.__blobTypes')).toEqual(['application/octet-stream']);
   });
 
   it('loaded nothing from outside the collector (works offline)', () => {

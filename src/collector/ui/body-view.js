@@ -150,7 +150,7 @@ function renderBody(kind, half, id) {
     toolbar.append(
       toggle,
       copyButton('Copy base64', () => body),
-      downloadLink(bytes, half.contentType, `${id}-${kind}.bin`),
+      downloadLink(bytes, `${id}-${kind}.bin`),
     );
     show();
     return wrap;
@@ -191,7 +191,7 @@ function renderBody(kind, half, id) {
   if (segs) toolbar.append(rawBtn);
   toolbar.append(
     copyButton('Copy', () => (pretty ? prettyText() : body)),
-    downloadLink(new TextEncoder().encode(body), half.contentType, `${id}-${kind}${segs ? '.json' : '.txt'}`),
+    downloadLink(new TextEncoder().encode(body), `${id}-${kind}${segs ? '.json' : '.txt'}`),
     allBtn,
   );
   show();
@@ -200,12 +200,14 @@ function renderBody(kind, half, id) {
 
 /**
  * A download link for the exact body bytes (an object URL: no request to the collector).
- * @param {Uint8Array} bytes @param {string|null} contentType @param {string} name
+ * The Blob is always application/octet-stream: the stored content type is whatever the client
+ * sent, and a `text/html` blob opened in a tab would run its script in the collector's origin.
+ * @param {Uint8Array} bytes @param {string} name
  */
-function downloadLink(bytes, contentType, name) {
+function downloadLink(bytes, name) {
   const a = h('a', { class: 'btn small', download: name.replace(/[^\w.-]+/g, '_'), href: '#' }, 'Download');
   a.addEventListener('click', () => {
-    const url = URL.createObjectURL(new Blob([bytes], { type: contentType || 'application/octet-stream' }));
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
     a.setAttribute('href', url);
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   });
