@@ -49,6 +49,7 @@ function init() {
     fillForm(state.filters);
     list.rerender();
     updateFooter();
+    if (state.lastSeries) drawChart(el.chart, state.lastSeries, { utc: state.utc, onBrush: zoomTo });
     if (!el.detailView.hidden) route();
   });
   $('keys-btn').addEventListener('click', () => el.keys.showModal());
