@@ -37,6 +37,7 @@ export interface ExchangeView {
   request: HalfView | null;
   response: HalfView | null;
   requestPreview?: string | null;
+  responsePreview?: string | null;
 }
 
 function halfTime(meta: HalfMeta | null, ms: number | null): string | null {
@@ -75,7 +76,11 @@ function base(s: StoredExchange): ExchangeView {
 }
 
 export function toListItem(s: StoredExchange): ExchangeView {
-  return { ...base(s), requestPreview: s.row.detail.requestPreview };
+  return {
+    ...base(s),
+    requestPreview: s.row.detail.requestPreview,
+    responsePreview: s.row.detail.responsePreview ?? null,
+  };
 }
 
 function withBody(half: HalfView | null, body: Uint8Array | null): HalfView | null {

@@ -8,6 +8,7 @@ import { sendError } from './http-errors.js';
 import { encodeCursor, parseListQuery, parseStatsQuery, QueryParamError } from './query-params.js';
 import { shapeStats } from '../store/stats.js';
 import type { ExchangeStore } from '../store/store.js';
+import { alignWindow, chooseStep, shapeTimeSeries } from '../store/timeseries.js';
 import { toFullExchange, toListItem } from '../api/view.js';
 
 function badParam(reply: FastifyReply, err: unknown): FastifyReply {
@@ -43,5 +44,18 @@ export function registerQuery(app: FastifyInstance, store: ExchangeStore, statsT
       return badParam(reply, err);
     }
     return shapeStats(await store.stats(parsed.window, parsed.filter), parsed.window, statsTopModels);
+  });
+
+  // The chart: the same parameters as stats; the step is chosen from the window.
+  app.get('/api/v1/timeseries', async (req, reply) => {
+    let parsed;
+    try {
+      parsed = parseStatsQuery(req.query, Date.now());
+    } catch (err) {
+      return badParam(reply, err);
+    }
+    const step = chooseStep(parsed.window.sinceMs, parsed.window.untilMs);
+    const window = alignWindow(parsed.window, step);
+    return shapeTimeSeries(await store.timeSeries(window, parsed.filter, step), window, step);
   });
 }

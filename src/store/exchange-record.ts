@@ -112,6 +112,8 @@ export interface ExchangeDetail {
     responseTimeMs: number | null;
   };
   requestPreview: string | null;
+  /** The response body's first characters, for the list's error message column (absent in older rows). */
+  responsePreview?: string | null;
 }
 
 /** A row: indexed columns + detail. Bodies travel separately. */
@@ -269,6 +271,7 @@ export function mergeHalf(existing: ExchangeRow | undefined, half: ExchangeHalf)
     response: half.kind === 'response' ? half.meta : (prev?.response ?? null),
     reported,
     requestPreview: half.kind === 'request' ? preview(half.body) : (prev?.requestPreview ?? null),
+    responsePreview: half.kind === 'response' ? preview(half.body) : (prev?.responsePreview ?? null),
   };
   const hasResponse = detail.response !== null;
   // KServe sends no status: its response event exists only for status 200.

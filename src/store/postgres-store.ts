@@ -21,6 +21,8 @@ import {
   NO_STATUS,
   planWindow,
   rollupQuery,
+  timeSeriesGroup,
+  timeSeriesQuery,
   rollupValues,
   upsertSql,
 } from './rollup.js';
@@ -35,6 +37,7 @@ import type {
   PageRequest,
   PutResult,
   StatsGroup,
+  TimeSeriesGroup,
 } from './store.js';
 
 const MIGRATION_LOCK = 7_270_001;
@@ -292,6 +295,19 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
         }
       }
       return groups;
+    },
+    async timeSeries(window, filter, stepMs): Promise<TimeSeriesGroup[]> {
+      const p = open();
+      const q = timeSeriesQuery(
+        postgresDialect,
+        filter,
+        window,
+        stepMs,
+        (e, n) => `floor(${e} / ${n})::bigint`,
+      );
+      return (await p.query<Parameters<typeof timeSeriesGroup>[0]>(q.sql, q.params)).rows
+        .filter((r) => Number(r.n) !== 0)
+        .map((r) => timeSeriesGroup(r, stepMs));
     },
     async deleteOlderThan(t: number): Promise<number> {
       const c = await open().connect();

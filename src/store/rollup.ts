@@ -13,7 +13,7 @@
 import type { ExchangeRow } from './exchange-record.js';
 import type { Dialect } from './sql-filter.js';
 import { SqlBuilder } from './sql-filter.js';
-import type { ExchangeFilter, StatsGroup } from './store.js';
+import type { ExchangeFilter, StatsGroup, TimeSeriesGroup } from './store.js';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -134,12 +134,8 @@ export function planWindow(sinceMs: number, untilMs: number): WindowPlan {
   return plan;
 }
 
-/** SELECT over a rollup table for periods [from, to) with the filter's dimensions. */
-export function rollupQuery(
-  d: Dialect,
-  filter: ExchangeFilter,
-  part: WindowPlan['rollups'][number],
-): { sql: string; params: unknown[] } {
+/** WHERE over a rollup table for periods [from, to) with the filter's dimensions. */
+function rollupWhere(d: Dialect, filter: ExchangeFilter, part: WindowPlan['rollups'][number]): SqlBuilder {
   const b = new SqlBuilder(d);
   b.clauses.push(`period >= ${b.p(part.from)}`, `period < ${b.p(part.to)}`);
   if (filter.model !== undefined) b.clauses.push(`model = ${b.p(filter.model)}`);
@@ -151,6 +147,16 @@ export function rollupQuery(
     b.clauses.push(`status >= ${b.p(s.hundreds * 100)} AND status < ${b.p(s.hundreds * 100 + 100)}`);
   else if (s?.kind === 'error') b.clauses.push('(err = 1 OR status = 0)');
   else if (s?.kind === 'incomplete') b.clauses.push(`status = ${NO_STATUS} AND err = 0`);
+  return b;
+}
+
+/** SELECT over a rollup table for periods [from, to) with the filter's dimensions. */
+export function rollupQuery(
+  d: Dialect,
+  filter: ExchangeFilter,
+  part: WindowPlan['rollups'][number],
+): { sql: string; params: unknown[] } {
+  const b = rollupWhere(d, filter, part);
   return {
     sql: `SELECT model, namespace, status, err, complete, bucket, sum(n) AS n, sum(w) AS w FROM ${part.level.table} ${b.where()}
           GROUP BY model, namespace, status, err, complete, bucket`,
@@ -183,6 +189,62 @@ export function groupFromRollup(r: {
     status: r.status === NO_STATUS ? null : r.status,
     error: r.err === 1 || r.err === true,
     complete: r.complete === 1 || r.complete === true,
+    latencyBucket: r.bucket === NO_BUCKET ? null : r.bucket,
+    count: Number(r.n),
+    weight: Number(r.w),
+  };
+}
+
+/**
+ * The time-series query of a window aligned to `stepMs`: from the coarsest rollup whose period
+ * divides the step (exact, since every bucket is whole periods), or, for sub-minute steps, from
+ * the rows. Both return rows of { b (bucket index), status, err, bucket, n, w }.
+ */
+export function timeSeriesQuery(
+  d: Dialect,
+  filter: ExchangeFilter,
+  window: { sinceMs: number; untilMs: number },
+  stepMs: number,
+  intDiv: (expr: string, divisor: number) => string,
+): { sql: string; params: unknown[] } {
+  const level = LEVELS.find((l) => stepMs % l.ms === 0);
+  if (!level) {
+    const b = new SqlBuilder(d).filter({ ...filter, ...window, q: '' });
+    return {
+      sql: `SELECT ${intDiv('time_ms', stepMs)} AS b, coalesce(status, ${NO_STATUS}) AS status, (error_code IS NOT NULL) AS err,
+                   coalesce(latency_bucket, ${NO_BUCKET}) AS bucket, count(*) AS n, sum(sample_weight) AS w
+            FROM exchanges ${b.where()} GROUP BY 1, 2, 3, 4`,
+      params: b.params,
+    };
+  }
+  const b = rollupWhere(d, filter, {
+    level,
+    from: Math.floor(window.sinceMs / level.ms),
+    to: Math.ceil(window.untilMs / level.ms),
+  });
+  return {
+    sql: `SELECT ${intDiv('period', stepMs / level.ms)} AS b, status, err, bucket, sum(n) AS n, sum(w) AS w
+          FROM ${level.table} ${b.where()} GROUP BY 1, 2, 3, 4`,
+    params: b.params,
+  };
+}
+
+/** A row of timeSeriesQuery → TimeSeriesGroup. */
+export function timeSeriesGroup(
+  r: {
+    b: number | string;
+    status: number;
+    err: number | boolean;
+    bucket: number;
+    n: number | string;
+    w: number | string;
+  },
+  stepMs: number,
+): TimeSeriesGroup {
+  return {
+    startMs: Number(r.b) * stepMs,
+    status: r.status === NO_STATUS ? null : r.status,
+    error: r.err === 1 || r.err === true,
     latencyBucket: r.bucket === NO_BUCKET ? null : r.bucket,
     count: Number(r.n),
     weight: Number(r.w),

@@ -21,6 +21,8 @@ import {
   NO_STATUS,
   planWindow,
   rollupQuery,
+  timeSeriesGroup,
+  timeSeriesQuery,
   rollupValues,
   upsertSql,
 } from './rollup.js';
@@ -35,6 +37,7 @@ import type {
   PageRequest,
   PutResult,
   StatsGroup,
+  TimeSeriesGroup,
 } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -247,6 +250,21 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         }
       }
       return groups;
+    },
+    async timeSeries(window, filter, stepMs): Promise<TimeSeriesGroup[]> {
+      const d = open();
+      const q = timeSeriesQuery(
+        sqliteDialect,
+        filter,
+        window,
+        stepMs,
+        (e, n) => `CAST(${e} / ${n} AS INTEGER)`,
+      );
+      return d
+        .prepare<unknown[], Parameters<typeof timeSeriesGroup>[0]>(q.sql)
+        .all(...q.params)
+        .filter((r) => Number(r.n) !== 0)
+        .map((r) => timeSeriesGroup(r, stepMs));
     },
     async deleteOlderThan(t: number): Promise<number> {
       const d = open();

@@ -8,6 +8,7 @@ import type { DecodedEvent } from '../formats/cloudevents-decode.js';
 import type { ExchangeHalf } from './exchange-record.js';
 import { halfFromEvent } from './exchange-record.js';
 import { shapeStats } from './stats.js';
+import { shapeTimeSeries } from './timeseries.js';
 import type { ExchangeStore, PagePosition } from './store.js';
 import { parseRfc3339 } from '../core/units.js';
 
@@ -333,6 +334,46 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
         window,
       );
       expect(only.total.count).toBe(1);
+    });
+
+    it('gives a weighted time series by status class, from the rows (seconds) and the rollups (minutes, hours)', async () => {
+      const store = await fresh();
+      const halves: ExchangeHalf[] = [];
+      // Minute 0: 3 × 200 (weight 10, 5 ms); minute 1: 1 × 503 (2 s) and 1 incomplete; minute 3: 1 × 404.
+      for (let i = 0; i < 3; i++)
+        halves.push(...testPair(`t${i}`, 5 + i, { latency: 0.005, ext: { sampleweight: '10' } }));
+      halves.push(...testPair('t5xx', 70, { status: 503, latency: 2 }));
+      halves.push(testHalf({ id: 'tinc', kind: 'request', at: 75 }));
+      halves.push(...testPair('t4xx', 190, { status: 404, model: 'mnist' }));
+      halves.push(...testPair('tout', 4000));
+      await store.putEvents(halves);
+      const win = { sinceMs: T0, untilMs: T0 + 240_000 };
+      for (const step of [60_000, 10_000]) {
+        const ts = shapeTimeSeries(await store.timeSeries(win, {}, step), win, step);
+        expect(ts.buckets).toHaveLength(240_000 / step);
+        const at = (s: number) => ts.buckets[Math.floor((s * 1000) / step)]!;
+        expect(at(5).weighted['2xx']).toBe(30);
+        expect(at(70).weighted['5xx']).toBe(1);
+        expect(at(75).weighted.incomplete).toBe(1);
+        expect(at(190).weighted['4xx']).toBe(1);
+        expect(ts.series).toEqual(['2xx', '4xx', '5xx', 'incomplete']);
+        const total = ts.buckets.reduce((n, b) => n + b.count, 0);
+        expect(total).toBe(6);
+        // Latencies are weighted: three 5 ms exchanges at weight 10 make minute 0's p99 ≈ 5 ms.
+        if (step === 60_000) {
+          expect(at(5).p50).toBeGreaterThan(5 * 0.95);
+          expect(at(5).p99).toBeLessThan(5 * 1.05);
+          expect(at(70).p99).toBeGreaterThan(2000 * 0.95);
+        }
+      }
+      const only = await store.timeSeries(win, { model: 'mnist' }, 60_000);
+      expect(only.map((g) => g.startMs)).toEqual([T0 + 180_000]);
+      const hourly = shapeTimeSeries(
+        await store.timeSeries({ sinceMs: T0, untilMs: T0 + 7_200_000 }, {}, 3_600_000),
+        { sinceMs: T0, untilMs: T0 + 7_200_000 },
+        3_600_000,
+      );
+      expect(hourly.buckets.map((b) => b.count)).toEqual([6, 1]);
     });
 
     it('agrees with a plain count for windows over whole and partial hours, through completions and deletes', async () => {

@@ -65,6 +65,17 @@ export interface StatsGroup {
   weight: number;
 }
 
+/** One group of the time-series query: a time bucket × status × latency bucket (timeseries.ts shapes them). */
+export interface TimeSeriesGroup {
+  /** Start of the time bucket, epoch ms (a multiple of the step). */
+  startMs: number;
+  status: number | null;
+  error: boolean;
+  latencyBucket: number | null;
+  count: number;
+  weight: number;
+}
+
 export interface PutResult {
   /** Halves newly stored. */
   stored: number;
@@ -86,6 +97,15 @@ export interface ExchangeStore {
   listExchanges(filter: ExchangeFilter, page: PageRequest): Promise<ExchangePage>;
   getExchange(id: string): Promise<ExchangeWithBodies | undefined>;
   stats(window: { sinceMs: number; untilMs: number }, filter: ExchangeFilter): Promise<StatsGroup[]>;
+  /**
+   * Counts per time bucket of `stepMs` over a window aligned to the step (`q` is ignored, as in
+   * stats). Steps of whole minutes read the rollups; shorter ones read the rows of the window.
+   */
+  timeSeries(
+    window: { sinceMs: number; untilMs: number },
+    filter: ExchangeFilter,
+    stepMs: number,
+  ): Promise<TimeSeriesGroup[]>;
   /** Deletes exchanges whose time is before `t` (epoch ms); returns how many. */
   deleteOlderThan(t: number): Promise<number>;
 }

@@ -1,3 +1,4 @@
+// @ts-check
 /* global document, DOMException */
 /**
  * The collector's query API, as the browser sees it.

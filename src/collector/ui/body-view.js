@@ -1,8 +1,10 @@
+// @ts-check
 /* global Blob */
 /**
  * One half of an exchange (request or response) in the detail view: its facts and its body.
  *
- *   half { body, bodyEncoding: utf8 } ──JSON?──▶ pretty (tokens kept verbatim) ⇄ raw toggle
+ *   half { body, bodyEncoding: utf8 } ──JSON?──▶ foldable tree (tokens kept verbatim) ⇄ raw toggle
+ *                                      └─────▶ text, search matches highlighted
  *   half { body, bodyEncoding: base64 } ──────▶ hex dump ⇄ base64 toggle
  *
  * Bodies go into <pre> elements as text nodes only. Very large bodies are shown up to a cap
@@ -11,6 +13,8 @@
  */
 import { copyButton, h } from './dom.js';
 import { base64ToBytes, formatBytes, formatTime, hexDump, looksLikeJson, prettyJson } from './format.js';
+import { highlight } from './highlight.js';
+import { renderJsonTree, setAllOpen } from './json-tree.js';
 
 const TEXT_SHOW_CAP = 256 * 1024;
 const PRETTY_CAP = 4 * 1024 * 1024;
@@ -19,7 +23,7 @@ const HEX_CAP = 64 * 1024;
 /**
  * @param {'request'|'response'} kind
  * @param {any} half  the API's half object with body/bodyEncoding, or null
- * @param {{ utc: boolean, id: string }} opts
+ * @param {{ utc: boolean, id: string, q: string }} opts
  */
 export function renderHalf(kind, half, opts) {
   const title = kind === 'request' ? 'Request' : 'Response';
@@ -78,8 +82,7 @@ export function renderHalf(kind, half, opts) {
   } else if (half.sha256) {
     sec.append(h('p', { class: 'muted' }, 'sha256: ', h('code', {}, half.sha256)));
   }
-  if (half.stream) sec.append(renderStream(half.stream));
-  sec.append(renderBody(kind, half, opts.id));
+  sec.append(renderBody(kind, half, opts.id, opts.q));
   return sec;
 }
 
@@ -108,11 +111,12 @@ export function renderStream(s) {
  * @param {string} kind
  * @param {any} half
  * @param {string} id  exchange id, for the download file name
+ * @param {string} q  search text to highlight
  */
-function renderBody(kind, half, id) {
+function renderBody(kind, half, id, q) {
   const wrap = h('div', { class: 'body-wrap' });
   const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': `${kind} body actions` });
-  const pre = h('pre', { class: 'body', tabindex: '0', 'aria-label': `${kind} body` });
+  let pre = h('pre', { class: 'body', tabindex: '0', 'aria-label': `${kind} body` });
   const note = h('p', { class: 'muted small' });
   wrap.append(toolbar, pre, note);
   const body = typeof half.body === 'string' ? half.body : '';
@@ -150,30 +154,40 @@ function renderBody(kind, half, id) {
     toolbar.append(
       toggle,
       copyButton('Copy base64', () => body),
-      downloadLink(bytes, half.contentType, `${id}-${kind}.bin`),
+      downloadLink(bytes, `${id}-${kind}.bin`),
     );
     show();
     return wrap;
   }
 
-  // UTF-8 text.
+  // UTF-8 text: JSON as a foldable tree (pretty text when copied), anything else as text.
   const segs = looksLikeJson(half.contentType, body) && body.length <= PRETTY_CAP ? prettyJson(body) : null;
   let pretty = segs !== null;
   let showAll = false;
+  /** @type {HTMLElement | null} */
+  let tree = null;
   const rawBtn = h('button', { type: 'button', class: 'btn small', 'aria-pressed': 'false' }, 'Raw');
+  const expandBtn = h('button', { type: 'button', class: 'btn small' }, 'Expand all');
+  const foldBtn = h('button', { type: 'button', class: 'btn small' }, 'Fold all');
   const allBtn = h('button', { type: 'button', class: 'btn small' }, `Show all ${formatBytes(body.length)}`);
   const prettyText = () => (segs ? segs.map((s) => s[1]).join('') : body);
   const show = () => {
-    pre.replaceChildren();
-    pre.classList.toggle('json', pretty);
     const text = pretty ? prettyText() : body;
     const cut = !showAll && text.length > TEXT_SHOW_CAP;
-    if (pretty && segs && !cut) {
-      // Coloured tokens: one span per run of a kind, text via text nodes.
-      for (const [cls, t] of segs) pre.append(cls ? h('span', { class: `j-${cls}` }, t) : t);
+    if (pretty && !cut) {
+      tree ??= renderJsonTree(body, q);
+      tree.classList.add('body');
+      tree.setAttribute('tabindex', '0');
+      tree.setAttribute('aria-label', `${kind} body`);
+      pre.replaceWith(tree);
+      pre = tree;
     } else {
-      pre.append(cut ? text.slice(0, TEXT_SHOW_CAP) : text);
+      const p = h('pre', { class: 'body', tabindex: '0', 'aria-label': `${kind} body` });
+      p.append(...highlight(cut ? text.slice(0, TEXT_SHOW_CAP) : text, q));
+      pre.replaceWith(p);
+      pre = p;
     }
+    expandBtn.hidden = foldBtn.hidden = !(pretty && !cut);
     allBtn.hidden = !cut;
     rawBtn.setAttribute('aria-pressed', String(!pretty));
     note.textContent = cut
@@ -184,14 +198,16 @@ function renderBody(kind, half, id) {
     pretty = !pretty;
     show();
   });
+  expandBtn.addEventListener('click', () => tree && setAllOpen(tree, true));
+  foldBtn.addEventListener('click', () => tree && setAllOpen(tree, false));
   allBtn.addEventListener('click', () => {
     showAll = true;
     show();
   });
-  if (segs) toolbar.append(rawBtn);
+  if (segs) toolbar.append(rawBtn, expandBtn, foldBtn);
   toolbar.append(
     copyButton('Copy', () => (pretty ? prettyText() : body)),
-    downloadLink(new TextEncoder().encode(body), half.contentType, `${id}-${kind}${segs ? '.json' : '.txt'}`),
+    downloadLink(new TextEncoder().encode(body), `${id}-${kind}${segs ? '.json' : '.txt'}`),
     allBtn,
   );
   show();
@@ -200,12 +216,16 @@ function renderBody(kind, half, id) {
 
 /**
  * A download link for the exact body bytes (an object URL: no request to the collector).
- * @param {Uint8Array} bytes @param {string|null} contentType @param {string} name
+ * The Blob is always application/octet-stream: the stored content type is whatever the client
+ * sent, and a `text/html` blob opened in a tab would run its script in the collector's origin.
+ * @param {Uint8Array} bytes @param {string} name
  */
-function downloadLink(bytes, contentType, name) {
+function downloadLink(bytes, name) {
   const a = h('a', { class: 'btn small', download: name.replace(/[^\w.-]+/g, '_'), href: '#' }, 'Download');
   a.addEventListener('click', () => {
-    const url = URL.createObjectURL(new Blob([bytes], { type: contentType || 'application/octet-stream' }));
+    const url = URL.createObjectURL(
+      new Blob([/** @type {BlobPart} */ (bytes)], { type: 'application/octet-stream' }),
+    );
     a.setAttribute('href', url);
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   });

@@ -1,3 +1,4 @@
+// @ts-check
 /* global document, window, navigator, Node */
 /**
  * Element builder. The UI never parses HTML: every piece of text (model names, bodies,
@@ -60,7 +61,9 @@ export async function copyText(text) {
   } catch {
     // fall through to the selection-based copy
   }
-  const ta = h('textarea', { class: 'offscreen', readonly: true, 'aria-hidden': 'true' });
+  const ta = /** @type {HTMLTextAreaElement} */ (
+    h('textarea', { class: 'offscreen', readonly: true, 'aria-hidden': 'true' })
+  );
   ta.value = text;
   document.body.append(ta);
   ta.select();

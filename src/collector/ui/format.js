@@ -1,3 +1,4 @@
+// @ts-check
 /* global atob */
 /**
  * Pure formatting helpers (no DOM): times, sizes, latency, status classes, hex dumps and a
@@ -193,7 +194,7 @@ export function hexDump(bytes, max = 64 * 1024) {
  */
 
 /** @param {string} text @returns {JsonToken[]} (text must be valid JSON) */
-function tokenize(text) {
+export function tokenize(text) {
   /** @type {JsonToken[]} */
   const out = [];
   const n = text.length;

@@ -1,3 +1,4 @@
+// @ts-check
 /* global document */
 /**
  * The exchange table. Holds the items it shows (so rows can be re-rendered when the time zone
@@ -8,11 +9,12 @@
  *   follow items (oldest first)  ──upsert()──▶ rows replaced in place, or new rows on top
  */
 import { h } from './dom.js';
+import { highlight } from './highlight.js';
 import { formatLatency, formatTime, formatWeight, parseTime, statusClass, statusLabel } from './format.js';
 
 /**
  * @param {HTMLTableSectionElement} tbody
- * @param {{ utc: () => boolean }} opts
+ * @param {{ utc: () => boolean, q: () => string }} opts
  */
 export function createListView(tbody, opts) {
   /** @type {Map<string, { item: any, row: HTMLTableRowElement }>} */
@@ -21,7 +23,9 @@ export function createListView(tbody, opts) {
   /** @param {any} item @param {boolean} fresh */
   function row(item, fresh) {
     const cls = statusClass(item);
-    const href = `#/exchange/${encodeURIComponent(item.id)}`;
+    const q = opts.q();
+    // The detail carries the search along, to highlight it and open the JSON path to it.
+    const href = `#/exchange/${encodeURIComponent(item.id)}${q ? `?q=${encodeURIComponent(q)}` : ''}`;
     const model = item.model || '(no model)';
     const where = [item.namespace, item.component].filter(Boolean).join(' · ');
     const tr = h(
@@ -33,7 +37,7 @@ export function createListView(tbody, opts) {
         h(
           'a',
           { href, class: 'row-link', title: item.time },
-          h('time', { datetime: item.time }, formatTime(item.time, opts.utc())),
+          h('time', { datetime: item.time }, formatTime(item.time, opts.utc()).slice(5)),
         ),
       ),
       h(
@@ -42,14 +46,22 @@ export function createListView(tbody, opts) {
         h('span', { class: 'model' }, model),
         where ? h('span', { class: 'where' }, where) : null,
       ),
+      h('td', { class: 'c-route' }, routeOf(item)),
       h(
         'td',
         { class: 'c-status' },
         // A request still waiting for its response has no status: one "incomplete" badge says it all.
-        cls === 'incomplete' ? null : h('span', { class: `badge st-${cls}` }, statusLabel(item)),
-        item.complete
-          ? null
-          : h('span', { class: 'badge st-incomplete', title: incompleteWhy(item) }, 'incomplete'),
+        cls === 'incomplete'
+          ? h('span', { class: 'badge st-incomplete', title: incompleteWhy(item) }, 'incomplete')
+          : // The code is in the response column; the badge stays short so it never runs into the latency.
+            h(
+              'span',
+              { class: `badge st-${cls}`, title: statusLabel(item) },
+              item.status ? String(item.status) : 'error',
+            ),
+        cls !== 'incomplete' && !item.complete
+          ? h('span', { class: 'badge st-incomplete', title: incompleteWhy(item) }, 'incomplete')
+          : null,
       ),
       h('td', { class: 'c-latency num' }, formatLatency(item.latencyMs)),
       h(
@@ -63,7 +75,8 @@ export function createListView(tbody, opts) {
             )
           : null,
       ),
-      h('td', { class: 'c-preview' }, preview(item)),
+      h('td', { class: 'c-response' }, responseCell(item, cls, q)),
+      h('td', { class: 'c-preview' }, preview(item, q)),
     );
     return /** @type {HTMLTableRowElement} */ (tr);
   }
@@ -152,10 +165,49 @@ function incompleteWhy(item) {
   return 'incomplete';
 }
 
-/** The truncated request preview, or what the request was when there is no text. @param {any} item */
-function preview(item) {
+/** `POST /v1/models/x:predict` from the captured method and URL. @param {any} item */
+export function routeOf(item) {
+  if (typeof item.url !== 'string' || item.url === '') return item.endpoint || '—';
+  let path = item.url;
+  try {
+    path = new URL(item.url, 'http://x').pathname;
+  } catch {
+    // keep it as stored
+  }
+  return `${item.method ? `${item.method} ` : ''}${path}`;
+}
+
+/**
+ * The response column: the error code and message first (what a user scanning for failures
+ * needs), else a preview of the answer.
+ * @param {any} item @param {string} cls @param {string} q
+ */
+function responseCell(item, cls, q) {
+  const text = typeof item.responsePreview === 'string' ? item.responsePreview : '';
+  const failed = cls === 'error' || cls === 'server' || cls === 'client';
+  return [
+    item.errorCode ? h('code', { class: 'err-code' }, item.errorCode) : null,
+    item.errorCode && text ? ' ' : null,
+    text
+      ? h(
+          'span',
+          { class: failed ? 'preview err-msg' : 'preview', title: text.slice(0, 200) },
+          highlight(text, q),
+        )
+      : item.errorCode || !item.response
+        ? null
+        : h('span', { class: 'muted' }, item.response.size === 0 ? 'empty body' : 'binary'),
+  ];
+}
+
+/** The truncated request preview, or what the request was when there is no text. @param {any} item @param {string} q */
+function preview(item, q) {
   if (typeof item.requestPreview === 'string' && item.requestPreview !== '')
-    return h('span', { class: 'preview', title: item.requestPreview.slice(0, 200) }, item.requestPreview);
+    return h(
+      'span',
+      { class: 'preview', title: item.requestPreview.slice(0, 200) },
+      highlight(item.requestPreview, q),
+    );
   if (!item.request) return h('span', { class: 'muted' }, 'no request half');
   if (item.request.size === 0) return h('span', { class: 'muted' }, 'empty body');
   return h('span', { class: 'muted' }, `binary, ${item.request.contentType ?? 'unknown type'}`);

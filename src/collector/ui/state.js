@@ -1,3 +1,4 @@
+// @ts-check
 /* global URLSearchParams */
 /**
  * The list's filters, and their two encodings:

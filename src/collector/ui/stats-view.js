@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The stats strip: totals, latency percentiles and counts by status and by model over the
  * selected window (GET api/v1/stats). Raw counts are what is stored; the weighted estimate
@@ -23,7 +24,6 @@ export function renderStats(stats, opts) {
     tile('Exchanges', formatCount(t.count), estimate(t.count, t.weightedCount)),
     tile('Complete', formatCount(t.complete), t.count ? `${Math.round((100 * t.complete) / t.count)}%` : ''),
     tile('p50 latency', formatLatency(lat?.p50)),
-    tile('p90 latency', formatLatency(lat?.p90)),
     tile('p99 latency', formatLatency(lat?.p99)),
   );
 
@@ -125,7 +125,7 @@ function modelsTable(models, opts) {
       : null;
   return h(
     'details',
-    { class: 'models', open: true },
+    { class: 'models' },
     h('summary', {}, `By model (${sorted.length})`),
     h(
       'table',
