@@ -36,6 +36,11 @@ export const ERROR_CODES = {
   },
   QUERY_INVALID: { kind: 'permanent', summary: 'A query parameter is malformed.' },
   NOT_FOUND: { kind: 'permanent', summary: 'No such exchange or model.' },
+  UNSAFE_PATH: {
+    kind: 'permanent',
+    summary:
+      "A data directory is not the process's own (owner, group/world-writable), or a data file is a symbolic link.",
+  },
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

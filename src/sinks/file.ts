@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Exchange } from '../core/exchange.js';
 import { InferlogError } from '../core/errors.js';
 import { makeDirs } from '../core/make-dirs.js';
+import { PRIVATE_FILE_MODE } from '../core/private-files.js';
 import { encodeJsonLine } from '../formats/json-line.js';
 import { encodeRecord } from '../formats/jsonl-record.js';
 import { parseBytes } from '../config/annotations.js';
@@ -67,7 +68,8 @@ export const createFileSink: SinkFactory = (rawUrl) => {
 
   const openFile = async (): Promise<void> => {
     makeDirs(path.dirname(settings.path));
-    handle = await open(settings.path, 'a');
+    // Captured traffic: a new log file is readable by this user only (rotation creates new ones too).
+    handle = await open(settings.path, 'a', PRIVATE_FILE_MODE);
     size = (await stat(settings.path)).size;
   };
 
