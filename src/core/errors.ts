@@ -12,6 +12,10 @@ export const ERROR_CODES = {
   UPSTREAM_UNREACHABLE: { kind: 'retryable', summary: 'The model server refused or dropped the connection.' },
   UPSTREAM_TIMEOUT: { kind: 'retryable', summary: 'The model server did not answer in time.' },
   UPSTREAM_RESET: { kind: 'retryable', summary: 'The model server closed the connection mid-response.' },
+  UPSTREAM_TOO_LARGE: {
+    kind: 'permanent',
+    summary: "The model server's answer to a replayed request is over 64 MiB, on the wire or decoded.",
+  },
   CLIENT_ABORTED: { kind: 'permanent', summary: 'The client went away before the response finished.' },
   SINK_UNREACHABLE: {
     kind: 'retryable',
