@@ -8,7 +8,7 @@
  * overflows the cap (it then hashes what was kept, so the digest covers every byte).
  */
 import { createHash, type Hash } from 'node:crypto';
-import zlib from 'node:zlib';
+import { decodeBounded } from '../core/bounded-decode.js';
 import type { CapturedBody } from '../core/exchange.js';
 
 /**
@@ -80,24 +80,6 @@ export class BodyCapture {
  * when the encoding is unknown, the data is corrupt, or the output would exceed the cap.
  */
 function decodeForLog(raw: Buffer, encoding: string, cap: number, truncated: boolean): Buffer | undefined {
-  const opts: zlib.ZlibOptions = { maxOutputLength: cap };
-  if (truncated) opts.finishFlush = zlib.constants.Z_SYNC_FLUSH;
-  try {
-    switch (encoding.trim().toLowerCase()) {
-      case 'gzip':
-      case 'x-gzip':
-        return zlib.gunzipSync(raw, opts);
-      case 'deflate':
-        return zlib.inflateSync(raw, opts);
-      case 'br':
-        return zlib.brotliDecompressSync(raw, {
-          maxOutputLength: cap,
-          ...(truncated ? { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH } : {}),
-        });
-      default:
-        return undefined;
-    }
-  } catch {
-    return undefined;
-  }
+  const r = decodeBounded(raw, encoding, cap, truncated);
+  return r.ok ? r.bytes : undefined;
 }

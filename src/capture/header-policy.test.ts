@@ -53,6 +53,13 @@ describe('createHeaderPolicy', () => {
     expect(createHeaderPolicy({ metadataHeaders: [], forceHeaders: ['Authorization'] })(raw)).toEqual({});
   });
 
+  it('always captures Inference-Header-Content-Length (V2 binary tensors: protocol, not a secret)', () => {
+    const pick = createHeaderPolicy({ metadataHeaders: [], forceHeaders: [] });
+    expect(pick([...raw, 'inference-header-content-length', '93'])).toEqual({
+      'Inference-Header-Content-Length': ['93'],
+    });
+  });
+
   it('returns an empty record when nothing is allow-listed', () => {
     const pick = createHeaderPolicy({ metadataHeaders: [], forceHeaders: [] });
     expect(pick(raw)).toEqual({});

@@ -14,6 +14,10 @@
  * Secret headers (credentials, session cookies, API keys) are never captured, even when
  * allow-listed, unless they are also listed in `forceHeaders` (annotation
  * `inferlog.dev/capture-headers`). Header values still pass through the redactor's patterns later.
+ *
+ * `Inference-Header-Content-Length` is always captured: it is protocol, not metadata (V2's binary
+ * tensor extension: where the JSON header ends in the body). Without it the body cannot be read
+ * again, and `inferlog replay` would turn every binary-tensor 200 into a 400.
  */
 
 export interface HeaderPolicyOptions {
@@ -77,7 +81,8 @@ export function canonicalHeaderKey(name: string): string {
   return out;
 }
 
-const NOTHING: HeaderPolicy = () => ({});
+/** Headers a request cannot be re-read without, captured whatever the allow-list says. */
+const PROTOCOL_HEADERS = ['Inference-Header-Content-Length'];
 
 /**
  * Compiles the policy once; the returned function is what capture calls per request.
@@ -89,7 +94,7 @@ const NOTHING: HeaderPolicy = () => ({});
 export function createHeaderPolicy(options: HeaderPolicyOptions): HeaderPolicy {
   const forced = new Set(options.forceHeaders.map((h) => h.trim().toLowerCase()));
   // lower-case name → canonical key, for the headers that may be captured.
-  const allowed = new Map<string, string>();
+  const allowed = new Map<string, string>(PROTOCOL_HEADERS.map((h) => [h.toLowerCase(), h]));
   for (const raw of options.metadataHeaders) {
     const name = raw.trim();
     if (name === '') continue;
@@ -97,8 +102,6 @@ export function createHeaderPolicy(options: HeaderPolicyOptions): HeaderPolicy {
     if (isSecretHeader(lower) && !forced.has(lower)) continue;
     allowed.set(lower, canonicalHeaderKey(name));
   }
-  if (allowed.size === 0) return NOTHING;
-
   return (rawHeaders) => {
     const out: Record<string, string[]> = {};
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) {

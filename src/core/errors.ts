@@ -12,6 +12,10 @@ export const ERROR_CODES = {
   UPSTREAM_UNREACHABLE: { kind: 'retryable', summary: 'The model server refused or dropped the connection.' },
   UPSTREAM_TIMEOUT: { kind: 'retryable', summary: 'The model server did not answer in time.' },
   UPSTREAM_RESET: { kind: 'retryable', summary: 'The model server closed the connection mid-response.' },
+  UPSTREAM_TOO_LARGE: {
+    kind: 'permanent',
+    summary: "The model server's answer to a replayed request is over 64 MiB, on the wire or decoded.",
+  },
   CLIENT_ABORTED: { kind: 'permanent', summary: 'The client went away before the response finished.' },
   CLIENT_TIMEOUT: {
     kind: 'permanent',
@@ -44,6 +48,11 @@ export const ERROR_CODES = {
   },
   QUERY_INVALID: { kind: 'permanent', summary: 'A query parameter is malformed.' },
   NOT_FOUND: { kind: 'permanent', summary: 'No such exchange or model.' },
+  UNSAFE_PATH: {
+    kind: 'permanent',
+    summary:
+      "A data directory is not the process's own (owner, group/world-writable), or a data file is a symbolic link.",
+  },
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

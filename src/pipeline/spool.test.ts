@@ -1,5 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -419,5 +431,66 @@ describe('disk spool, model-based when full', () => {
       ),
       { numRuns: 120 },
     );
+  });
+});
+
+describe('disk spool: a directory and files only this process can touch', () => {
+  const precious = (): string => {
+    const p = join(mkdtempSync(join(tmpdir(), 'inferlog-victim-')), 'precious.txt');
+    writeFileSync(p, 'precious');
+    return p;
+  };
+  const mode = (p: string): number => statSync(p).mode & 0o777;
+
+  for (const name of ['lock', 'ledger', 'segment-0000000001.dat']) {
+    it(`refuses a planted symbolic link as ${name}, leaving its target untouched`, () => {
+      const dir = tmp();
+      const victim = precious();
+      symlinkSync(victim, join(dir, name));
+      expect(() => open(dir)).toThrow(
+        new RegExp(`${join(dir, name).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is a symbolic link`),
+      );
+      expect(readFileSync(victim, 'utf8')).toBe('precious');
+      expect(lstatSync(join(dir, name)).isSymbolicLink()).toBe(true);
+    });
+  }
+
+  it('creates its directories 0700 and its files 0600, whatever the umask', async () => {
+    const dir = join(tmp(), 'a', 'spool');
+    const old = process.umask(0);
+    try {
+      const { spool } = open(dir, { segmentBytes: 64 * 1024 });
+      for (let i = 0; i < 50; i++) spool.append(exchange(undefined, 4096));
+      spool.ack((await spool.read(10))!);
+      expect(mode(dir)).toBe(0o700);
+      expect(mode(join(dir, '..'))).toBe(0o700);
+      const files = readdirSync(dir);
+      expect(files).toEqual(expect.arrayContaining(['lock', 'ledger', 'segment-0000000001.dat']));
+      expect(segments(dir).length).toBeGreaterThan(1);
+      for (const f of files) expect([f, mode(join(dir, f))]).toEqual([f, 0o600]);
+      await spool.close();
+    } finally {
+      process.umask(old);
+    }
+  });
+
+  it('refuses a directory owned by another user, saying how to fix it', () => {
+    const dir = tmp();
+    chownSync(dir, 65534, 65534);
+    expect(() => open(dir)).toThrow(
+      `spool directory ${dir} is owned by uid 65534, not by this process (uid ${process.geteuid!()})`,
+    );
+    expect(() => open(dir)).toThrow(`chown ${process.geteuid!()} ${dir}`);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses a directory others can write to (0777), saying how to fix it', () => {
+    const dir = tmp();
+    chmodSync(dir, 0o777);
+    expect(() => open(dir)).toThrow(`spool directory ${dir} has mode 0777`);
+    expect(() => open(dir)).toThrow(`chmod 700 ${dir}`);
+    expect(readdirSync(dir)).toEqual([]);
+    chmodSync(dir, 0o755); // group and others may read: accepted (files inside are 0600 anyway)
+    expect(() => open(dir).spool.close()).not.toThrow();
   });
 });

@@ -26,22 +26,23 @@
  *     batch has been read from (falling back to refusing the new record). Every drop is counted.
  *  6. The memory cache is an optimisation only (bounded by `cacheBytes`): the disk is the truth.
  *  7. One process per directory: a lock file holds the owner's pid.
+ *  8. Only this process can touch it: the directory must be owned by the process's uid and not
+ *     group/world-writable (else UNSAFE_PATH at open); it is created 0700, every file 0600, and
+ *     every file is opened with O_NOFOLLOW, so a planted symbolic link is refused, never followed.
  */
 import {
   closeSync,
+  constants,
+  fstatSync,
   fsync,
   fsyncSync,
   ftruncateSync,
-  openSync,
   readdirSync,
-  readFileSync,
-  statSync,
+  readSync,
   unlinkSync,
-  writeFileSync,
   writeSync,
   close as closeFd,
 } from 'node:fs';
-import { open as openFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Exchange } from '../core/exchange.js';
@@ -50,6 +51,9 @@ import type { SpoolWhenFull } from '../config/settings.js';
 import type { DeliveryBuffer, DropCounter, ReadBatch } from './buffer.js';
 import { encodeFrame, nextMagic, scanFrame } from './spool-codec.js';
 import { makeDirs } from '../core/make-dirs.js';
+import { assertOwnDirectory, openPrivateForRead, openPrivateSync } from '../core/private-files.js';
+
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC } = constants;
 
 export interface SpoolConfig {
   dir: string;
@@ -123,6 +127,7 @@ export class Spool implements DeliveryBuffer {
   private nextIoLog = 0;
   private fsyncTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private locked = false;
   private readonly segmentBytes: number;
   private readonly cacheBytes: number;
   /** Recovered on open: records left by an earlier run. */
@@ -132,7 +137,12 @@ export class Spool implements DeliveryBuffer {
     this.segmentBytes =
       config.segmentBytes ?? Math.min(64 * 1024 * 1024, Math.max(64 * 1024, Math.floor(config.maxBytes / 8)));
     this.cacheBytes = config.cacheBytes ?? Math.min(16 * 1024 * 1024, config.maxBytes);
-    this.recovered = this.recover();
+    try {
+      this.recovered = this.recover();
+    } catch (err) {
+      this.release();
+      throw err;
+    }
   }
 
   /** Opens (creating if needed) the spool directory and recovers what an earlier run left. Throws if another live process owns it. */
@@ -289,18 +299,26 @@ export class Spool implements DeliveryBuffer {
       fsyncSync(this.writeFd);
       fsyncSync(this.ledgerFd);
     }
-    closeSync(this.writeFd);
-    closeSync(this.ledgerFd);
+    this.release();
     this.cache = [];
     this.cacheHead = 0;
     this.cacheSize = 0;
+    return { lost: 0, kept: this.totalRecords };
+  }
+
+  /** Closes the files and gives up the directory (on close, or when opening failed half-way). */
+  private release(): void {
+    if (this.fsyncTimer) clearInterval(this.fsyncTimer);
+    for (const fd of [this.writeFd, this.ledgerFd]) if (fd >= 0) closeSync(fd);
+    this.writeFd = this.ledgerFd = -1;
+    if (!this.locked) return;
+    this.locked = false;
     openInThisProcess.delete(resolve(this.config.dir));
     try {
       unlinkSync(join(this.config.dir, 'lock'));
     } catch {
       /* already gone */
     }
-    return { lost: 0, kept: this.totalRecords };
   }
 
   // ── recovery ────────────────────────────────────────────────────────────────
@@ -308,6 +326,7 @@ export class Spool implements DeliveryBuffer {
   private recover(): number {
     const { dir } = this.config;
     makeDirs(dir);
+    assertOwnDirectory(dir, 'spool directory');
     this.lock();
     const seqs = readdirSync(dir)
       .map((f) => SEGMENT_RE.exec(f)?.[1])
@@ -324,12 +343,19 @@ export class Spool implements DeliveryBuffer {
         continue;
       }
       const from = seq === this.acked.seq ? this.acked.offset : 0;
-      const bytes = statSync(path).size;
+      const fd = openPrivateSync(path, O_RDONLY);
+      let bytes: number;
+      let records = 0;
+      try {
+        bytes = fstatSync(fd).size;
+        if (from < bytes) records = countRecords(readWhole(fd, bytes), from);
+      } finally {
+        closeSync(fd);
+      }
       if (bytes === 0) {
         unlinkSync(path); // a segment begun just before a crash, never written
         continue;
       }
-      const records = from < bytes ? countRecords(readFileSync(path), from) : 0;
       this.segments.push({ seq, bytes, records });
       this.totalBytes += bytes;
       this.totalRecords += records;
@@ -338,9 +364,8 @@ export class Spool implements DeliveryBuffer {
     this.cursor = { ...this.acked };
     const nextSeq = (seqs[seqs.length - 1] ?? 0) + 1;
     this.openWriteSegment(Math.max(nextSeq, this.acked.seq));
-    // r+ (not append mode): the ledger is rewritten in place with positional writes.
-    closeSync(openSync(join(dir, 'ledger'), 'a'));
-    this.ledgerFd = openSync(join(dir, 'ledger'), 'r+');
+    // Read-write (not append mode): the ledger is rewritten in place with positional writes.
+    this.ledgerFd = openPrivateSync(join(dir, 'ledger'), O_RDWR | O_CREAT);
     if (this.config.durability === 'machine') {
       this.fsyncTimer = setInterval(() => this.groupFsync(), this.config.fsyncIntervalMs ?? 100);
       this.fsyncTimer.unref();
@@ -361,26 +386,25 @@ export class Spool implements DeliveryBuffer {
       );
     const path = join(this.config.dir, 'lock');
     let owner = NaN;
-    try {
-      owner = Number(readFileSync(path, 'utf8'));
-    } catch {
-      /* no lock: nobody owns it */
-    }
+    const held = readIfPresent(path);
+    if (held !== undefined) owner = Number(held.toString('utf8'));
     // A lock left by a killed process (or by this pid in an earlier life, e.g. pid 1 in a container) is stale.
     if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && pidAlive(owner)) {
       throw new Error(`spool directory ${this.config.dir} is in use by process ${owner}`);
     }
-    writeFileSync(path, String(process.pid));
+    const fd = openPrivateSync(path, O_WRONLY | O_CREAT | O_TRUNC);
+    try {
+      writeSync(fd, String(process.pid));
+    } finally {
+      closeSync(fd);
+    }
     openInThisProcess.add(key);
+    this.locked = true;
   }
 
   private readLedger(): Position | undefined {
-    let buf: Buffer;
-    try {
-      buf = readFileSync(join(this.config.dir, 'ledger'));
-    } catch {
-      return undefined;
-    }
+    const buf = readIfPresent(join(this.config.dir, 'ledger'));
+    if (buf === undefined) return undefined;
     if (
       buf.length >= 16 &&
       buf.readUInt32LE(0) === LEDGER_MAGIC &&
@@ -414,7 +438,7 @@ export class Spool implements DeliveryBuffer {
   // ── writing ─────────────────────────────────────────────────────────────────
 
   private openWriteSegment(seq: number): void {
-    this.writeFd = openSync(join(this.config.dir, segmentName(seq)), 'wx');
+    this.writeFd = openPrivateSync(join(this.config.dir, segmentName(seq)), O_WRONLY | O_CREAT | O_EXCL);
     this.segments.push({ seq, bytes: 0, records: 0 });
   }
 
@@ -461,7 +485,7 @@ export class Spool implements DeliveryBuffer {
     const isWrite = seg === this.segments[this.segments.length - 1];
     // Only bytes whose writeSync has returned: a read never sees half a frame from this process.
     const limit = seg.bytes;
-    const handle = await openFile(join(this.config.dir, segmentName(seg.seq)), 'r');
+    const handle = await openPrivateForRead(join(this.config.dir, segmentName(seg.seq)));
     try {
       let want = Math.min(READ_CHUNK, limit - this.cursor.offset);
       let inCorruptRun = false;
@@ -592,6 +616,34 @@ export function countRecords(buf: Buffer, from: number): number {
     pos = r.kind === 'incomplete' ? nextMagic(buf, pos + 1) : r.end;
   }
   return n;
+}
+
+/** The whole file behind `fd` (`size` bytes, from its start). */
+function readWhole(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let got = 0;
+  while (got < size) {
+    const n = readSync(fd, buf, got, size - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
+
+/** A small spool file's bytes (lock, ledger); undefined when it does not exist. Refuses a symlink. */
+function readIfPresent(path: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openPrivateSync(path, O_RDONLY);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    return readWhole(fd, fstatSync(fd).size);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function pidAlive(pid: number): boolean {

@@ -49,6 +49,8 @@ export interface ReplayOptions {
   headers: HeaderRule[];
   /** Send `Ce-Id: replay-<original id>` (default true). */
   replayId: boolean;
+  /** Re-send captured methods and paths that are not inference routes (default false: skipped). */
+  anyRoute: boolean;
   dryRun: boolean;
   format: OutputFormat;
   report?: string;
@@ -77,6 +79,7 @@ export interface RawReplayFlags {
   ignore: string[];
   header: string[];
   replayId: boolean;
+  anyRoute?: boolean;
   dryRun: boolean;
   format: string;
   report?: string;
@@ -215,6 +218,7 @@ export function parseReplayFlags(raw: RawReplayFlags): ReplayOptions {
     ignore: raw.ignore.map((p) => p.replace(/\[\d+\]/g, '[*]').replace(/^\$\.?/, '') || '$'),
     headers,
     replayId: raw.replayId,
+    anyRoute: raw.anyRoute === true,
     dryRun: raw.dryRun,
     format: v.format,
   };

@@ -24,7 +24,9 @@ export function renderTable(s: ReplaySummary, examples: readonly ExchangeOutcome
       s.noBaseline > 0 ? '(no response was captured: replayed, not compared)' : '',
     ),
   );
-  out.push(row('skipped', s.skipped, s.skipped > 0 ? '(not replayable: see --report)' : ''));
+  out.push(row('skipped', s.skipped, s.skipped > 0 ? '(not replayed; ids in --report):' : ''));
+  for (const [why, n] of Object.entries(s.skippedReasons))
+    out.push(`  ${''.padEnd(12)} ${String(n).padStart(7)}     ${why}`);
   const changes = Object.entries(s.statusChanges);
   if (changes.length > 0) out.push(`status changes: ${changes.map(([k, n]) => `${k} ×${n}`).join(', ')}`);
   out.push(`latency  captured ${pct(s.latencyMs.captured)}`);

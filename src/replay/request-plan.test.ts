@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeView } from '../api/view.js';
-import { planRequest, requestBody } from './request-plan.js';
+import { isInferenceRoute, planRequest, requestBody } from './request-plan.js';
 
 function exchange(over: Partial<ExchangeView> = {}): ExchangeView {
   return {
@@ -94,4 +94,31 @@ describe('planRequest', () => {
   it('decodes base64 bodies to the exact bytes', () => {
     expect([...requestBody(exchange())]).toEqual([0x89, 0x50, 0x4e]);
   });
+});
+
+describe('isInferenceRoute', () => {
+  it.each([
+    ['POST', '/v1/models/sklearn-iris:predict'],
+    ['POST', '/v1/models/sklearn-iris:explain'],
+    ['POST', '/v2/models/simple-model/infer'],
+    ['POST', '/v2/models/simple-model/versions/3/infer'],
+    ['POST', '/v2/models/echo/generate_stream'],
+    ['POST', '/openai/v1/completions'],
+    ['POST', '/openai/v1/chat/completions?trace=1'],
+  ])('%s %s is one', (method, path) => expect(isInferenceRoute(method, path)).toBe(true));
+
+  it.each([
+    ['DELETE', '/v2/repository/models/prod-model/unload?force=1'],
+    ['POST', '/v2/repository/models/prod-model/load'],
+    ['GET', '/v1/models/sklearn-iris:predict'],
+    ['PUT', '/v2/models/m/infer'],
+    ['POST', '/v1/models/m'],
+    ['POST', '/v1/models/x:predict/../../admin'],
+    ['POST', '/v2/models/../infer'],
+    ['POST', '/v2/models/a%2F..%2Fb/infer'],
+    ['POST', '/v1/models/a\\b:predict'],
+    ['POST', '/openai/v1/embeddings'],
+    ['POST', 'http://evil.example/v1/models/m:predict'],
+    ['POST', '/v1/models/m:predict#frag'],
+  ])('%s %s is not', (method, path) => expect(isInferenceRoute(method, path)).toBe(false));
 });

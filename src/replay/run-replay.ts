@@ -23,6 +23,7 @@ import { renderTable } from './render.js';
 import { bodyBytes, planRequest, requestBody } from './request-plan.js';
 import { SummaryBuilder, type ExchangeOutcome, type ReplaySummary } from './summary.js';
 import { createTargetClient } from './target-client.js';
+import { PRIVATE_FILE_MODE } from '../core/private-files.js';
 
 export interface ReplayIo {
   stdout: { write(s: string): unknown };
@@ -32,7 +33,7 @@ export interface ReplayIo {
 }
 
 export interface ReplayResult {
-  exitCode: 0 | 1 | 2 | 69 | 130;
+  exitCode: 0 | 1 | 2 | typeof NOTHING_TO_REPLAY | 69 | 130;
   summary?: ReplaySummary;
   /** A message for stderr when the run could not complete. */
   problem?: string;
@@ -40,6 +41,22 @@ export interface ReplayResult {
 
 const MAX_DIFFS_PER_EXCHANGE = 20;
 const MAX_EXAMPLES = 10;
+
+/** sysexits EX_NOINPUT: the filters matched no exchange, or none could be replayed. */
+export const NOTHING_TO_REPLAY = 66;
+
+/** `--model nosuch --since 1h`: the filters as the person typed them, for "nothing matched". */
+function describeFilter(opts: ReplayOptions): string {
+  const given = Object.entries(opts.filter).map(([k, v]) => `--${k} ${v}`);
+  return given.length > 0 ? ` (${given.join(' ')})` : '';
+}
+
+function noMatch(opts: ReplayOptions): ReplayResult {
+  return {
+    exitCode: NOTHING_TO_REPLAY,
+    problem: `no captured exchange matched the filters${describeFilter(opts)} at ${opts.from}: nothing was replayed`,
+  };
+}
 
 function baseOutcome(ex: ExchangeView): ExchangeOutcome {
   return {
@@ -56,7 +73,8 @@ function baseOutcome(ex: ExchangeView): ExchangeOutcome {
 }
 
 async function openReport(path: string): Promise<WriteStream> {
-  const stream = createWriteStream(path);
+  // It holds differences taken from captured bodies: readable by this user only, like the spool.
+  const stream = createWriteStream(path, { mode: PRIVATE_FILE_MODE });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', reject);
@@ -66,7 +84,9 @@ async function openReport(path: string): Promise<WriteStream> {
 
 async function dryRun(opts: ReplayOptions, io: ReplayIo): Promise<ReplayResult> {
   const planned: Record<string, unknown>[] = [];
+  let listed = 0;
   for await (const ex of listExchanges(opts.from, opts.filter, opts.limit)) {
+    listed++;
     const plan = planRequest(ex, opts);
     const row = plan.ok
       ? {
@@ -86,6 +106,7 @@ async function dryRun(opts: ReplayOptions, io: ReplayIo): Promise<ReplayResult> 
           : `SKIP ${ex.id}  ${row.skipped}\n`,
       );
   }
+  if (listed === 0) return noMatch(opts);
   if (opts.format === 'json')
     io.stdout.write(JSON.stringify({ dryRun: true, requests: planned }, null, 2) + '\n');
   return { exitCode: 0 };
@@ -143,6 +164,7 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
     const plan = planRequest(item, opts);
     if (!plan.ok) {
       o.note = plan.reason;
+      o.skipReason = plan.kind;
       return emit(o);
     }
     o.method = plan.request.method;
@@ -150,6 +172,7 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
     const ex = await getExchange(opts.from, item.id);
     if (ex === null) {
       o.note = 'no longer in the collector (retention?)';
+      o.skipReason = 'no longer in the collector';
       return emit(o);
     }
     o.status.old = ex.status;
@@ -179,10 +202,7 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
       }
       return emit(o);
     }
-    if (opts.compare === 'none') {
-      o.outcome = newServerError ? 'failed' : 'not-compared';
-      return emit(o);
-    }
+    // --compare none compares the status only: a changed status is still a difference.
     const c = compareResponses(
       { status: ex.status, body: bodyBytes(baseline.body, baseline.bodyEncoding) },
       { status: res.status, body: res.body },
@@ -190,7 +210,13 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
     );
     o.diff = c.differences;
     o.diffCount = c.differenceCount;
-    o.outcome = newServerError ? 'failed' : c.identical ? 'identical' : 'different';
+    o.outcome = newServerError
+      ? 'failed'
+      : !c.identical
+        ? 'different'
+        : opts.compare === 'none'
+          ? 'not-compared'
+          : 'identical';
     return emit(o);
   };
 
@@ -227,6 +253,8 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
   const s = summary.summary();
   // Nothing replayed because the collector refused the filters: no summary to show.
   if (fatal !== undefined && s.replayed === 0 && s.skipped === 0) return fatal;
+  // Nothing matched: a summary of zeros ("replayed 0 exchanges", exit 0) would read as a pass.
+  if (s.replayed === 0 && s.skipped === 0 && s.aborted === undefined) return noMatch(opts);
   if (opts.format === 'json') io.stdout.write(JSON.stringify(s, null, 2) + '\n');
   else if (opts.format === 'jsonl') io.stdout.write(JSON.stringify({ summary: s }) + '\n');
   else io.stdout.write(renderTable(s, examples));
@@ -234,6 +262,16 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
   if (s.aborted === 'interrupted')
     return { exitCode: 130, summary: s, problem: 'interrupted: the summary covers what was replayed so far' };
   if (s.aborted !== undefined) return { exitCode: 69, summary: s, problem: s.aborted };
+  if (s.replayed === 0) {
+    const why = Object.entries(s.skippedReasons)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ');
+    return {
+      exitCode: NOTHING_TO_REPLAY,
+      summary: s,
+      problem: `none of the ${s.skipped} matching exchanges could be replayed (${why})`,
+    };
+  }
   const exitCode = s.different > 0 || s.failed > 0 ? 1 : 0;
   return { exitCode, summary: s };
 }

@@ -26,6 +26,8 @@ export interface ExchangeOutcome {
   error?: { code: ErrorCode; message: string };
   /** Why it was skipped, or why there is nothing to compare with (no-baseline). */
   note?: string;
+  /** Skipped: the reason without particulars (what the summary counts). */
+  skipReason?: string;
 }
 
 export interface Percentiles {
@@ -46,6 +48,8 @@ export interface ReplaySummary {
   noBaseline: number;
   failed: number;
   skipped: number;
+  /** Skipped exchanges by reason, e.g. { "not an inference route (--any-route sends it)": 4 }. */
+  skippedReasons: Record<string, number>;
   /** e.g. { "200→500": 3 }. */
   statusChanges: Record<string, number>;
   latencyMs: { captured: Percentiles; replayed: Percentiles };
@@ -71,6 +75,7 @@ export class SummaryBuilder {
   private capturedLatency: number[] = [];
   private replayedLatency: number[] = [];
   private paths = new Map<string, number>();
+  private skipReasons = new Map<string, number>();
   private started = performance.now();
   aborted: string | undefined;
 
@@ -93,9 +98,12 @@ export class SummaryBuilder {
       case 'failed':
         this.counts.failed++;
         break;
-      case 'skipped':
+      case 'skipped': {
         this.counts.skipped++;
+        const why = o.skipReason ?? 'other';
+        this.skipReasons.set(why, (this.skipReasons.get(why) ?? 0) + 1);
         return;
+      }
     }
     if (o.status.old !== null && o.status.new !== null && o.status.old !== o.status.new) {
       const k = `${o.status.old}→${o.status.new}`;
@@ -127,6 +135,7 @@ export class SummaryBuilder {
         this.counts.noBaseline +
         this.counts.failed,
       ...this.counts,
+      skippedReasons: Object.fromEntries([...this.skipReasons].sort((a, b) => b[1] - a[1])),
       statusChanges: Object.fromEntries([...this.statusChanges].sort((a, b) => b[1] - a[1])),
       latencyMs: {
         captured: { p50: percentile(this.capturedLatency, 50), p99: percentile(this.capturedLatency, 99) },

@@ -4,23 +4,23 @@
  *   PlannedRequest + body ──undici Pool(origin of --to, connections = concurrency)──▶ target
  *                         ◀── status, body bytes (decoded if the server compressed), latency
  *
+ * An answer is read into at most 64 MiB, and decoded (gzip, deflate, br) into at most 64 MiB
+ * more, with the agent's bounded decoder: a compression bomb from the target is reported as
+ * UPSTREAM_TOO_LARGE, never inflated into gigabytes.
+ *
  * The Pool is bound to one origin: whatever path a captured exchange carries, the request
  * cannot leave for another host. Failures are classified with the error catalogue's codes:
  * UPSTREAM_UNREACHABLE (nothing listening, DNS) stops the whole run; timeouts and resets are
  * counted per exchange.
  */
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
 import { Pool } from 'undici';
+import { decodeBounded } from '../core/bounded-decode.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { PlannedRequest } from './request-plan.js';
 
-const gunzip = promisify(zlib.gunzip);
-const inflate = promisify(zlib.inflate);
-const brotli = promisify(zlib.brotliDecompress);
-
-/** Replayed answers bigger than this are cut (the comparison then reports the size difference). */
+/** Replayed answers bigger than this, on the wire or decoded, fail with UPSTREAM_TOO_LARGE. */
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+const LIMIT_TEXT = '64 MiB';
 
 export type SendResult =
   | { ok: true; status: number; body: Uint8Array; contentType: string | null; latencyMs: number }
@@ -53,20 +53,6 @@ function classify(err: unknown, timeoutMs: number): { code: ErrorCode; message: 
   return { code: 'UPSTREAM_RESET', message: text };
 }
 
-async function decode(body: Buffer, encoding: string | undefined): Promise<Buffer> {
-  switch ((encoding ?? '').trim().toLowerCase()) {
-    case 'gzip':
-    case 'x-gzip':
-      return gunzip(body);
-    case 'deflate':
-      return inflate(body);
-    case 'br':
-      return brotli(body);
-    default:
-      return body;
-  }
-}
-
 export function createTargetClient(to: URL, opts: { connections: number; timeoutMs: number }): TargetClient {
   const pool = new Pool(to.origin, { connections: opts.connections, pipelining: 1 });
   const prefix = to.pathname.replace(/\/+$/, '');
@@ -84,34 +70,39 @@ export function createTargetClient(to: URL, opts: { connections: number; timeout
           headersTimeout: opts.timeoutMs,
           bodyTimeout: opts.timeoutMs,
         });
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const chunk of res.body) {
-          const c = chunk as Buffer;
-          if (size + c.byteLength > MAX_RESPONSE_BYTES) {
-            chunks.push(c.subarray(0, MAX_RESPONSE_BYTES - size));
-            size = MAX_RESPONSE_BYTES;
-            res.body.destroy();
-            break;
-          }
-          chunks.push(c);
-          size += c.byteLength;
-        }
-        const latencyMs = elapsed();
         const header = (name: string): string | undefined => {
           const v = res.headers[name];
           return Array.isArray(v) ? v.join(', ') : v;
         };
-        let bytes: Buffer = Buffer.concat(chunks);
-        try {
-          bytes = await decode(bytes, header('content-encoding'));
-        } catch {
-          // Leave the bytes as they came: the comparison will show the difference.
+        const tooLarge = (why: string): SendResult => ({
+          ok: false,
+          code: 'UPSTREAM_TOO_LARGE',
+          message: `the answer ${why}`,
+          latencyMs: elapsed(),
+        });
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of res.body) {
+          const c = chunk as Buffer;
+          size += c.byteLength;
+          if (size > MAX_RESPONSE_BYTES) {
+            res.body.destroy();
+            return tooLarge(`is more than ${LIMIT_TEXT}`);
+          }
+          chunks.push(c);
         }
+        const latencyMs = elapsed();
+        const raw = Buffer.concat(chunks, size);
+        chunks.length = 0;
+        const encoding = header('content-encoding');
+        const decoded = decodeBounded(raw, encoding, MAX_RESPONSE_BYTES);
+        if (!decoded.ok && decoded.reason === 'too-large')
+          return tooLarge(`decodes to more than ${LIMIT_TEXT} (${encoding})`);
         return {
           ok: true,
           status: res.statusCode,
-          body: bytes,
+          // Unknown or corrupt encoding: the bytes as they came (the comparison shows the difference).
+          body: decoded.ok ? decoded.bytes : raw,
           contentType: header('content-type') ?? null,
           latencyMs,
         };

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,6 +14,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 storeContract('sqlite', async () => createSqliteStore(join(dir, `contract-${n++}.db`)));
 
 describe('sqlite store', () => {
+  it('creates the database and its WAL files 0600, whatever the umask', async () => {
+    const path = join(dir, 'private.db');
+    const old = process.umask(0);
+    let store;
+    try {
+      store = createSqliteStore(path);
+      await store.start();
+      await store.putEvents(testPair('private', 0));
+    } finally {
+      process.umask(old);
+    }
+    for (const f of [path, `${path}-wal`, `${path}-shm`])
+      expect([f, statSync(f).mode & 0o777]).toEqual([f, 0o600]);
+    await store.shutdown();
+  });
+
   it('keeps what it committed across a restart, and migrates once', async () => {
     const path = join(dir, 'restart.db');
     const a = createSqliteStore(path);

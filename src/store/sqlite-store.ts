@@ -8,7 +8,9 @@
  * same level as the agent's default `process` durability); `sync=full` fsyncs every commit so it
  * also survives power loss. Batches are one transaction, so any fsync is paid once per batch.
  */
+import { closeSync, constants } from 'node:fs';
 import Database from 'better-sqlite3';
+import { openPrivateSync } from '../core/private-files.js';
 import type { ExchangeHalf, ExchangeRow } from './exchange-record.js';
 import { mergeHalf } from './exchange-record.js';
 import { MIGRATIONS } from './migrations.js';
@@ -47,6 +49,19 @@ export interface SqliteStoreOptions {
    * fsynced — a 2xx survives power loss; costs one fsync per batch.
    */
   sync?: 'full' | 'normal';
+}
+
+/**
+ * SQLite creates a database 0644; it holds captured traffic, so create it 0600 first. SQLite
+ * gives the -wal and -shm files the database file's mode. An existing file is left as it is.
+ */
+function createPrivateFile(path: string): void {
+  if (path === '' || path === ':memory:' || path.startsWith('file:')) return;
+  try {
+    closeSync(openPrivateSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): ExchangeStore {
@@ -98,6 +113,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     name: `sqlite:${path}${options.sync === 'normal' ? '?sync=normal' : ''}`,
     async start() {
       if (db) return;
+      createPrivateFile(path);
       const d = new Database(path);
       d.pragma('journal_mode = WAL');
       d.pragma(options.sync === 'normal' ? 'synchronous = NORMAL' : 'synchronous = FULL');

@@ -143,10 +143,13 @@ describe('inferlog collect / query / tail', { timeout: 120_000 }, () => {
     });
   });
 
-  it('query exit codes: 1 bad input, 2 usage, 69 unreachable', async () => {
+  it('query exit codes: 2 usage (a filter the collector rejects too, as in replay), 1 no such id, 69 unreachable', async () => {
     const bad = await run(['query', '--url', url, '--status', 'teapot']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('status');
+    const since = await run(['query', '--url', url, '--since', 'yesterday']);
+    expect(since.code).toBe(2);
+    expect(since.stderr).toContain('since: invalid time "yesterday"');
     expect((await run(['query', '--url', url, '--id', 'nope'])).code).toBe(1);
     expect((await run(['query', '--url', url, '--format', 'xml'])).code).toBe(2);
     const closed = await freePort();

@@ -3,8 +3,8 @@
  *
  *   flags ──▶ GET /api/v1/exchanges (or /exchanges/{id}) ──▶ table | json | jsonl on stdout
  *
- * Exit codes: 0 ok, 1 the collector rejected the query (message names the parameter),
- * 2 usage, 69 collector unreachable.
+ * Exit codes: 0 ok, 1 no such id, 2 usage (including a filter the collector rejects: 400, the
+ * message names the parameter; the same code `replay` uses), 69 collector unreachable.
  */
 import type { Command } from 'commander';
 import { CollectorApiError, CollectorUnreachableError, getJson } from '../../api/client.js';
@@ -33,7 +33,8 @@ export function failWith(command: string, err: unknown): never {
   }
   if (err instanceof CollectorApiError) {
     process.stderr.write(`inferlog ${command}: ${err.message}\n`);
-    process.exit(1);
+    // A filter the collector rejects (400) is a flag value to fix: a usage error, as in `replay`.
+    process.exit(err.status === 400 ? 2 : 1);
   }
   throw err;
 }

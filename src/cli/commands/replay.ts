@@ -3,9 +3,10 @@
  *
  *   flags ──parseReplayFlags (zod)──▶ runReplay ──▶ summary on stdout, progress on stderr
  *
- * Exit codes: 0 all identical (or nothing failed with --compare none), 1 differences or
- * failures, 2 usage error (including filters the collector rejects), 69 collector or target
- * unreachable, 130 interrupted (Ctrl-C; the summary covers what was replayed). See docs/replay.md.
+ * Exit codes: 0 all identical (with --compare none: no status changed, nothing failed), 1 differences
+ * or failures, 2 usage error (including filters the collector rejects), 66 nothing to replay (no
+ * exchange matched, or none could be replayed), 69 collector or target unreachable, 130 interrupted
+ * (Ctrl-C; the summary covers what was replayed). See docs/replay.md.
  */
 import type { Command } from 'commander';
 import { parseReplayFlags, UsageError, type RawReplayFlags } from '../../replay/options.js';
@@ -54,6 +55,11 @@ export function register(program: Command): void {
       [],
     )
     .option('--no-replay-id', 'do not send Ce-Id: replay-<captured id>')
+    .option(
+      '--any-route',
+      'also re-send captured requests that are not POSTs to an inference route (V1 predict/explain, V2 infer, OpenAI completions/chat): they are skipped by default',
+      false,
+    )
     .option('--dry-run', 'list what would be sent; send nothing', false)
     .option(
       '--format <f>',

@@ -8,6 +8,7 @@
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { makeDirs } from '../../core/make-dirs.js';
+import { PRIVATE_FILE_MODE } from '../../core/private-files.js';
 import type { FileSinkConfig } from './config.js';
 
 export class RotatingFile {
@@ -22,7 +23,8 @@ export class RotatingFile {
 
   async open(): Promise<void> {
     makeDirs(path.dirname(this.config.path));
-    this.handle = await open(this.config.path, 'a');
+    // Captured traffic: a new log file is readable by this user only (rotation creates new ones too).
+    this.handle = await open(this.config.path, 'a', PRIVATE_FILE_MODE);
     this.size = (await stat(this.config.path)).size;
   }
 

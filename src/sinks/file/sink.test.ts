@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -74,6 +74,25 @@ describe('file sink', () => {
     const newest = readFileSync(path.join(dir, 'r.jsonl'), 'utf8').trim().split('\n');
     expect(JSON.parse(newest.at(-1) as string).id).toBe('ex-39');
     expect(readFileSync(path.join(dir, 'r.1.jsonl')).length).toBeGreaterThanOrEqual(2048);
+  });
+
+  it('creates its log files 0600 and missing directories 0700, whatever the umask (rotated ones too)', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'inferlog-file-'));
+    const file = path.join(dir, 'logs/deep/r.jsonl');
+    const old = process.umask(0);
+    try {
+      const sink = createFileSink(new URL(`file://${file}?maxBytes=2KiB&maxFiles=2`), options);
+      await sink.start();
+      for (let i = 0; i < 40; i++) await sink.send([exchange(i)], new AbortController().signal);
+      await sink.shutdown();
+    } finally {
+      process.umask(old);
+    }
+    const mode = (p: string): number => statSync(p).mode & 0o777;
+    expect(mode(path.join(dir, 'logs'))).toBe(0o700);
+    expect(mode(path.join(dir, 'logs/deep'))).toBe(0o700);
+    for (const f of readdirSync(path.dirname(file)))
+      expect([f, mode(path.join(dir, 'logs/deep', f))]).toEqual([f, 0o600]);
   });
 
   it('writes lossless records with format=record', async () => {
