@@ -94,6 +94,24 @@ async function collectorCount(port: number): Promise<number | undefined> {
   }
 }
 
+/**
+ * Polls the collector until it holds `expected` exchanges or its count has not grown for 3 s
+ * (at most 120 s): for proxies that deliver after their clients were answered, with no drain.
+ */
+async function settleCount(port: number, expected: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  let last = -1;
+  let still = 0;
+  while (Date.now() < deadline) {
+    const n = (await collectorCount(port)) ?? -1;
+    if (n >= expected) return;
+    still = n === last ? still + 1 : 0;
+    if (still >= 6) return;
+    last = n;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 async function runScenario(
   s: Scenario,
   env: BenchEnv,
@@ -175,6 +193,7 @@ async function runScenario(
   } finally {
     // The proxy stops first (its shutdown drains what it buffered), then the collector is counted.
     const collector = running?.collector;
+    if (collector && running?.settleBeforeStop) await settleCount(collector.port, sent);
     await Promise.all(
       (running?.processes ?? []).filter((p) => p !== collector?.proc).map((p) => env.group.stop(p)),
     );

@@ -181,12 +181,12 @@ export function evaluateTargets(
         : undefined,
   });
 
-  const delivery = ['agent-http', 'agent-http-batch', 'inproc-http-batch']
+  const delivery = ['agent-http', 'agent-http-batch', 'inproc-http-batch', 'kserve-agent-http']
     .map((id) => ({ id, f: deliveredFraction(statuses, id) }))
     .filter((d): d is { id: string; f: number } => d.f !== undefined);
   out.push({
     name: '(extra) every logged exchange reached the collector',
-    target: '≥ 99% of completed requests stored (scenarios 5, 6, 10)',
+    target: '≥ 99% of completed requests stored (scenarios 5, 6, 10, 11)',
     measured: delivery.length
       ? delivery.map((d) => `${d.id} ${(d.f * 100).toFixed(1)}%`).join(', ')
       : 'not measured',

@@ -11,6 +11,7 @@
  *   8 nginx            wrk ──▶ nginx (plain proxy, no logging) ──▶ up
  *   9 inproc-file      wrk ──▶ up (in-process capture, all → file://)
  *  10 inproc-http-batch wrk ──▶ up (in-process capture, all → collect, batched)
+ *  11 kserve-agent-http wrk ──▶ KServe's real Go agent (all → collect, one POST per event) ──▶ up
  *
  * Every scenario starts its own processes and stops them afterwards, so none inherits
  * another's heap or queue. "subject" is the process whose CPU and RSS are reported as
@@ -23,6 +24,7 @@ import { waitForPort } from './processes.js';
 import { freePort } from './ports.js';
 import { writeIsvcYaml, type LoggerSection } from './isvc-yaml.js';
 import { nginxBinary, writeNginxConfig } from './nginx.js';
+import { KSERVE_AGENT_VERSION, kserveAgentBinary, kserveAgentCommand } from './kserve-agent.js';
 
 export const BATCH_SIZE = 100;
 export const BATCH_INTERVAL = '50ms';
@@ -48,6 +50,12 @@ export interface RunningScenario {
   logTarget?: string;
   /** The collector, when the scenario logs to one: stopped last, after its count is read. */
   collector?: { proc: ManagedProcess; port: number };
+  /**
+   * The proxy has no shutdown drain that fits the bench's stop grace (KServe's agent sleeps 30 s
+   * on SIGTERM, then exits with its queue): wait until the collector's count stops growing
+   * before stopping it, so what it still holds is counted as delivered, not lost.
+   */
+  settleBeforeStop?: boolean;
 }
 
 export interface Scenario {
@@ -279,6 +287,48 @@ export const SCENARIOS: readonly Scenario[] = [
         env.subjectNodeFlags('inproc-http-batch'),
       );
       return { url: url(up.port), subject: up.proc, processes: [up.proc, c.proc], collector: c };
+    },
+  },
+  {
+    id: 'kserve-agent-http',
+    n: 11,
+    title: `KServe's agent ${KSERVE_AGENT_VERSION}, all → collect (per event)`,
+    unavailable: () =>
+      kserveAgentBinary() ? undefined : 'not built: run `bash scripts/peers/kserve-agent.sh install`',
+    async start(env) {
+      const bin = kserveAgentBinary();
+      if (!bin) throw new Error('KServe agent not built: run `bash scripts/peers/kserve-agent.sh install`');
+      const [model, c] = await Promise.all([
+        startUp(env, 'model-kserve-agent-http', undefined),
+        startCollector(env, 'collect-kserve-agent-http'),
+      ]);
+      const port = await freePort();
+      // KServe's default --workers (5) and queue: the agent as its webhook starts it.
+      const cmd = kserveAgentCommand(bin, port, model.port, [
+        '--log-url',
+        `http://127.0.0.1:${c.port}/`,
+        '--log-mode',
+        'all',
+        '--inference-service',
+        'simple-model',
+        '--namespace',
+        'bench',
+        '--component',
+        'predictor',
+      ]);
+      const proc = env.group.spawn('agent-kserve-agent-http', cmd.command, cmd.args, {
+        cwd: env.repo,
+        env: cmd.env,
+      });
+      // Up to 300 s in flock when a test holds the machine's one KServe agent.
+      await waitForPort(port, proc, 330_000);
+      return {
+        url: url(port),
+        subject: proc,
+        processes: [model.proc, proc, c.proc],
+        collector: c,
+        settleBeforeStop: true,
+      };
     },
   },
 ];

@@ -1,5 +1,6 @@
 /**
- * Real peers for tests: PostgreSQL, a Kafka broker, the Python venv with KServe's model server.
+ * Real peers for tests: PostgreSQL, a Kafka broker, the Python venv with KServe's model server,
+ * KServe's Go agent built from its module.
  *
  *   test file ──ensureKafka()──▶ port answers? ──yes──▶ { brokers }
  *                                   │ no
@@ -113,6 +114,21 @@ export function pythonBin(): string {
   if (!existsSync(bin)) {
     throw new Error(
       `${bin} not found: run \`bash scripts/peers/python.sh install\` (creates .peers/venv with kserve)`,
+    );
+  }
+  return bin;
+}
+
+/**
+ * KServe's real Go agent (`github.com/kserve/kserve/cmd/agent`), built by
+ * scripts/peers/kserve-agent.sh. Throws how to build it when it is missing.
+ */
+export function kserveAgentBin(): string {
+  const bin = process.env.INFERLOG_TEST_KSERVE_AGENT ?? join(PEERS_DIR, 'kserve-agent/agent');
+  if (!existsSync(bin)) {
+    throw new Error(
+      `${bin} not found: run \`bash scripts/peers/kserve-agent.sh install\` ` +
+        '(builds KServe v0.20.0 ./cmd/agent from its Go module; needs Go and the Go module proxy)',
     );
   }
   return bin;
