@@ -33,6 +33,13 @@ export { parsePattern, BUILTIN_PATTERNS } from './redaction-patterns.js';
 /** Characters dropped from the end of a truncated text body: longer than any built-in detector's match. */
 export const TRUNCATED_TAIL_CHARS = 256;
 
+/**
+ * The most text (UTF-16 code units) custom `name=regex` rules scan in one body. They run on RE2
+ * (linear, but about 0.5 µs per character in JavaScript), on the event loop before the response's
+ * last bytes are written, so a larger body is withheld rather than delaying every other request.
+ */
+export const MAX_CUSTOM_SCAN_CHARS = 128 * 1024;
+
 export interface RedactorHooks {
   /** A body was withheld whole (metrics: `inferlog_redaction_withheld_total{part,reason}`). */
   withheld?(ex: Exchange, part: 'request' | 'response', reason: string): void;
@@ -281,6 +288,10 @@ export function createRedactor(options: RedactionOptions, hooks: RedactorHooks =
     if (text === undefined) return withhold('not UTF-8 text, so the redaction rules cannot be applied');
     // UTF-16 and UTF-32 text of ASCII is valid UTF-8 with a NUL in every other byte, which hides
     // every secret from the scrubbers: a NUL means binary, never inspectable text.
+    if (scrubber.custom && text.length > MAX_CUSTOM_SCAN_CHARS)
+      return withhold(
+        `larger than ${MAX_CUSTOM_SCAN_CHARS} characters, the most custom redaction patterns scan in one body`,
+      );
     if (text.includes('\u0000'))
       return withhold('binary (contains NUL bytes), so the redaction rules cannot be applied');
 

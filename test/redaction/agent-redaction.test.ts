@@ -284,3 +284,56 @@ describe('a hostile client cannot choose how its body is redacted (issue 16 item
     }
   });
 });
+
+describe('a body built to make the scrubbers backtrack stalls nothing (issue 16 item 3)', () => {
+  let upstream: Server;
+  let agent: CliProcess;
+  let port: number;
+
+  beforeAll(async () => {
+    const upstreamPort = await freePort();
+    upstream = await startUpstream(upstreamPort);
+    port = await freePort();
+    agent = await startCli([
+      'agent',
+      '--port',
+      String(port),
+      '--log-url',
+      'stdout',
+      '--component-port',
+      String(upstreamPort),
+      '--host',
+      '127.0.0.1',
+      '--inference-service',
+      'm',
+      '--redact-patterns',
+      'email,jwt',
+    ]);
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await new Promise((r) => upstream?.close(r));
+  });
+
+  it('answers an unrelated request while the attack bodies are scrubbed, and logs all three', async () => {
+    const plain = { 'content-type': 'text/plain' };
+    const attacks = [
+      post(port, '/v1/models/m:predict?case=email', plain, 'a'.repeat(100_000) + '@'),
+      post(port, '/v1/models/m:predict?case=jwt', plain, 'eyJ-'.repeat(25_000)),
+    ];
+    await new Promise((r) => setTimeout(r, 50));
+    const started = performance.now();
+    expect(
+      await post(
+        port,
+        '/v1/models/m:predict?case=unrelated',
+        { 'content-type': 'application/json' },
+        '{"x":1}',
+      ),
+    ).toBe(200);
+    // A generous bound: the unrelated request waited 12.2 s behind the email attack before the fix.
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(await Promise.all(attacks)).toEqual([200, 200]);
+    await agent.waitFor((c) => c.jsonLines().length >= 3, 'three log lines');
+  });
+});
