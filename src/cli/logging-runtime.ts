@@ -51,6 +51,11 @@ export async function startLogging(
     maxCaptureBytes: settings.maxCaptureBytes,
     metadataHeaders: settings.metadataHeaders,
     forceHeaders: settings.redaction.forceHeaders,
+    queryPolicy: {
+      marker: settings.redaction.marker,
+      redactQueryParams: settings.redaction.redactQueryParams ?? [],
+      captureQueryParams: settings.redaction.captureQueryParams ?? [],
+    },
     submitter: pipeline,
   });
   let closing: Promise<void> | undefined;

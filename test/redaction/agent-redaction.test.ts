@@ -279,8 +279,45 @@ describe('a hostile client cannot choose how its body is redacted (issue 16 item
       messages: [{ role: 'user', content: '[REDACTED]' }],
     });
     for (const name of ['form', 'utf16', 'multipart', 'lenient']) {
+      expect(line(name), name).toBeDefined();
       expect(String(line(name).requestBody), name).toContain(WITHHELD);
       expect(String(line(name).responseBody), name).toContain(WITHHELD);
+    }
+  });
+});
+
+describe('secret query parameters are withheld from the logged url (issue 16 item 14)', () => {
+  it('logs ?api_key=… and ?X-Amz-Signature=… with the marker, through a real agent, with no redaction flags', async () => {
+    const upstreamPort = await freePort();
+    const upstream = await startUpstream(upstreamPort);
+    const port = await freePort();
+    const agent = await startCli([
+      'agent',
+      '--port',
+      String(port),
+      '--log-url',
+      'stdout',
+      '--component-port',
+      String(upstreamPort),
+      '--host',
+      '127.0.0.1',
+      '--inference-service',
+      'm',
+      '--redact-query-params',
+      'tenant_secret',
+    ]);
+    try {
+      const url =
+        '/v1/models/m:predict?api_key=sk-live-QUERYSECRET&X-Amz-Signature=SIGSECRET&tenant_secret=TSECRET&n=1';
+      expect(await post(port, url, { 'content-type': 'application/json' }, '{"x":1}')).toBe(200);
+      await agent.waitFor((c) => c.jsonLines().length >= 1, 'the log line');
+      for (const s of ['QUERYSECRET', 'SIGSECRET', 'TSECRET']) expect(agent.stdout()).not.toContain(s);
+      expect(agent.jsonLines()[0]?.url).toBe(
+        '/v1/models/m:predict?api_key=[REDACTED]&X-Amz-Signature=[REDACTED]&tenant_secret=[REDACTED]&n=1',
+      );
+    } finally {
+      await agent.stop();
+      await new Promise((r) => upstream.close(r));
     }
   });
 });
