@@ -17,6 +17,7 @@ import { nowMs } from '../core/time.js';
 import type { ExchangeSubmitter } from '../pipeline/types.js';
 import { BodyCapture } from './body-capture.js';
 import { createHeaderPolicy } from './header-policy.js';
+import { createQueryPolicy, type QueryPolicy, type QueryPolicyOptions } from './query-policy.js';
 import { createStreamAssembler, detectStreamKind } from '../formats/stream-assembler.js';
 
 export interface RecorderOptions {
@@ -31,6 +32,8 @@ export interface RecorderOptions {
   metadataHeaders: readonly string[];
   /** Secret headers (Authorization…) captured anyway: explicit opt-in. */
   forceHeaders: readonly string[];
+  /** Secret query parameters of the url: withheld at capture (query-policy.ts). Default: the built-in list, marker [REDACTED]. */
+  queryPolicy?: QueryPolicyOptions;
   submitter: ExchangeSubmitter;
 }
 
@@ -125,7 +128,7 @@ export class InFlight {
       source: o.source,
       mode: o.mode,
       method: this.req.method ?? 'GET',
-      url: this.req.url ?? '/',
+      url: this.rec.urlOf(this.req.url ?? '/'),
       metadata: this.metadata(),
       requestTime: this.requestTime,
       responseTime,
@@ -175,6 +178,7 @@ export class Recorder {
   readonly logsRequest: boolean;
   readonly logsResponse: boolean;
   readonly metadataOf: (rawHeaders: string[]) => Record<string, string[]>;
+  readonly urlOf: QueryPolicy;
 
   constructor(readonly options: RecorderOptions) {
     this.logsRequest = logsRequest(options.mode);
@@ -183,6 +187,7 @@ export class Recorder {
       metadataHeaders: [...options.metadataHeaders],
       forceHeaders: [...options.forceHeaders],
     });
+    this.urlOf = createQueryPolicy(options.queryPolicy ?? { marker: '[REDACTED]' });
   }
 
   begin(req: IncomingMessage): InFlight {

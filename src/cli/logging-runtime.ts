@@ -52,6 +52,11 @@ export async function startLogging(
     trustInboundId: settings.trustInboundId,
     metadataHeaders: settings.metadataHeaders,
     forceHeaders: settings.redaction.forceHeaders,
+    queryPolicy: {
+      marker: settings.redaction.marker,
+      redactQueryParams: settings.redaction.redactQueryParams ?? [],
+      captureQueryParams: settings.redaction.captureQueryParams ?? [],
+    },
     submitter: pipeline,
   });
   let closing: Promise<void> | undefined;

@@ -93,6 +93,17 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
     apply: (s, v) => (s.redaction.forceHeaders = parseList(v)),
   },
   {
+    key: 'redact-query-params',
+    description:
+      'Query parameters whose values are withheld from the logged url, besides the built-in list (api_key, token, sig…).',
+    apply: (s, v) => (s.redaction.redactQueryParams = parseList(v)),
+  },
+  {
+    key: 'capture-query-params',
+    description: 'Built-in secret query parameters (e.g. code) to log anyway.',
+    apply: (s, v) => (s.redaction.captureQueryParams = parseList(v)),
+  },
+  {
     key: 'max-capture-bytes',
     description:
       'Per-body capture cap (default 1MiB); larger bodies are logged truncated with size and sha256.',

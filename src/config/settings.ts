@@ -23,6 +23,10 @@ export interface RedactionOptions {
   forceHeaders: string[];
   /** The replacement marker. */
   marker: string;
+  /** Query parameter names whose values are withheld, besides the built-in list (api_key, token…). */
+  redactQueryParams?: string[];
+  /** Built-in secret query parameters logged anyway. Explicit opt-in. */
+  captureQueryParams?: string[];
 }
 
 export type SpoolWhenFull = 'drop-newest' | 'drop-oldest';

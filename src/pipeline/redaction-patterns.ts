@@ -7,12 +7,26 @@
  * Matches are collected as ranges first (then merged) rather than replaced regex by regex, so two
  * overlapping detectors cannot leave half a secret behind, and so a truncated body can be cut at a
  * safe place (see redaction.ts).
+ *
+ * Every match runs in time linear in the text, because the text is the client's (issue 16: a
+ * backtracking `email` took 12.5 s on 100,000 `a` and an `@`, on the event loop):
+ *   - each built-in either starts only where a run of its characters starts (a lookbehind), so no
+ *     run is scanned twice, or is a hand-written scanner (`jwt`);
+ *   - custom `name=regex` rules are RE2 (the pure-JS `re2js`): no backtracking, so no regex a user
+ *     writes can be slow; what RE2 cannot express (lookaround, backreferences) is refused at config
+ *     load. RE2 in JavaScript is slower per character than V8's engine, so redaction.ts bounds how
+ *     much text custom rules scan per body (MAX_CUSTOM_SCAN_CHARS) and withholds larger bodies.
  */
+import { RE2JS } from 're2js';
 
 export interface Scrubber {
   name: string;
-  /** Global regex. */
-  re: RegExp;
+  /** Global regex, linear in the text by construction (see the built-ins); or `find`. */
+  re?: RegExp;
+  /** Every match as [start, end), when a regex is not the right tool (jwt) or is RE2 (custom rules). */
+  find?: (text: string) => Array<readonly [number, number]>;
+  /** True for a custom rule (RE2): redaction.ts bounds the text these scan. */
+  custom?: boolean;
   /**
    * Narrows a regex match to what is really secret: [start, end) offsets inside the match; none keeps
    * the match as text (e.g. a digit run that fails the Luhn check).
@@ -62,6 +76,11 @@ const MAX_CARD_RUN_DIGITS = 256;
  * ungrouped number (an id, 12345678901234567890) is not mistaken for one.
  */
 export function findCards(run: string): Array<readonly [number, number]> {
+  let total = 0;
+  for (let k = 0; k < run.length; k++) {
+    const c = run.charCodeAt(k);
+    if (c >= 0x30 && c <= 0x39 && ++total > MAX_CARD_RUN_DIGITS) return [];
+  }
   const groups: Array<[number, number, number]> = []; // [start, end, digits before this group]
   let digits = 0;
   const re = /\d+/g;
@@ -85,13 +104,63 @@ export function findCards(run: string): Array<readonly [number, number]> {
   return out;
 }
 
+function isBase64Url(c: number): boolean {
+  return (
+    (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    c === 0x2d ||
+    c === 0x5f
+  );
+}
+
+function isWordChar(c: number): boolean {
+  return isBase64Url(c) && c !== 0x2d;
+}
+
+/**
+ * JSON Web Tokens (`eyJ…` three base64url segments joined by dots), in one pass: the segments
+ * end at the first non-base64url character whatever `eyJ` they start from, so once a candidate
+ * fails, every later `eyJ` of the same run fails the same way and the scan resumes after the run.
+ */
+export function findJwts(text: string): Array<readonly [number, number]> {
+  const out: Array<readonly [number, number]> = [];
+  const n = text.length;
+  const runEnd = (from: number): number => {
+    let k = from;
+    while (k < n && isBase64Url(text.charCodeAt(k))) k++;
+    return k;
+  };
+  let i = text.indexOf('eyJ');
+  while (i !== -1) {
+    if (i > 0 && isWordChar(text.charCodeAt(i - 1))) {
+      i = text.indexOf('eyJ', i + 1); // no word boundary before it, as \b required
+      continue;
+    }
+    const e1 = runEnd(i);
+    let next = e1;
+    if (e1 - i >= 7 && text.charCodeAt(e1) === 0x2e) {
+      const e2 = runEnd(e1 + 1);
+      if (e2 - e1 - 1 >= 4 && text.charCodeAt(e2) === 0x2e) {
+        const e3 = runEnd(e2 + 1);
+        out.push([i, e3]);
+        next = e3;
+      }
+    }
+    i = text.indexOf('eyJ', next);
+  }
+  return out;
+}
+
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 
 /** The built-in detectors, by name. The longest match any of them can make is well under 300 chars. */
 export const BUILTIN_PATTERNS: Readonly<Record<string, () => Scrubber>> = {
+  // The lookbehind makes a match start only where a run of local-part characters starts: without
+  // it, every position of a long run was tried and each scanned to the run's end (quadratic).
   email: () => ({
     name: 'email',
-    re: /[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+/g,
+    re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+/g,
     quick: (t) => t.includes('@'),
   }),
   // 13–19 digits, optionally grouped by single spaces or hyphens, that pass the Luhn check.
@@ -105,18 +174,17 @@ export const BUILTIN_PATTERNS: Readonly<Record<string, () => Scrubber>> = {
   }),
   // `Bearer <token>` wherever it appears (a header pasted into a prompt, an error message).
   'bearer-token': () => ({ name: 'bearer-token', re: /\bBearer\s+[A-Za-z0-9\-._~+/]+=*/gi }),
-  jwt: () => ({
-    name: 'jwt',
-    re: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
-    quick: (t) => t.includes('eyJ'),
-  }),
+  // `eyJ` + 4 or more base64url characters, `.`, 4 or more, `.`, any number: a scanner, because
+  // the regex (\beyJ[…]{4,}\.…) rescanned the rest of the run from every `eyJ` in it (quadratic).
+  jwt: () => ({ name: 'jwt', find: findJwts, quick: (t) => t.includes('eyJ') }),
 };
 
 const CUSTOM_NAME = /^[a-z][a-z0-9_-]*$/i;
 
 /**
- * Parses one `redactPatterns` entry: a built-in name, or `name=regex` (JavaScript syntax; a leading
- * `(?i)` as in Go/RE2 makes it case-insensitive). Throws an Error saying what is wrong.
+ * Parses one `redactPatterns` entry: a built-in name, or `name=regex` (RE2 syntax, as in Go; a
+ * leading `(?i)` makes it case-insensitive). Throws an Error saying what is wrong, e.g. for a
+ * lookbehind or a backreference, which RE2 refuses because they need backtracking.
  */
 export function parsePattern(text: string): Scrubber {
   const entry = text.trim();
@@ -135,26 +203,36 @@ export function parsePattern(text: string): Scrubber {
       `invalid redaction pattern "${entry}": the name before "=" must be a word like ticket-id`,
     );
   }
-  let flags = 'g';
+  let flags = 0;
   if (source.startsWith('(?i)')) {
     source = source.slice(4);
-    flags += 'i';
+    flags |= RE2JS.CASE_INSENSITIVE;
   }
   if (source === '') throw new Error(`invalid redaction pattern "${entry}": the regex after "=" is empty`);
-  let re: RegExp;
+  let re: RE2JS;
   try {
-    re = new RegExp(source, flags);
+    re = RE2JS.compile(source, flags);
   } catch (err) {
-    throw new Error(`invalid redaction pattern "${entry}": ${(err as Error).message}`);
+    throw new Error(
+      `invalid redaction pattern "${entry}": ${(err as Error).message} (custom patterns use RE2 syntax, which has no lookaround or backreferences, so matching time stays linear in the text)`,
+    );
   }
-  if (new RegExp(source, flags.replace('g', '')).test('')) {
+  if (re.matcher('').find()) {
     throw new Error(`invalid redaction pattern "${entry}": the regex matches the empty string`);
   }
-  return { name, re };
+  const find = (text: string): Array<readonly [number, number]> => {
+    const out: Array<readonly [number, number]> = [];
+    const m = re.matcher(text);
+    while (m.find()) if (m.end() > m.start()) out.push([m.start(), m.end()]);
+    return out;
+  };
+  return { name, find, custom: true };
 }
 
 export interface TextScrubber {
   readonly empty: boolean;
+  /** True when a custom (RE2) rule is configured: the caller bounds the text scanned per body. */
+  readonly custom: boolean;
   /** Sorted, merged [start, end) ranges of everything to redact in `text`. */
   ranges(text: string): Array<[number, number]>;
   /** `text` with each range replaced by the marker. */
@@ -175,11 +253,16 @@ export function compileScrubbers(entries: readonly string[], marker: string): Te
     const found: Array<[number, number]> = [];
     for (const s of scrubbers) {
       if (s.quick && !s.quick(text)) continue;
-      s.re.lastIndex = 0;
+      if (s.find) {
+        for (const r of s.find(text)) found.push([r[0], r[1]]);
+        continue;
+      }
+      const re = s.re as RegExp;
+      re.lastIndex = 0;
       let m: RegExpExecArray | null;
-      while ((m = s.re.exec(text)) !== null) {
+      while ((m = re.exec(text)) !== null) {
         if (m[0].length === 0) {
-          s.re.lastIndex++;
+          re.lastIndex++;
           continue;
         }
         if (s.refine) {
@@ -214,6 +297,7 @@ export function compileScrubbers(entries: readonly string[], marker: string): Te
 
   return {
     empty: scrubbers.length === 0,
+    custom: scrubbers.some((s) => s.custom === true),
     ranges,
     apply,
     scrub: (text) => (scrubbers.length === 0 ? text : apply(text, ranges(text))),

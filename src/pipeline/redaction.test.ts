@@ -175,6 +175,80 @@ describe('createRedactor', () => {
   });
 });
 
+describe('createRedactor: the body, not its label, decides (issue 16 item 2)', () => {
+  const r = createRedactor(policy({ jsonPaths: ['ssn'], patterns: ['email'] }));
+  const withheld = (b: CapturedBody | undefined): boolean =>
+    text(b).startsWith('[REDACTED] (whole body withheld');
+  const json = '{"ssn":"123-45-6789","ok":1}';
+
+  it('applies the paths to a JSON request and response whatever label they carry', () => {
+    for (const contentType of [
+      'text/event-stream',
+      'application/x-ndjson',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      undefined,
+    ]) {
+      const out = r.apply(
+        exchange({ request: body(json, { contentType }), response: body(json, { contentType }) }),
+      );
+      expect(text(out?.request), String(contentType)).toBe('{"ssn":"[REDACTED]","ok":1}');
+      expect(text(out?.response), String(contentType)).toBe('{"ssn":"[REDACTED]","ok":1}');
+    }
+  });
+
+  it('never reads a request as SSE or NDJSON: a body that is not one JSON document is withheld', () => {
+    for (const [contentType, req] of [
+      ['text/event-stream', `{"x":1}\n{"ssn":"123-45-6789"}`],
+      ['text/event-stream', 'data: {"a":1}\n{"ssn":"123-45-6789"}'],
+      ['application/x-ndjson', '{"x": NaN, "ssn":\n"123-45-6789"\n}'],
+      ['multipart/form-data; boundary=b', `--b\r\n\r\n${json}\r\n--b--`],
+    ] as const) {
+      expect(withheld(r.apply(exchange({ request: body(req, { contentType }) }))?.request), req).toBe(true);
+    }
+  });
+
+  it('withholds a response NDJSON body with a line that is not JSON, and SSE lines that are not SSE fields', () => {
+    const lenient = r.apply(
+      exchange({
+        response: body('{"x": NaN, "ssn":\n"123-45-6789"\n}', { contentType: 'application/x-ndjson' }),
+      }),
+    );
+    expect(withheld(lenient?.response)).toBe(true);
+    const lines = r.apply(
+      exchange({ response: body(`{"ok":1}\n${json}\n`, { contentType: 'application/x-ndjson' }) }),
+    );
+    expect(text(lines?.response)).toBe('{"ok":1}\n{"ssn":"[REDACTED]","ok":1}\n');
+    const sse = r.apply(
+      exchange({
+        response: body('event: x\nid: 7\n: hi\nssn: 123-45-6789\ndata: {"ssn":"1"}\n\n', {
+          contentType: 'text/event-stream',
+        }),
+      }),
+    );
+    expect(text(sse?.response)).toBe('event: x\nid: 7\n: hi\n[REDACTED]\ndata: {"ssn":"[REDACTED]"}\n\n');
+  });
+
+  it('withholds UTF-16 text, a foreign charset and a body still content-encoded', () => {
+    const utf16 = new Uint8Array(Buffer.from('{"mail":"jane@example.com"}', 'utf16le'));
+    const scrubOnly = createRedactor(policy({ patterns: ['email'] }));
+    for (const b of [
+      body(utf16, { contentType: 'application/json; charset=utf-16' }),
+      body(utf16, { contentType: 'application/json' }),
+      body('jane+AEA-example.com', { contentType: 'text/plain; charset=UTF-7' }),
+      body('\x1f\x8b jane@example.com', { contentEncoding: 'gzip', stillEncoded: true }),
+    ]) {
+      expect(withheld(scrubOnly.apply(exchange({ request: b }))?.request)).toBe(true);
+    }
+    const ok = scrubOnly.apply(
+      exchange({
+        request: body('{"m":"jane@example.com"}', { contentType: 'application/json; charset=UTF-8' }),
+      }),
+    );
+    expect(text(ok?.request)).toBe('{"m":"[REDACTED]"}');
+  });
+});
+
 describe('redactionProblems', () => {
   it('lists every problem with the option it belongs to', () => {
     expect(

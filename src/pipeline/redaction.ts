@@ -33,6 +33,13 @@ export { parsePattern, BUILTIN_PATTERNS } from './redaction-patterns.js';
 /** Characters dropped from the end of a truncated text body: longer than any built-in detector's match. */
 export const TRUNCATED_TAIL_CHARS = 256;
 
+/**
+ * The most text (UTF-16 code units) custom `name=regex` rules scan in one body. They run on RE2
+ * (linear, but about 0.5 µs per character in JavaScript), on the event loop before the response's
+ * last bytes are written, so a larger body is withheld rather than delaying every other request.
+ */
+export const MAX_CUSTOM_SCAN_CHARS = 128 * 1024;
+
 export interface RedactorHooks {
   /** A body was withheld whole (metrics: `inferlog_redaction_withheld_total{part,reason}`). */
   withheld?(ex: Exchange, part: 'request' | 'response', reason: string): void;
@@ -117,6 +124,24 @@ const NDJSON_TYPES = new Set([
   'application/jsonlines',
 ]);
 
+/** SSE lines other than `data:` that carry no JSON document: a comment, or an event, id or retry field. */
+const SSE_OTHER_LINE = /^(?::|(?:event|id|retry)(?::|$))/;
+
+/** Charsets a body may declare and still be read as UTF-8. */
+const UTF8_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii']);
+
+/**
+ * The declared charset when it is not UTF-8 (or ASCII): such a body may mean something else to the
+ * model than the UTF-8 text the scrubbers would see (UTF-7 spells `@` as `+AEA-`), so it is withheld.
+ */
+function foreignCharset(contentType: string | undefined): string | undefined {
+  if (contentType === undefined) return undefined;
+  const m = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType);
+  if (!m) return undefined;
+  const cs = (m[1] as string).toLowerCase();
+  return UTF8_CHARSETS.has(cs) ? undefined : cs;
+}
+
 /** Where a streamed kind's assembled text comes from, as concrete paths in each event. */
 const STREAM_TEXT_ORIGINS: Record<string, Array<Array<string | number>>> = {
   'openai-chat': [
@@ -200,8 +225,13 @@ export function createRedactor(options: RedactionOptions, hooks: RedactorHooks =
     }
   };
 
-  /** SSE and NDJSON bodies, line by line: a truncated body keeps its complete lines. */
-  const redactLines = (text: string, truncated: boolean, sse: boolean): string => {
+  /**
+   * SSE and NDJSON bodies, line by line: a truncated body keeps its complete lines. Undefined when
+   * an NDJSON line is not JSON while paths are configured: lines that are each JSON can only be read
+   * as a sequence, but a body with one that is not might be one document to a lenient parser
+   * (`{"x": NaN, "ssn":⏎"123-45-6789"⏎}`), whose fields the per-line rules would miss.
+   */
+  const redactLines = (text: string, truncated: boolean, sse: boolean): string | undefined => {
     const lines = text.split('\n');
     const last = lines.length - 1;
     for (let k = 0; k <= last; k++) {
@@ -213,56 +243,85 @@ export function createRedactor(options: RedactionOptions, hooks: RedactorHooks =
       }
       const cr = raw.endsWith('\r') ? '\r' : '';
       const line = cr ? raw.slice(0, -1) : raw;
-      if (!sse) lines[k] = redactRecord(line) + cr;
-      else if (line.startsWith('data:')) {
+      if (line === '') continue;
+      if (!sse) {
+        if (line.trim() === '') continue;
+        try {
+          lines[k] = redactJsonText(line, matcher, scrubber, marker).text + cr;
+        } catch (err) {
+          if (!(err instanceof NotJsonError)) throw err;
+          if (hasPaths) return undefined;
+          lines[k] = scrubber.scrub(line) + cr;
+        }
+      } else if (line.startsWith('data:')) {
         const prefix = line.charCodeAt(5) === 0x20 ? 'data: ' : 'data:';
         lines[k] = prefix + redactRecord(line.slice(prefix.length)) + cr;
+      } else if (hasPaths && !SSE_OTHER_LINE.test(line)) {
+        lines[k] = marker + cr; // not an SSE field: nothing says what it is, so it cannot be proven clean
       } else lines[k] = scrubber.scrub(line) + cr;
     }
     return lines.join('\n');
   };
 
-  /** The redacted body and, when it was withheld whole, why. */
-  const redactBody = (body: CapturedBody, streamed: boolean): { body: CapturedBody; withheld?: string } => {
+  /**
+   * The redacted body and, when it was withheld whole, why. The parser is chosen from the bytes,
+   * never from the label alone: a client labels its request, so `text/event-stream` or NDJSON on
+   * a request must not route a JSON document around the JSON paths (issue 16). Only a response's
+   * label, which the model server sets, selects the per-event (SSE) or per-line (NDJSON) rules,
+   * and only for a body that is not itself one JSON document.
+   */
+  const redactBody = (
+    body: CapturedBody,
+    part: 'request' | 'response',
+    streamed: boolean,
+  ): { body: CapturedBody; withheld?: string } => {
     if (body.bytes.length === 0) return { body };
+    const withhold = (reason: string): { body: CapturedBody; withheld: string } => ({
+      body: withheldBody(body, reason),
+      withheld: reason,
+    });
+    if (body.stillEncoded) return withhold('still content-encoded, so the redaction rules cannot be applied');
+    const charset = foreignCharset(body.contentType);
+    if (charset !== undefined)
+      return withhold(`declared charset ${charset} is not UTF-8, so the redaction rules cannot be applied`);
     const text = decodeText(body.bytes, body.truncated);
-    if (text === undefined) {
-      const reason = 'not UTF-8 text, so the redaction rules cannot be applied';
-      return { body: withheldBody(body, reason), withheld: reason };
-    }
-    const media = mediaType(body.contentType);
-    let out: string;
-    if (media === 'text/event-stream' || (streamed && /^(?:data|event|id|retry)?:/.test(text))) {
-      out = redactLines(text, body.truncated, true);
-    } else if (NDJSON_TYPES.has(media)) {
-      out = redactLines(text, body.truncated, false);
-    } else if (hasPaths) {
-      if (body.truncated) {
-        const reason =
-          'JSON paths are configured and the body was cut at the capture limit, so fields cannot be located';
-        return { body: withheldBody(body, reason), withheld: reason };
-      }
+    if (text === undefined) return withhold('not UTF-8 text, so the redaction rules cannot be applied');
+    // UTF-16 and UTF-32 text of ASCII is valid UTF-8 with a NUL in every other byte, which hides
+    // every secret from the scrubbers: a NUL means binary, never inspectable text.
+    if (scrubber.custom && text.length > MAX_CUSTOM_SCAN_CHARS)
+      return withhold(
+        `larger than ${MAX_CUSTOM_SCAN_CHARS} characters, the most custom redaction patterns scan in one body`,
+      );
+    if (text.includes('\u0000'))
+      return withhold('binary (contains NUL bytes), so the redaction rules cannot be applied');
+
+    let notJson: NotJsonError | undefined;
+    if (!body.truncated) {
       try {
-        out = redactJsonText(text, matcher, scrubber, marker).text;
+        const out = redactJsonText(text, matcher, scrubber, marker).text;
+        return out === text ? { body } : { body: { ...body, bytes: encoder.encode(out) } };
       } catch (err) {
         if (!(err instanceof NotJsonError)) throw err;
-        const reason = `JSON paths are configured and the body is ${err.message}`;
-        return { body: withheldBody(body, reason), withheld: reason };
+        notJson = err;
       }
+    }
+    const media = part === 'response' ? mediaType(body.contentType) : '';
+    let out: string;
+    if (media === 'text/event-stream' || (streamed && /^(?:data|event|id|retry)?:/.test(text))) {
+      out = redactLines(text, body.truncated, true) as string;
+    } else if (NDJSON_TYPES.has(media)) {
+      const lines = redactLines(text, body.truncated, false);
+      if (lines === undefined)
+        return withhold('JSON paths are configured and a line of the NDJSON body is not JSON');
+      out = lines;
+    } else if (hasPaths) {
+      return withhold(
+        notJson
+          ? `JSON paths are configured and the body is ${notJson.message}`
+          : 'JSON paths are configured and the body was cut at the capture limit, so fields cannot be located',
+      );
     } else {
-      out = text;
-      const first = text.trimStart().charCodeAt(0);
-      let done = false;
-      if (!body.truncated && (first === 0x7b || first === 0x5b || first === 0x22)) {
-        // Scrub JSON strings decoded, so an escaped secret (a\u0040b.com) is still recognised.
-        try {
-          out = redactJsonText(text, matcher, scrubber, marker).text;
-          done = true;
-        } catch (err) {
-          if (!(err instanceof NotJsonError)) throw err;
-        }
-      }
-      if (!done) out = scrubText(text, body.truncated);
+      out = scrubText(text, body.truncated);
     }
     if (out === text && !body.truncated) return { body };
     return { body: { ...body, bytes: encoder.encode(out) } };
@@ -287,12 +346,12 @@ export function createRedactor(options: RedactionOptions, hooks: RedactorHooks =
       const out: Exchange = { ...ex };
       const streamed = ex.stream !== undefined;
       if (ex.request) {
-        const r = redactBody(ex.request, false);
+        const r = redactBody(ex.request, 'request', false);
         out.request = r.body;
         if (r.withheld !== undefined) hooks.withheld?.(ex, 'request', r.withheld);
       }
       if (ex.response) {
-        const r = redactBody(ex.response, streamed);
+        const r = redactBody(ex.response, 'response', streamed);
         out.response = r.body;
         if (r.withheld !== undefined) hooks.withheld?.(ex, 'response', r.withheld);
       }

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, type CliProcess } from '../helpers/cli.js';
 import { freePort } from '../helpers/peers.js';
@@ -189,5 +190,187 @@ describe('inferlog agent with a redaction policy', () => {
     expect(chat.responseBody).toContain('data: [DONE]');
     const stream = chat.stream as Record<string, unknown> | undefined;
     if (stream?.assembledText !== undefined) expect(stream.assembledText).toBe('[REDACTED]');
+  });
+});
+
+/** Sends one request with raw bytes and headers through the agent; resolves with the status. */
+async function post(port: number, urlPath: string, headers: Record<string, string>, body: Buffer | string) {
+  const res = await fetch(`http://127.0.0.1:${port}${urlPath}`, { method: 'POST', headers, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+describe('a hostile client cannot choose how its body is redacted (issue 16 item 2)', () => {
+  const SSN = '123-45-6789';
+  const MAIL = 'jane.doe@example.com';
+  const WITHHELD = '[REDACTED] (whole body withheld';
+  let upstream: Server;
+  let agent: CliProcess;
+  let port: number;
+
+  beforeAll(async () => {
+    const upstreamPort = await freePort();
+    upstream = await startUpstream(upstreamPort); // echoes the body with the client's content type
+    port = await freePort();
+    agent = await startCli([
+      'agent',
+      '--port',
+      String(port),
+      '--log-url',
+      'stdout',
+      '--component-port',
+      String(upstreamPort),
+      '--host',
+      '127.0.0.1',
+      '--inference-service',
+      'm',
+      '--redact-json-paths',
+      'ssn,messages[*].content,choices[*].delta.content',
+      '--redact-patterns',
+      'email',
+    ]);
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await new Promise((r) => upstream?.close(r));
+  });
+
+  it('applies the JSON paths to a JSON body whatever its label, and withholds what it cannot prove clean', async () => {
+    const json = JSON.stringify({ ssn: SSN, keep: 'visible' });
+    const utf16 = Buffer.from(JSON.stringify({ ssn: SSN, mail: MAIL }), 'utf16le');
+    const cases: Array<[string, Record<string, string>, Buffer | string]> = [
+      ['sse', { 'content-type': 'text/event-stream' }, json],
+      ['sse-charset', { 'content-type': 'Text/Event-Stream; charset=utf-8' }, json],
+      ['plain', { 'content-type': 'text/plain' }, json],
+      ['none', {}, Buffer.from(json)],
+      ['ndjson', { 'content-type': 'application/x-ndjson' }, json],
+      ['form', { 'content-type': 'application/x-www-form-urlencoded' }, `ssn=${SSN}&keep=visible`],
+      ['utf16', { 'content-type': 'application/json; charset=utf-16' }, utf16],
+      [
+        'multipart',
+        { 'content-type': 'multipart/form-data; boundary=XX' },
+        `--XX\r\nContent-Disposition: form-data; name="j"\r\n\r\n${json}\r\n--XX--\r\n`,
+      ],
+      // Lenient parsers (Python's json) accept NaN: each line alone is not the document.
+      ['lenient', { 'content-type': 'application/x-ndjson' }, `{"x": NaN, "ssn":\n"${SSN}"\n}`],
+      ['gzip', { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' }, gzipSync(json)],
+      [
+        'chat',
+        { 'content-type': 'text/event-stream' },
+        JSON.stringify({ messages: [{ role: 'user', content: `my ssn is ${SSN}` }] }),
+      ],
+    ];
+    for (const [name, headers, body] of cases)
+      expect(await post(port, `/v1/models/m:predict?case=${name}`, headers, body), name).toBe(200);
+    await agent.waitFor((c) => c.jsonLines().length >= cases.length, 'one log line per case');
+
+    const out = agent.stdout();
+    expect(out).not.toContain(SSN);
+    expect(out).not.toContain(MAIL);
+    const line = (name: string): Record<string, unknown> =>
+      agent.jsonLines().find((l) => String(l.url).endsWith(`case=${name}`)) as Record<string, unknown>;
+    const redacted = { ssn: '[REDACTED]', keep: 'visible' };
+    for (const name of ['sse', 'sse-charset', 'plain', 'none', 'ndjson', 'gzip'])
+      expect(JSON.parse(line(name).requestBody as string), name).toEqual(redacted);
+    // The upstream echoes body and label, so the response half carries the same attack.
+    for (const name of ['sse', 'sse-charset', 'plain', 'none', 'ndjson'])
+      expect(JSON.parse(line(name).responseBody as string), name).toEqual(redacted);
+    expect(JSON.parse(line('chat').requestBody as string)).toEqual({
+      messages: [{ role: 'user', content: '[REDACTED]' }],
+    });
+    for (const name of ['form', 'utf16', 'multipart', 'lenient']) {
+      expect(line(name), name).toBeDefined();
+      expect(String(line(name).requestBody), name).toContain(WITHHELD);
+      expect(String(line(name).responseBody), name).toContain(WITHHELD);
+    }
+  });
+});
+
+describe('secret query parameters are withheld from the logged url (issue 16 item 14)', () => {
+  it('logs ?api_key=… and ?X-Amz-Signature=… with the marker, through a real agent, with no redaction flags', async () => {
+    const upstreamPort = await freePort();
+    const upstream = await startUpstream(upstreamPort);
+    const port = await freePort();
+    const agent = await startCli([
+      'agent',
+      '--port',
+      String(port),
+      '--log-url',
+      'stdout',
+      '--component-port',
+      String(upstreamPort),
+      '--host',
+      '127.0.0.1',
+      '--inference-service',
+      'm',
+      '--redact-query-params',
+      'tenant_secret',
+    ]);
+    try {
+      const url =
+        '/v1/models/m:predict?api_key=sk-live-QUERYSECRET&X-Amz-Signature=SIGSECRET&tenant_secret=TSECRET&n=1';
+      expect(await post(port, url, { 'content-type': 'application/json' }, '{"x":1}')).toBe(200);
+      await agent.waitFor((c) => c.jsonLines().length >= 1, 'the log line');
+      for (const s of ['QUERYSECRET', 'SIGSECRET', 'TSECRET']) expect(agent.stdout()).not.toContain(s);
+      expect(agent.jsonLines()[0]?.url).toBe(
+        '/v1/models/m:predict?api_key=[REDACTED]&X-Amz-Signature=[REDACTED]&tenant_secret=[REDACTED]&n=1',
+      );
+    } finally {
+      await agent.stop();
+      await new Promise((r) => upstream.close(r));
+    }
+  });
+});
+
+describe('a body built to make the scrubbers backtrack stalls nothing (issue 16 item 3)', () => {
+  let upstream: Server;
+  let agent: CliProcess;
+  let port: number;
+
+  beforeAll(async () => {
+    const upstreamPort = await freePort();
+    upstream = await startUpstream(upstreamPort);
+    port = await freePort();
+    agent = await startCli([
+      'agent',
+      '--port',
+      String(port),
+      '--log-url',
+      'stdout',
+      '--component-port',
+      String(upstreamPort),
+      '--host',
+      '127.0.0.1',
+      '--inference-service',
+      'm',
+      '--redact-patterns',
+      'email,jwt',
+    ]);
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await new Promise((r) => upstream?.close(r));
+  });
+
+  it('answers an unrelated request while the attack bodies are scrubbed, and logs all three', async () => {
+    const plain = { 'content-type': 'text/plain' };
+    const attacks = [
+      post(port, '/v1/models/m:predict?case=email', plain, 'a'.repeat(100_000) + '@'),
+      post(port, '/v1/models/m:predict?case=jwt', plain, 'eyJ-'.repeat(25_000)),
+    ];
+    await new Promise((r) => setTimeout(r, 50));
+    const started = performance.now();
+    expect(
+      await post(
+        port,
+        '/v1/models/m:predict?case=unrelated',
+        { 'content-type': 'application/json' },
+        '{"x":1}',
+      ),
+    ).toBe(200);
+    // A generous bound: the unrelated request waited 12.2 s behind the email attack before the fix.
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(await Promise.all(attacks)).toEqual([200, 200]);
+    await agent.waitFor((c) => c.jsonLines().length >= 3, 'three log lines');
   });
 });

@@ -68,3 +68,49 @@ describe('inferlog up with redaction annotations', () => {
     }
   });
 });
+
+describe('inferlog up: a chat labelled text/event-stream is still redacted (issue 16 item 2)', () => {
+  it('logs the chat with the message contents redacted', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'inferlog-redaction-up-'));
+    const yaml = path.join(dir, 'isvc.yaml');
+    writeFileSync(
+      yaml,
+      `apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: echo-llm
+  annotations:
+    inferlog.dev/redact-json-paths: "messages[*].content,choices[*].message.content"
+spec:
+  predictor:
+    logger:
+      mode: all
+    model:
+      modelFormat:
+        name: inferlog-echo
+`,
+    );
+    const port = await freePort();
+    const up = await startCli(['up', '-f', yaml, '--port', String(port)]);
+    try {
+      const secret = 'my-diagnosis-is-SECRET-42';
+      const res = await fetch(`http://127.0.0.1:${port}/openai/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/event-stream' },
+        body: JSON.stringify({ model: 'echo-llm', messages: [{ role: 'user', content: secret }] }),
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      await up.waitFor((c) => c.jsonLines().length >= 1, 'the log line');
+      expect(await up.stop()).toBe(0);
+      expect(up.stdout()).not.toContain(secret);
+      const line = up.jsonLines()[0] as Record<string, unknown>;
+      expect(JSON.parse(line.requestBody as string)).toEqual({
+        model: 'echo-llm',
+        messages: [{ role: 'user', content: '[REDACTED]' }],
+      });
+    } finally {
+      await up.stop();
+    }
+  });
+});
