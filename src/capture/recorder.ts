@@ -51,8 +51,9 @@ export class InFlight {
   constructor(
     private readonly rec: Recorder,
     private readonly req: IncomingMessage,
+    requestTime: number,
   ) {
-    this.requestTime = nowMs();
+    this.requestTime = requestTime;
     const ceId = req.headers['ce-id'];
     this.id = typeof ceId === 'string' && ceId.length > 0 ? ceId : randomUUID();
     this.request = new BodyCapture(rec.options.maxCaptureBytes, rec.logsRequest);
@@ -159,8 +160,12 @@ export class Recorder {
     });
   }
 
-  begin(req: IncomingMessage): InFlight {
-    return new InFlight(this, req);
+  /**
+   * `requestTime`: when the request arrived, for a caller that could only pick the recorder
+   * after reading the body (in-process capture of OpenAI routes, which name the model there).
+   */
+  begin(req: IncomingMessage, requestTime = nowMs()): InFlight {
+    return new InFlight(this, req, requestTime);
   }
 }
 
