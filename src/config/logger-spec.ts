@@ -59,8 +59,16 @@ export const loggerSpecSchema = z
           message: `invalid mode "${mode}": ${hint ?? `must be one of ${LOG_MODES.join(', ')}`}`,
         });
       }),
-    metadataHeaders: z.array(z.string().min(1)).optional(),
-    metadataAnnotations: z.array(z.string().min(1)).optional(),
+    metadataHeaders: z
+      .array(z.string({ error: 'must be a header name' }).min(1, 'must not be empty'), {
+        error: 'must be a list of header names, e.g. [X-Request-Id]',
+      })
+      .optional(),
+    metadataAnnotations: z
+      .array(z.string({ error: 'must be an annotation key' }).min(1, 'must not be empty'), {
+        error: 'must be a list of annotation keys, e.g. [serving.kserve.io/deploymentMode]',
+      })
+      .optional(),
     storage: z
       .object({
         path: z.string().optional(),
