@@ -1,6 +1,6 @@
 /**
- * KServe's `spec.<component>.logger` (LoggerSpec), validated exactly as the CRD
- * (../shared/kserve/logger-crd-schema.yaml) plus KServe's webhook rules, with
+ * KServe's `spec.<component>.logger` (LoggerSpec), validated as the CRD does (its field names are
+ * checked with every other level against kserve-schema.json) plus KServe's webhook rules, with
  * messages that say how to fix the value.
  */
 import { z } from 'zod';
