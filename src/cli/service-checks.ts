@@ -58,3 +58,6 @@ export const servableCheck: ServiceCheck = (svc) => {
     return [{ path: ['spec', 'predictor', 'model', 'storageUri'], message: (e as Error).message }];
   }
 };
+
+/** What `inferlog up` checks before it starts, and `validate --serve` runs the very same list. */
+export const SERVE_CHECKS = [redactionCheck, servableCheck] as const;

@@ -25,7 +25,7 @@ import { parseBytes } from '../../config/annotations.js';
 import { createModelServer, modelInBody, modelInBodyRoute, modelInPath } from '../../model-server/index.js';
 import { createPipelineMetrics } from '../../pipeline/metrics.js';
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
-import { redactionCheck, servableCheck } from '../service-checks.js';
+import { SERVE_CHECKS } from '../service-checks.js';
 import { exitWithConfigError, listen } from '../util.js';
 
 function pickAnnotations(svc: ServiceConfig, keys: readonly string[]): Record<string, string> {
@@ -81,7 +81,7 @@ export function register(program: Command): void {
       const log = createOpLogger('up');
       let services: ServiceConfig[];
       try {
-        services = loadInferenceServices(opts.file, [redactionCheck, servableCheck]);
+        services = loadInferenceServices(opts.file, SERVE_CHECKS);
       } catch (e) {
         exitWithConfigError(e);
       }
