@@ -1,51 +1,93 @@
+// In-process capture with a recorder chosen from the body (OpenAI routes name their model there).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finalStatus, rawRequest } from '../../test/helpers/raw-http.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Exchange } from '../core/exchange.js';
-import { captureInProcess } from './in-process.js';
+import { captureInProcess, type RecorderRouting } from './in-process.js';
 import { Recorder } from './recorder.js';
 
-const logged: Exchange[] = [];
-const recorder = new Recorder({
-  source: {
-    inferenceService: 'm',
-    namespace: 'ns',
-    component: 'predictor',
-    endpoint: '',
-    sourceUri: 'http://localhost:8080/',
-    annotations: {},
-  },
-  mode: 'all',
-  maxCaptureBytes: 1 << 20,
-  metadataHeaders: [],
-  forceHeaders: [],
-  submitter: { submit: (ex) => logged.push(ex) },
+const source = (name: string) => ({
+  inferenceService: name,
+  namespace: 'default',
+  component: 'predictor',
+  endpoint: '',
+  sourceUri: 'http://localhost/',
+  annotations: {},
 });
-const route = captureInProcess(
-  recorder,
-  (_req, res, body) => res.end(JSON.stringify({ got: body?.length ?? -1 })),
-  1 << 20,
-  300,
-);
-const server = http.createServer(route);
-let port: number;
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-});
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-describe('in-process capture', () => {
-  it('answers 408 and logs CLIENT_TIMEOUT when a request body stops arriving', async () => {
-    const raw = await rawRequest(
-      port,
-      'POST /v1/models/m:predict HTTP/1.1\r\nHost: m\r\nContent-Length: 100\r\n\r\n{"instances":',
-      5000,
+function recorder(name: string, out: Exchange[]): Recorder {
+  return new Recorder({
+    source: source(name),
+    mode: 'all',
+    maxCaptureBytes: 1024,
+    metadataHeaders: [],
+    forceHeaders: [],
+    submitter: { submit: (ex) => out.push(ex) },
+  });
+}
+
+describe('captureInProcess with a body-dependent recorder', () => {
+  let server: http.Server | undefined;
+  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+  async function start(routing: RecorderRouting, limit: number): Promise<string> {
+    const handler = captureInProcess(
+      routing,
+      (_req, res, body) => {
+        res.writeHead(body === undefined ? 413 : 200, { 'content-type': 'text/plain' });
+        res.end(body === undefined ? 'too large' : `got ${body.length}`);
+      },
+      limit,
     );
-    expect(finalStatus(raw)).toBe(408);
-    for (let i = 0; i < 200 && logged.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(logged[0]).toMatchObject({ status: 408, error: { code: 'CLIENT_TIMEOUT' } });
-    expect(Buffer.from(logged[0]!.request!.bytes).toString()).toBe('{"instances":');
+    server = http.createServer(handler);
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server?.address() as AddressInfo).port}`;
+  }
+
+  it('logs under the recorder the body picks, with the whole request and its arrival time', async () => {
+    const a: Exchange[] = [];
+    const b: Exchange[] = [];
+    const seen: Array<number | undefined> = [];
+    const base = await start(
+      {
+        atStart: () => 'body',
+        withBody: (_req, body) => {
+          seen.push(body?.length);
+          return body?.toString().includes('"b"') ? recorder('b', b) : recorder('a', a);
+        },
+      },
+      64,
+    );
+    const before = Date.now();
+    const res = await fetch(`${base}/openai/v1/completions`, { method: 'POST', body: '{"model":"b"}' });
+    expect(await res.text()).toBe('got 13');
+    expect(a).toHaveLength(0);
+    expect(b).toHaveLength(1);
+    expect(new TextDecoder().decode(b[0]?.request?.bytes)).toBe('{"model":"b"}');
+    expect(b[0]?.requestTime).toBeGreaterThanOrEqual(before - 1);
+    expect(seen).toEqual([13]);
+  });
+
+  it('decides at the body limit, with no body, and still logs every byte count', async () => {
+    const a: Exchange[] = [];
+    const seen: Array<number | undefined> = [];
+    const base = await start(
+      {
+        atStart: () => 'body',
+        withBody: (_req, body) => {
+          seen.push(body?.length);
+          return recorder('a', a);
+        },
+      },
+      64,
+    );
+    const big = 'x'.repeat(100_000);
+    const res = await fetch(`${base}/openai/v1/completions`, { method: 'POST', body: big });
+    expect(res.status).toBe(413);
+    await res.text();
+    expect(seen).toEqual([undefined]);
+    expect(a).toHaveLength(1);
+    expect(a[0]?.request).toMatchObject({ size: 100_000, truncated: true });
+    expect(a[0]?.status).toBe(413);
   });
 });

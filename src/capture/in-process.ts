@@ -6,12 +6,25 @@
  *   request ──read once──▶ BodyCapture ─┐
  *                                       └──▶ handler(req, res, body) ──write/end──▶ client
  *                                                              └─ tee ─▶ recorder ─▶ pipeline.submit()
+ *
+ * Which recorder logs a request can depend on its body (`inferlog up` serves several models and
+ * OpenAI routes name theirs in the body): then the choice waits for the body's end, or for the
+ * body limit, whichever comes first, and the chunks read so far are handed over then.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { isStreamingResponse, type InFlight, type Recorder } from './recorder.js';
+import { nowMs } from '../core/time.js';
+import { isStreamingResponse, Recorder, type InFlight } from './recorder.js';
 
 /** Gets the whole request body, or `undefined` when it was over `maxBodyBytes` (and was not kept). */
 export type BodyHandler = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined) => void;
+
+/** Picks the recorder per request (undefined: the request is not logged). */
+export interface RecorderRouting {
+  /** The recorder, from the request line and headers; `'body'` when only the body can tell. */
+  atStart(req: IncomingMessage): Recorder | undefined | 'body';
+  /** Called once, for `'body'` requests: `body` is undefined when it was over the limit. */
+  withBody(req: IncomingMessage, body: Buffer | undefined): Recorder | undefined;
+}
 
 type WriteArgs = [chunk?: unknown, encoding?: unknown, cb?: unknown];
 
@@ -92,17 +105,31 @@ function stringHeader(v: string | number | string[] | undefined): string | undef
  * is answered 408 and logged as CLIENT_TIMEOUT (nginx's client_body_timeout; 0 = none).
  */
 export function captureInProcess(
-  recorder: Recorder | undefined,
+  routing: Recorder | RecorderRouting | undefined,
   handler: BodyHandler,
   maxBodyBytes = Infinity,
   bodyTimeoutMs = 0,
 ) {
+  const route: RecorderRouting =
+    routing === undefined || routing instanceof Recorder
+      ? { atStart: () => routing, withBody: () => routing }
+      : routing;
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const flight = recorder?.begin(req);
+    const arrived = nowMs();
+    const first = route.atStart(req);
+    let decided = first !== 'body';
+    let flight = first === 'body' ? undefined : first?.begin(req, arrived);
     let chunks: Buffer[] | undefined = [];
     let size = 0;
+    // For a choice made after some of the body was read: begin then, and hand over what was read.
+    const decide = (body: Buffer | undefined, read: readonly Buffer[]): void => {
+      decided = true;
+      flight = route.withBody(req, body)?.begin(req, arrived);
+      if (flight) for (const c of read) flight.request.push(c);
+    };
     if (bodyTimeoutMs > 0 && !req.complete) {
       req.setTimeout(bodyTimeoutMs, () => {
+        if (!decided) decide(undefined, chunks ?? []);
         const message = `the request body stopped arriving (nothing for ${bodyTimeoutMs / 1000} s)`;
         flight?.complete({ code: 'CLIENT_TIMEOUT', message, status: 408 });
         const body = JSON.stringify({ error: message });
@@ -119,25 +146,27 @@ export function captureInProcess(
     }
     req.on('data', (c: Buffer) => {
       size += c.length;
-      flight?.request.push(c);
+      if (decided) flight?.request.push(c);
       if (chunks === undefined) return;
-      if (size > maxBodyBytes) chunks = undefined;
-      else chunks.push(c);
+      if (size > maxBodyBytes) {
+        if (!decided) decide(undefined, [...chunks, c]);
+        chunks = undefined;
+      } else chunks.push(c);
     });
     req.once('end', () => {
-      if (flight) teeResponse(res, flight);
-      handler(
-        req,
-        res,
+      const body =
         chunks === undefined
           ? undefined
           : chunks.length === 1
             ? (chunks[0] as Buffer)
-            : Buffer.concat(chunks, size),
-      );
+            : Buffer.concat(chunks, size);
+      if (!decided) decide(body ?? Buffer.alloc(0), chunks ?? []);
+      if (flight) teeResponse(res, flight);
+      handler(req, res, body);
     });
-    req.once('error', () =>
-      flight?.complete({ code: 'CLIENT_ABORTED', message: 'the client aborted the request body' }),
-    );
+    req.once('error', () => {
+      if (!decided) decide(undefined, chunks ?? []);
+      flight?.complete({ code: 'CLIENT_ABORTED', message: 'the client aborted the request body' });
+    });
   };
 }

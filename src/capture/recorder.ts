@@ -61,8 +61,9 @@ export class InFlight {
   constructor(
     private readonly rec: Recorder,
     private readonly req: IncomingMessage,
+    requestTime: number,
   ) {
-    this.requestTime = nowMs();
+    this.requestTime = requestTime;
     // The id decides deduplication, pairing and sampling downstream: a client may only choose it
     // when the operator said its callers are trusted, and then only a sane one.
     const ceId = headerText(req.headers['ce-id']);
@@ -190,8 +191,12 @@ export class Recorder {
     this.urlOf = createQueryPolicy(options.queryPolicy ?? { marker: '[REDACTED]' });
   }
 
-  begin(req: IncomingMessage): InFlight {
-    return new InFlight(this, req);
+  /**
+   * `requestTime`: when the request arrived, for a caller that could only pick the recorder
+   * after reading the body (in-process capture of OpenAI routes, which name the model there).
+   */
+  begin(req: IncomingMessage, requestTime = nowMs()): InFlight {
+    return new InFlight(this, req, requestTime);
   }
 }
 

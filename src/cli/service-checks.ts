@@ -2,7 +2,7 @@
 import type { ServiceCheck } from '../config/inferenceservice.js';
 import { ANNOTATION_PREFIX } from '../config/annotations.js';
 import { redactionProblems } from '../pipeline/redaction.js';
-import { resolveModelPath, SUPPORTED_MODEL_FORMATS } from '../model-server/index.js';
+import { modelFormatNeedsStorage, resolveModelPath, SUPPORTED_MODEL_FORMATS } from '../model-server/index.js';
 
 const ANNOTATION_OF_FIELD = {
   jsonPaths: 'redact-json-paths',
@@ -41,7 +41,16 @@ export const servableCheck: ServiceCheck = (svc) => {
       },
     ];
   }
-  if (model.storageUri === undefined) return [];
+  if (model.storageUri === undefined || model.storageUri === '') {
+    if (!modelFormatNeedsStorage(model.modelFormat)) return [];
+    // What `inferlog up` would stop on: found here, so `validate --serve` and `up` agree.
+    return [
+      {
+        path: ['spec', 'predictor', 'model'],
+        message: `storageUri is required to serve modelFormat "${model.modelFormat}" locally: the model file or its directory, e.g. storageUri: ./models/simple-model`,
+      },
+    ];
+  }
   try {
     resolveModelPath(model.storageUri, svc.baseDir);
     return [];
@@ -49,3 +58,6 @@ export const servableCheck: ServiceCheck = (svc) => {
     return [{ path: ['spec', 'predictor', 'model', 'storageUri'], message: (e as Error).message }];
   }
 };
+
+/** What `inferlog up` checks before it starts, and `validate --serve` runs the very same list. */
+export const SERVE_CHECKS = [redactionCheck, servableCheck] as const;

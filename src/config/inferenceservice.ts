@@ -2,10 +2,12 @@
  * Loads a KServe InferenceService YAML (the same file you would `kubectl apply`) into
  * frozen settings for `inferlog up`.
  *
- *   YAML text ──parse (positions kept)──▶ zod schema (CRD + KServe webhook rules)
- *             ──▶ inferlog.dev/* annotations ──▶ ServiceConfig (frozen)
+ *   YAML text ──parse (positions kept)──┬─▶ field names at every level (KServe's schema, did-you-mean)
+ *                                       ├─▶ zod schema (CRD + KServe webhook rules, for what inferlog reads)
+ *                                       ├─▶ inferlog.dev/* annotations
+ *                                       └─▶ (all passed the schema) ServiceConfig ──▶ checks (model file…)
  *
- * Every problem is reported at once as `FILE:LINE:COL: field.path: message`.
+ * Every problem is reported at once, sorted by position, as `FILE:LINE:COL: field.path: message`.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +16,7 @@ import { z } from 'zod';
 import type { LogMode } from '../core/exchange.js';
 import { ANNOTATION_PREFIX, EXTENSION_KEYS, EXTENSION_OPTIONS } from './annotations.js';
 import { ConfigError, type ConfigProblem } from './config-error.js';
+import { kserveFieldProblems } from './kserve-fields.js';
 import { loggerSpecSchema, type LoggerSpec } from './logger-spec.js';
 import { defaultLoggerSettings, type LoggerSettings } from './settings.js';
 import { parseDuration } from '../core/units.js';
@@ -131,6 +134,33 @@ function positionOf(
   return { line: 1, col: 1 };
 }
 
+/** inferlog.dev/* annotations: known names (did-you-mean otherwise), values that parse. */
+function annotationProblems(
+  annotations: Record<string, unknown>,
+): Array<{ path: string[]; message: string }> {
+  const out: Array<{ path: string[]; message: string }> = [];
+  for (const [key, raw] of Object.entries(annotations)) {
+    if (!key.startsWith(ANNOTATION_PREFIX)) continue;
+    const name = key.slice(ANNOTATION_PREFIX.length);
+    const opt = EXTENSION_OPTIONS.find((o) => o.key === name);
+    const p = ['metadata', 'annotations', key];
+    if (!opt) {
+      out.push({
+        path: p,
+        message: `unknown inferlog annotation; known: ${EXTENSION_KEYS.map((k) => ANNOTATION_PREFIX + k).join(', ')}`,
+      });
+      continue;
+    }
+    if (typeof raw !== 'string') continue; // the schema says: quote it
+    try {
+      opt.apply(defaultLoggerSettings(), raw);
+    } catch (e) {
+      out.push({ path: p, message: (e as Error).message });
+    }
+  }
+  return out;
+}
+
 /**
  * A check that needs more than the schema (does the model file exist, does a redaction path
  * parse). Returns problems with the field path they concern; they are reported at that line.
@@ -162,32 +192,27 @@ export function parseInferenceServices(
     if (value === null || value === undefined) continue;
     // Multi-document files (like KServe's samples) may hold other kinds: skip those.
     if (typeof value === 'object' && (value as { kind?: unknown }).kind !== 'InferenceService') continue;
+    // Field names and shapes at every level; zod then checks the values inferlog reads. A path
+    // both report (a string where a list belongs) keeps the field check's message.
+    const fieldProblems = kserveFieldProblems(value);
+    for (const p of fieldProblems) at(doc, p.path, p.message);
+    const reported = new Set(fieldProblems.map((p) => p.path.join('.')));
+    const annotationsValue = (value as { metadata?: { annotations?: unknown } }).metadata?.annotations;
+    if (annotationsValue !== null && typeof annotationsValue === 'object') {
+      for (const p of annotationProblems(annotationsValue as Record<string, unknown>))
+        at(doc, p.path, p.message);
+    }
     const parsed = isvcSchema.safeParse(value);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) at(doc, issue.path, issue.message);
+      for (const issue of parsed.error.issues) {
+        // Unknown keys are the field check's (with did-you-mean).
+        if (issue.code === 'unrecognized_keys' || reported.has(issue.path.join('.'))) continue;
+        at(doc, issue.path, issue.message);
+      }
       continue;
     }
     const isvc: IsvcDoc = parsed.data;
     const annotations = isvc.metadata.annotations ?? {};
-    for (const key of Object.keys(annotations)) {
-      if (!key.startsWith(ANNOTATION_PREFIX)) continue;
-      const name = key.slice(ANNOTATION_PREFIX.length);
-      const opt = EXTENSION_OPTIONS.find((o) => o.key === name);
-      const p = ['metadata', 'annotations', key];
-      if (!opt) {
-        at(
-          doc,
-          p,
-          `unknown inferlog annotation; known: ${EXTENSION_KEYS.map((k) => ANNOTATION_PREFIX + k).join(', ')}`,
-        );
-        continue;
-      }
-      try {
-        opt.apply(defaultLoggerSettings(), annotations[key] as string);
-      } catch (e) {
-        at(doc, p, (e as Error).message);
-      }
-    }
     const components: ComponentConfig[] = [];
     for (const name of ['predictor', 'transformer', 'explainer'] as const) {
       const comp = isvc.spec[name];
@@ -219,7 +244,10 @@ export function parseInferenceServices(
     for (const check of checks) for (const p of check(service)) at(doc, p.path, p.message);
     services.push(service);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) {
+    problems.sort((a, b) => a.line - b.line || a.col - b.col);
+    throw new ConfigError(problems);
+  }
   if (services.length === 0) {
     throw new ConfigError([
       {

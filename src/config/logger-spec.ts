@@ -1,6 +1,6 @@
 /**
- * KServe's `spec.<component>.logger` (LoggerSpec), validated exactly as KServe's CRD
- * (config.serving.kserve.io LoggerSpec) plus KServe's webhook rules, with
+ * KServe's `spec.<component>.logger` (LoggerSpec), validated as the CRD does (its field names are
+ * checked with every other level against kserve-schema.json) plus KServe's webhook rules, with
  * messages that say how to fix the value.
  */
 import { z } from 'zod';
@@ -43,8 +43,16 @@ export const loggerSpecSchema = z
           message: `invalid mode "${mode}": ${hint ?? `must be one of ${LOG_MODES.join(', ')}`}`,
         });
       }),
-    metadataHeaders: z.array(z.string().min(1)).optional(),
-    metadataAnnotations: z.array(z.string().min(1)).optional(),
+    metadataHeaders: z
+      .array(z.string({ error: 'must be a header name' }).min(1, 'must not be empty'), {
+        error: 'must be a list of header names, e.g. [X-Request-Id]',
+      })
+      .optional(),
+    metadataAnnotations: z
+      .array(z.string({ error: 'must be an annotation key' }).min(1, 'must not be empty'), {
+        error: 'must be a list of annotation keys, e.g. [serving.kserve.io/deploymentMode]',
+      })
+      .optional(),
     storage: z
       .object({
         path: z.string().optional(),

@@ -56,6 +56,14 @@ export interface ExchangeError {
   message: string;
 }
 
+/**
+ * `source.inferenceService` of an exchange `inferlog up` served for no model it serves (a
+ * misspelt model name, a server-level route when several models are served). Not a DNS-1035
+ * label, so no InferenceService can be called this, and a client cannot file its requests under
+ * a real model by naming one that is not served.
+ */
+export const UNMATCHED_MODEL = '(unmatched)';
+
 /** Where the exchange happened: KServe's agent flags / CloudEvent extension attributes. */
 export interface ExchangeSource {
   inferenceService: string;

@@ -40,8 +40,9 @@ export const CE_EXTENSIONS = {
   /** Set when the body bytes are still Content-Encoded (e.g. gzip: decoding failed or hit the cap): the encoding. */
   contentencoding: 'contentencoding',
   /**
-   * Streamed responses: JSON `{"chunks","ttfbMs","ttlbMs","partial","reason"?,"usage"?}` on the
-   * response event. The assembled text is not repeated here: it is in the body.
+   * Streamed responses: JSON `{"chunks","ttfbMs","ttlbMs","partial","reason"?,"usage"?,
+   * "assembledText"?,"assembledTextTruncated"?}` on the response event, ASCII only. The assembled
+   * text (as redacted) is cut at STREAMINFO_TEXT_MAX so the header stays small; the body has it all.
    */
   streaminfo: 'streaminfo',
   /** The response's own Content-Type: KServe reuses the request's for the response event. */

@@ -18,6 +18,7 @@ import {
   eventTime,
   goJson,
   MAX_METADATA_HEADER_BYTES,
+  STREAMINFO_TEXT_MAX,
   type BinaryEvent,
 } from './cloudevents.js';
 
@@ -262,6 +263,31 @@ describe('binary encoding: KServe quirks and inferlog decisions', () => {
     // Structured mode is JSON text: the same values, as text.
     const ev = JSON.parse(encodeStructured(ex)[0]?.json as string) as Record<string, unknown>;
     expect([ev.metadata, ev.annotations]).toEqual(['{"X-User":["zoë"]}', '{"owner":"Zoë"}']);
+  });
+});
+
+describe('streaminfo: the stream summary with its assembled text', () => {
+  const streamed = (assembledText: string): Exchange => ({
+    ...scenarioExchange(),
+    stream: { chunks: 3, ttfbMs: 1, ttlbMs: 2, partial: false, assembledText },
+  });
+  const streaminfo = (ex: Exchange): string =>
+    headerMap(encodeBinary(ex)[1] as BinaryEvent).get('Ce-Streaminfo') as string;
+
+  it('carries the assembled text as header-safe ASCII JSON that decodes to the same text', () => {
+    const text = 'héllo “wörld” 😀 <&> \n\u0000';
+    const v = streaminfo(streamed(text));
+    expect(v).toMatch(/^[\x20-\x7e]+$/);
+    expect(JSON.parse(v)).toMatchObject({ chunks: 3, assembledText: text });
+    expect(JSON.parse(v)).not.toHaveProperty('assembledTextTruncated');
+  });
+
+  it('cuts a long text to a bounded header and says so (the whole stream is the body)', () => {
+    const v = streaminfo(streamed('ü'.repeat(100_000)));
+    expect(v.length).toBeLessThan(STREAMINFO_TEXT_MAX + 200);
+    const o = JSON.parse(v) as { assembledText: string; assembledTextTruncated: boolean };
+    expect(o.assembledTextTruncated).toBe(true);
+    expect(o.assembledText).toBe('ü'.repeat(STREAMINFO_TEXT_MAX / 6));
   });
 });
 

@@ -286,7 +286,37 @@ interface EventParts {
   streaminfo: string | undefined;
 }
 
-/** The stream summary as one ASCII JSON value; the assembled text stays out (it is in the body). */
+/**
+ * Most characters of assembled text `streaminfo` carries, counted as written (JSON-escaped
+ * ASCII). The extension travels as a header in binary mode, and receivers cap the header
+ * block (Node: 16 KiB), so the text is cut here and marked `assembledTextTruncated`; the
+ * whole stream is still the response body.
+ */
+export const STREAMINFO_TEXT_MAX = 4096;
+
+const NON_ASCII_ALL = /[-￿]/g;
+
+/** JSON string of `text`, ASCII only (header-safe), at most `max` characters inside the quotes. */
+function asciiJsonString(text: string, max: number): { json: string; cut: boolean } {
+  let out = '';
+  let cut = false;
+  for (const ch of text) {
+    const esc = JSON.stringify(ch)
+      .slice(1, -1)
+      .replace(NON_ASCII_ALL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+    if (out.length + esc.length > max) {
+      cut = true;
+      break;
+    }
+    out += esc;
+  }
+  return { json: '"' + out + '"', cut };
+}
+
+/**
+ * The stream summary as one ASCII JSON value, with the assembled text (already redacted by
+ * the pipeline) up to STREAMINFO_TEXT_MAX, so a collector shows what the stdout line shows.
+ */
 function streamInfoJson(ex: Exchange): string | undefined {
   const s = ex.stream;
   if (!s) return undefined;
@@ -298,7 +328,13 @@ function streamInfoJson(ex: Exchange): string | undefined {
   };
   if (s.reason !== undefined) o.reason = s.reason;
   if (s.usage !== undefined) o.usage = s.usage;
-  return JSON.stringify(o);
+  let json = JSON.stringify(o);
+  if (s.assembledText !== undefined) {
+    const text = asciiJsonString(s.assembledText, STREAMINFO_TEXT_MAX);
+    json = json.slice(0, -1) + ',"assembledText":' + text.json;
+    json += text.cut ? ',"assembledTextTruncated":true}' : '}';
+  }
+  return json;
 }
 
 /**

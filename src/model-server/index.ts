@@ -30,6 +30,7 @@ import { v2Infer, v2Live, v2ModelMetadata, v2ModelReady, v2Models, v2Ready, v2Se
 
 export { resolveModelPath } from './model-path.js';
 export { HttpError } from './http-error.js';
+export { modelInBody, modelInBodyRoute, modelInPath } from './target.js';
 
 export interface ModelSpec {
   name: string;

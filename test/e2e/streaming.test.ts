@@ -155,6 +155,8 @@ spec:
       expect(detail.response.contentType).toMatch(/^text\/event-stream/);
       expect(detail.response.stream).toMatchObject({
         partial: false,
+        // The text the stdout line shows travels to the collector too (issue 14, item 3).
+        assembledText: 'to the store',
         usage: { promptTokens: 3, completionTokens: 3, totalTokens: 6 },
       });
       expect(detail.response.stream.chunks as number).toBeGreaterThanOrEqual(3);

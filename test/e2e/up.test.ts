@@ -160,6 +160,25 @@ describe('configuration errors', () => {
     expect(cli.stdout()).toMatch(/inferenceservice-with-logging\.yaml: ok/);
   });
 
+  it('validate --serve and up reject the same typos outside the logger block, with did-you-mean', async () => {
+    const file = 'test/e2e/fixtures/typos.yaml';
+    const expected = [
+      `${file}:8:5: spec.predictor.loger: unknown field "loger" (did you mean "logger"?)`,
+      `${file}:10:5: spec.predictor.model: storageUri is required`,
+      `${file}:13:7: spec.predictor.model.storageURI: unknown field "storageURI" (did you mean "storageUri"?)`,
+    ];
+    const validate = runCli(['validate', '--serve', '-f', file]);
+    expect(await validate.exited).toBe(1);
+    const up = runCli(['up', '-f', file, '--port', String(await freePort())]);
+    expect(await up.exited).toBe(1);
+    for (const out of [validate.stderr(), up.stderr()]) {
+      const lines = out.split('\n').filter((l) => l.startsWith(file));
+      expect(lines).toHaveLength(expected.length);
+      expected.forEach((e, i) => expect(lines[i]).toContain(e));
+    }
+    expect(up.stderr()).not.toMatch(/ready|storageUri is empty/);
+  });
+
   it('inferlog up runs the same checks and starts nothing', async () => {
     const cli = runCli(['up', '-f', 'test/e2e/fixtures/bad-mode.yaml', '--port', String(await freePort())]);
     expect(await cli.exited).toBe(1);

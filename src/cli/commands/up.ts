@@ -7,26 +7,27 @@
  *
  * Capture happens inside the model server's process (no proxy hop); what it logs is
  * exactly what `inferlog agent` would log in front of the same server.
+ *
+ * With several InferenceServices in the file, each exchange is logged by (and under) the one
+ * it targeted: the path's model for V1/V2, the body's `model` for OpenAI routes. An exchange
+ * that targets no served model (a typo, a server-level route when several are served) is
+ * logged through the first logger as UNMATCHED_MODEL, a name no InferenceService can have.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { captureInProcess } from '../../capture/in-process.js';
+import { captureInProcess, type RecorderRouting } from '../../capture/in-process.js';
+import { Recorder } from '../../capture/recorder.js';
+import { UNMATCHED_MODEL } from '../../core/exchange.js';
 import { loadInferenceServices, type ServiceConfig } from '../../config/inferenceservice.js';
 import { createOpLogger } from '../../core/log.js';
-import { createModelServer } from '../../model-server/index.js';
+import { createModelServer, modelInBody, modelInBodyRoute, modelInPath } from '../../model-server/index.js';
 import { createPipelineMetrics } from '../../pipeline/metrics.js';
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
-import { redactionCheck, servableCheck } from '../service-checks.js';
+import { SERVE_CHECKS } from '../service-checks.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
 import { exitWithConfigError, listen } from '../util.js';
 import { parseBytes } from '../../core/units.js';
-
-/** The model a request is for, from the V1/V2 path (`/v1/models/NAME:predict`, `/v2/models/NAME/infer`). */
-export function modelNameOf(url: string): string | undefined {
-  const m = /^\/v[12]\/models\/([^/:?]+)/.exec(url);
-  return m ? decodeURIComponent(m[1] as string) : undefined;
-}
 
 function pickAnnotations(svc: ServiceConfig, keys: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -35,6 +36,38 @@ function pickAnnotations(svc: ServiceConfig, keys: readonly string[]): Record<st
     if (v !== undefined) out[k] = v;
   }
   return out;
+}
+
+/**
+ * Which recorder logs a request: the targeted service's (none when that service has no
+ * logger); UNMATCHED_MODEL's when no served model is targeted. With one service, requests
+ * that name no model (health, lists) are that service's, as on its KServe host.
+ */
+export function attribution(
+  services: readonly ServiceConfig[],
+  runtimes: ReadonlyMap<string, LoggingRuntime>,
+): RecorderRouting {
+  const served = new Set(services.map((s) => s.name));
+  const first = [...runtimes.values()][0]?.recorder;
+  const unmatched =
+    first &&
+    new Recorder({
+      ...first.options,
+      // Annotations belong to an InferenceService; an unmatched exchange has none.
+      source: { ...first.options.source, inferenceService: UNMATCHED_MODEL, annotations: {} },
+    });
+  const only = services.length === 1 ? runtimes.get(services[0]?.name ?? '')?.recorder : unmatched;
+  const byName = (name: string | undefined): Recorder | undefined => {
+    if (name === undefined) return only;
+    return served.has(name) ? runtimes.get(name)?.recorder : unmatched;
+  };
+  return {
+    atStart: (req) => {
+      const url = req.url ?? '/';
+      return modelInBodyRoute(url) ? 'body' : byName(modelInPath(url));
+    },
+    withBody: (_req, body) => byName(body === undefined ? undefined : modelInBody(body)),
+  };
 }
 
 export function register(program: Command): void {
@@ -59,7 +92,7 @@ export function register(program: Command): void {
       let limits: RequestLimits;
       try {
         limits = requestLimitsFrom(opts, 'inferlog up');
-        services = loadInferenceServices(opts.file, [redactionCheck, servableCheck]);
+        services = loadInferenceServices(opts.file, SERVE_CHECKS);
       } catch (e) {
         exitWithConfigError(e);
       }
@@ -122,19 +155,14 @@ export function register(program: Command): void {
           ),
         );
       }
-      const fallback = runtimes.get(services[0]?.name ?? '');
       const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): void =>
         body === undefined ? modelServer.rejectTooLarge(req, res) : modelServer.handle(req, res, body);
-      const limit = modelServer.maxBodyBytes;
-      const bodyTimeout = limits.requestBodyTimeoutMs;
-      // One capture wrapper per service: a request is logged with the settings of the model it is for.
-      const captured = new Map(
-        [...runtimes].map(([name, rt]) => [name, captureInProcess(rt.recorder, handle, limit, bodyTimeout)]),
+      const capture = captureInProcess(
+        attribution(services, runtimes),
+        handle,
+        modelServer.maxBodyBytes,
+        limits.requestBodyTimeoutMs,
       );
-      const uncaptured = captureInProcess(undefined, handle, limit, bodyTimeout);
-      const capturedFallback = fallback
-        ? captureInProcess(fallback.recorder, handle, limit, bodyTimeout)
-        : uncaptured;
       const admin = adminRoutes(
         () => [...runtimes.values()],
         () => metrics.metricsText(),
@@ -149,10 +177,7 @@ export function register(program: Command): void {
         },
         (req, res) => {
           if (admin(req, res)) return;
-          const name = modelNameOf(req.url ?? '/');
-          // Requests for unknown models are logged too (with their 404), under the first service.
-          const route = (name === undefined ? undefined : captured.get(name)) ?? capturedFallback;
-          route(req, res);
+          capture(req, res);
         },
       );
       let bound: number;

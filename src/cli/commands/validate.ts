@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { ConfigError, formatProblem } from '../../config/config-error.js';
 import { loadInferenceServices } from '../../config/inferenceservice.js';
-import { redactionCheck, servableCheck } from '../service-checks.js';
+import { redactionCheck, SERVE_CHECKS } from '../service-checks.js';
 
 export function register(program: Command): void {
   program
@@ -16,10 +16,7 @@ export function register(program: Command): void {
       let failed = 0;
       for (const file of opts.file) {
         try {
-          const services = loadInferenceServices(
-            file,
-            opts.serve ? [redactionCheck, servableCheck] : [redactionCheck],
-          );
+          const services = loadInferenceServices(file, opts.serve ? SERVE_CHECKS : [redactionCheck]);
           for (const svc of services) {
             const logger = svc.predictor.logger;
             const where = logger ? `logger → ${logger.url ?? 'stdout'} (mode ${logger.mode})` : 'no logger';
