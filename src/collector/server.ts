@@ -36,6 +36,31 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
  * exchange was lost. inferlog's own agent bounds Ce-Metadata to 8 KiB (formats/cloudevents.ts).
  */
 export const MAX_HEADER_BYTES = 512 * 1024;
+export const DEFAULT_REQUEST_BODY_TIMEOUT_MS = 60_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+
+/**
+ * A body that stops arriving for `ms` gets 408 and its connection closed, so a stalled sender
+ * holds nothing for long. The socket timeout covers only the body: it is cleared once the body is
+ * in, and waiting for our own commit is not the sender's pause.
+ */
+function registerBodyTimeout(app: FastifyInstance, ms: number): void {
+  app.addHook('onRequest', (req, _reply, done) => {
+    const raw = req.raw;
+    if (!raw.complete) {
+      raw.setTimeout(ms, () => {
+        const socket = raw.socket;
+        // No answer has started (the body is not in); close after the 408 so the rest of the
+        // body on the wire is never read as a request.
+        if (socket.writable)
+          socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        socket.destroySoon();
+      });
+      raw.once('end', () => raw.socket?.setTimeout(0));
+    }
+    done();
+  });
+}
 
 export interface CollectorOptions {
   /** A store not yet started; the collector starts and shuts it down. */
@@ -46,6 +71,13 @@ export interface CollectorOptions {
   maxBodyBytes?: number;
   /** Events per batched request; more → 413 too_many_events. Default DEFAULT_MAX_BATCH_EVENTS. */
   maxBatchEvents?: number;
+  /**
+   * A request whose body stops arriving for this long is cut off with 408 (nginx's
+   * client_body_timeout); default 60 s. 0 = none.
+   */
+  requestBodyTimeoutMs?: number;
+  /** A request not wholly received after this long gets 408 (node's requestTimeout); default 300 s. */
+  requestTimeoutMs?: number;
   /** Model rows in `/api/v1/stats` before the rest are summed into `(other)`. */
   statsTopModels?: number;
   /** Delete exchanges older than this (ms); undefined keeps everything. */
@@ -75,15 +107,27 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   await store.start();
   const metrics = createCollectorMetrics(options.processMetrics ?? false);
   const queue: CommitQueue = createCommitQueue(store, metrics);
+  const bodyTimeoutMs = options.requestBodyTimeoutMs ?? DEFAULT_REQUEST_BODY_TIMEOUT_MS;
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const app = Fastify({
     bodyLimit: maxBodyBytes,
-    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    // Fastify's default is no limit: a sender trickling one byte every few seconds held a
+    // connection (and its buffers) forever. Node answers 408 when the whole request is late.
+    requestTimeout: requestTimeoutMs,
+    http: {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      // Node reads requestTimeout when the server is made (fastify's later assignment does not
+      // arm the check), and checks it every connectionsCheckingInterval (default 30 s).
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeoutMs / 10)),
+    },
     logger: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
 
   registerSecurityHeaders(app);
+  if (bodyTimeoutMs > 0) registerBodyTimeout(app, bodyTimeoutMs);
 
   // Every body is kept as raw bytes: binary payloads must be stored byte-exact, and
   // decoding is the decoder's job (it picks binary/structured/batch from the headers).

@@ -89,6 +89,11 @@ describe('planRequest', () => {
       ok: false,
       reason: /earlier replay/,
     });
+    // The default: the target did not trust the inbound id and kept it as metadata.
+    expect(planRequest(exchange({ metadata: { 'Ce-Id': ['replay-abc'] } }), base)).toMatchObject({
+      ok: false,
+      reason: /earlier replay/,
+    });
   });
 
   it('decodes base64 bodies to the exact bytes', () => {

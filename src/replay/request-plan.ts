@@ -75,9 +75,11 @@ const skip = (kind: SkipKind, detail?: string): Plan => ({
 });
 
 export function planRequest(ex: ExchangeView, opts: PlanOptions): Plan {
-  // A target that logs to the same collector stores the replayed traffic under Ce-Id replay-<id>;
-  // replaying that again would compare the candidate with itself.
-  if (ex.id.startsWith('replay-')) return skip('captured from an earlier replay', 'id replay-…');
+  // A target that logs to the same collector stores the replayed traffic with Ce-Id replay-<id>:
+  // as its id where the target trusts inbound ids, else kept as metadata `Ce-Id` (the default since
+  // ids became untrusted). Replaying that again would compare the candidate with itself.
+  if (ex.id.startsWith('replay-') || ex.metadata['Ce-Id']?.some((v) => v.startsWith('replay-')))
+    return skip('captured from an earlier replay', 'Ce-Id replay-…');
   if (ex.request === null) return skip('no request captured', 'logger mode response');
   if (ex.request.truncated) {
     return skip(

@@ -13,6 +13,8 @@ import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { KafkaSource } from '../../sources/kafka/source.js';
 import { parseKafkaSourceUrl } from '../../sources/kafka/config.js';
 import { parseDuration } from '../../core/units.js';
+import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
+import { exitWithConfigError } from '../util.js';
 
 interface CollectFlags {
   port: string;
@@ -31,7 +33,7 @@ function usage(message: string): never {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('collect')
     .description(
       'Receive KServe/inferlog CloudEvents, store them, and serve the query API (point logger.url here).',
@@ -54,101 +56,108 @@ export function register(program: Command): void {
     .option(
       '--from <url>',
       'also consume CloudEvents from Kafka: kafka://broker:9092/topic?group=inferlog-collector (docs/kafka.md)',
-    )
-    .action(async (flags: CollectFlags) => {
-      const log = createOpLogger('collect');
-      const port = Number(flags.port);
-      if (!/^\d+$/.test(flags.port) || port > 65535)
-        usage(`--port "${flags.port}": use a number from 0 to 65535`);
-      const maxBodyBytes = Number(flags.maxBodyBytes);
-      if (!/^\d+$/.test(flags.maxBodyBytes) || maxBodyBytes < 1)
-        usage(`--max-body-bytes "${flags.maxBodyBytes}": use a positive number of bytes`);
-      const maxBatchEvents = Number(flags.maxBatchEvents);
-      if (!/^\d+$/.test(flags.maxBatchEvents) || maxBatchEvents < 1)
-        usage(`--max-batch-events "${flags.maxBatchEvents}": use a positive number of events`);
-      const statsTopModels = Number(flags.statsTopModels);
-      if (!/^\d+$/.test(flags.statsTopModels) || statsTopModels < 1)
-        usage(`--stats-top-models "${flags.statsTopModels}": use a positive number of models`);
-      let retentionMs: number | undefined;
-      if (flags.retention !== undefined) {
-        try {
-          retentionMs = parseDuration(flags.retention);
-        } catch (err) {
-          usage(`--retention: ${(err as Error).message}`);
-        }
-        if (retentionMs <= 0) usage('--retention must be more than 0');
-      }
-      let fromUrl: URL | undefined;
-      if (flags.from !== undefined) {
-        try {
-          fromUrl = new URL(flags.from);
-          parseKafkaSourceUrl(fromUrl);
-        } catch (err) {
-          usage(
-            `--from: ${err instanceof TypeError ? `"${flags.from}" is not a kafka:// URL` : (err as Error).message}`,
-          );
-        }
-      }
-      let store;
+    );
+  addRequestLimitFlags(command, false);
+  command.action(async (flags: CollectFlags) => {
+    const log = createOpLogger('collect');
+    let limits: RequestLimits;
+    try {
+      limits = requestLimitsFrom(flags as unknown as Record<string, unknown>, 'inferlog collect');
+    } catch (e) {
+      exitWithConfigError(e);
+    }
+    const port = Number(flags.port);
+    if (!/^\d+$/.test(flags.port) || port > 65535)
+      usage(`--port "${flags.port}": use a number from 0 to 65535`);
+    const maxBodyBytes = Number(flags.maxBodyBytes);
+    if (!/^\d+$/.test(flags.maxBodyBytes) || maxBodyBytes < 1)
+      usage(`--max-body-bytes "${flags.maxBodyBytes}": use a positive number of bytes`);
+    const maxBatchEvents = Number(flags.maxBatchEvents);
+    if (!/^\d+$/.test(flags.maxBatchEvents) || maxBatchEvents < 1)
+      usage(`--max-batch-events "${flags.maxBatchEvents}": use a positive number of events`);
+    const statsTopModels = Number(flags.statsTopModels);
+    if (!/^\d+$/.test(flags.statsTopModels) || statsTopModels < 1)
+      usage(`--stats-top-models "${flags.statsTopModels}": use a positive number of models`);
+    let retentionMs: number | undefined;
+    if (flags.retention !== undefined) {
       try {
-        store = openStore(flags.store);
+        retentionMs = parseDuration(flags.retention);
       } catch (err) {
-        usage((err as Error).message);
+        usage(`--retention: ${(err as Error).message}`);
       }
-      let collector;
+      if (retentionMs <= 0) usage('--retention must be more than 0');
+    }
+    let fromUrl: URL | undefined;
+    if (flags.from !== undefined) {
       try {
-        collector = await startCollector({
-          store,
-          host: flags.host,
-          port,
-          maxBodyBytes,
-          maxBatchEvents,
-          statsTopModels,
-          retentionMs,
-          processMetrics: true,
-          log,
-        });
+        fromUrl = new URL(flags.from);
+        parseKafkaSourceUrl(fromUrl);
       } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        const msg = e.message;
-        process.stderr.write(`inferlog collect: cannot start: ${msg}\n`);
-        // A database we cannot reach is a peer being unavailable; a taken port is bad input.
-        process.exit(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'SQLITE_CANTOPEN' ? 1 : 69);
+        usage(
+          `--from: ${err instanceof TypeError ? `"${flags.from}" is not a kafka:// URL` : (err as Error).message}`,
+        );
       }
-      let source: KafkaSource | undefined;
-      if (fromUrl) {
-        const s = store;
-        try {
-          // kafkajs loads only when --from is given.
-          const { startKafkaSource } = await import('../../sources/kafka/source.js');
-          source = await startKafkaSource(fromUrl, (halves) => s.putEvents(halves), log);
-        } catch (err) {
-          process.stderr.write(
-            `inferlog collect: cannot consume ${fromUrl.href}: ${(err as Error).message}\n`,
-          );
-          await collector.close().catch(() => {});
-          process.exit(69);
-        }
-      }
-      log.info(`ready on ${collector.url}`, {
-        ...(source ? { from: source.name } : {}),
-        store: store.name,
-        ...(flags.retention ? { retention: flags.retention } : {}),
+    }
+    let store;
+    try {
+      store = openStore(flags.store);
+    } catch (err) {
+      usage((err as Error).message);
+    }
+    let collector;
+    try {
+      collector = await startCollector({
+        store,
+        host: flags.host,
+        port,
+        maxBodyBytes,
+        maxBatchEvents,
+        statsTopModels,
+        requestBodyTimeoutMs: limits.requestBodyTimeoutMs,
+        requestTimeoutMs: limits.requestTimeoutMs,
+        retentionMs,
+        processMetrics: true,
+        log,
       });
-      const stop = (signal: string): void => {
-        log.info(`${signal}: finishing in-flight commits`);
-        // Leave the consumer group first: its partitions move to the other collectors.
-        (source?.shutdown() ?? Promise.resolve())
-          .then(() => collector.close())
-          .then(
-            () => process.exit(0),
-            (err: unknown) => {
-              log.error('shutdown failed', { error: err instanceof Error ? err.message : String(err) });
-              process.exit(70);
-            },
-          );
-      };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const msg = e.message;
+      process.stderr.write(`inferlog collect: cannot start: ${msg}\n`);
+      // A database we cannot reach is a peer being unavailable; a taken port is bad input.
+      process.exit(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'SQLITE_CANTOPEN' ? 1 : 69);
+    }
+    let source: KafkaSource | undefined;
+    if (fromUrl) {
+      const s = store;
+      try {
+        // kafkajs loads only when --from is given.
+        const { startKafkaSource } = await import('../../sources/kafka/source.js');
+        source = await startKafkaSource(fromUrl, (halves) => s.putEvents(halves), log);
+      } catch (err) {
+        process.stderr.write(`inferlog collect: cannot consume ${fromUrl.href}: ${(err as Error).message}\n`);
+        await collector.close().catch(() => {});
+        process.exit(69);
+      }
+    }
+    log.info(`ready on ${collector.url}`, {
+      ...(source ? { from: source.name } : {}),
+      store: store.name,
+      ...(flags.retention ? { retention: flags.retention } : {}),
     });
+    const stop = (signal: string): void => {
+      log.info(`${signal}: finishing in-flight commits`);
+      // Leave the consumer group first: its partitions move to the other collectors.
+      (source?.shutdown() ?? Promise.resolve())
+        .then(() => collector.close())
+        .then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error('shutdown failed', { error: err instanceof Error ? err.message : String(err) });
+            process.exit(70);
+          },
+        );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
 }
