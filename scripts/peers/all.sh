@@ -17,7 +17,7 @@ PEERS=(apt python kserve-agent kafka postgres)
 fail() { # fail PEER: the one line a person reads when setup stops
   local peer=$1 hint
   case "$peer" in
-    apt) hint="sudo bash scripts/peers/apt.sh install   # Debian: postgresql nginx wrk chromium openssl" ;;
+    apt) hint="sudo bash scripts/peers/apt.sh install   # Debian: postgresql nginx wrk chromium openssl prometheus" ;;
     python) hint="bash scripts/peers/python.sh install    # needs python3 with venv and pip" ;;
     kafka) hint="bash scripts/peers/kafka.sh install      # needs Java 17 and Maven" ;;
     kserve-agent) hint="bash scripts/peers/kserve-agent.sh install   # needs Go >= 1.25 and the Go module proxy" ;;

@@ -12,6 +12,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { captureInProcess } from '../../capture/in-process.js';
+import { modelNameOf, requestObserver, type ServedAt } from '../../capture/request-observer.js';
 import { loadInferenceServices, type ServiceConfig } from '../../config/inferenceservice.js';
 import { createOpLogger } from '../../core/log.js';
 import { createModelServer } from '../../model-server/index.js';
@@ -22,11 +23,8 @@ import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../
 import { exitWithConfigError, listen } from '../util.js';
 import { parseBytes } from '../../core/units.js';
 
-/** The model a request is for, from the V1/V2 path (`/v1/models/NAME:predict`, `/v2/models/NAME/infer`). */
-export function modelNameOf(url: string): string | undefined {
-  const m = /^\/v[12]\/models\/([^/:?]+)/.exec(url);
-  return m ? decodeURIComponent(m[1] as string) : undefined;
-}
+/** The model a request is for, from the V1/V2 path (kept here: tests and callers import it from `up`). */
+export { modelNameOf };
 
 function pickAnnotations(svc: ServiceConfig, keys: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -135,6 +133,25 @@ export function register(program: Command): void {
       const capturedFallback = fallback
         ? captureInProcess(fallback.recorder, handle, limit, bodyTimeout)
         : uncaptured;
+      // Per-model request metrics: the model label is a configured service name or (unmatched),
+      // and unmatched requests count under the service that answers them (the fallback).
+      const served = new Map<string, ServedAt>(
+        services.map((svc) => [
+          svc.name,
+          { inferenceService: svc.name, namespace: svc.namespace, component: 'predictor' },
+        ]),
+      );
+      const first = services[0];
+      const observe = requestObserver(
+        metrics.requests,
+        served,
+        {
+          inferenceService: first?.name ?? '',
+          namespace: first?.namespace ?? '',
+          component: 'predictor',
+        },
+        first?.name,
+      );
       const admin = adminRoutes(
         () => [...runtimes.values()],
         () => metrics.metricsText(),
@@ -149,6 +166,7 @@ export function register(program: Command): void {
         },
         (req, res) => {
           if (admin(req, res)) return;
+          observe(req, res);
           const name = modelNameOf(req.url ?? '/');
           // Requests for unknown models are logged too (with their 404), under the first service.
           const route = (name === undefined ? undefined : captured.get(name)) ?? capturedFallback;
