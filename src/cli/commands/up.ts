@@ -23,9 +23,6 @@ import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../
 import { exitWithConfigError, listen } from '../util.js';
 import { parseBytes } from '../../core/units.js';
 
-/** The model a request is for, from the V1/V2 path (kept here: tests and callers import it from `up`). */
-export { modelNameOf };
-
 function pickAnnotations(svc: ServiceConfig, keys: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k of keys) {
