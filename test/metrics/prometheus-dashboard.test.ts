@@ -214,3 +214,38 @@ describe('the dashboard and rules against a real Prometheus scraping inferlog', 
     expect(empty).toEqual([]);
   });
 });
+
+describe('deploy/grafana/inferlog.json structure', () => {
+  const dash = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+    uid: string;
+    templating: { list: { name: string }[] };
+    panels: (Panel & { id: number; fieldConfig?: { defaults?: { links?: { url: string }[] } } })[];
+    links: { url: string }[];
+  };
+
+  it('uses only variables it defines (or Grafana built-ins) in queries and links', () => {
+    const defined = new Set(dash.templating.list.map((v) => v.name));
+    expect([...defined].sort()).toEqual(['datasource', 'inferlog_url', 'model', 'namespace', 'traces']);
+    const texts = [
+      ...dash.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? '')),
+      ...dash.panels.flatMap((p) => (p.fieldConfig?.defaults?.links ?? []).map((l) => l.url)),
+      ...dash.links.map((l) => l.url),
+    ];
+    const used = texts.flatMap((t) => [...t.matchAll(/\$\{?([A-Za-z_][\w.]*)/g)].map((m) => m[1] as string));
+    const unknown = used.filter((v) => !v.startsWith('__') && !defined.has(v.split(':')[0] as string));
+    expect(unknown).toEqual([]);
+  });
+
+  it('has unique panel ids and links every per-model panel to the inferlog UI', () => {
+    const ids = dash.panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const modelPanels = dash.panels.filter((p) =>
+      (p.targets ?? []).some((t) => t.expr?.includes('model=~"$model"')),
+    );
+    expect(modelPanels.length).toBeGreaterThanOrEqual(4);
+    const linked = modelPanels.filter((p) =>
+      (p.fieldConfig?.defaults?.links ?? []).some((l) => l.url.startsWith('${inferlog_url}/#/?model=')),
+    );
+    expect(linked.length).toBeGreaterThanOrEqual(4);
+  });
+});
