@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests and benchmarks use: the PostgreSQL server, nginx, wrk,
-# Chromium + ChromeDriver (UI tests), openssl (test certificates).
+# Chromium + ChromeDriver (UI tests), openssl (test certificates), prometheus (the server and
+# promtool: the rules, dashboard and scrape tests in test/metrics).
 #
 #   install  apt-get installs only what is missing (a no-op in < 1 s when all are there)
 #   status   exit 0 when every package is installed
@@ -8,7 +9,7 @@
 PEER_NAME=apt
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PACKAGES=(postgresql nginx wrk chromium chromium-driver openssl)
+PACKAGES=(postgresql nginx wrk chromium chromium-driver openssl prometheus)
 
 missing() {
   local p

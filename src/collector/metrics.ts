@@ -14,6 +14,16 @@ export function createCollectorMetrics(withProcessMetrics: boolean): CollectorMe
   const registry = new client.Registry();
   if (withProcessMetrics) client.collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const rejected = new client.Counter({
+    name: 'inferlog_collector_events_rejected_total',
+    help: 'Requests rejected, by reason.',
+    labelNames: ['reason'],
+    registers,
+  });
+  // The reasons the server itself decides are exported from the start (as 0), so dashboards and
+  // alerts see a rejected series before the first rejection (decode reasons appear when they occur).
+  for (const reason of ['too_large', 'bad_request', 'too_many_events', 'store_unavailable'])
+    rejected.inc({ reason }, 0);
   return {
     registry,
     received: new client.Counter({
@@ -31,12 +41,7 @@ export function createCollectorMetrics(withProcessMetrics: boolean): CollectorMe
       help: 'Events already stored (retries), acknowledged without a second copy.',
       registers,
     }),
-    rejected: new client.Counter({
-      name: 'inferlog_collector_events_rejected_total',
-      help: 'Requests rejected, by reason.',
-      labelNames: ['reason'],
-      registers,
-    }),
+    rejected,
     commitSeconds: new client.Histogram({
       name: 'inferlog_collector_store_commit_seconds',
       help: 'Time to commit one batch to the store.',

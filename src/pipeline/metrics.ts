@@ -9,9 +9,20 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DROP_REASONS, type DropReason } from './buffer.js';
+import { createRequestMetrics, type RequestMetrics } from './request-metrics.js';
+
+/** What a buffer reports at scrape time. */
+export interface BufferLevel {
+  bytes: number;
+  records: number;
+  /** The most bytes it holds before its when-full policy applies (the spool's maxBytes). */
+  capacityBytes: number;
+}
 
 export interface PipelineMetrics {
   readonly registry: Registry;
+  /** Per-model request rate, errors and latency (capture feeds them; see request-metrics.ts). */
+  readonly requests: RequestMetrics;
   /** Hot path: one exchange handed to `submit`. */
   captured(): void;
   /** For the sampler stage: exchanges it chose not to keep. */
@@ -21,7 +32,9 @@ export interface PipelineMetrics {
   retried(): void;
   inFlight(delta: number): void;
   /** Read at scrape time: a buffer's size (several pipelines may share one set of metrics; they add up). */
-  watchBuffer(read: () => { bytes: number; records: number }): void;
+  watchBuffer(read: () => BufferLevel): void;
+  /** Read at scrape time: whether a pipeline's sink is accepting deliveries. */
+  watchSink(read: () => boolean): void;
   /** Prometheus text exposition of everything in the registry. */
   metricsText(): Promise<string>;
   /** Same as metricsText. */
@@ -39,8 +52,9 @@ export function createPipelineMetrics(
   let sampledOutCount = 0;
   let sampledOutReported = 0;
   // One registry may serve several pipelines (`inferlog up` with several models): gauges sum them.
-  const buffers: (() => { bytes: number; records: number })[] = [];
-  const sum = (k: 'bytes' | 'records'): number => buffers.reduce((n, read) => n + read()[k], 0);
+  const buffers: (() => BufferLevel)[] = [];
+  const sum = (k: keyof BufferLevel): number => buffers.reduce((n, read) => n + read()[k], 0);
+  const sinks: (() => boolean)[] = [];
 
   new Counter({
     name: 'inferlog_exchanges_captured_total',
@@ -94,6 +108,22 @@ export function createPipelineMetrics(
       this.set(sum('records'));
     },
   });
+  new Gauge({
+    name: 'inferlog_spool_capacity_bytes',
+    help: 'Bytes the delivery buffer may hold before its when-full policy applies (spool fill = spool_bytes / this).',
+    registers: [registry],
+    collect() {
+      this.set(sum('capacityBytes'));
+    },
+  });
+  new Gauge({
+    name: 'inferlog_sinks_failing',
+    help: 'Pipelines whose sink is failing deliveries now (0 when every sink accepts them).',
+    registers: [registry],
+    collect() {
+      this.set(sinks.reduce((n, up) => n + (up() ? 0 : 1), 0));
+    },
+  });
   const latency = new Histogram({
     name: 'inferlog_delivery_latency_seconds',
     help: 'From the end of an exchange to the sink acknowledging it (observed per batch, for its oldest exchange).',
@@ -108,6 +138,7 @@ export function createPipelineMetrics(
 
   return {
     registry,
+    requests: createRequestMetrics(registry),
     captured() {
       capturedCount++;
     },
@@ -129,6 +160,9 @@ export function createPipelineMetrics(
     },
     watchBuffer(read) {
       buffers.push(read);
+    },
+    watchSink(read) {
+      sinks.push(read);
     },
     metricsText() {
       return registry.metrics();

@@ -109,7 +109,13 @@ class DeliveryPipeline implements Pipeline {
       spool.dir !== undefined && spool.durability !== 'none'
         ? openSpool({ ...spool, dir: spool.dir, durability: spool.durability, onDrop, log: o.log })
         : new MemoryQueue(delivery.memoryQueueSize, spool.whenFull, onDrop, delivery.memoryQueueBytes);
-    this.metrics.watchBuffer(() => ({ bytes: this.buffer.bytes, records: this.buffer.records }));
+    const capacityBytes = this.buffer instanceof MemoryQueue ? delivery.memoryQueueBytes : spool.maxBytes;
+    this.metrics.watchBuffer(() => ({
+      bytes: this.buffer.bytes,
+      records: this.buffer.records,
+      capacityBytes,
+    }));
+    this.metrics.watchSink(() => this.sinkUp);
     this.sender = withRetry(withTimeout(o.sink, delivery.timeoutMs), {
       maxRetries: delivery.maxRetries,
       baseDelayMs: o.baseRetryDelayMs ?? 100,

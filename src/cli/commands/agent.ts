@@ -7,6 +7,8 @@
  */
 import type { Command } from 'commander';
 import { createCaptureProxy } from '../../capture/proxy.js';
+import { requestObserver } from '../../capture/request-observer.js';
+import { createPipelineMetrics } from '../../pipeline/metrics.js';
 import { EXTENSION_OPTIONS } from '../../config/annotations.js';
 import { ConfigError, type ConfigProblem } from '../../config/config-error.js';
 import { loggerSpecSchema } from '../../config/logger-spec.js';
@@ -172,6 +174,8 @@ export function register(program: Command): void {
     } catch (e) {
       exitWithConfigError(e);
     }
+    // Request metrics are served with logging off too: one registry for both.
+    const metrics = createPipelineMetrics();
     let runtime: LoggingRuntime | undefined;
     if (flags.logUrl !== undefined && flags.logUrl !== '') {
       let settings: LoggerSettings;
@@ -191,13 +195,14 @@ export function register(program: Command): void {
           annotations: parseAnnotationPairs(flags.metadataAnnotations),
         },
         log,
+        metrics,
       );
     }
     const { parseDuration } = await import('../../core/units.js');
     const runtimes = runtime ? [runtime] : [];
     const admin = adminRoutes(
       () => runtimes,
-      async () => (runtime ? runtime.metrics.metricsText() : ''),
+      () => metrics.metricsText(),
     );
     const proxy = createCaptureProxy({
       upstream: `http://${flags.componentHost}:${flags.componentPort}`,
@@ -205,6 +210,18 @@ export function register(program: Command): void {
       upstreamTimeoutMs: flags.upstreamTimeout ? parseDuration(flags.upstreamTimeout) : 0,
       ...limits,
     });
+    // The agent fronts one InferenceService: its name is the one model label a path can select
+    // (KServe names the model after the service); any other name counts as (unmatched).
+    const where = {
+      inferenceService: flags.inferenceService,
+      namespace: flags.namespace,
+      component: flags.component,
+    };
+    const served = new Map(flags.inferenceService ? [[flags.inferenceService, where]] : []);
+    proxy.server.prependListener(
+      'request',
+      requestObserver(metrics.requests, served, where, flags.inferenceService || undefined),
+    );
     const port = await listen(proxy.server, Number(flags.port), flags.host);
     const adminPort = Number(flags.adminPort ?? 0);
     let adminServer: import('node:http').Server | undefined;

@@ -18,6 +18,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { captureInProcess, type RecorderRouting } from '../../capture/in-process.js';
 import { Recorder } from '../../capture/recorder.js';
+import { requestObserver, type ServedAt } from '../../capture/request-observer.js';
 import { UNMATCHED_MODEL } from '../../core/exchange.js';
 import { loadInferenceServices, type ServiceConfig } from '../../config/inferenceservice.js';
 import { createOpLogger } from '../../core/log.js';
@@ -163,6 +164,25 @@ export function register(program: Command): void {
         modelServer.maxBodyBytes,
         limits.requestBodyTimeoutMs,
       );
+      // Per-model request metrics: the model label is a configured service name or (unmatched),
+      // and unmatched requests count under the service that answers them (the first).
+      const served = new Map<string, ServedAt>(
+        services.map((svc) => [
+          svc.name,
+          { inferenceService: svc.name, namespace: svc.namespace, component: 'predictor' },
+        ]),
+      );
+      const first = services[0];
+      const observe = requestObserver(
+        metrics.requests,
+        served,
+        {
+          inferenceService: first?.name ?? '',
+          namespace: first?.namespace ?? '',
+          component: 'predictor',
+        },
+        first?.name,
+      );
       const admin = adminRoutes(
         () => [...runtimes.values()],
         () => metrics.metricsText(),
@@ -177,6 +197,7 @@ export function register(program: Command): void {
         },
         (req, res) => {
           if (admin(req, res)) return;
+          observe(req, res);
           capture(req, res);
         },
       );

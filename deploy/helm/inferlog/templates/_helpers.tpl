@@ -1,0 +1,62 @@
+{{/* Names and labels shared by every template. */}}
+
+{{- define "inferlog.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* <release>-collector (inferlog-collector for release "inferlog": the URL agents already use). */}}
+{{- define "inferlog.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-collector" .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "inferlog.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "inferlog.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* The collector's selector. `app: <fullname>` as deploy/kubernetes always had: a Deployment's
+selector is immutable, so a changed one would break `kubectl apply` over an existing install. */}}
+{{- define "inferlog.selectorLabels" -}}
+app: {{ include "inferlog.fullname" . }}
+{{- end }}
+
+{{/* The PVC keeps deploy/kubernetes' name (inferlog-data for release inferlog): a new name would
+be a new, empty volume. */}}
+{{- define "inferlog.pvcName" -}}
+{{- default (printf "%s-data" .Release.Name) .Values.store.sqlite.existingClaim }}
+{{- end }}
+
+{{- define "inferlog.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* The URL an InferenceService's logger.url points at. */}}
+{{- define "inferlog.collectorUrl" -}}
+{{- printf "%s://%s.%s.svc.cluster.local/" (ternary "https" "http" .Values.tls.enabled) (include "inferlog.fullname" .) .Release.Namespace }}
+{{- end }}
+
+{{/* Values that cannot work together fail the render with a clear message. */}}
+{{- define "inferlog.validate" -}}
+{{- if not (has .Values.store.type (list "sqlite" "postgres")) }}
+{{- fail (printf "store.type must be sqlite or postgres, not %q" .Values.store.type) }}
+{{- end }}
+{{- if and (eq .Values.store.type "sqlite") (gt (int .Values.collector.replicas) 1) }}
+{{- fail "collector.replicas > 1 needs store.type=postgres (SQLite allows one writer)" }}
+{{- end }}
+{{- if and (eq .Values.store.type "postgres") (not .Values.store.postgres.existingSecret) }}
+{{- fail "store.type=postgres needs store.postgres.existingSecret (a Secret with the postgres:// URL)" }}
+{{- end }}
+{{- if and .Values.auth.enabled (not .Values.auth.existingSecret) }}
+{{- fail "auth.enabled needs auth.existingSecret (the Secret holding the auth file)" }}
+{{- end }}
+{{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
+{{- fail "tls.enabled needs tls.secretName (a kubernetes.io/tls Secret)" }}
+{{- end }}
+{{- end }}

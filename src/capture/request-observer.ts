@@ -1,0 +1,75 @@
+/**
+ * Feeds the per-model request metrics (pipeline/request-metrics.ts) from a server's requests,
+ * whether or not logging is on:
+ *
+ *   request ──modelLabel(url, configured names)──▶ bound series ──res finish/close──▶ observe
+ *
+ * The model label is a configured name or `UNMATCHED_MODEL`: the client's path only selects
+ * among names the configuration already holds, so it can never add a label value.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { nowMs } from '../core/time.js';
+import { UNMATCHED_MODEL } from '../core/exchange.js';
+import {
+  type BoundRequestMetrics,
+  type RequestLabels,
+  type RequestMetrics,
+} from '../pipeline/request-metrics.js';
+
+/** The model a request names in its V1/V2 path (`/v1/models/NAME:predict`, `/v2/models/NAME/infer`). */
+export function modelNameOf(url: string): string | undefined {
+  const m = /^\/v[12]\/models\/([^/:?]+)/.exec(url);
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1] as string);
+  } catch {
+    return undefined; // a malformed escape names no model
+  }
+}
+
+export interface ModelRoutes {
+  /** The models the configuration serves: the only values the model label takes, besides UNMATCHED_MODEL. */
+  models: readonly string[];
+  /** The model OpenAI-style paths (`/openai/…`, which name theirs in the body) are counted under. */
+  openaiModel?: string;
+}
+
+/** A configured model name, or UNMATCHED_MODEL: never a string the client made up. */
+export function modelLabelOf(url: string, routes: ModelRoutes): string {
+  const named = modelNameOf(url);
+  if (named !== undefined) return routes.models.includes(named) ? named : UNMATCHED_MODEL;
+  if (routes.openaiModel !== undefined && /^\/openai\//.test(url)) return routes.openaiModel;
+  return UNMATCHED_MODEL;
+}
+
+/** Where a configured model is served: its service, namespace and component (all configuration). */
+export type ServedAt = Omit<RequestLabels, 'model'>;
+
+/**
+ * Returns a request listener that times each request and observes it once its response
+ * finishes (or its connection closes first: `aborted`). Series are bound per model up front;
+ * requests for no configured model count under `unmatched` (the service that answers them).
+ */
+export function requestObserver(
+  metrics: RequestMetrics,
+  served: ReadonlyMap<string, ServedAt>,
+  unmatched: ServedAt,
+  openaiModel?: string,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const routes: ModelRoutes = { models: [...served.keys()], openaiModel };
+  const series = new Map<string, BoundRequestMetrics>();
+  for (const [model, at] of served) series.set(model, metrics.bind({ ...at, model }));
+  const other = metrics.bind({ ...unmatched, model: UNMATCHED_MODEL });
+  return (req, res) => {
+    const start = nowMs();
+    const bound = series.get(modelLabelOf(req.url ?? '/', routes)) ?? other;
+    let done = false;
+    const finish = (finished: boolean): void => {
+      if (done) return;
+      done = true;
+      bound.observe(res.statusCode, finished, Math.max(0, (nowMs() - start) / 1000));
+    };
+    res.once('finish', () => finish(true));
+    res.once('close', () => finish(res.writableFinished));
+  };
+}

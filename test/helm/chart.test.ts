@@ -1,0 +1,182 @@
+// The Helm chart with the real tools (scripts/peers/k8s-tools.sh builds them from their Go
+// modules): `helm lint` and `helm template` for the default values and two other value sets,
+// every rendered manifest validated by kubeconform against the Kubernetes schemas and the CRDs
+// (KServe's InferenceService, prometheus-operator's), and deploy/ kept in step with the chart.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { REPO_ROOT } from '../helpers/peers.js';
+
+const TOOLS = path.join(process.env.INFERLOG_PEERS_DIR ?? path.join(REPO_ROOT, '.peers'), 'k8s-tools');
+const HELM = path.join(TOOLS, 'bin/helm');
+const KUBECONFORM = path.join(TOOLS, 'bin/kubeconform');
+const SCHEMAS = path.join(TOOLS, 'schemas');
+const CHART = path.join(REPO_ROOT, 'deploy/helm/inferlog');
+
+const VALUE_SETS: Record<string, string[]> = {
+  default: [],
+  postgres: ['-f', path.join(CHART, 'ci/postgres-values.yaml')],
+  example: ['-f', path.join(CHART, 'ci/example-values.yaml')],
+};
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+}
+
+const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', cwd: REPO_ROOT });
+
+function template(values: string[], extra: string[] = []) {
+  return run(HELM, ['template', 'inferlog', CHART, '--namespace', 'inferlog', ...values, ...extra]);
+}
+
+function manifests(text: string): Manifest[] {
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((m): m is Manifest => m !== null);
+}
+
+const kinds = (ms: Manifest[]): string[] => ms.map((m) => m.kind).sort();
+
+describe('deploy/helm/inferlog', () => {
+  let dir: string;
+  beforeAll(() => {
+    for (const tool of [HELM, KUBECONFORM, SCHEMAS])
+      if (!existsSync(tool))
+        throw new Error(`${tool} is missing: run \`bash scripts/peers/k8s-tools.sh install\``);
+    dir = mkdtempSync(path.join(tmpdir(), 'inferlog-helm-'));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** kubeconform, strict, offline: every resource must find its schema (none skipped). */
+  function kubeconform(files: string | string[]) {
+    const r = run(KUBECONFORM, [
+      '-strict',
+      '-summary',
+      '-schema-location',
+      path.join(SCHEMAS, '{{ .ResourceKind }}{{ .KindSuffix }}.json'),
+      ...(Array.isArray(files) ? files : [files]),
+    ]);
+    return { ok: r.status === 0, out: r.stdout + r.stderr };
+  }
+
+  for (const [name, values] of Object.entries(VALUE_SETS)) {
+    it(`lints, renders and validates with the ${name} values`, () => {
+      const lint = run(HELM, ['lint', CHART, '--strict', ...values]);
+      expect(lint.stdout + lint.stderr).toContain('0 chart(s) failed');
+      expect(lint.status).toBe(0);
+
+      const t = template(values);
+      expect(t.stderr).toBe('');
+      expect(t.status).toBe(0);
+      const file = path.join(dir, `${name}.yaml`);
+      writeFileSync(file, t.stdout);
+      const v = kubeconform(file);
+      expect(v.out).toMatch(/Invalid: 0, Errors: 0, Skipped: 0/);
+      expect(v.ok, v.out).toBe(true);
+    });
+  }
+
+  it('renders what each value set asks for', () => {
+    expect(kinds(manifests(template([]).stdout))).toEqual([
+      'ConfigMap',
+      'ConfigMap',
+      'Deployment',
+      'NetworkPolicy',
+      'PersistentVolumeClaim',
+      'Service',
+    ]);
+    const pg = manifests(template(VALUE_SETS.postgres as string[]).stdout);
+    expect(kinds(pg)).toEqual([
+      'ConfigMap',
+      'ConfigMap',
+      'Deployment',
+      'NetworkPolicy',
+      'PrometheusRule',
+      'Service',
+      'ServiceMonitor',
+    ]);
+    const deployment = pg.find((m) => m.kind === 'Deployment') as Manifest;
+    const text = JSON.stringify(deployment);
+    expect(text).toContain('$(INFERLOG_STORE_URL)'); // the URL comes from the Secret, not the args
+    expect(text).toContain('"secretName":"inferlog-auth"');
+    expect(text).toContain('"secretName":"inferlog-tls"');
+    expect(text).toContain('"scheme":"HTTPS"');
+    const dashboard = pg.find((m) => m.kind === 'ConfigMap' && m.metadata.name.endsWith('-dashboard'));
+    expect(dashboard?.metadata.namespace).toBe('monitoring');
+    expect(dashboard?.metadata.labels?.grafana_dashboard).toBe('1');
+
+    const example = manifests(template(VALUE_SETS.example as string[]).stdout);
+    expect(kinds(example)).toEqual(['Deployment', 'InferenceService', 'Service']);
+    const isvc = example.find((m) => m.kind === 'InferenceService') as Manifest;
+    expect(JSON.stringify(isvc.spec)).toContain(
+      '"url":"http://inferlog-collector.inferlog.svc.cluster.local/"',
+    );
+  });
+
+  it('refuses values that cannot work, saying which', () => {
+    const cases: [string[], RegExp][] = [
+      [['--set', 'store.type=postgres'], /store\.postgres\.existingSecret/],
+      [['--set', 'collector.replicas=2'], /needs store\.type=postgres/],
+      [['--set', 'store.type=mysql'], /store\.type must be sqlite or postgres/],
+      [['--set', 'auth.enabled=true'], /auth\.existingSecret/],
+      [['--set', 'tls.enabled=true'], /tls\.secretName/],
+    ];
+    for (const [args, message] of cases) {
+      const r = template(args);
+      expect(r.status, args.join(' ')).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it('ships the same rules and dashboard as deploy/prometheus and deploy/grafana', () => {
+    const same = (a: string, b: string): void =>
+      expect(readFileSync(path.join(CHART, 'files', a), 'utf8'), a).toBe(
+        readFileSync(path.join(REPO_ROOT, b), 'utf8'),
+      );
+    same('inferlog-rules.yaml', 'deploy/prometheus/inferlog-rules.yaml');
+    same('inferlog.json', 'deploy/grafana/inferlog.json');
+    const rule = manifests(template(VALUE_SETS.postgres as string[]).stdout).find(
+      (m) => m.kind === 'PrometheusRule',
+    );
+    expect(rule?.spec).toEqual(
+      parse(readFileSync(path.join(REPO_ROOT, 'deploy/prometheus/inferlog-rules.yaml'), 'utf8')),
+    );
+  });
+
+  it('keeps deploy/kubernetes in step with the chart (scripts/render-k8s-manifests.sh)', () => {
+    const rendered = template(['-f', path.join(CHART, 'ci/kubernetes-manifests-values.yaml')]).stdout;
+    const committed = readFileSync(path.join(REPO_ROOT, 'deploy/kubernetes/inferlog-collector.yaml'), 'utf8');
+    // The file is a header comment, then exactly what helm renders.
+    expect(committed.slice(committed.indexOf('\n---\n') + 1)).toBe(rendered);
+  });
+
+  it("validates the raw manifests in deploy/kubernetes, InferenceServices against KServe's CRD", () => {
+    // kserve-agent-image-patch.yaml is a patch for a ConfigMap, not a resource: compared below.
+    const v = kubeconform(
+      ['inferlog-collector.yaml', 'inferenceservice-to-collector.yaml'].map((f) =>
+        path.join(REPO_ROOT, 'deploy/kubernetes', f),
+      ),
+    );
+    expect(v.out).toMatch(/Invalid: 0, Errors: 0, Skipped: 0/);
+    expect(v.ok, v.out).toBe(true);
+    const patch = parse(
+      readFileSync(path.join(REPO_ROOT, 'deploy/kubernetes/kserve-agent-image-patch.yaml'), 'utf8'),
+    ) as {
+      data: { agent: string };
+    };
+    const chartPatch = manifests(
+      template([], ['--show-only', 'templates/kserve-agent-patch.yaml']).stdout,
+    )[0] as Manifest;
+    expect(parse(chartPatch.data?.['patch.yaml'] ?? '')).toEqual(patch);
+    expect(JSON.parse(patch.data.agent)).toMatchObject({ image: 'ghcr.io/your-org/inferlog:0.1.0' });
+  });
+});
