@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import { parse, parseAllDocuments } from 'yaml';
-import { ConfigError } from './config-error.js';
+import { isInferlogError } from '../core/errors.js';
 import { loadInferenceServices, parseInferenceServices } from './inferenceservice.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -13,7 +13,7 @@ function problemsOf(yamlText: string): string[] {
   try {
     parseInferenceServices(yamlText, 'isvc.yaml');
   } catch (e) {
-    if (e instanceof ConfigError) return e.message.split('\n');
+    if (isInferlogError(e, 'CONFIG_INVALID')) return e.message.split('\n');
     throw e;
   }
   return [];

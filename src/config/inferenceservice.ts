@@ -13,7 +13,7 @@ import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { z } from 'zod';
 import type { LogMode } from '../core/exchange.js';
 import { ANNOTATION_PREFIX, EXTENSION_KEYS, EXTENSION_OPTIONS } from './annotations.js';
-import { ConfigError, type ConfigProblem } from './config-error.js';
+import { configError, type ConfigProblem } from './config-error.js';
 import { loggerSpecSchema, type LoggerSpec } from './logger-spec.js';
 import { defaultLoggerSettings, type LoggerSettings } from './settings.js';
 import { parseDuration } from '../core/units.js';
@@ -137,7 +137,7 @@ function positionOf(
  */
 export type ServiceCheck = (service: ServiceConfig) => Array<{ path: string[]; message: string }>;
 
-/** Validates `text` (the content of `file`); returns every InferenceService in it or throws ConfigError. */
+/** Validates `text` (the content of `file`); returns every InferenceService in it or throws CONFIG_INVALID. */
 export function parseInferenceServices(
   text: string,
   file: string,
@@ -219,9 +219,9 @@ export function parseInferenceServices(
     for (const check of checks) for (const p of check(service)) at(doc, p.path, p.message);
     services.push(service);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw configError(problems);
   if (services.length === 0) {
-    throw new ConfigError([
+    throw configError([
       {
         file,
         line: 1,
@@ -239,7 +239,7 @@ export function loadInferenceServices(file: string, checks: readonly ServiceChec
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError([
+    throw configError([
       {
         file,
         line: 0,
