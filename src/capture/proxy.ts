@@ -210,6 +210,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.res.once('close', () => {
       if (!this.res.writableFinished) {
         this.clientGone = true;
+        // An abort reason for undici only: the exchange is recorded as CLIENT_ABORTED via clientGone.
         controller.abort(new Error('client closed the connection'));
       }
     });
@@ -332,6 +333,7 @@ export function createCaptureProxy(options: ProxyOptions): CaptureProxy {
       done();
       if (stream) {
         // Upstream already has part of the body: the handler answers (or cuts) and logs.
+        // (A stream error, not a reported one: the handler records CLIENT_TIMEOUT from its code.)
         stream.destroy(Object.assign(new Error(message), { code: CLIENT_TIMEOUT }));
         return;
       }
@@ -367,6 +369,7 @@ export function createCaptureProxy(options: ProxyOptions): CaptureProxy {
     });
     req.once('error', () => {
       done();
+      // A stream error only; the handler records the exchange as CLIENT_ABORTED.
       if (stream) stream.destroy(new Error('the client aborted the request body'));
       else flight?.complete({ code: 'CLIENT_ABORTED', message: 'the client aborted the request body' });
     });

@@ -2,11 +2,27 @@
  * The `inferlog` command line. Each command lives in its own file under commands/
  * and registers itself on the program.
  *
- * Exit codes: 0 ok; 1 invalid config or input; 2 usage error; 69 a peer is unavailable; 70 internal error.
+ * Exit codes: 0 ok; 1 invalid config or input; 2 usage error; 69 a peer is unavailable; 70 internal
+ * error. Errors map to them in one table, exit-codes.ts.
  */
 import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
-import { InferlogError } from '../core/errors.js';
+import type { InferlogError } from '../core/errors.js';
+import { EXIT, fail } from './exit-codes.js';
+
+/**
+ * A lower layer names the setting an error is about by its option key (`details.option`,
+ * e.g. `spool-dir`) and what it is (`details.setting`, e.g. `spool directory`). When the person
+ * gave it as a flag, the message starts with that flag, as they typed it; otherwise (from an
+ * InferenceService annotation, say) with what the setting is.
+ */
+function settingWording(err: InferlogError): string {
+  const { option, setting } = err.details;
+  if (typeof option !== 'string') return err.message;
+  const flag = `--${option}`;
+  if (process.argv.some((a) => a === flag || a.startsWith(`${flag}=`))) return `${flag} ${err.message}`;
+  return typeof setting === 'string' ? `${setting} ${err.message}` : err.message;
+}
 
 const program = new Command();
 program
@@ -15,18 +31,13 @@ program
   .version('0.1.0')
   .showHelpAfterError()
   .exitOverride((err) => {
-    process.exit(err.exitCode === 0 ? 0 : err.code === 'commander.help' ? 0 : 2);
+    process.exit(err.exitCode === 0 ? EXIT.OK : err.code === 'commander.help' ? EXIT.OK : EXIT.USAGE);
   });
 await registerCommands(program, process.argv);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  // Config problems found while starting (an unusable spool dir, a missing CA file) exit 1 with
-  // their message; anything else is a bug: say so, with the stack for the report.
-  if (err instanceof InferlogError && err.code === 'CONFIG_INVALID') {
-    process.stderr.write(`inferlog: ${err.message}\n`);
-    process.exit(1);
-  }
-  process.stderr.write(`inferlog: internal error: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(70);
+  // Problems found while starting (an unusable spool dir, a missing CA file, a taken port) exit
+  // with their code's exit code and message; anything else is a bug: said so, with the stack.
+  fail('', err, settingWording);
 }

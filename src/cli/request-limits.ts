@@ -9,9 +9,10 @@
  *   --upstream-connections 128   ──▶ connections kept to the model (agent)
  */
 import type { Command } from 'commander';
-import { ConfigError, type ConfigProblem } from '../config/config-error.js';
+import { configError, type ConfigProblem } from '../config/config-error.js';
 import { PROXY_DEFAULTS } from '../capture/proxy.js';
 import { parseBytes, parseDuration } from '../core/units.js';
+import { InferlogError } from '../core/errors.js';
 
 export interface RequestLimits {
   requestBodyTimeoutMs: number;
@@ -33,7 +34,8 @@ interface LimitOption {
 
 function positiveDuration(raw: string): number {
   const ms = parseDuration(raw);
-  if (!(ms > 0)) throw new Error(`"${raw}" must be a duration above zero, e.g. 60s`);
+  if (!(ms > 0))
+    throw new InferlogError('CONFIG_INVALID', `"${raw}" must be a duration above zero, e.g. 60s`);
   return ms;
 }
 
@@ -69,7 +71,8 @@ const LIMIT_OPTIONS: readonly LimitOption[] = [
     agentOnly: true,
     parse: (raw) => {
       const n = Number(raw);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`"${raw}" must be a whole number ≥ 1`);
+      if (!Number.isInteger(n) || n < 1)
+        throw new InferlogError('CONFIG_INVALID', `"${raw}" must be a whole number ≥ 1`);
       return n;
     },
   },
@@ -82,7 +85,7 @@ export function addRequestLimitFlags(cmd: Command, forAgent: boolean): void {
   }
 }
 
-/** The limits from parsed flags (defaults for the ones not given); a ConfigError names each bad flag. */
+/** The limits from parsed flags (defaults for the ones not given); a CONFIG_INVALID error names each bad flag. */
 export function requestLimitsFrom(flags: Record<string, unknown>, command: string): RequestLimits {
   const limits: RequestLimits = {
     requestBodyTimeoutMs: PROXY_DEFAULTS.requestBodyTimeoutMs,
@@ -100,6 +103,6 @@ export function requestLimitsFrom(flags: Record<string, unknown>, command: strin
       problems.push({ file: command, line: 0, col: 0, path: `--${opt.flag}`, message: (e as Error).message });
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw configError(problems);
   return limits;
 }

@@ -1,16 +1,19 @@
 // Small helpers shared by the CLI commands.
 import type { Server } from 'node:http';
-import { ConfigError } from '../config/config-error.js';
+import { InferlogError, isInferlogError } from '../core/errors.js';
+import { EXIT_CODES } from './exit-codes.js';
 
-/** Listens and resolves with the bound port; rejects with a message a person can act on. */
+/** Listens and resolves with the bound port; rejects with LISTEN_FAILED and a message a person can act on. */
 export function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(
-        new Error(
+        new InferlogError(
+          'LISTEN_FAILED',
           err.code === 'EADDRINUSE'
             ? `port ${port} on ${host} is already in use: stop the other process or pick another with --port`
             : `cannot listen on ${host}:${port}: ${err.message}`,
+          { cause: err },
         ),
       );
     };
@@ -23,14 +26,13 @@ export function listen(server: Server, port: number, host: string): Promise<numb
   });
 }
 
-/** Prints config problems (one `FILE:LINE:COL: path: message` per line) and exits 1. */
+/** Prints config problems (one `FILE:LINE:COL: path: message` per line) and exits 1 (CONFIG_INVALID). */
 export function exitWithConfigError(err: unknown): never {
-  if (err instanceof ConfigError) {
+  if (isInferlogError(err, 'CONFIG_INVALID')) {
+    const n = typeof err.details.problems === 'number' ? err.details.problems : 1;
     process.stderr.write(err.message + '\n');
-    process.stderr.write(
-      `inferlog: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}; nothing was started\n`,
-    );
-    process.exit(1);
+    process.stderr.write(`inferlog: ${n} problem${n === 1 ? '' : 's'}; nothing was started\n`);
+    process.exit(EXIT_CODES[err.code]);
   }
   throw err;
 }

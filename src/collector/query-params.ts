@@ -1,19 +1,18 @@
 /**
  * Query-string validation for the API, once, at the edge (zod). Every failure names
- * the parameter and why, and becomes a 400 with code QUERY_INVALID.
+ * the parameter and why: an InferlogError QUERY_INVALID with status 400 and `parameter`.
  */
 import { z } from 'zod';
 import type { ExchangeFilter, PagePosition, PageRequest, StatusFilter } from '../store/store.js';
 import { parseDuration, parseRfc3339 } from '../core/units.js';
+import { InferlogError } from '../core/errors.js';
 
-export class QueryParamError extends Error {
-  constructor(
-    readonly parameter: string,
-    message: string,
-  ) {
-    super(`${parameter}: ${message}`);
-    this.name = 'QueryParamError';
-  }
+/** `since: invalid time …`, answered 400 with `parameter` beside the message. */
+function paramError(parameter: string, message: string): InferlogError {
+  return new InferlogError('QUERY_INVALID', `${parameter}: ${message}`, {
+    status: 400,
+    details: { parameter },
+  });
 }
 
 /** `since`/`until`: RFC 3339, or a duration back from `now` (`15m`). */
@@ -23,7 +22,7 @@ export function parseTimeParam(name: string, text: string, now: number): number 
   try {
     return now - parseDuration(text);
   } catch {
-    throw new QueryParamError(
+    throw paramError(
       name,
       `invalid time "${text.slice(0, 64)}": use RFC 3339 (2026-08-21T10:15:30Z) or a duration like 15m, 2h, 7d`,
     );
@@ -37,7 +36,7 @@ export function parseStatusParam(text: string): StatusFilter {
   if (cls) return { kind: 'class', hundreds: Number(cls[1]) };
   if (t === 'error') return { kind: 'error' };
   if (t === 'incomplete') return { kind: 'incomplete' };
-  throw new QueryParamError(
+  throw paramError(
     'status',
     `invalid status "${text.slice(0, 32)}": use a code (200), a class (2xx…5xx), error or incomplete`,
   );
@@ -59,12 +58,11 @@ const ListQuery = z
   })
   .strict();
 
-function zodToParamError(err: z.ZodError): QueryParamError {
+function zodToParamError(err: z.ZodError): InferlogError {
   const issue = err.issues[0];
-  if (issue?.code === 'unrecognized_keys')
-    return new QueryParamError(issue.keys[0] ?? '?', 'unknown parameter');
+  if (issue?.code === 'unrecognized_keys') return paramError(issue.keys[0] ?? '?', 'unknown parameter');
   const name = String(issue?.path[0] ?? '?');
-  return new QueryParamError(
+  return paramError(
     name,
     issue?.code === 'invalid_type' ? 'give it once, as text' : (issue?.message ?? 'invalid'),
   );
@@ -108,7 +106,7 @@ export function decodeCursor(text: string): PagePosition {
     const v = CursorShape.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
     return v.k === 's' ? { kind: 'seq', seq: v.s } : { kind: 'time', timeMs: v.t, id: v.i };
   } catch {
-    throw new QueryParamError('cursor', 'not a cursor this API returned');
+    throw paramError('cursor', 'not a cursor this API returned');
   }
 }
 
@@ -124,14 +122,14 @@ export function parseListQuery(query: unknown, now: number): { filter: ExchangeF
   if (q.limit !== undefined) {
     limit = Number(q.limit);
     if (!/^\d+$/.test(q.limit) || limit < 1 || limit > MAX_LIMIT)
-      throw new QueryParamError('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+      throw paramError('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
   }
   const order = q.follow === 'true' || q.follow === '1' ? 'follow' : 'newest';
   const page: PageRequest = { limit, order };
   if (q.cursor !== undefined) {
     const pos = decodeCursor(q.cursor);
     if ((pos.kind === 'seq') !== (order === 'follow'))
-      throw new QueryParamError(
+      throw paramError(
         'cursor',
         order === 'follow'
           ? 'this cursor is from a listing without follow'
@@ -163,6 +161,6 @@ export function parseStatsQuery(
   const window = { sinceMs: filter.sinceMs ?? now - 3_600_000, untilMs: filter.untilMs ?? now + 1 };
   delete filter.sinceMs;
   delete filter.untilMs;
-  if (window.untilMs <= window.sinceMs) throw new QueryParamError('until', 'must be after since');
+  if (window.untilMs <= window.sinceMs) throw paramError('until', 'must be after since');
   return { filter, window };
 }

@@ -8,13 +8,13 @@
  * The 200 is sent only after the store committed, so a sender that got it can forget the event.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { InferlogError, isInferlogError } from '../core/errors.js';
 import type { OpLogger } from '../core/log.js';
 import type { CeHeaders, DecodedEvent } from '../formats/cloudevents-decode.js';
-import { CloudEventDecodeError, decodeCloudEvents } from '../formats/cloudevents-decode.js';
+import { decodeCloudEvents } from '../formats/cloudevents-decode.js';
 import { isBatchRequest, scanBatch } from './batch-limits.js';
 import type { CommitQueue } from './commit-queue.js';
 import { halfFromEvent } from '../store/exchange-record.js';
-import { sendError } from './http-errors.js';
 import type { CollectorMetrics } from './metrics.js';
 
 /** Events decoded between two yields to the event loop (a few tens of ms on a busy machine). */
@@ -43,9 +43,9 @@ async function decodeInSlices(
     try {
       for (const ev of decodeCloudEvents(headers, chunk)) out.push(ev);
     } catch (err) {
-      if (!(err instanceof CloudEventDecodeError)) throw err;
+      if (!isInferlogError(err, 'EVENT_INVALID')) throw err;
       const message = err.message.replace(/^batch\[(\d+)\]/, (_, i: string) => `batch[${Number(i) + k}]`);
-      throw new CloudEventDecodeError(err.status, err.reason, message);
+      throw new InferlogError('EVENT_INVALID', message, { status: err.status, details: err.details });
     }
     await yieldToLoop();
   }
@@ -57,18 +57,18 @@ export function registerReceive(
   queue: CommitQueue,
   metrics: CollectorMetrics,
   log: OpLogger,
-  maxBatchEvents: number,
+  /** The most events per request, and what the operator calls that limit (`--max-batch-events`). */
+  batchLimit: { maxEvents: number; name: string },
 ): void {
+  const maxBatchEvents = batchLimit.maxEvents;
   // Counted once per request, like a decode error: the scan stops early, so the true count is unknown.
-  const tooMany = (reply: FastifyReply): FastifyReply => {
+  const tooMany = (): never => {
     metrics.received.inc();
     metrics.rejected.inc({ reason: 'too_many_events' });
-    return sendError(
-      reply,
-      413,
+    throw new InferlogError(
       'PAYLOAD_TOO_LARGE',
-      `batch has more than ${maxBatchEvents} events, the collector's limit per request (--max-batch-events): send smaller batches`,
-      { reason: 'too_many_events', maxEvents: maxBatchEvents },
+      `batch has more than ${maxBatchEvents} events, the collector's limit per request (${batchLimit.name}): send smaller batches`,
+      { status: 413, details: { reason: 'too_many_events', maxEvents: maxBatchEvents } },
     );
   };
   const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
@@ -76,7 +76,7 @@ export function registerReceive(
     const body = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
     // Refuse an oversized batch before decoding it: decoding is the expensive part.
     const scan = isBatchRequest(req.headers) ? scanBatch(body, maxBatchEvents) : undefined;
-    if (scan?.kind === 'over') return tooMany(reply);
+    if (scan?.kind === 'over') return tooMany();
     if (body.byteLength > YIELD_BYTES) await yieldToLoop();
     let halves;
     try {
@@ -85,15 +85,13 @@ export function registerReceive(
         scan?.kind === 'elements' && scan.ranges.length > DECODE_SLICE_EVENTS
           ? await decodeInSlices(req.headers, body, scan.ranges)
           : decodeCloudEvents(req.headers, body);
-      if (events.length > maxBatchEvents) return tooMany(reply);
+      if (events.length > maxBatchEvents) return tooMany();
       metrics.received.inc(events.length);
       halves = events.map((ev) => halfFromEvent(ev, now));
     } catch (err) {
       metrics.received.inc();
-      if (err instanceof CloudEventDecodeError) {
-        metrics.rejected.inc({ reason: err.reason });
-        return sendError(reply, err.status, 'EVENT_INVALID', err.message, { reason: err.reason });
-      }
+      // The decoder's errors carry the status (400/415) and reason; the error handler answers them.
+      if (isInferlogError(err, 'EVENT_INVALID')) metrics.rejected.inc({ reason: String(err.details.reason) });
       throw err;
     }
     if (halves.length === 0) return reply.code(200).send({ stored: 0, duplicates: 0 });
@@ -103,7 +101,10 @@ export function registerReceive(
     } catch (err) {
       metrics.rejected.inc({ reason: 'store_unavailable' }, halves.length);
       log.error('store commit failed', { error: err instanceof Error ? err.message : String(err) });
-      return sendError(reply, 503, 'STORE_UNAVAILABLE', 'the store could not commit the event; retry later');
+      throw new InferlogError('STORE_UNAVAILABLE', 'the store could not commit the event; retry later', {
+        status: 503,
+        cause: err,
+      });
     }
   };
   app.post('/', handler);

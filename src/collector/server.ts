@@ -9,13 +9,13 @@
  * the commit queue, close the store.
  */
 import Fastify from 'fastify';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { OpLogger } from '../core/log.js';
 import { createOpLogger } from '../core/log.js';
 import { DEFAULT_MAX_BATCH_EVENTS } from './batch-limits.js';
 import { createCommitQueue } from './commit-queue.js';
 import type { CommitQueue } from './commit-queue.js';
-import { sendError } from './http-errors.js';
+import { collectorErrorHandler, notFound } from './http-errors.js';
 import { createCollectorMetrics } from './metrics.js';
 import type { CollectorMetrics } from './metrics.js';
 import { registerQuery } from './query.js';
@@ -84,6 +84,11 @@ export interface CollectorOptions {
   retentionMs?: number;
   /** UI folder; default src/collector/ui/ in the package. */
   uiDir?: string;
+  /**
+   * What the operator calls each limit, for the 413 messages a sender logs: the CLI passes its
+   * flag names (`--max-body-bytes`); by default the option names above.
+   */
+  settingNames?: { maxBodyBytes?: string; maxBatchEvents?: string };
   /** Node process metrics on /metrics (off in tests that start several collectors). */
   processMetrics?: boolean;
   log?: OpLogger;
@@ -136,34 +141,22 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     done(null, body),
   );
 
-  app.setErrorHandler((err: FastifyError, _req, reply) => {
-    if (err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      metrics.rejected.inc({ reason: 'too_large' });
-      return sendError(
-        reply,
-        413,
-        'PAYLOAD_TOO_LARGE',
-        `body is over the collector's limit of ${maxBodyBytes} bytes (--max-body-bytes)`,
-        { reason: 'too_large', maxBytes: maxBodyBytes },
-      );
-    }
-    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      metrics.rejected.inc({ reason: 'bad_request' });
-      return sendError(reply, err.statusCode, 'EVENT_INVALID', err.message);
-    }
-    log.error('request failed', { error: err.message });
-    return sendError(
-      reply,
-      503,
-      'STORE_UNAVAILABLE',
-      'the collector could not complete the request; retry later',
-    );
-  });
-  app.setNotFoundHandler((req, reply) =>
-    sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?', 1)[0]}`),
+  app.setErrorHandler(
+    collectorErrorHandler({
+      metrics,
+      log,
+      maxBodyBytes,
+      maxBodyBytesName: options.settingNames?.maxBodyBytes ?? 'maxBodyBytes',
+    }),
   );
+  app.setNotFoundHandler((req) => {
+    throw notFound(`no route ${req.method} ${req.url.split('?', 1)[0]}`);
+  });
 
-  registerReceive(app, queue, metrics, log, options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS);
+  registerReceive(app, queue, metrics, log, {
+    maxEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
+    name: options.settingNames?.maxBatchEvents ?? 'maxBatchEvents',
+  });
   registerQuery(app, store, options.statsTopModels ?? DEFAULT_STATS_TOP_MODELS);
   app.get('/healthz', async () => ({ status: 'ok', store: store.name }));
   app.get('/metrics', async (_req, reply) =>

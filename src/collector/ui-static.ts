@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { sendError } from './http-errors.js';
+import { notFound } from './http-errors.js';
 
 export const DEFAULT_UI_DIR = fileURLToPath(new URL('./ui/', import.meta.url));
 
@@ -31,21 +31,20 @@ export function registerUi(app: FastifyInstance, dir: string = DEFAULT_UI_DIR): 
   if (!existsSync(join(dir, 'index.html'))) return false;
   const root = normalize(dir.endsWith(sep) ? dir : dir + sep);
   app.get('/*', async (req, reply) => {
-    if (req.url.startsWith('/api/'))
-      return sendError(reply, 404, 'NOT_FOUND', `no route GET ${req.url.split('?', 1)[0]}`);
+    if (req.url.startsWith('/api/')) throw notFound(`no route GET ${req.url.split('?', 1)[0]}`);
     let rel: string;
     try {
       rel = decodeURIComponent((req.url.split('?', 1)[0] ?? '/').replace(/^\/+/, '')) || 'index.html';
     } catch {
-      return sendError(reply, 404, 'NOT_FOUND', 'no such file');
+      throw notFound('no such file');
     }
     const file = normalize(join(root, rel));
-    if (!file.startsWith(root)) return sendError(reply, 404, 'NOT_FOUND', 'no such file');
+    if (!file.startsWith(root)) throw notFound('no such file');
     let path = file;
     const st = await stat(path).catch(() => undefined);
     if (!st || !st.isFile()) {
       // Client-side routes (no extension) get the app; missing assets get a 404.
-      if (extname(rel) !== '') return sendError(reply, 404, 'NOT_FOUND', `no such file: /${rel}`);
+      if (extname(rel) !== '') throw notFound(`no such file: /${rel}`);
       path = join(root, 'index.html');
     }
     const type = TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';

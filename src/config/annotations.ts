@@ -5,6 +5,7 @@
  */
 import type { LoggerSettings, SpoolDurability, SpoolWhenFull } from './settings.js';
 import { parseBytes, parseDuration } from '../core/units.js';
+import { InferlogError } from '../core/errors.js';
 
 export const ANNOTATION_PREFIX = 'inferlog.dev/';
 
@@ -19,33 +20,38 @@ function parseList(v: string): string[] {
 function parseRate(v: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
-    throw new Error(`"${v}" is not a sample rate: use a number from 0 to 1, e.g. 0.1 to keep 10%`);
+    throw new InferlogError(
+      'CONFIG_INVALID',
+      `"${v}" is not a sample rate: use a number from 0 to 1, e.g. 0.1 to keep 10%`,
+    );
   }
   return n;
 }
 
 function parseNonNegativeInt(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`"${v}" must be a whole number ≥ 0`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InferlogError('CONFIG_INVALID', `"${v}" must be a whole number ≥ 0`);
   return n;
 }
 
 function parsePositiveInt(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`"${v}" must be a whole number ≥ 1`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InferlogError('CONFIG_INVALID', `"${v}" must be a whole number ≥ 1`);
   return n;
 }
 
 function parseBool(v: string): boolean {
   if (v === 'true') return true;
   if (v === 'false') return false;
-  throw new Error(`"${v}" must be true or false`);
+  throw new InferlogError('CONFIG_INVALID', `"${v}" must be true or false`);
 }
 
 function oneOf<T extends string>(allowed: readonly T[]) {
   return (v: string): T => {
     if ((allowed as readonly string[]).includes(v)) return v as T;
-    throw new Error(`"${v}" must be one of ${allowed.join(', ')}`);
+    throw new InferlogError('CONFIG_INVALID', `"${v}" must be one of ${allowed.join(', ')}`);
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Config problems carry where they are: `FILE:LINE:COL: field.path: message`, so an
- * editor can jump to them. One ConfigError holds every problem found in one pass.
+ * editor can jump to them. One CONFIG_INVALID error holds every problem found in one pass, one per
+ * line of its message, and their number in `details.problems`.
  */
 import { InferlogError } from '../core/errors.js';
 
@@ -18,11 +19,8 @@ export function formatProblem(p: ConfigProblem): string {
   return `${where}: ${p.path}: ${p.message}`;
 }
 
-export class ConfigError extends InferlogError {
-  readonly problems: readonly ConfigProblem[];
-  constructor(problems: readonly ConfigProblem[]) {
-    super('CONFIG_INVALID', problems.map(formatProblem).join('\n'));
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
+export function configError(problems: readonly ConfigProblem[]): InferlogError {
+  return new InferlogError('CONFIG_INVALID', problems.map(formatProblem).join('\n'), {
+    details: { problems: problems.length },
+  });
 }

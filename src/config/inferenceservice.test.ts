@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { ConfigError } from './config-error.js';
+import { isInferlogError } from '../core/errors.js';
 import { loadInferenceServices, parseInferenceServices } from './inferenceservice.js';
 import { kserveFieldProblems } from './kserve-fields.js';
 
@@ -14,7 +14,7 @@ function problemsOf(yamlText: string): string[] {
   try {
     parseInferenceServices(yamlText, 'isvc.yaml');
   } catch (e) {
-    if (e instanceof ConfigError) return e.message.split('\n');
+    if (isInferlogError(e, 'CONFIG_INVALID')) return e.message.split('\n');
     throw e;
   }
   return [];

@@ -15,7 +15,7 @@ import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { z } from 'zod';
 import type { LogMode } from '../core/exchange.js';
 import { ANNOTATION_PREFIX, EXTENSION_KEYS, EXTENSION_OPTIONS } from './annotations.js';
-import { ConfigError, type ConfigProblem } from './config-error.js';
+import { configError, type ConfigProblem } from './config-error.js';
 import { kserveFieldProblems } from './kserve-fields.js';
 import { loggerSpecSchema, type LoggerSpec } from './logger-spec.js';
 import { defaultLoggerSettings, type LoggerSettings } from './settings.js';
@@ -167,7 +167,7 @@ function annotationProblems(
  */
 export type ServiceCheck = (service: ServiceConfig) => Array<{ path: string[]; message: string }>;
 
-/** Validates `text` (the content of `file`); returns every InferenceService in it or throws ConfigError. */
+/** Validates `text` (the content of `file`); returns every InferenceService in it or throws CONFIG_INVALID. */
 export function parseInferenceServices(
   text: string,
   file: string,
@@ -246,10 +246,10 @@ export function parseInferenceServices(
   }
   if (problems.length > 0) {
     problems.sort((a, b) => a.line - b.line || a.col - b.col);
-    throw new ConfigError(problems);
+    throw configError(problems);
   }
   if (services.length === 0) {
-    throw new ConfigError([
+    throw configError([
       {
         file,
         line: 1,
@@ -267,7 +267,7 @@ export function loadInferenceServices(file: string, checks: readonly ServiceChec
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError([
+    throw configError([
       {
         file,
         line: 0,

@@ -53,10 +53,85 @@ export const ERROR_CODES = {
     summary:
       "A data directory is not the process's own (owner, group/world-writable), or a data file is a symbolic link.",
   },
+  USAGE_INVALID: { kind: 'permanent', summary: 'A command-line flag or argument is invalid.' },
+  LISTEN_FAILED: {
+    kind: 'permanent',
+    summary: 'A server cannot listen on its address (port in use, no permission).',
+  },
+  COLLECTOR_UNREACHABLE: {
+    kind: 'retryable',
+    summary: 'The collector (query API) refused the connection, could not be resolved or did not answer.',
+  },
+  COLLECTOR_ANSWER_INVALID: {
+    kind: 'permanent',
+    summary: "An answer is not what the collector's API returns: the URL is probably not a collector.",
+  },
+  SOURCE_UNAVAILABLE: {
+    kind: 'retryable',
+    summary: 'The collector cannot consume from its source (Kafka brokers down or unreachable).',
+  },
+  MODEL_LOAD_FAILED: {
+    kind: 'permanent',
+    summary: 'The built-in model server cannot load a model (unsupported format, unreadable file).',
+  },
+  MODEL_INPUT_INVALID: {
+    kind: 'permanent',
+    summary: "A request to the built-in model server is malformed (KServe's InvalidInput); it answered 400.",
+  },
+  METHOD_NOT_ALLOWED: {
+    kind: 'permanent',
+    summary: 'A route was called with the wrong HTTP method; the server answered 405 with Allow.',
+  },
+  MODEL_FAILED: {
+    kind: 'retryable',
+    summary: "The built-in model server's model failed on a request; it answered 500.",
+  },
+  BODY_NOT_JSON: {
+    kind: 'permanent',
+    summary:
+      'A body that JSON-path redaction must read is not valid JSON: it is withheld (redaction fails closed).',
+  },
+  NOTHING_TO_REPLAY: {
+    kind: 'permanent',
+    summary:
+      'replay: no captured exchange matched the filters, or none of those that matched could be replayed.',
+  },
+  OUTPUT_UNWRITABLE: {
+    kind: 'permanent',
+    summary: 'An output file (e.g. the replay report) cannot be created.',
+  },
+  INTERRUPTED: {
+    kind: 'permanent',
+    summary: 'The run was interrupted (Ctrl-C); what was done so far is reported.',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * Machine-readable facts about one error, beside its message: which query parameter
+ * (`parameter`), a metrics label (`reason`), a limit (`maxBytes`). The collector's API
+ * renders them next to `code` and `message`, so they must be plain JSON values and safe
+ * to show to the client that caused the error.
+ */
+export type ErrorDetails = Readonly<Record<string, string | number | boolean | null>>;
+
+export interface InferlogErrorOptions {
+  cause?: unknown;
+  /** For throttle errors: how long the peer asked us to wait. */
+  retryAfterMs?: number;
+  /** For HTTP-facing errors: the status to answer with (or the status a peer answered). */
+  status?: number;
+  details?: ErrorDetails;
+  /** For HTTP-facing errors: response headers the answer needs (`Allow` on a 405). */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The one error type. Extra data rides on it (status, details, headers) rather than on
+ * subclasses, so every layer can tell errors apart by `code` alone, and the CLI maps
+ * codes to exit codes with one table (src/cli/exit-codes.ts).
+ */
 export class InferlogError extends Error {
   readonly code: ErrorCode;
   readonly kind: ErrorKind;
@@ -64,21 +139,26 @@ export class InferlogError extends Error {
   readonly retryAfterMs: number | undefined;
   /** For HTTP-facing errors: the status to answer with. */
   readonly status: number | undefined;
+  readonly details: ErrorDetails;
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { cause?: unknown; retryAfterMs?: number; status?: number } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: InferlogErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'InferlogError';
     this.code = code;
     this.kind = ERROR_CODES[code].kind;
     this.retryAfterMs = options.retryAfterMs;
     this.status = options.status;
+    this.details = options.details ?? {};
+    this.headers = options.headers;
   }
 }
 
-export function isInferlogError(err: unknown): err is InferlogError {
-  return err instanceof InferlogError;
+export function isInferlogError(err: unknown, code?: ErrorCode): err is InferlogError {
+  return err instanceof InferlogError && (code === undefined || err.code === code);
+}
+
+/** Whether `text` is a catalogued code (e.g. one a peer's JSON answer names). */
+export function isErrorCode(text: unknown): text is ErrorCode {
+  return typeof text === 'string' && Object.hasOwn(ERROR_CODES, text);
 }

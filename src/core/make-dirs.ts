@@ -17,6 +17,7 @@ export function makeDirs(dir: string, mode = 0o700): void {
   for (;;) {
     try {
       if (!statSync(current).isDirectory()) {
+        // Shaped like mkdir's own errno error on purpose: callers handle both alike.
         const err = new Error(`ENOTDIR: not a directory, mkdir '${target}'`) as NodeJS.ErrnoException;
         err.code = 'ENOTDIR';
         throw err;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CloudEventDecodeError, decodeCloudEvents } from './cloudevents-decode.js';
+import { decodeCloudEvents } from './cloudevents-decode.js';
+import { InferlogError, isInferlogError } from '../core/errors.js';
 
 const enc = new TextEncoder();
 
@@ -26,11 +27,16 @@ const kserveRequest = {
 };
 const kserveBody = '{"instances": [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]}';
 
-function decodeError(headers: Record<string, string>, body: string | Uint8Array): CloudEventDecodeError {
+/** The EVENT_INVALID error, with its details (`reason`) beside status and message. */
+function decodeError(
+  headers: Record<string, string>,
+  body: string | Uint8Array,
+): { status: number | undefined; message: string; reason: unknown } {
   try {
     decodeCloudEvents(headers, typeof body === 'string' ? enc.encode(body) : body);
   } catch (err) {
-    if (err instanceof CloudEventDecodeError) return err;
+    if (isInferlogError(err, 'EVENT_INVALID'))
+      return { status: err.status, message: err.message, reason: err.details.reason };
     throw err;
   }
   throw new Error('expected a decode error');
@@ -217,7 +223,7 @@ describe('decodeCloudEvents: Ce-Specversion means binary mode (issue 16, items 1
   });
 });
 
-describe('decodeCloudEvents: never throws anything but CloudEventDecodeError', () => {
+describe('decodeCloudEvents: never throws anything but an EVENT_INVALID InferlogError', () => {
   const headerName = fc.oneof(
     fc.constantFrom(
       'content-type',
@@ -284,8 +290,9 @@ describe('decodeCloudEvents: never throws anything but CloudEventDecodeError', (
             expect(ev.data).toBeInstanceOf(Uint8Array);
           }
         } catch (err) {
-          expect(err).toBeInstanceOf(CloudEventDecodeError);
-          expect([400, 415]).toContain((err as CloudEventDecodeError).status);
+          expect(err).toBeInstanceOf(InferlogError);
+          expect((err as InferlogError).code).toBe('EVENT_INVALID');
+          expect([400, 415]).toContain((err as InferlogError).status);
         }
       }),
       { numRuns: 2000 },

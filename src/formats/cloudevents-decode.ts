@@ -9,12 +9,13 @@
  * (that type belongs to the data, and a logger copies it from an untrusted client); only without
  * one does the Content-Type select structured or batch mode.
  *
- * Anything wrong becomes a CloudEventDecodeError carrying the HTTP status to answer
- * (400 invalid, 415 unsupported structured format) and a reason a human can act on.
- * Nothing else is ever thrown.
+ * Anything wrong becomes an InferlogError EVENT_INVALID carrying the HTTP status to answer
+ * (400 invalid, 415 unsupported structured format), a metrics label (`details.reason`) and a
+ * message a human can act on. Nothing else is ever thrown.
  */
 import { CE_EXTENSIONS } from './cloudevents-attributes.js';
 import { parseRfc3339 } from '../core/units.js';
+import { InferlogError, isInferlogError } from '../core/errors.js';
 
 export type CeHeaders = Record<string, string | string[] | undefined>;
 
@@ -37,16 +38,12 @@ export interface DecodedEvent {
   data: Uint8Array;
 }
 
-export class CloudEventDecodeError extends Error {
-  readonly status: 400 | 415;
-  /** A short machine label for metrics, e.g. `missing_attribute`, `bad_json`. */
-  readonly reason: string;
-  constructor(status: 400 | 415, reason: string, message: string) {
-    super(message);
-    this.name = 'CloudEventDecodeError';
-    this.status = status;
-    this.reason = reason;
-  }
+/**
+ * EVENT_INVALID with the status to answer and `reason`, a short machine label for metrics
+ * (`missing_attribute`, `bad_json`, …).
+ */
+export function decodeError(status: 400 | 415, reason: string, message: string): InferlogError {
+  return new InferlogError('EVENT_INVALID', message, { status, details: { reason } });
 }
 
 const SUPPORTED_SPECVERSIONS = new Set(['1.0', '0.3']);
@@ -101,15 +98,14 @@ function parseJsonMap<V>(
   try {
     v = JSON.parse(text);
   } catch {
-    throw new CloudEventDecodeError(400, reason, `${attr}: not valid JSON (expected an ${shape.object})`);
+    throw decodeError(400, reason, `${attr}: not valid JSON (expected an ${shape.object})`);
   }
   if (v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v))
-    throw new CloudEventDecodeError(400, reason, `${attr}: expected a JSON ${shape.object}`);
+    throw decodeError(400, reason, `${attr}: expected a JSON ${shape.object}`);
   const out: Record<string, V> = {};
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-    if (!isValue(val))
-      throw new CloudEventDecodeError(400, reason, `${attr}: value of "${k}" must be ${shape.value}`);
+    if (!isValue(val)) throw decodeError(400, reason, `${attr}: value of "${k}" must be ${shape.value}`);
     out[k] = val;
   }
   return out;
@@ -137,11 +133,7 @@ function parseAnnotations(text: string | undefined): Record<string, string> {
 
 function checkTime(time: string | undefined, where: string): void {
   if (time !== undefined && parseRfc3339(time) === undefined) {
-    throw new CloudEventDecodeError(
-      400,
-      'bad_time',
-      `${where}time: "${time.slice(0, 64)}" is not an RFC 3339 timestamp`,
-    );
+    throw decodeError(400, 'bad_time', `${where}time: "${time.slice(0, 64)}" is not an RFC 3339 timestamp`);
   }
 }
 
@@ -161,15 +153,11 @@ function finish(
   for (const name of REQUIRED) {
     const v = attrs[name];
     if (v === undefined || v === '') {
-      throw new CloudEventDecodeError(
-        400,
-        'missing_attribute',
-        `${where}missing required attribute "${name}"`,
-      );
+      throw decodeError(400, 'missing_attribute', `${where}missing required attribute "${name}"`);
     }
   }
   if (!SUPPORTED_SPECVERSIONS.has(attrs.specversion!)) {
-    throw new CloudEventDecodeError(
+    throw decodeError(
       400,
       'bad_specversion',
       `${where}specversion "${attrs.specversion!.slice(0, 16)}" is not supported (use 1.0)`,
@@ -214,17 +202,13 @@ function attrString(v: unknown, name: string, where: string): string | undefined
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  throw new CloudEventDecodeError(
-    400,
-    'bad_attribute',
-    `${where}attribute "${name}" must be a string, number or boolean`,
-  );
+  throw decodeError(400, 'bad_attribute', `${where}attribute "${name}" must be a string, number or boolean`);
 }
 
 /** One structured-mode event object (JSON format). */
 function decodeObject(obj: unknown, where: string): DecodedEvent {
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-    throw new CloudEventDecodeError(400, 'bad_event', `${where}an event must be a JSON object`);
+    throw decodeError(400, 'bad_event', `${where}an event must be a JSON object`);
   }
   const o = obj as Record<string, unknown>;
   const attrs: Record<string, string> = {};
@@ -248,7 +232,7 @@ function decodeObject(obj: unknown, where: string): DecodedEvent {
       typeof o.data_base64 !== 'string' ||
       !/^[A-Za-z0-9+/]*={0,2}$/.test(o.data_base64.replace(/\s/g, ''))
     ) {
-      throw new CloudEventDecodeError(400, 'bad_data', `${where}data_base64 must be a base64 string`);
+      throw decodeError(400, 'bad_data', `${where}data_base64 must be a base64 string`);
     }
     data = new Uint8Array(Buffer.from(o.data_base64, 'base64'));
   } else if (o.data !== undefined && o.data !== null) {
@@ -266,12 +250,12 @@ function parseJson(body: Uint8Array, what: string): unknown {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
-    throw new CloudEventDecodeError(400, 'bad_json', `${what}: body is not valid UTF-8`);
+    throw decodeError(400, 'bad_json', `${what}: body is not valid UTF-8`);
   }
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new CloudEventDecodeError(
+    throw decodeError(
       400,
       'bad_json',
       `${what}: body is not valid JSON (${(err as Error).message.slice(0, 120)})`,
@@ -281,7 +265,7 @@ function parseJson(body: Uint8Array, what: string): unknown {
 
 /**
  * Decodes one HTTP request into CloudEvents. `headers` keys may have any case
- * (Node gives lower case). Throws only CloudEventDecodeError.
+ * (Node gives lower case). Throws only EVENT_INVALID InferlogErrors.
  */
 export function decodeCloudEvents(headers: CeHeaders, body: Uint8Array): DecodedEvent[] {
   try {
@@ -295,28 +279,28 @@ export function decodeCloudEvents(headers: CeHeaders, body: Uint8Array): Decoded
     if (media === 'application/cloudevents-batch+json') {
       const arr = parseJson(body, 'batch');
       if (!Array.isArray(arr))
-        throw new CloudEventDecodeError(400, 'bad_event', 'batch: body must be a JSON array of events');
+        throw decodeError(400, 'bad_event', 'batch: body must be a JSON array of events');
       return arr.map((o, i) => decodeObject(o, `batch[${i}]: `));
     }
     if (media === 'application/cloudevents+json') {
       return [decodeObject(parseJson(body, 'event'), '')];
     }
     if (media.startsWith('application/cloudevents')) {
-      throw new CloudEventDecodeError(
+      throw decodeError(
         415,
         'unsupported_format',
         `content type "${media.slice(0, 80)}" is not supported: use binary mode, application/cloudevents+json or application/cloudevents-batch+json`,
       );
     }
-    throw new CloudEventDecodeError(
+    throw decodeError(
       400,
       'missing_attribute',
       'not a CloudEvent: no Ce-Specversion header (binary mode) and not application/cloudevents+json',
     );
   } catch (err) {
-    if (err instanceof CloudEventDecodeError) throw err;
+    if (isInferlogError(err, 'EVENT_INVALID')) throw err;
     // Defensive: a bug above must still surface as a typed 400, never crash the receiver.
-    throw new CloudEventDecodeError(400, 'bad_event', `could not decode event: ${String(err).slice(0, 120)}`);
+    throw decodeError(400, 'bad_event', `could not decode event: ${String(err).slice(0, 120)}`);
   }
 }
 

@@ -93,10 +93,12 @@ const TABLE: readonly DatatypeInfo[] = [
     size: 0,
     min: 0,
     max: 0,
+    // Cannot happen: BYTES tensors are string arrays, which callers decode and encode themselves.
     create: () => {
       throw new Error('BYTES tensors are string arrays');
     },
     view: () => {
+      // Cannot happen either, for the same reason.
       throw new Error('BYTES tensors are string arrays');
     },
   },

@@ -1,26 +1,20 @@
 /**
- * The one error type the model server throws on purpose: it carries the HTTP status
- * the client gets, and the message goes into the JSON body (KServe's `{"error": "..."}`).
+ * The model server's errors on purpose, in KServe's terms: InferlogErrors with the HTTP status
+ * the client gets; the message goes into the JSON body (KServe's `{"error": "..."}`).
  */
-export class HttpError extends Error {
-  readonly status: number;
-  /** Extra response headers, e.g. `Allow` for 405. */
-  readonly headers: Readonly<Record<string, string>> | undefined;
-
-  constructor(status: number, message: string, headers?: Record<string, string>) {
-    super(message);
-    this.name = 'HttpError';
-    this.status = status;
-    this.headers = headers;
-  }
-}
+import { InferlogError } from '../core/errors.js';
 
 /** KServe's errors.ModelNotFound text, answered with 404. */
-export function modelNotFound(name: string): HttpError {
-  return new HttpError(404, `Model with name ${name} does not exist.`);
+export function modelNotFound(name: string): InferlogError {
+  return new InferlogError('NOT_FOUND', `Model with name ${name} does not exist.`, { status: 404 });
 }
 
 /** KServe's errors.InvalidInput, answered with 400. */
-export function invalidInput(message: string): HttpError {
-  return new HttpError(400, message);
+export function invalidInput(message: string): InferlogError {
+  return new InferlogError('MODEL_INPUT_INVALID', message, { status: 400 });
+}
+
+/** The model failed on a request (KServe answers 500 with the runtime's message). */
+export function modelFailed(message: string): InferlogError {
+  return new InferlogError('MODEL_FAILED', message, { status: 500 });
 }

@@ -17,7 +17,7 @@ import type { OpLogger } from '../core/log.js';
 import type { ServerContext } from './context.js';
 import { ECHO_FORMAT, createEchoModel } from './echo-model.js';
 import { v2Generate } from './generate.js';
-import { HttpError } from './http-error.js';
+import { InferlogError, isInferlogError } from '../core/errors.js';
 import { resolveModelPath } from './model-path.js';
 import { loadOnnxModel } from './onnx-model.js';
 import { openaiChat, openaiCompletions, openaiModels } from './openai.js';
@@ -29,7 +29,6 @@ import { v1ModelReady, v1Models, v1Predict } from './v1.js';
 import { v2Infer, v2Live, v2ModelMetadata, v2ModelReady, v2Models, v2Ready, v2Server } from './v2.js';
 
 export { resolveModelPath } from './model-path.js';
-export { HttpError } from './http-error.js';
 export { modelInBody, modelInBodyRoute, modelInPath } from './target.js';
 
 export interface ModelSpec {
@@ -82,7 +81,8 @@ async function loadModel(spec: ModelSpec, options: ModelServerOptions): Promise<
   const format = spec.modelFormat.toLowerCase();
   if (format === ECHO_FORMAT) return createEchoModel(spec.name);
   if (format !== 'onnx') {
-    throw new Error(
+    throw new InferlogError(
+      'MODEL_LOAD_FAILED',
       `model '${spec.name}': modelFormat '${spec.modelFormat}' is not supported; supported formats: ${SUPPORTED_MODEL_FORMATS.join(', ')} ` +
         `(export other models to ONNX to serve them here)`,
     );
@@ -91,14 +91,18 @@ async function loadModel(spec: ModelSpec, options: ModelServerOptions): Promise<
   try {
     path = resolveModelPath(spec.storageUri, spec.baseDir);
   } catch (err) {
-    throw new Error(`model '${spec.name}': ${(err as Error).message}`);
+    throw new InferlogError('MODEL_LOAD_FAILED', `model '${spec.name}': ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     return await loadOnnxModel(spec.name, path, { threads: options.onnxThreads });
   } catch (err) {
-    throw new Error(`model '${spec.name}': cannot load ${path} as ONNX: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new InferlogError(
+      'MODEL_LOAD_FAILED',
+      `model '${spec.name}': cannot load ${path} as ONNX: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -151,7 +155,10 @@ export async function createModelServer(options: ModelServerOptions): Promise<Mo
   const seen = new Set<string>();
   for (const spec of options.models) {
     if (seen.has(spec.name))
-      throw new Error(`model '${spec.name}' is declared twice: model names must be unique`);
+      throw new InferlogError(
+        'CONFIG_INVALID',
+        `model '${spec.name}' is declared twice: model names must be unique`,
+      );
     seen.add(spec.name);
   }
   const results = await Promise.allSettled(options.models.map((spec) => loadModel(spec, options)));
@@ -161,7 +168,11 @@ export async function createModelServer(options: ModelServerOptions): Promise<Mo
     .map((r) => r.value);
   if (failed) {
     await Promise.allSettled(loaded.map((m) => m.close()));
-    throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+    throw isInferlogError(failed.reason)
+      ? failed.reason
+      : new InferlogError('MODEL_LOAD_FAILED', String((failed.reason as Error)?.message ?? failed.reason), {
+          cause: failed.reason,
+        });
   }
   const models = new Map(loaded.map((m) => [m.name, m]));
   for (const m of loaded) {
@@ -184,9 +195,14 @@ export async function createModelServer(options: ModelServerOptions): Promise<Mo
     const path = q < 0 ? url : url.slice(0, q);
     const style: ErrorStyle = path.startsWith('/openai/') ? 'openai' : 'kserve';
     const m = matchRoute(path);
-    if (!m) return sendError(res, new HttpError(404, 'Not Found'), style, undefined);
+    if (!m)
+      return sendError(res, new InferlogError('NOT_FOUND', 'Not Found', { status: 404 }), style, undefined);
     if (req.method !== m.method) {
-      return sendError(res, new HttpError(405, 'Method Not Allowed', { allow: m.method }), style, undefined);
+      const err = new InferlogError('METHOD_NOT_ALLOWED', 'Method Not Allowed', {
+        status: 405,
+        headers: { allow: m.method },
+      });
+      return sendError(res, err, style, undefined);
     }
     try {
       route(ctx, m, req, bodyReader(req, ctx.maxBodyBytes, body), res).catch((err: unknown) =>

@@ -10,7 +10,7 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { type DatatypeInfo, type TensorData, datatypeInfo, fromOrtType } from './datatypes.js';
-import { HttpError, invalidInput } from './http-error.js';
+import { invalidInput, modelFailed } from './http-error.js';
 import type { OutputTensor, ServedModel, TensorMeta } from './served-model.js';
 import {
   decodeBinaryData,
@@ -102,16 +102,13 @@ export async function loadOnnxModel(
     try {
       result = await session.run(feeds, fetch as string[]);
     } catch (err) {
-      throw new HttpError(500, `model '${name}' failed: ${(err as Error).message}`);
+      throw modelFailed(`model '${name}' failed: ${(err as Error).message}`);
     }
     return fetch.map((outName) => {
       const t = result[outName] as Tensor;
       const info = fromOrtType(t.type);
       if (!info)
-        throw new HttpError(
-          500,
-          `model '${name}' output '${outName}' has type ${t.type}, which V2 cannot express`,
-        );
+        throw modelFailed(`model '${name}' output '${outName}' has type ${t.type}, which V2 cannot express`);
       return { name: outName, datatype: info.datatype, shape: t.dims, data: t.data as TensorData };
     });
   };
@@ -144,7 +141,7 @@ export async function loadOnnxModel(
       checkDims(spec, shape, label);
       const data = decodeJsonData(instances, info, shape, label);
       const first = outputs[0];
-      if (!first) throw new HttpError(500, `model '${name}' has no outputs`);
+      if (!first) throw modelFailed(`model '${name}' has no outputs`);
       const [out] = await run(
         { [spec.name]: new ort.Tensor(info.ort as 'float32', data as Float32Array, shape) },
         [first.name],

@@ -3,11 +3,14 @@
  * (KServe answers 413 through its ASGI server's limit too) and the rest is drained, not kept.
  */
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from './http-error.js';
+import { InferlogError } from '../core/errors.js';
 
-export const tooLarge = (limit: number): HttpError =>
+export const tooLarge = (limit: number): InferlogError =>
   // Connection: close, since the unread rest of the body would otherwise be parsed as the next request.
-  new HttpError(413, `Request body is larger than the limit of ${limit} bytes`, { connection: 'close' });
+  new InferlogError('PAYLOAD_TOO_LARGE', `Request body is larger than the limit of ${limit} bytes`, {
+    status: 413,
+    headers: { connection: 'close' },
+  });
 
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];

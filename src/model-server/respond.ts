@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { OpLogger } from '../core/log.js';
-import { HttpError } from './http-error.js';
+import { isInferlogError } from '../core/errors.js';
 
 export type ErrorStyle = 'kserve' | 'openai';
 
@@ -45,11 +45,12 @@ export function sendError(
   style: ErrorStyle,
   log: OpLogger | undefined,
 ): void {
-  const status = err instanceof HttpError ? err.status : 500;
-  const message =
-    err instanceof HttpError
-      ? err.message
-      : `${(err as Error)?.name ?? 'Error'} : ${(err as Error)?.message ?? String(err)}`;
+  // An InferlogError with a status was raised on purpose; anything else is an unexpected 500.
+  const answered = isInferlogError(err) && err.status !== undefined ? err : undefined;
+  const status = answered?.status ?? 500;
+  const message = answered
+    ? answered.message
+    : `${(err as Error)?.name ?? 'Error'} : ${(err as Error)?.message ?? String(err)}`;
   if (status >= 500) log?.error('model server error', { status, error: message });
   if (res.headersSent) {
     // Mid-stream: the status is gone; cut the body so the client sees an incomplete response.
@@ -57,10 +58,5 @@ export function sendError(
     return;
   }
   if (res.destroyed) return;
-  sendJson(
-    res,
-    status,
-    errorBody(status, message, style),
-    err instanceof HttpError ? { ...err.headers } : undefined,
-  );
+  sendJson(res, status, errorBody(status, message, style), answered ? { ...answered.headers } : undefined);
 }

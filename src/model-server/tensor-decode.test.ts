@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { datatypeInfo } from './datatypes.js';
-import { HttpError } from './http-error.js';
+import { InferlogError } from '../core/errors.js';
 import { decodeBinaryData, decodeJsonData, instancesShape } from './tensor-decode.js';
 
 const dt = (name: string) => datatypeInfo(name)!;
@@ -9,9 +9,9 @@ function error400(fn: () => unknown): string {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(HttpError);
-    expect((err as HttpError).status).toBe(400);
-    return (err as HttpError).message;
+    expect(err).toBeInstanceOf(InferlogError);
+    expect((err as InferlogError).status).toBe(400);
+    return (err as InferlogError).message;
   }
   throw new Error('expected a 400');
 }

@@ -5,7 +5,7 @@
  *   V1 `instances` (nested rows)  ──instancesShape + decodeJsonData──▶ same
  *   binary extension bytes        ──decodeBinaryData──▶ same
  *
- * Every failure is an HttpError 400 whose message names the input and what was wrong.
+ * Every failure is a MODEL_INPUT_INVALID InferlogError (status 400) whose message names the input and what was wrong.
  */
 import { type DatatypeInfo, type TensorData } from './datatypes.js';
 import { invalidInput } from './http-error.js';

@@ -58,11 +58,11 @@ function openSpool(config: SpoolConfig): Spool {
     return Spool.open(config);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new InferlogError(
-      'CONFIG_INVALID',
-      `--spool-dir ${config.dir}: cannot use it as the spool (${why})`,
-      { cause: err },
-    );
+    // Named by its option key: the CLI words it as the flag or annotation the person used.
+    throw new InferlogError('CONFIG_INVALID', `${config.dir}: cannot use it as the spool (${why})`, {
+      cause: err,
+      details: { option: 'spool-dir', setting: 'spool directory' },
+    });
   }
 }
 
@@ -330,6 +330,8 @@ class DeliveryPipeline implements Pipeline {
   private async close(drainTimeoutMs: number): Promise<void> {
     const began = Date.now();
     // 1. stop retrying: held batches get one last try, retry sleeps end.
+    // Abort reasons, not reported errors (plain on purpose: a sink classifies an abort whose
+    // reason is not an InferlogError as its own timeout).
     this.stopRetrying.abort(new Error('shutdown: no more retries'));
     // 2. drain: the loop sends what is buffered (once each) until empty, failing, or out of time.
     this.draining = true;

@@ -21,6 +21,7 @@
  * A path names the value at its end; that whole value (string, number, object, array…) is replaced.
  * Paths are anchored at the root of the body: `ssn` is only the top-level `ssn`.
  */
+import { InferlogError } from '../core/errors.js';
 
 export type PathSegment =
   { kind: 'key'; name: string } | { kind: 'index'; index: number } | { kind: 'any' } | { kind: 'deep' };
@@ -31,7 +32,7 @@ const MAX_SEGMENTS = 64;
 const NAME_STOP = new Set(['.', '[', ']', '*', "'", '"', ',']);
 
 function fail(text: string, pos: number, what: string): never {
-  throw new Error(`invalid JSON path "${text}" at position ${pos + 1}: ${what}`);
+  throw new InferlogError('CONFIG_INVALID', `invalid JSON path "${text}" at position ${pos + 1}: ${what}`);
 }
 
 /**

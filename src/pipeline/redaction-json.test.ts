@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compileJsonPaths, parseJsonPath } from './redaction-json-path.js';
 import { compileScrubbers } from './redaction-patterns.js';
-import { NotJsonError, redactJsonText } from './redaction-json.js';
+import { redactJsonText } from './redaction-json.js';
+import { isInferlogError } from '../core/errors.js';
 
 const noPaths = compileJsonPaths([]);
 const noScrub = compileScrubbers([], '[R]');
@@ -12,7 +13,7 @@ function accepts(text: string): boolean {
     redactJsonText(text, noPaths, noScrub, '[R]');
     return true;
   } catch (err) {
-    if (err instanceof NotJsonError) return false;
+    if (isInferlogError(err, 'BODY_NOT_JSON')) return false;
     throw err;
   }
 }

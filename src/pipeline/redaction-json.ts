@@ -2,7 +2,7 @@
  * Field-level redaction of one JSON text, by splicing: the original text is kept byte for byte
  * except the redacted spans, so number precision, key order, duplicate keys and whitespace survive
  * (JSON.parse + JSON.stringify would round 12345678901234567890 and reorder nothing but still lose
- * those). Strict RFC 8259: anything else throws NotJsonError and the caller fails closed.
+ * those). Strict RFC 8259: anything else throws BODY_NOT_JSON and the caller fails closed.
  *
  *   text ──scan (recursive descent, path states per level)──▶ edits [start, end, replacement]
  *        ──splice──▶ redacted text
@@ -12,15 +12,12 @@
  */
 import type { PathMatcher } from './redaction-json-path.js';
 import type { TextScrubber } from './redaction-patterns.js';
+import { InferlogError } from '../core/errors.js';
 
-export class NotJsonError extends Error {
-  constructor(
-    readonly position: number,
-    what: string,
-  ) {
-    super(`not valid JSON at offset ${position}: ${what}`);
-    this.name = 'NotJsonError';
-  }
+function notJson(position: number, what: string): InferlogError {
+  return new InferlogError('BODY_NOT_JSON', `not valid JSON at offset ${position}: ${what}`, {
+    details: { position },
+  });
 }
 
 /** Deeper documents are refused (fail closed) rather than risking the stack. */
@@ -64,16 +61,15 @@ export function redactJsonText(
     pos++; // opening quote
     let escaped = false;
     for (;;) {
-      if (pos >= n) throw new NotJsonError(start, 'unterminated string');
+      if (pos >= n) throw notJson(start, 'unterminated string');
       const c = s.charCodeAt(pos);
       if (c === 0x22) break;
-      if (c < 0x20) throw new NotJsonError(pos, 'control character in string');
+      if (c < 0x20) throw notJson(pos, 'control character in string');
       if (c === 0x5c) {
         escaped = true;
         const e = s.charCodeAt(pos + 1);
         if (e === 0x75 /* u */) {
-          if (!/^[0-9a-fA-F]{4}$/.test(s.slice(pos + 2, pos + 6)))
-            throw new NotJsonError(pos, 'bad \\u escape');
+          if (!/^[0-9a-fA-F]{4}$/.test(s.slice(pos + 2, pos + 6))) throw notJson(pos, 'bad \\u escape');
           pos += 6;
           continue;
         }
@@ -88,7 +84,7 @@ export function redactJsonText(
           e !== 0x72 &&
           e !== 0x74
         ) {
-          throw new NotJsonError(pos, 'bad escape');
+          throw notJson(pos, 'bad escape');
         }
         pos += 2;
         continue;
@@ -110,7 +106,7 @@ export function redactJsonText(
 
   const literal = (word: string): void => {
     if (s.startsWith(word, pos)) pos += word.length;
-    else throw new NotJsonError(pos, 'unexpected character');
+    else throw notJson(pos, 'unexpected character');
   };
 
   const number = (quiet: boolean): void => {
@@ -123,17 +119,17 @@ export function redactJsonText(
     };
     const first = s.charCodeAt(pos);
     if (first === 0x30) pos++;
-    else if (digits() === 0) throw new NotJsonError(start, 'bad number');
+    else if (digits() === 0) throw notJson(start, 'bad number');
     if (s.charCodeAt(pos) === 0x2e) {
       pos++;
-      if (digits() === 0) throw new NotJsonError(start, 'bad number');
+      if (digits() === 0) throw notJson(start, 'bad number');
     }
     const e = s.charCodeAt(pos);
     if (e === 0x65 || e === 0x45) {
       pos++;
       const sign = s.charCodeAt(pos);
       if (sign === 0x2b || sign === 0x2d) pos++;
-      if (digits() === 0) throw new NotJsonError(start, 'bad number');
+      if (digits() === 0) throw notJson(start, 'bad number');
     }
     if (scrub && !quiet) scrubToken(start, s.slice(start, pos));
   };
@@ -141,7 +137,7 @@ export function redactJsonText(
   // Scans one value. `states`: live path states for this value; `quiet`: inside a redacted value
   // (validate only, record nothing).
   const value = (states: readonly number[], quiet: boolean, depth: number): void => {
-    if (depth > MAX_DEPTH) throw new NotJsonError(pos, 'nested too deep');
+    if (depth > MAX_DEPTH) throw notJson(pos, 'nested too deep');
     ws();
     const c = s.charCodeAt(pos);
     if (c === 0x7b /* { */) {
@@ -153,13 +149,13 @@ export function redactJsonText(
       }
       for (;;) {
         ws();
-        if (s.charCodeAt(pos) !== 0x22) throw new NotJsonError(pos, 'expected a key');
+        if (s.charCodeAt(pos) !== 0x22) throw notJson(pos, 'expected a key');
         const keyStart = pos;
         const needKey = !quiet && (states.length > 0 || scrub);
         const key = str(needKey);
         if (!quiet && scrub) scrubToken(keyStart, key as string);
         ws();
-        if (s.charCodeAt(pos) !== 0x3a) throw new NotJsonError(pos, 'expected ":"');
+        if (s.charCodeAt(pos) !== 0x3a) throw notJson(pos, 'expected ":"');
         pos++;
         member(states, quiet, depth, key, 0);
         ws();
@@ -167,7 +163,7 @@ export function redactJsonText(
         pos++;
         if (d === 0x2c) continue;
         if (d === 0x7d) return;
-        throw new NotJsonError(pos - 1, 'expected "," or "}"');
+        throw notJson(pos - 1, 'expected "," or "}"');
       }
     }
     if (c === 0x5b /* [ */) {
@@ -184,7 +180,7 @@ export function redactJsonText(
         pos++;
         if (d === 0x2c) continue;
         if (d === 0x5d) return;
-        throw new NotJsonError(pos - 1, 'expected "," or "]"');
+        throw notJson(pos - 1, 'expected "," or "]"');
       }
     }
     if (c === 0x22) {
@@ -197,7 +193,7 @@ export function redactJsonText(
     if (c === 0x66) return literal('false');
     if (c === 0x6e) return literal('null');
     if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return number(quiet);
-    throw new NotJsonError(pos, pos >= n ? 'unexpected end' : 'unexpected character');
+    throw notJson(pos, pos >= n ? 'unexpected end' : 'unexpected character');
   };
 
   // One object member or array element: decides whether a path ends here.
@@ -220,7 +216,7 @@ export function redactJsonText(
 
   value(paths.empty ? NO_STATES : paths.start(), false, 0);
   ws();
-  if (pos !== n) throw new NotJsonError(pos, 'unexpected text after the value');
+  if (pos !== n) throw notJson(pos, 'unexpected text after the value');
 
   if (edits.length === 0) return { text: s, pathHits, scrubbed };
   edits.sort((a, b) => a[0] - b[0]);

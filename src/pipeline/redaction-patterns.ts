@@ -18,6 +18,7 @@
  *     much text custom rules scan per body (MAX_CUSTOM_SCAN_CHARS) and withholds larger bodies.
  */
 import { RE2JS } from 're2js';
+import { InferlogError } from '../core/errors.js';
 
 export interface Scrubber {
   name: string;
@@ -192,14 +193,16 @@ export function parsePattern(text: string): Scrubber {
   if (eq === -1) {
     const make = BUILTIN_PATTERNS[entry.toLowerCase()];
     if (make) return make();
-    throw new Error(
+    throw new InferlogError(
+      'CONFIG_INVALID',
       `unknown redaction pattern "${entry}": use a built-in (${Object.keys(BUILTIN_PATTERNS).join(', ')}) or name=regex`,
     );
   }
   const name = entry.slice(0, eq).trim();
   let source = entry.slice(eq + 1);
   if (!CUSTOM_NAME.test(name)) {
-    throw new Error(
+    throw new InferlogError(
+      'CONFIG_INVALID',
       `invalid redaction pattern "${entry}": the name before "=" must be a word like ticket-id`,
     );
   }
@@ -208,17 +211,25 @@ export function parsePattern(text: string): Scrubber {
     source = source.slice(4);
     flags |= RE2JS.CASE_INSENSITIVE;
   }
-  if (source === '') throw new Error(`invalid redaction pattern "${entry}": the regex after "=" is empty`);
+  if (source === '')
+    throw new InferlogError(
+      'CONFIG_INVALID',
+      `invalid redaction pattern "${entry}": the regex after "=" is empty`,
+    );
   let re: RE2JS;
   try {
     re = RE2JS.compile(source, flags);
   } catch (err) {
-    throw new Error(
+    throw new InferlogError(
+      'CONFIG_INVALID',
       `invalid redaction pattern "${entry}": ${(err as Error).message} (custom patterns use RE2 syntax, which has no lookaround or backreferences, so matching time stays linear in the text)`,
     );
   }
   if (re.matcher('').find()) {
-    throw new Error(`invalid redaction pattern "${entry}": the regex matches the empty string`);
+    throw new InferlogError(
+      'CONFIG_INVALID',
+      `invalid redaction pattern "${entry}": the regex matches the empty string`,
+    );
   }
   const find = (text: string): Array<readonly [number, number]> => {
     const out: Array<readonly [number, number]> = [];
@@ -245,7 +256,8 @@ export function compileScrubbers(entries: readonly string[], marker: string): Te
   const scrubbers = entries.map(parsePattern);
   const names = new Set<string>();
   for (const s of scrubbers) {
-    if (names.has(s.name)) throw new Error(`redaction pattern "${s.name}" is listed twice`);
+    if (names.has(s.name))
+      throw new InferlogError('CONFIG_INVALID', `redaction pattern "${s.name}" is listed twice`);
     names.add(s.name);
   }
 

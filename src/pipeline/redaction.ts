@@ -23,7 +23,8 @@ import type { RedactionOptions } from '../config/settings.js';
 import type { Stage } from './types.js';
 import { compileJsonPaths, parseJsonPath, type PathMatcher } from './redaction-json-path.js';
 import { compileScrubbers, parsePattern, type TextScrubber } from './redaction-patterns.js';
-import { NotJsonError, redactJsonText } from './redaction-json.js';
+import { redactJsonText } from './redaction-json.js';
+import { InferlogError, isInferlogError } from '../core/errors.js';
 import { detectStreamKind } from '../formats/stream-assembler.js';
 
 export { parseJsonPath, formatJsonPath } from './redaction-json-path.js';
@@ -81,7 +82,7 @@ export function redactionProblems(options: RedactionOptions): RedactionProblem[]
  */
 export function validateRedactionOptions(options: RedactionOptions): void {
   const first = redactionProblems(options)[0];
-  if (first) throw new Error(first.message);
+  if (first) throw new InferlogError('CONFIG_INVALID', first.message);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -220,7 +221,7 @@ export function createRedactor(options: RedactionOptions, hooks: RedactorHooks =
     try {
       return redactJsonText(payload, matcher, scrubber, marker).text;
     } catch (err) {
-      if (!(err instanceof NotJsonError)) throw err;
+      if (!isInferlogError(err, 'BODY_NOT_JSON')) throw err;
       return hasPaths ? marker : scrubber.scrub(payload);
     }
   };
@@ -249,7 +250,7 @@ export function createRedactor(options: RedactionOptions, hooks: RedactorHooks =
         try {
           lines[k] = redactJsonText(line, matcher, scrubber, marker).text + cr;
         } catch (err) {
-          if (!(err instanceof NotJsonError)) throw err;
+          if (!isInferlogError(err, 'BODY_NOT_JSON')) throw err;
           if (hasPaths) return undefined;
           lines[k] = scrubber.scrub(line) + cr;
         }
@@ -295,13 +296,13 @@ export function createRedactor(options: RedactionOptions, hooks: RedactorHooks =
     if (text.includes('\u0000'))
       return withhold('binary (contains NUL bytes), so the redaction rules cannot be applied');
 
-    let notJson: NotJsonError | undefined;
+    let notJson: InferlogError | undefined;
     if (!body.truncated) {
       try {
         const out = redactJsonText(text, matcher, scrubber, marker).text;
         return out === text ? { body } : { body: { ...body, bytes: encoder.encode(out) } };
       } catch (err) {
-        if (!(err instanceof NotJsonError)) throw err;
+        if (!isInferlogError(err, 'BODY_NOT_JSON')) throw err;
         notJson = err;
       }
     }

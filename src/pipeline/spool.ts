@@ -51,6 +51,7 @@ import type { SpoolWhenFull } from '../config/settings.js';
 import type { DeliveryBuffer, DropCounter, ReadBatch } from './buffer.js';
 import { encodeFrame, nextMagic, scanFrame } from './spool-codec.js';
 import { makeDirs } from '../core/make-dirs.js';
+import { InferlogError } from '../core/errors.js';
 import { assertOwnDirectory, openPrivateForRead, openPrivateSync } from '../core/private-files.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC } = constants;
@@ -182,6 +183,7 @@ export class Spool implements DeliveryBuffer {
     const seg = this.segments[this.segments.length - 1] as Segment;
     try {
       const n = writeSync(this.writeFd, frame);
+      // Not reported as is: the catch below undoes the write and rethrows to the spool's caller.
       if (n !== frame.length) throw new Error(`short write: ${n} of ${frame.length} bytes`);
     } catch (err) {
       // Undo a partial write so the segment holds only whole frames (no phantom corrupt record).
@@ -381,7 +383,8 @@ export class Spool implements DeliveryBuffer {
   private lock(): void {
     const key = resolve(this.config.dir);
     if (openInThisProcess.has(key))
-      throw new Error(
+      throw new InferlogError(
+        'CONFIG_INVALID',
         `spool directory ${this.config.dir} is already open in this process (give each pipeline its own)`,
       );
     const path = join(this.config.dir, 'lock');
@@ -390,7 +393,10 @@ export class Spool implements DeliveryBuffer {
     if (held !== undefined) owner = Number(held.toString('utf8'));
     // A lock left by a killed process (or by this pid in an earlier life, e.g. pid 1 in a container) is stale.
     if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && pidAlive(owner)) {
-      throw new Error(`spool directory ${this.config.dir} is in use by process ${owner}`);
+      throw new InferlogError(
+        'CONFIG_INVALID',
+        `spool directory ${this.config.dir} is in use by process ${owner}`,
+      );
     }
     const fd = openPrivateSync(path, O_WRONLY | O_CREAT | O_TRUNC);
     try {

@@ -7,30 +7,14 @@
  * Memory stays bounded: one page of list items (no bodies) plus the bodies of the exchanges
  * in flight. `until` is frozen at the start (when not given) so that traffic the replay itself
  * causes — e.g. a target logging to the same collector — is never picked up and replayed again.
+ *
+ * Errors are the API client's InferlogErrors (COLLECTOR_UNREACHABLE, QUERY_INVALID for a filter
+ * the collector rejects, …), passed on as they are.
  */
-import { CollectorApiError, CollectorUnreachableError, getJson, type ListAnswer } from '../api/client.js';
+import { getJson, type ListAnswer } from '../api/client.js';
 import type { ExchangeView } from '../api/view.js';
+import { isInferlogError } from '../core/errors.js';
 import { parseDuration } from '../core/units.js';
-
-/** Why the replay cannot talk to the collector; `exitCode` is 2 (bad filter) or 69 (unreachable). */
-export class CollectorProblem extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: 2 | 69,
-  ) {
-    super(message);
-    this.name = 'CollectorProblem';
-  }
-}
-
-function translate(base: string, err: unknown): never {
-  if (err instanceof CollectorUnreachableError) throw new CollectorProblem(err.message, 69);
-  if (err instanceof CollectorApiError) {
-    const msg = `collector at ${base} answered ${err.status}: ${err.message}`;
-    throw new CollectorProblem(msg, err.status >= 400 && err.status < 500 ? 2 : 69);
-  }
-  throw err;
-}
 
 export interface SourceFilter {
   model?: string;
@@ -70,16 +54,11 @@ export async function* listExchanges(
   let cursor: string | undefined;
   let yielded = 0;
   while (yielded < limit) {
-    let page: ListAnswer;
-    try {
-      page = await getJson<ListAnswer>(base, 'api/v1/exchanges', {
-        ...params,
-        limit: String(Math.min(pageSize, limit - yielded)),
-        cursor,
-      });
-    } catch (err) {
-      translate(base, err);
-    }
+    const page = await getJson<ListAnswer>(base, 'api/v1/exchanges', {
+      ...params,
+      limit: String(Math.min(pageSize, limit - yielded)),
+      cursor,
+    });
     for (const item of page.items) {
       if (yielded >= limit) return;
       yielded++;
@@ -95,7 +74,7 @@ export async function getExchange(base: string, id: string): Promise<ExchangeVie
   try {
     return await getJson<ExchangeView>(base, `api/v1/exchanges/${encodeURIComponent(id)}`);
   } catch (err) {
-    if (err instanceof CollectorApiError && err.status === 404) return null;
-    translate(base, err);
+    if (isInferlogError(err, 'NOT_FOUND')) return null;
+    throw err;
   }
 }

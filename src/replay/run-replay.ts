@@ -6,15 +6,20 @@
  *                                          ▼
  *                                   target (--to only) ──▶ compareResponses ──▶ ExchangeOutcome
  *                                                                                 ├─▶ summary
- *                                                                                 ├─▶ --report FILE (JSONL)
- *                                                                                 └─▶ stdout (--format jsonl)
+ *                                                                                 ├─▶ report file (JSONL)
+ *                                                                                 └─▶ stdout (format jsonl)
  *
  * Workers pull from one shared page iterator, so at most `concurrency` bodies and one page of
  * list items are in memory at once, however many exchanges are replayed.
+ *
+ * A run ends with a result: the summary, and an InferlogError when it is not a plain pass or
+ * fail (nothing to replay, target unreachable, interrupted). What cannot even start (the
+ * collector unreachable or refusing the filters, the report not writable) is thrown. The CLI
+ * words both and maps their codes to exit codes; nothing here knows about flags or exit codes.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { ExchangeView } from '../api/view.js';
-import { CollectorProblem, getExchange, listExchanges } from './collector-source.js';
+import { getExchange, listExchanges } from './collector-source.js';
 import { compareResponses } from './compare.js';
 import type { ReplayOptions } from './options.js';
 import { createProgress } from './progress.js';
@@ -24,6 +29,7 @@ import { bodyBytes, planRequest, requestBody } from './request-plan.js';
 import { SummaryBuilder, type ExchangeOutcome, type ReplaySummary } from './summary.js';
 import { createTargetClient } from './target-client.js';
 import { PRIVATE_FILE_MODE } from '../core/private-files.js';
+import { InferlogError, isInferlogError } from '../core/errors.js';
 
 export interface ReplayIo {
   stdout: { write(s: string): unknown };
@@ -33,28 +39,27 @@ export interface ReplayIo {
 }
 
 export interface ReplayResult {
-  exitCode: 0 | 1 | 2 | typeof NOTHING_TO_REPLAY | 69 | 130;
+  /** What was replayed; absent when nothing was (no summary was printed either). */
   summary?: ReplaySummary;
-  /** A message for stderr when the run could not complete. */
-  problem?: string;
+  /**
+   * Why the run is neither a pass nor a plain list of differences: NOTHING_TO_REPLAY
+   * (`details.reason` no_match or none_replayable), UPSTREAM_UNREACHABLE (the target),
+   * INTERRUPTED, or the collector's error when it failed mid-run.
+   */
+  error?: InferlogError;
 }
 
 const MAX_DIFFS_PER_EXCHANGE = 20;
 const MAX_EXAMPLES = 10;
 
-/** sysexits EX_NOINPUT: the filters matched no exchange, or none could be replayed. */
-export const NOTHING_TO_REPLAY = 66;
-
-/** `--model nosuch --since 1h`: the filters as the person typed them, for "nothing matched". */
-function describeFilter(opts: ReplayOptions): string {
-  const given = Object.entries(opts.filter).map(([k, v]) => `--${k} ${v}`);
-  return given.length > 0 ? ` (${given.join(' ')})` : '';
-}
-
+/** The filters matched nothing (the CLI's message names the filters as they were typed). */
 function noMatch(opts: ReplayOptions): ReplayResult {
   return {
-    exitCode: NOTHING_TO_REPLAY,
-    problem: `no captured exchange matched the filters${describeFilter(opts)} at ${opts.from}: nothing was replayed`,
+    error: new InferlogError(
+      'NOTHING_TO_REPLAY',
+      `no captured exchange matched the filters at ${opts.from}: nothing was replayed`,
+      { details: { reason: 'no_match' } },
+    ),
   };
 }
 
@@ -72,13 +77,21 @@ function baseOutcome(ex: ExchangeView): ExchangeOutcome {
   };
 }
 
+/** Throws OUTPUT_UNWRITABLE naming the path. */
 async function openReport(path: string): Promise<WriteStream> {
   // It holds differences taken from captured bodies: readable by this user only, like the spool.
   const stream = createWriteStream(path, { mode: PRIVATE_FILE_MODE });
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', reject);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', reject);
+    });
+  } catch (err) {
+    throw new InferlogError('OUTPUT_UNWRITABLE', `${path}: ${(err as Error).message}`, {
+      cause: err,
+      details: { path },
+    });
+  }
   return stream;
 }
 
@@ -109,27 +122,13 @@ async function dryRun(opts: ReplayOptions, io: ReplayIo): Promise<ReplayResult> 
   if (listed === 0) return noMatch(opts);
   if (opts.format === 'json')
     io.stdout.write(JSON.stringify({ dryRun: true, requests: planned }, null, 2) + '\n');
-  return { exitCode: 0 };
+  return {};
 }
 
 export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<ReplayResult> {
-  if (opts.dryRun) {
-    try {
-      return await dryRun(opts, io);
-    } catch (err) {
-      if (err instanceof CollectorProblem) return { exitCode: err.exitCode, problem: err.message };
-      throw err;
-    }
-  }
+  if (opts.dryRun) return dryRun(opts, io);
 
-  let report: WriteStream | undefined;
-  if (opts.report !== undefined) {
-    try {
-      report = await openReport(opts.report);
-    } catch (err) {
-      return { exitCode: 2, problem: `--report ${opts.report}: ${(err as Error).message}` };
-    }
-  }
+  const report = opts.report === undefined ? undefined : await openReport(opts.report);
 
   const to = opts.to.origin + opts.to.pathname.replace(/\/+$/, '');
   const summary = new SummaryBuilder({ from: opts.from.replace(/\/+$/, ''), to, compare: opts.compare });
@@ -140,7 +139,8 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
   const examples: ExchangeOutcome[] = [];
   const source = listExchanges(opts.from, opts.filter, opts.limit);
   let stop = false;
-  let fatal: ReplayResult | undefined;
+  /** The collector failed mid-run (unreachable, refused the filters): the first such error. */
+  let fatal: InferlogError | undefined;
   const onAbort = (): void => {
     stop = true;
     summary.aborted ??= 'interrupted';
@@ -229,8 +229,9 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
         await replayOne(next.value);
       } catch (err) {
         stop = true;
-        if (err instanceof CollectorProblem) {
-          fatal ??= { exitCode: err.exitCode, problem: err.message };
+        // The collector's errors end the run with what was done so far; anything else is a bug.
+        if (isInferlogError(err)) {
+          fatal ??= err;
           return;
         }
         throw err;
@@ -252,26 +253,33 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
 
   const s = summary.summary();
   // Nothing replayed because the collector refused the filters: no summary to show.
-  if (fatal !== undefined && s.replayed === 0 && s.skipped === 0) return fatal;
+  if (fatal !== undefined && s.replayed === 0 && s.skipped === 0) throw fatal;
   // Nothing matched: a summary of zeros ("replayed 0 exchanges", exit 0) would read as a pass.
   if (s.replayed === 0 && s.skipped === 0 && s.aborted === undefined) return noMatch(opts);
   if (opts.format === 'json') io.stdout.write(JSON.stringify(s, null, 2) + '\n');
   else if (opts.format === 'jsonl') io.stdout.write(JSON.stringify({ summary: s }) + '\n');
   else io.stdout.write(renderTable(s, examples));
-  if (fatal !== undefined) return { ...fatal, summary: s };
-  if (s.aborted === 'interrupted')
-    return { exitCode: 130, summary: s, problem: 'interrupted: the summary covers what was replayed so far' };
-  if (s.aborted !== undefined) return { exitCode: 69, summary: s, problem: s.aborted };
+  if (fatal !== undefined) return { summary: s, error: fatal };
+  if (s.aborted === 'interrupted') {
+    const error = new InferlogError(
+      'INTERRUPTED',
+      'interrupted: the summary covers what was replayed so far',
+    );
+    return { summary: s, error };
+  }
+  // The only other reason a run stops early: the target is unreachable.
+  if (s.aborted !== undefined)
+    return { summary: s, error: new InferlogError('UPSTREAM_UNREACHABLE', s.aborted) };
   if (s.replayed === 0) {
     const why = Object.entries(s.skippedReasons)
       .map(([k, n]) => `${n} ${k}`)
       .join(', ');
-    return {
-      exitCode: NOTHING_TO_REPLAY,
-      summary: s,
-      problem: `none of the ${s.skipped} matching exchanges could be replayed (${why})`,
-    };
+    const error = new InferlogError(
+      'NOTHING_TO_REPLAY',
+      `none of the ${s.skipped} matching exchanges could be replayed (${why})`,
+      { details: { reason: 'none_replayable' } },
+    );
+    return { summary: s, error };
   }
-  const exitCode = s.different > 0 || s.failed > 0 ? 1 : 0;
-  return { exitCode, summary: s };
+  return { summary: s };
 }

@@ -1,5 +1,5 @@
 /**
- * `--store` URL → store:
+ * Store URL → store (errors name the URL; the CLI puts its flag name, `--store`, in front):
  *   sqlite:./inferlog.db (default; sync=normal), sqlite:/var/lib/inferlog.db?sync=full
  *   postgres://user:pw@host:5432/db
  */
@@ -15,24 +15,18 @@ export function openStore(url: string): ExchangeStore {
     const [rest = '', query = ''] = url.slice('sqlite:'.length).split('?', 2);
     const path = rest.replace(/^\/\/(?=\/)/, '');
     if (path === '') {
-      throw new InferlogError(
-        'CONFIG_INVALID',
-        '--store sqlite: needs a file path, e.g. sqlite:./inferlog.db',
-      );
+      throw new InferlogError('CONFIG_INVALID', 'sqlite: needs a file path, e.g. sqlite:./inferlog.db');
     }
     const params = new URLSearchParams(query);
     const sync = params.get('sync') ?? 'normal';
     if ((sync !== 'full' && sync !== 'normal') || [...params.keys()].some((k) => k !== 'sync')) {
-      throw new InferlogError(
-        'CONFIG_INVALID',
-        `--store "${url}": the only sqlite option is sync=full|normal`,
-      );
+      throw new InferlogError('CONFIG_INVALID', `"${url}": the only sqlite option is sync=full|normal`);
     }
     return createSqliteStore(path, { sync });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return createPostgresStore(url);
   throw new InferlogError(
     'CONFIG_INVALID',
-    `--store "${url}": use sqlite:<file> or postgres://user:password@host:5432/db`,
+    `"${url}": use sqlite:<file> or postgres://user:password@host:5432/db`,
   );
 }

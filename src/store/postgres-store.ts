@@ -59,6 +59,7 @@ const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byt
 export function createPostgresStore(url: string, options: { poolSize?: number } = {}): ExchangeStore {
   let pool: pg.Pool | undefined;
   const open = (): pg.Pool => {
+    // Cannot happen: the collector starts the store before serving (a bug if it does).
     if (!pool) throw new Error('postgres store is not started');
     return pool;
   };

@@ -82,6 +82,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   let put: ((batch: readonly ExchangeHalf[]) => PutResult) | undefined;
 
   const open = (): Database.Database => {
+    // Cannot happen: the collector starts the store before serving (a bug if it does).
     if (!db) throw new Error('sqlite store is not started');
     return db;
   };

@@ -217,6 +217,26 @@ describe('inferlog collect / query / tail', { timeout: 120_000 }, () => {
     expect((await run(['tail', '--url', `http://127.0.0.1:${closed}`])).code).toBe(69);
   });
 
+  it('a taken port is the same error for every server command: LISTEN_FAILED, exit 1, naming the port', async () => {
+    // The running collector holds the port. Before one error model, collect exited 1, up 69 and
+    // agent 70 ("internal error") for this one mistake.
+    const port = new URL(url).port;
+    const [c, u, a] = await Promise.all([
+      run(['collect', '--port', port, '--store', `sqlite:${join(dir, 'taken.db')}`]),
+      run(['up', '-f', join(REPO_ROOT, 'examples/inferenceservice-streaming.yaml'), '--port', port]),
+      run(['agent', '--host', '127.0.0.1', '--port', port, '--component-port', String(await freePort())]),
+    ]);
+    for (const [name, r] of [
+      ['collect', c],
+      ['up', u],
+      ['agent', a],
+    ] as const) {
+      expect(r.code, `${name}: ${r.stderr}`).toBe(1);
+      expect(r.stderr, name).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      expect(r.stderr, name).not.toContain('internal error');
+    }
+  });
+
   it('collect closes cleanly on SIGTERM, keeping what it acknowledged', async () => {
     expect((await send(url, 'last', 'request', '{}')).status).toBe(200);
     collect.kill('SIGTERM');

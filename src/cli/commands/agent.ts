@@ -10,7 +10,7 @@ import { createCaptureProxy } from '../../capture/proxy.js';
 import { requestObserver } from '../../capture/request-observer.js';
 import { createPipelineMetrics } from '../../pipeline/metrics.js';
 import { EXTENSION_OPTIONS } from '../../config/annotations.js';
-import { ConfigError, type ConfigProblem } from '../../config/config-error.js';
+import { configError, type ConfigProblem } from '../../config/config-error.js';
 import { loggerSpecSchema } from '../../config/logger-spec.js';
 import { loggerSettingsFrom } from '../../config/inferenceservice.js';
 import type { LoggerSettings } from '../../config/settings.js';
@@ -19,6 +19,7 @@ import { createOpLogger } from '../../core/log.js';
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
 import { exitWithConfigError, listen } from '../util.js';
+import { InferlogError } from '../../core/errors.js';
 
 export interface AgentFlags {
   port: string;
@@ -49,7 +50,7 @@ export interface AgentFlags {
 function parseBool(v: string | undefined): boolean {
   if (v === undefined || v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
-  throw new Error(`expected true or false, not "${v}"`);
+  throw new InferlogError('USAGE_INVALID', `expected true or false, not "${v}"`);
 }
 
 const flagName = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -95,7 +96,7 @@ export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
   if (!spec.success) {
     for (const issue of spec.error.issues)
       flag(flagOf[String(issue.path[0])] ?? String(issue.path[0]), issue.message);
-    throw new ConfigError(problems);
+    throw configError(problems);
   }
   if (flags.logStorePath)
     flag('--log-store-path', "KServe's blob-store logger is not supported; use --log-url");
@@ -112,7 +113,7 @@ export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
   }
   if (flags.loggerCaCertFile) settings.tls.caCertFile = flags.loggerCaCertFile;
   settings.tls.skipVerify = flags.loggerTlsSkipVerify === true;
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw configError(problems);
   return settings;
 }
 

@@ -13,6 +13,8 @@ import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { KafkaSource } from '../../sources/kafka/source.js';
 import { parseKafkaSourceUrl } from '../../sources/kafka/config.js';
 import { parseDuration } from '../../core/units.js';
+import { InferlogError, isInferlogError } from '../../core/errors.js';
+import { fail } from '../exit-codes.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
 import { exitWithConfigError } from '../util.js';
 
@@ -28,8 +30,28 @@ interface CollectFlags {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`inferlog collect: ${message}\n`);
-  process.exit(2);
+  fail('collect', new InferlogError('USAGE_INVALID', message));
+}
+
+/**
+ * Why the collector did not start, as a catalogued error: a taken port or a database file that
+ * cannot be opened is input to fix (exit 1); a database we cannot reach is a peer being
+ * unavailable (69).
+ */
+function startFailure(err: unknown, flags: CollectFlags): InferlogError {
+  if (isInferlogError(err)) return err;
+  const e = err as NodeJS.ErrnoException;
+  const message = `cannot start: ${e.message}`;
+  if (e.code === 'EADDRINUSE' || e.code === 'EACCES')
+    return new InferlogError(
+      'LISTEN_FAILED',
+      e.code === 'EADDRINUSE'
+        ? `port ${flags.port} on ${flags.host} is already in use: stop the other process or pick another with --port`
+        : message,
+      { cause: err },
+    );
+  if (e.code === 'SQLITE_CANTOPEN') return new InferlogError('CONFIG_INVALID', message, { cause: err });
+  return new InferlogError('STORE_UNAVAILABLE', message, { cause: err });
 }
 
 export function register(program: Command): void {
@@ -93,16 +115,14 @@ export function register(program: Command): void {
         fromUrl = new URL(flags.from);
         parseKafkaSourceUrl(fromUrl);
       } catch (err) {
-        usage(
-          `--from: ${err instanceof TypeError ? `"${flags.from}" is not a kafka:// URL` : (err as Error).message}`,
-        );
+        usage(`--from ${isInferlogError(err) ? err.message : `"${flags.from}" is not a kafka:// URL`}`);
       }
     }
     let store;
     try {
       store = openStore(flags.store);
     } catch (err) {
-      usage((err as Error).message);
+      usage(`--store ${(err as Error).message}`);
     }
     let collector;
     try {
@@ -117,14 +137,11 @@ export function register(program: Command): void {
         requestTimeoutMs: limits.requestTimeoutMs,
         retentionMs,
         processMetrics: true,
+        settingNames: { maxBodyBytes: '--max-body-bytes', maxBatchEvents: '--max-batch-events' },
         log,
       });
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const msg = e.message;
-      process.stderr.write(`inferlog collect: cannot start: ${msg}\n`);
-      // A database we cannot reach is a peer being unavailable; a taken port is bad input.
-      process.exit(e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'SQLITE_CANTOPEN' ? 1 : 69);
+      fail('collect', startFailure(err, flags));
     }
     let source: KafkaSource | undefined;
     if (fromUrl) {
@@ -134,9 +151,17 @@ export function register(program: Command): void {
         const { startKafkaSource } = await import('../../sources/kafka/source.js');
         source = await startKafkaSource(fromUrl, (halves) => s.putEvents(halves), log);
       } catch (err) {
-        process.stderr.write(`inferlog collect: cannot consume ${fromUrl.href}: ${(err as Error).message}\n`);
         await collector.close().catch(() => {});
-        process.exit(69);
+        fail(
+          'collect',
+          new InferlogError(
+            'SOURCE_UNAVAILABLE',
+            `cannot consume ${fromUrl.href}: ${(err as Error).message}`,
+            {
+              cause: err,
+            },
+          ),
+        );
       }
     }
     log.info(`ready on ${collector.url}`, {

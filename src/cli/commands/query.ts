@@ -3,13 +3,16 @@
  *
  *   flags ──▶ GET /api/v1/exchanges (or /exchanges/{id}) ──▶ table | json | jsonl on stdout
  *
- * Exit codes: 0 ok, 1 no such id, 2 usage (including a filter the collector rejects: 400, the
- * message names the parameter; the same code `replay` uses), 69 collector unreachable.
+ * Exit codes (exit-codes.ts): 0 ok, 1 no such id, 2 usage (including a filter the collector
+ * rejects: QUERY_INVALID, the message names the parameter; the same code `replay` uses, and a URL
+ * that is not a collector), 69 collector unreachable (or its store down).
  */
 import type { Command } from 'commander';
-import { CollectorApiError, CollectorUnreachableError, getJson } from '../../api/client.js';
+import { getJson } from '../../api/client.js';
 import type { ListAnswer } from '../../api/client.js';
 import type { ExchangeView } from '../../api/view.js';
+import { InferlogError } from '../../core/errors.js';
+import { fail } from '../exit-codes.js';
 
 interface QueryFlags {
   url: string;
@@ -26,17 +29,9 @@ interface QueryFlags {
   format: string;
 }
 
+/** The collector's answer → message and exit code (exit-codes.ts). */
 export function failWith(command: string, err: unknown): never {
-  if (err instanceof CollectorUnreachableError) {
-    process.stderr.write(`inferlog ${command}: ${err.message}\n`);
-    process.exit(69);
-  }
-  if (err instanceof CollectorApiError) {
-    process.stderr.write(`inferlog ${command}: ${err.message}\n`);
-    // A filter the collector rejects (400) is a flag value to fix: a usage error, as in `replay`.
-    process.exit(err.status === 400 ? 2 : 1);
-  }
-  throw err;
+  fail(command, err);
 }
 
 function pad(s: string, n: number): string {
@@ -85,8 +80,7 @@ export function register(program: Command): void {
     .option('--format <f>', 'table, json or jsonl', 'table')
     .action(async (f: QueryFlags) => {
       if (!['table', 'json', 'jsonl'].includes(f.format)) {
-        process.stderr.write(`inferlog query: --format "${f.format}": use table, json or jsonl\n`);
-        process.exit(2);
+        fail('query', new InferlogError('USAGE_INVALID', `--format "${f.format}": use table, json or jsonl`));
       }
       try {
         if (f.id !== undefined) {

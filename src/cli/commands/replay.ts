@@ -3,14 +3,14 @@
  *
  *   flags ──parseReplayFlags (zod)──▶ runReplay ──▶ summary on stdout, progress on stderr
  *
- * Exit codes: 0 all identical (with --compare none: no status changed, nothing failed), 1 differences
- * or failures, 2 usage error (including filters the collector rejects), 66 nothing to replay (no
- * exchange matched, or none could be replayed), 69 collector or target unreachable, 130 interrupted
- * (Ctrl-C; the summary covers what was replayed). See docs/replay.md.
+ * Exit codes: see ../replay-exit.ts and docs/replay.md.
  */
 import type { Command } from 'commander';
-import { parseReplayFlags, UsageError, type RawReplayFlags } from '../../replay/options.js';
+import { parseReplayFlags, type RawReplayFlags } from '../replay-flags.js';
 import { runReplay } from '../../replay/run-replay.js';
+import type { ReplayOptions } from '../../replay/options.js';
+import { report } from '../exit-codes.js';
+import { replayExitCode, replayMessage } from '../replay-exit.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -68,9 +68,9 @@ export function register(program: Command): void {
     )
     .option('--report <file>', 'write one JSON line per exchange (ids, statuses, latencies, differences)')
     .action(async (flags: RawReplayFlags) => {
-      let code: number;
+      let opts: ReplayOptions | undefined;
       try {
-        const opts = parseReplayFlags(flags);
+        opts = parseReplayFlags(flags);
         // First Ctrl-C: stop sending, print the summary of what was done. Second: exit now.
         const interrupt = new AbortController();
         const onSigint = (): void => {
@@ -84,14 +84,13 @@ export function register(program: Command): void {
           signal: interrupt.signal,
         });
         process.off('SIGINT', onSigint);
-        if (result.problem !== undefined) process.stderr.write(`inferlog replay: ${result.problem}\n`);
-        code = result.exitCode;
+        if (result.error !== undefined)
+          process.stderr.write(`inferlog replay: ${replayMessage(result.error, opts)}\n`);
+        // Let stdout drain before exiting (large --format jsonl output into a pipe).
+        process.exitCode = replayExitCode(result);
       } catch (err) {
-        if (!(err instanceof UsageError)) throw err;
-        process.stderr.write(`inferlog replay: ${err.message}\n`);
-        code = 2;
+        const o = opts;
+        process.exitCode = report('replay', err, (e) => (o ? replayMessage(e, o) : e.message));
       }
-      // Let stdout drain before exiting (large --format jsonl output into a pipe).
-      process.exitCode = code;
     });
 }

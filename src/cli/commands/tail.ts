@@ -13,6 +13,8 @@ import type { ListAnswer } from '../../api/client.js';
 import type { ExchangeView } from '../../api/view.js';
 import { failWith, latencyText, oneLine, statusText } from './query.js';
 import { parseDuration } from '../../core/units.js';
+import { InferlogError } from '../../core/errors.js';
+import { fail } from '../exit-codes.js';
 
 interface TailFlags {
   url: string;
@@ -54,8 +56,7 @@ export function register(program: Command): void {
         intervalMs = Math.max(50, parseDuration(f.interval));
         graceMs = parseDuration(f.grace);
       } catch (err) {
-        process.stderr.write(`inferlog tail: ${(err as Error).message}\n`);
-        process.exit(2);
+        fail('tail', new InferlogError('USAGE_INVALID', (err as Error).message, { cause: err }));
       }
       const filters = {
         model: f.model,

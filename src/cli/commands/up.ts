@@ -29,6 +29,8 @@ import { SERVE_CHECKS } from '../service-checks.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
 import { exitWithConfigError, listen } from '../util.js';
 import { parseBytes } from '../../core/units.js';
+import { InferlogError } from '../../core/errors.js';
+import { fail } from '../exit-codes.js';
 
 function pickAnnotations(svc: ServiceConfig, keys: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -99,10 +101,11 @@ export function register(program: Command): void {
       }
       const port = Number(opts.port ?? process.env.PORT ?? 8080);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        process.stderr.write(
-          `inferlog up: --port must be a port number (0-65535), not "${opts.port ?? process.env.PORT}"\n`,
+        const given = opts.port ?? process.env.PORT;
+        fail(
+          'up',
+          new InferlogError('USAGE_INVALID', `--port must be a port number (0-65535), not "${given}"`),
         );
-        process.exit(2);
       }
       for (const svc of services) {
         for (const other of svc.others) {
@@ -110,6 +113,15 @@ export function register(program: Command): void {
         }
       }
 
+      let maxBodyBytes: number;
+      try {
+        maxBodyBytes = parseBytes(opts.maxBodyBytes);
+      } catch (e) {
+        fail(
+          'up',
+          new InferlogError('CONFIG_INVALID', `--max-body-bytes ${(e as Error).message}`, { cause: e }),
+        );
+      }
       let modelServer: Awaited<ReturnType<typeof createModelServer>>;
       try {
         modelServer = await createModelServer({
@@ -119,12 +131,11 @@ export function register(program: Command): void {
             storageUri: svc.predictor.model?.storageUri ?? '',
             baseDir: svc.baseDir,
           })),
-          maxBodyBytes: parseBytes(opts.maxBodyBytes),
+          maxBodyBytes,
           log,
         });
       } catch (e) {
-        process.stderr.write(`inferlog up: ${(e as Error).message}\n`);
-        process.exit(1);
+        fail('up', e);
       }
 
       const metrics = createPipelineMetrics();
@@ -205,8 +216,7 @@ export function register(program: Command): void {
       try {
         bound = await listen(server, port, opts.host);
       } catch (e) {
-        process.stderr.write(`inferlog up: ${(e as Error).message}\n`);
-        process.exit(69);
+        fail('up', e);
       }
       const names = services.map((s) => s.name).join(', ');
       const logging =

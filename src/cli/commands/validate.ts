@@ -1,6 +1,6 @@
 // `inferlog validate -f FILE…`: the checks `inferlog up` runs, without starting anything.
 import type { Command } from 'commander';
-import { ConfigError, formatProblem } from '../../config/config-error.js';
+import { isInferlogError } from '../../core/errors.js';
 import { loadInferenceServices } from '../../config/inferenceservice.js';
 import { redactionCheck, SERVE_CHECKS } from '../service-checks.js';
 
@@ -25,9 +25,9 @@ export function register(program: Command): void {
             );
           }
         } catch (e) {
-          if (!(e instanceof ConfigError)) throw e;
+          if (!isInferlogError(e, 'CONFIG_INVALID')) throw e;
           failed++;
-          for (const p of e.problems) process.stderr.write(formatProblem(p) + '\n');
+          process.stderr.write(e.message + '\n');
         }
       }
       process.exit(failed > 0 ? 1 : 0);

@@ -29,27 +29,24 @@ export function parseKafkaSourceUrl(url: URL): KafkaSourceConfig {
   if (rest.searchParams.has('tls')) {
     throw new InferlogError(
       'CONFIG_INVALID',
-      `--from ${redact(url)}: tls is not supported for the Kafka source yet (plaintext listeners only)`,
+      `${redact(url)}: tls is not supported for the Kafka source yet (plaintext listeners only)`,
     );
   }
   for (const producerOnly of ['acks', 'compression', 'idempotent']) {
     if (rest.searchParams.has(producerOnly)) {
       throw new InferlogError(
         'CONFIG_INVALID',
-        `--from ${redact(url)}: "${producerOnly}" is a sink parameter; a source takes brokers, group, from, clientId`,
+        `${redact(url)}: "${producerOnly}" is a sink parameter; a source takes brokers, group, from, clientId`,
       );
     }
   }
   if (!GROUP.test(group))
     throw new InferlogError(
       'CONFIG_INVALID',
-      `--from ${redact(url)}: group "${group}": letters, digits, ".", "_" and "-" only`,
+      `${redact(url)}: group "${group}": letters, digits, ".", "_" and "-" only`,
     );
   if (from !== 'earliest' && from !== 'latest') {
-    throw new InferlogError(
-      'CONFIG_INVALID',
-      `--from ${redact(url)}: from="${from}": use earliest or latest`,
-    );
+    throw new InferlogError('CONFIG_INVALID', `${redact(url)}: from="${from}": use earliest or latest`);
   }
   const base = parseKafkaUrl(rest);
   return {

@@ -20,7 +20,7 @@ function text(v: Buffer | string): string {
   return typeof v === 'string' ? Buffer.from(v, 'utf8').toString('latin1') : v.toString('latin1');
 }
 
-/** Throws CloudEventDecodeError when the record is not a CloudEvent. */
+/** Throws an EVENT_INVALID InferlogError when the record is not a CloudEvent. */
 export function decodeKafkaRecord(record: KafkaRecordIn): DecodedEvent[] {
   const headers: CeHeaders = {};
   for (const [name, value] of Object.entries(record.headers ?? {})) {

@@ -12,7 +12,7 @@
  */
 import { Kafka, logLevel, type Consumer, type LogEntry } from 'kafkajs';
 import type { OpLogger } from '../../core/log.js';
-import { CloudEventDecodeError } from '../../formats/cloudevents-decode.js';
+import { isInferlogError } from '../../core/errors.js';
 import { halfFromEvent, type ExchangeHalf } from '../../store/exchange-record.js';
 import { redact } from '../../transport/kafka-url.js';
 import { parseKafkaSourceUrl } from './config.js';
@@ -83,13 +83,13 @@ export async function startKafkaSource(url: URL, commit: CommitHalves, log: OpLo
         try {
           for (const ev of decodeKafkaRecord(message)) halves.push(halfFromEvent(ev, now));
         } catch (err) {
-          if (!(err instanceof CloudEventDecodeError)) throw err;
+          if (!isInferlogError(err, 'EVENT_INVALID')) throw err;
           stats.invalid++;
           log.warn('skipped a Kafka record that is not a CloudEvent', {
             topic: batch.topic,
             partition: batch.partition,
             offset: message.offset,
-            reason: err.reason,
+            reason: err.details.reason,
             error: err.message,
           });
         }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRate, parseReplayFlags, type RawReplayFlags } from './options.js';
+import { parseRate, parseReplayFlags, type RawReplayFlags } from './replay-flags.js';
 
 const raw = (over: Partial<RawReplayFlags> = {}): RawReplayFlags => ({
   from: 'http://127.0.0.1:8090',
