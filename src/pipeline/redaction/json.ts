@@ -10,8 +10,8 @@
  * Edits: a value at the end of a path → the marker as a JSON string; a string (value or key) or a
  * number whose decoded text a scrubber matches → the scrubbed text as a JSON string.
  */
-import type { PathMatcher } from './redaction-json-path.js';
-import type { TextScrubber } from './redaction-patterns.js';
+import type { PathMatcher } from './json-path.js';
+import type { TextScrubber } from './patterns.js';
 
 export class NotJsonError extends Error {
   constructor(

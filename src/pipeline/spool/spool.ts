@@ -45,13 +45,13 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { Exchange } from '../core/exchange.js';
-import type { OpLogger } from '../core/log.js';
-import type { SpoolWhenFull } from '../config/settings.js';
-import type { DeliveryBuffer, DropCounter, ReadBatch } from './buffer.js';
-import { encodeFrame, nextMagic, scanFrame } from './spool-codec.js';
-import { makeDirs } from '../core/make-dirs.js';
-import { assertOwnDirectory, openPrivateForRead, openPrivateSync } from '../core/private-files.js';
+import type { Exchange } from '../../core/exchange.js';
+import type { OpLogger } from '../../core/log.js';
+import type { SpoolWhenFull } from '../../config/settings.js';
+import type { DeliveryBuffer, DropCounter, ReadBatch } from '../buffer.js';
+import { encodeFrame, nextMagic, scanFrame } from './codec.js';
+import { makeDirs } from '../../core/make-dirs.js';
+import { assertOwnDirectory, openPrivateForRead, openPrivateSync } from '../../core/private-files.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC } = constants;
 

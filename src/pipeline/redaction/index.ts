@@ -18,17 +18,17 @@
  *
  * With no paths and no patterns the stage is the identity: one function call per exchange.
  */
-import type { CapturedBody, Exchange } from '../core/exchange.js';
-import type { RedactionOptions } from '../config/settings.js';
-import type { Stage } from './types.js';
-import { compileJsonPaths, parseJsonPath, type PathMatcher } from './redaction-json-path.js';
-import { compileScrubbers, parsePattern, type TextScrubber } from './redaction-patterns.js';
-import { NotJsonError, redactJsonText } from './redaction-json.js';
-import { detectStreamKind } from '../formats/stream-assembler.js';
+import type { CapturedBody, Exchange } from '../../core/exchange.js';
+import type { RedactionOptions } from '../../config/settings.js';
+import type { Stage } from '../types.js';
+import { compileJsonPaths, parseJsonPath, type PathMatcher } from './json-path.js';
+import { compileScrubbers, parsePattern, type TextScrubber } from './patterns.js';
+import { NotJsonError, redactJsonText } from './json.js';
+import { detectStreamKind } from '../../formats/stream-assembler.js';
 
-export { parseJsonPath, formatJsonPath } from './redaction-json-path.js';
-export type { JsonPath, PathSegment } from './redaction-json-path.js';
-export { parsePattern, BUILTIN_PATTERNS } from './redaction-patterns.js';
+export { parseJsonPath, formatJsonPath } from './json-path.js';
+export type { JsonPath, PathSegment } from './json-path.js';
+export { parsePattern, BUILTIN_PATTERNS } from './patterns.js';
 
 /** Characters dropped from the end of a truncated text body: longer than any built-in detector's match. */
 export const TRUNCATED_TAIL_CHARS = 256;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compileJsonPaths, parseJsonPath } from './redaction-json-path.js';
-import { compileScrubbers } from './redaction-patterns.js';
-import { NotJsonError, redactJsonText } from './redaction-json.js';
+import { compileJsonPaths, parseJsonPath } from './json-path.js';
+import { compileScrubbers } from './patterns.js';
+import { NotJsonError, redactJsonText } from './json.js';
 
 const noPaths = compileJsonPaths([]);
 const noScrub = compileScrubbers([], '[R]');
