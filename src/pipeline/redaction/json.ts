@@ -4,7 +4,7 @@
  * (JSON.parse + JSON.stringify would round 12345678901234567890 and reorder nothing but still lose
  * those). Strict RFC 8259: anything else throws NotJsonError and the caller fails closed.
  *
- *   text ──scan (recursive descent, path states per level)──▶ edits [start, end, replacement]
+ *   text ──Walk (recursive descent, path states per level; tokens by the scanners below)──▶ edits [start, end, replacement]
  *        ──splice──▶ redacted text
  *
  * Edits: a value at the end of a path → the marker as a JSON string; a string (value or key) or a
@@ -36,199 +36,243 @@ export interface JsonRedactResult {
 
 const NO_STATES: readonly number[] = [];
 
+/**
+ * Redacts one JSON text. Throws NotJsonError when it is not exactly one RFC 8259 document
+ * (the caller then fails closed).
+ */
 export function redactJsonText(
   s: string,
   paths: PathMatcher,
   scrubber: TextScrubber,
   marker: string,
 ): JsonRedactResult {
-  const markerJson = JSON.stringify(marker);
-  const scrub = !scrubber.empty;
-  const edits: Array<[number, number, string]> = [];
-  let pos = 0;
-  let pathHits = 0;
-  let scrubbed = 0;
-  const n = s.length;
+  const walk = new Walk(s, paths, scrubber, JSON.stringify(marker));
+  walk.document();
+  return { text: walk.splice(), pathHits: walk.pathHits, scrubbed: walk.scrubbed };
+}
 
-  const ws = (): void => {
-    while (pos < n) {
-      const c = s.charCodeAt(pos);
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) pos++;
-      else break;
-    }
-  };
+// ── the walk: structure, path states and edits ──────────────────────────────────
 
-  // Scans a string token at pos; returns its decoded value when `decode`, else undefined.
-  const str = (decode: boolean): string | undefined => {
-    const start = pos;
-    pos++; // opening quote
-    let escaped = false;
-    for (;;) {
-      if (pos >= n) throw new NotJsonError(start, 'unterminated string');
-      const c = s.charCodeAt(pos);
-      if (c === 0x22) break;
-      if (c < 0x20) throw new NotJsonError(pos, 'control character in string');
-      if (c === 0x5c) {
-        escaped = true;
-        const e = s.charCodeAt(pos + 1);
-        if (e === 0x75 /* u */) {
-          if (!/^[0-9a-fA-F]{4}$/.test(s.slice(pos + 2, pos + 6)))
-            throw new NotJsonError(pos, 'bad \\u escape');
-          pos += 6;
-          continue;
-        }
-        // " \ / b f n r t
-        if (
-          e !== 0x22 &&
-          e !== 0x5c &&
-          e !== 0x2f &&
-          e !== 0x62 &&
-          e !== 0x66 &&
-          e !== 0x6e &&
-          e !== 0x72 &&
-          e !== 0x74
-        ) {
-          throw new NotJsonError(pos, 'bad escape');
-        }
-        pos += 2;
-        continue;
-      }
-      pos++;
-    }
-    pos++; // closing quote
-    if (!decode) return undefined;
-    return escaped ? (JSON.parse(s.slice(start, pos)) as string) : s.slice(start + 1, pos - 1);
-  };
+/**
+ * One pass over the document. Each value is visited with the path states that are live for it;
+ * `quiet` marks the inside of a value already replaced whole, which is only validated.
+ */
+class Walk {
+  pos = 0;
+  pathHits = 0;
+  scrubbed = 0;
+  private readonly edits: Array<[number, number, string]> = [];
+  private readonly scrub: boolean;
 
-  const scrubToken = (start: number, text: string): void => {
-    const out = scrubber.scrub(text);
-    if (out !== text) {
-      edits.push([start, pos, JSON.stringify(out)]);
-      scrubbed++;
-    }
-  };
+  constructor(
+    private readonly s: string,
+    private readonly paths: PathMatcher,
+    private readonly scrubber: TextScrubber,
+    private readonly markerJson: string,
+  ) {
+    this.scrub = !scrubber.empty;
+  }
 
-  const literal = (word: string): void => {
-    if (s.startsWith(word, pos)) pos += word.length;
-    else throw new NotJsonError(pos, 'unexpected character');
-  };
+  document(): void {
+    this.value(this.paths.empty ? NO_STATES : this.paths.start(), false, 0);
+    this.pos = skipWs(this.s, this.pos);
+    if (this.pos !== this.s.length) throw new NotJsonError(this.pos, 'unexpected text after the value');
+  }
 
-  const number = (quiet: boolean): void => {
-    const start = pos;
-    if (s.charCodeAt(pos) === 0x2d) pos++;
-    const digits = (): number => {
-      const d0 = pos;
-      while (pos < n && s.charCodeAt(pos) >= 0x30 && s.charCodeAt(pos) <= 0x39) pos++;
-      return pos - d0;
-    };
-    const first = s.charCodeAt(pos);
-    if (first === 0x30) pos++;
-    else if (digits() === 0) throw new NotJsonError(start, 'bad number');
-    if (s.charCodeAt(pos) === 0x2e) {
-      pos++;
-      if (digits() === 0) throw new NotJsonError(start, 'bad number');
+  /** The original text with every edit applied; the same string when there is none. */
+  splice(): string {
+    const { s, edits } = this;
+    if (edits.length === 0) return s;
+    edits.sort((a, b) => a[0] - b[0]);
+    let out = '';
+    let at = 0;
+    for (const [a, b, r] of edits) {
+      out += s.slice(at, a) + r;
+      at = b;
     }
-    const e = s.charCodeAt(pos);
-    if (e === 0x65 || e === 0x45) {
-      pos++;
-      const sign = s.charCodeAt(pos);
-      if (sign === 0x2b || sign === 0x2d) pos++;
-      if (digits() === 0) throw new NotJsonError(start, 'bad number');
-    }
-    if (scrub && !quiet) scrubToken(start, s.slice(start, pos));
-  };
+    return out + s.slice(at);
+  }
 
-  // Scans one value. `states`: live path states for this value; `quiet`: inside a redacted value
-  // (validate only, record nothing).
-  const value = (states: readonly number[], quiet: boolean, depth: number): void => {
-    if (depth > MAX_DEPTH) throw new NotJsonError(pos, 'nested too deep');
-    ws();
-    const c = s.charCodeAt(pos);
-    if (c === 0x7b /* { */) {
-      pos++;
-      ws();
-      if (s.charCodeAt(pos) === 0x7d) {
-        pos++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (s.charCodeAt(pos) !== 0x22) throw new NotJsonError(pos, 'expected a key');
-        const keyStart = pos;
-        const needKey = !quiet && (states.length > 0 || scrub);
-        const key = str(needKey);
-        if (!quiet && scrub) scrubToken(keyStart, key as string);
-        ws();
-        if (s.charCodeAt(pos) !== 0x3a) throw new NotJsonError(pos, 'expected ":"');
-        pos++;
-        member(states, quiet, depth, key, 0);
-        ws();
-        const d = s.charCodeAt(pos);
-        pos++;
-        if (d === 0x2c) continue;
-        if (d === 0x7d) return;
-        throw new NotJsonError(pos - 1, 'expected "," or "}"');
-      }
-    }
-    if (c === 0x5b /* [ */) {
-      pos++;
-      ws();
-      if (s.charCodeAt(pos) === 0x5d) {
-        pos++;
-        return;
-      }
-      for (let index = 0; ; index++) {
-        member(states, quiet, depth, undefined, index);
-        ws();
-        const d = s.charCodeAt(pos);
-        pos++;
-        if (d === 0x2c) continue;
-        if (d === 0x5d) return;
-        throw new NotJsonError(pos - 1, 'expected "," or "]"');
-      }
-    }
-    if (c === 0x22) {
-      const start = pos;
-      const text = str(!quiet && scrub);
-      if (!quiet && scrub) scrubToken(start, text as string);
+  private value(states: readonly number[], quiet: boolean, depth: number): void {
+    const { s } = this;
+    if (depth > MAX_DEPTH) throw new NotJsonError(this.pos, 'nested too deep');
+    this.pos = skipWs(s, this.pos);
+    const start = this.pos;
+    const c = s.charCodeAt(start);
+    if (c === 0x7b /* { */) return this.object(states, quiet, depth);
+    if (c === 0x5b /* [ */) return this.array(states, quiet, depth);
+    if (c === 0x22 /* " */) {
+      this.pos = scanString(s, start);
+      if (!quiet && this.scrub) this.scrubToken(start, decodeString(s, start, this.pos));
       return;
     }
-    if (c === 0x74) return literal('true');
-    if (c === 0x66) return literal('false');
-    if (c === 0x6e) return literal('null');
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return number(quiet);
-    throw new NotJsonError(pos, pos >= n ? 'unexpected end' : 'unexpected character');
-  };
+    if (c === 0x74) this.pos = scanLiteral(s, start, 'true');
+    else if (c === 0x66) this.pos = scanLiteral(s, start, 'false');
+    else if (c === 0x6e) this.pos = scanLiteral(s, start, 'null');
+    else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      this.pos = scanNumber(s, start);
+      if (this.scrub && !quiet) this.scrubToken(start, s.slice(start, this.pos));
+    } else throw new NotJsonError(start, start >= s.length ? 'unexpected end' : 'unexpected character');
+  }
 
-  // One object member or array element: decides whether a path ends here.
-  const member = (
+  private object(states: readonly number[], quiet: boolean, depth: number): void {
+    const { s } = this;
+    this.pos = skipWs(s, this.pos + 1);
+    if (s.charCodeAt(this.pos) === 0x7d) {
+      this.pos++;
+      return;
+    }
+    for (;;) {
+      this.pos = skipWs(s, this.pos);
+      const keyStart = this.pos;
+      if (s.charCodeAt(keyStart) !== 0x22) throw new NotJsonError(keyStart, 'expected a key');
+      this.pos = scanString(s, keyStart);
+      // The key's text is needed only to step the paths or to scrub it.
+      let key: string | undefined;
+      if (!quiet && (states.length > 0 || this.scrub)) key = decodeString(s, keyStart, this.pos);
+      if (!quiet && this.scrub) this.scrubToken(keyStart, key as string);
+      this.pos = skipWs(s, this.pos);
+      if (s.charCodeAt(this.pos) !== 0x3a) throw new NotJsonError(this.pos, 'expected ":"');
+      this.pos++;
+      this.member(states, quiet, depth, key, 0);
+      if (this.endOfMember(0x7d, 'expected "," or "}"')) return;
+    }
+  }
+
+  private array(states: readonly number[], quiet: boolean, depth: number): void {
+    const { s } = this;
+    this.pos = skipWs(s, this.pos + 1);
+    if (s.charCodeAt(this.pos) === 0x5d) {
+      this.pos++;
+      return;
+    }
+    for (let index = 0; ; index++) {
+      this.member(states, quiet, depth, undefined, index);
+      if (this.endOfMember(0x5d, 'expected "," or "]"')) return;
+    }
+  }
+
+  /** After a member: true at the closing bracket `close`, false at a comma; throws otherwise. */
+  private endOfMember(close: number, expected: string): boolean {
+    this.pos = skipWs(this.s, this.pos);
+    const d = this.s.charCodeAt(this.pos);
+    this.pos++;
+    if (d === 0x2c) return false;
+    if (d === close) return true;
+    throw new NotJsonError(this.pos - 1, expected);
+  }
+
+  /** One object member or array element: decides whether a path ends here. */
+  private member(
     states: readonly number[],
     quiet: boolean,
     depth: number,
     key: string | undefined,
     index: number,
-  ): void => {
-    if (quiet || states.length === 0) return value(NO_STATES, quiet, depth + 1);
-    const { next, hit } = paths.step(states, key, index);
-    if (!hit) return value(next, false, depth + 1);
-    ws();
-    const start = pos;
-    value(NO_STATES, true, depth + 1);
-    edits.push([start, pos, markerJson]);
-    pathHits++;
-  };
-
-  value(paths.empty ? NO_STATES : paths.start(), false, 0);
-  ws();
-  if (pos !== n) throw new NotJsonError(pos, 'unexpected text after the value');
-
-  if (edits.length === 0) return { text: s, pathHits, scrubbed };
-  edits.sort((a, b) => a[0] - b[0]);
-  let out = '';
-  let at = 0;
-  for (const [a, b, r] of edits) {
-    out += s.slice(at, a) + r;
-    at = b;
+  ): void {
+    if (quiet || states.length === 0) return this.value(NO_STATES, quiet, depth + 1);
+    const { next, hit } = this.paths.step(states, key, index);
+    if (!hit) return this.value(next, false, depth + 1);
+    this.pos = skipWs(this.s, this.pos);
+    const start = this.pos;
+    this.value(NO_STATES, true, depth + 1);
+    this.edits.push([start, this.pos, this.markerJson]);
+    this.pathHits++;
   }
-  return { text: out + s.slice(at), pathHits, scrubbed };
+
+  /** A string or number token from `start` to the current position: replaced when a scrubber changes its text. */
+  private scrubToken(start: number, text: string): void {
+    const out = this.scrubber.scrub(text);
+    if (out !== text) {
+      this.edits.push([start, this.pos, JSON.stringify(out)]);
+      this.scrubbed++;
+    }
+  }
+}
+
+// ── tokens: each scanner takes the text and a position, and returns the position after the token ──
+
+function skipWs(s: string, pos: number): number {
+  const n = s.length;
+  while (pos < n) {
+    const c = s.charCodeAt(pos);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) pos++;
+    else break;
+  }
+  return pos;
+}
+
+/** A string token starting at its opening quote `start`. */
+function scanString(s: string, start: number): number {
+  const n = s.length;
+  let pos = start + 1; // opening quote
+  for (;;) {
+    if (pos >= n) throw new NotJsonError(start, 'unterminated string');
+    const c = s.charCodeAt(pos);
+    if (c === 0x22) break;
+    if (c < 0x20) throw new NotJsonError(pos, 'control character in string');
+    if (c === 0x5c) {
+      const e = s.charCodeAt(pos + 1);
+      if (e === 0x75 /* u */) {
+        if (!/^[0-9a-fA-F]{4}$/.test(s.slice(pos + 2, pos + 6)))
+          throw new NotJsonError(pos, 'bad \\u escape');
+        pos += 6;
+        continue;
+      }
+      // " \ / b f n r t
+      if (
+        e !== 0x22 &&
+        e !== 0x5c &&
+        e !== 0x2f &&
+        e !== 0x62 &&
+        e !== 0x66 &&
+        e !== 0x6e &&
+        e !== 0x72 &&
+        e !== 0x74
+      ) {
+        throw new NotJsonError(pos, 'bad escape');
+      }
+      pos += 2;
+      continue;
+    }
+    pos++;
+  }
+  return pos + 1; // closing quote
+}
+
+/** The value of the string token [start, end) that scanString accepted. */
+function decodeString(s: string, start: number, end: number): string {
+  const raw = s.slice(start + 1, end - 1);
+  // Inside an accepted string a backslash only ever starts an escape.
+  return raw.includes('\\') ? (JSON.parse(s.slice(start, end)) as string) : raw;
+}
+
+function scanNumber(s: string, start: number): number {
+  const n = s.length;
+  let pos = start;
+  const digits = (): number => {
+    const d0 = pos;
+    while (pos < n && s.charCodeAt(pos) >= 0x30 && s.charCodeAt(pos) <= 0x39) pos++;
+    return pos - d0;
+  };
+  if (s.charCodeAt(pos) === 0x2d) pos++;
+  if (s.charCodeAt(pos) === 0x30) pos++;
+  else if (digits() === 0) throw new NotJsonError(start, 'bad number');
+  if (s.charCodeAt(pos) === 0x2e) {
+    pos++;
+    if (digits() === 0) throw new NotJsonError(start, 'bad number');
+  }
+  const e = s.charCodeAt(pos);
+  if (e === 0x65 || e === 0x45) {
+    pos++;
+    const sign = s.charCodeAt(pos);
+    if (sign === 0x2b || sign === 0x2d) pos++;
+    if (digits() === 0) throw new NotJsonError(start, 'bad number');
+  }
+  return pos;
+}
+
+function scanLiteral(s: string, pos: number, word: string): number {
+  if (s.startsWith(word, pos)) return pos + word.length;
+  throw new NotJsonError(pos, 'unexpected character');
 }
