@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Exchange } from '../src/core/exchange.js';
 import { encodeRecord } from '../src/formats/jsonl-record.js';
 import { MemoryQueue } from '../src/pipeline/memory-queue.js';
-import { Spool } from '../src/pipeline/spool.js';
+import { Spool } from '../src/pipeline/spool/index.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 

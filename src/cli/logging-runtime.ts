@@ -13,7 +13,7 @@ import { Recorder } from '../capture/recorder.js';
 import { createPipeline } from '../pipeline/pipeline.js';
 import { createPipelineMetrics, type PipelineMetrics } from '../pipeline/metrics.js';
 import { createSampler } from '../pipeline/sampling.js';
-import { createRedactor } from '../pipeline/redaction.js';
+import { createRedactor } from '../pipeline/redaction/index.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { createSinkFor } from '../sinks/registry.js';
 

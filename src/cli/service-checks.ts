@@ -1,7 +1,7 @@
 // Checks beyond the schema, reported at the YAML line they concern (see config/inferenceservice.ts).
 import type { ServiceCheck } from '../config/inferenceservice.js';
 import { ANNOTATION_PREFIX } from '../config/annotations.js';
-import { redactionProblems } from '../pipeline/redaction.js';
+import { redactionProblems } from '../pipeline/redaction/index.js';
 import { modelFormatNeedsStorage, resolveModelPath, SUPPORTED_MODEL_FORMATS } from '../model-server/index.js';
 
 const ANNOTATION_OF_FIELD = {

@@ -6,7 +6,7 @@
  *
  * It is the interchange format between inferlog's own components: the file sink writes it,
  * the disk spool stores it (with the body bytes kept raw beside the header, see
- * pipeline/spool-codec.ts), and a reader of either gets back exactly the Exchange capture built.
+ * pipeline/spool/codec.ts), and a reader of either gets back exactly the Exchange capture built.
  * The seed's human log line (json-line.ts) is lossy on purpose; this one is not.
  *
  * `v` is the record version: a reader rejects versions it does not know instead of guessing.

@@ -29,7 +29,7 @@ import type { Sink } from '../sinks/sink.js';
 import type { DeliveryBuffer, ReadBatch } from './buffer.js';
 import { MemoryQueue } from './memory-queue.js';
 import { createPipelineMetrics, type PipelineMetrics } from './metrics.js';
-import { Spool, type SpoolConfig } from './spool.js';
+import { Spool, type SpoolConfig } from './spool/index.js';
 import type { Pipeline, PipelineHealth, Stage } from './types.js';
 import { withTimeout } from './with-timeout.js';
 import { asSinkError, sleep, withRetry } from './with-retry.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { CapturedBody, Exchange } from '../../src/core/exchange.js';
-import { createRedactor } from '../../src/pipeline/redaction.js';
+import { createRedactor } from '../../src/pipeline/redaction/index.js';
 import { encodeJsonLine } from '../../src/formats/json-line.js';
 import { encodeRecord } from '../../src/formats/jsonl-record.js';
 import { encodeBinary, encodeStructured } from '../../src/formats/cloudevents.js';

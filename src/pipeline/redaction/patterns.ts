@@ -6,7 +6,7 @@
  *
  * Matches are collected as ranges first (then merged) rather than replaced regex by regex, so two
  * overlapping detectors cannot leave half a secret behind, and so a truncated body can be cut at a
- * safe place (see redaction.ts).
+ * safe place (see apply.ts).
  *
  * Every match runs in time linear in the text, because the text is the client's (issue 16: a
  * backtracking `email` took 12.5 s on 100,000 `a` and an `@`, on the event loop):
@@ -14,11 +14,11 @@
  *     run is scanned twice, or is a hand-written scanner (`jwt`);
  *   - custom `name=regex` rules are RE2 (the pure-JS `re2js`): no backtracking, so no regex a user
  *     writes can be slow; what RE2 cannot express (lookaround, backreferences) is refused at config
- *     load. RE2 in JavaScript is slower per character than V8's engine, so redaction.ts bounds how
+ *     load. RE2 in JavaScript is slower per character than V8's engine, so apply.ts bounds how
  *     much text custom rules scan per body (MAX_CUSTOM_SCAN_CHARS) and withholds larger bodies.
  */
 import { RE2JS } from 're2js';
-import { InferlogError } from '../core/errors.js';
+import { InferlogError } from '../../core/errors.js';
 
 export interface Scrubber {
   name: string;
@@ -26,7 +26,7 @@ export interface Scrubber {
   re?: RegExp;
   /** Every match as [start, end), when a regex is not the right tool (jwt) or is RE2 (custom rules). */
   find?: (text: string) => Array<readonly [number, number]>;
-  /** True for a custom rule (RE2): redaction.ts bounds the text these scan. */
+  /** True for a custom rule (RE2): apply.ts bounds the text these scan. */
   custom?: boolean;
   /**
    * Narrows a regex match to what is really secret: [start, end) offsets inside the match; none keeps

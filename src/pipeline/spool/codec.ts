@@ -13,9 +13,9 @@
  * All integers are little-endian.
  */
 import { crc32 } from 'node:zlib';
-import type { Exchange } from '../core/exchange.js';
-import type { BodyCodec } from '../formats/jsonl-record.js';
-import { fromRecord, toRecord } from '../formats/jsonl-record.js';
+import type { Exchange } from '../../core/exchange.js';
+import type { BodyCodec } from '../../formats/jsonl-record.js';
+import { fromRecord, toRecord } from '../../formats/jsonl-record.js';
 
 /** "ILG1" little-endian: marks the start of every frame. */
 export const FRAME_MAGIC = 0x31474c49;

@@ -6,7 +6,7 @@ import {
   parseJsonPath,
   type JsonPath,
   type PathSegment,
-} from './redaction-json-path.js';
+} from './json-path.js';
 
 describe('parseJsonPath', () => {
   it.each<[string, JsonPath]>([

@@ -21,7 +21,7 @@
  * A path names the value at its end; that whole value (string, number, object, array…) is replaced.
  * Paths are anchored at the root of the body: `ssn` is only the top-level `ssn`.
  */
-import { InferlogError } from '../core/errors.js';
+import { InferlogError } from '../../core/errors.js';
 
 export type PathSegment =
   { kind: 'key'; name: string } | { kind: 'index'; index: number } | { kind: 'any' } | { kind: 'deep' };

@@ -17,11 +17,11 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Exchange } from '../core/exchange.js';
-import { createOpLogger } from '../core/log.js';
-import { exchange } from '../../test/support/record-server.js';
-import { arbExchange } from '../../test/support/arb-exchange.js';
-import type { DropReason } from './buffer.js';
+import type { Exchange } from '../../core/exchange.js';
+import { createOpLogger } from '../../core/log.js';
+import { exchange } from '../../../test/support/record-server.js';
+import { arbExchange } from '../../../test/support/arb-exchange.js';
+import type { DropReason } from '../buffer.js';
 import { Spool, type SpoolConfig } from './spool.js';
 
 const quiet = createOpLogger('test', { write: () => true }, 'error');
@@ -110,7 +110,7 @@ describe('disk spool', () => {
   it('survives a SIGKILL of the writing process right after append returns', async () => {
     const dir = tmp();
     const script = `
-      import { Spool } from ${JSON.stringify(join(process.cwd(), 'dist/pipeline/spool.js'))};
+      import { Spool } from ${JSON.stringify(join(process.cwd(), 'dist/pipeline/spool/spool.js'))};
       const s = Spool.open({ dir: ${JSON.stringify(dir)}, maxBytes: 1e9, whenFull: 'drop-newest', durability: 'process',
         log: { debug() {}, info() {}, warn() {}, error() {} }, onDrop() {} });
       const now = Date.now();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileScrubbers, findCards, luhnValid, parsePattern } from './redaction-patterns.js';
+import { compileScrubbers, findCards, luhnValid, parsePattern } from './patterns.js';
 
 const scrub = (patterns: string[], text: string): string => compileScrubbers(patterns, '[X]').scrub(text);
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compileJsonPaths, parseJsonPath } from './redaction-json-path.js';
-import { compileScrubbers } from './redaction-patterns.js';
-import { redactJsonText } from './redaction-json.js';
-import { isInferlogError } from '../core/errors.js';
+import { compileJsonPaths, parseJsonPath } from './json-path.js';
+import { compileScrubbers } from './patterns.js';
+import { redactJsonText } from './json.js';
+import { isInferlogError } from '../../core/errors.js';
 
 const noPaths = compileJsonPaths([]);
 const noScrub = compileScrubbers([], '[R]');

@@ -1,13 +1,13 @@
-import { makeExchange } from '../../test/support/exchange-fixture.js';
+import { makeExchange } from '../../../test/support/exchange-fixture.js';
 import { describe, expect, it } from 'vitest';
-import type { CapturedBody } from '../core/exchange.js';
-import type { RedactionOptions } from '../config/settings.js';
+import type { CapturedBody } from '../../core/exchange.js';
+import type { RedactionOptions } from '../../config/settings.js';
 import {
   createRedactor,
   redactionProblems,
   TRUNCATED_TAIL_CHARS,
   validateRedactionOptions,
-} from './redaction.js';
+} from './index.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
