@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
+import { configureHelp } from './help.js';
 import { InferlogError } from '../core/errors.js';
 
 const program = new Command();
@@ -18,6 +19,7 @@ program
     process.exit(err.exitCode === 0 ? 0 : err.code === 'commander.help' ? 0 : 2);
   });
 await registerCommands(program, process.argv);
+configureHelp(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -140,6 +140,7 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
   const examples: ExchangeOutcome[] = [];
   const source = listExchanges(opts.from, opts.filter, opts.limit);
   let stop = false;
+  let listed = 0;
   let fatal: ReplayResult | undefined;
   const onAbort = (): void => {
     stop = true;
@@ -225,7 +226,12 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
       let next: IteratorResult<ExchangeView>;
       try {
         next = await source.next();
-        if (next.done === true) return;
+        if (next.done === true) {
+          // The listing has ended: the progress bar now knows how many there are.
+          progress.total(listed);
+          return;
+        }
+        listed++;
         await replayOne(next.value);
       } catch (err) {
         stop = true;

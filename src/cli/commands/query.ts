@@ -3,6 +3,9 @@
  *
  *   flags ──▶ GET /api/v1/exchanges (or /exchanges/{id}) ──▶ table | json | jsonl on stdout
  *
+ * The table fits the terminal (120 columns off a terminal, or $COLUMNS) and is coloured on a
+ * terminal only (NO_COLOR, FORCE_COLOR); `--id` prints the exchange and both bodies.
+ *
  * Exit codes: 0 ok, 1 no such id, 2 usage (including a filter the collector rejects: 400, the
  * message names the parameter; the same code `replay` uses), 69 collector unreachable.
  */
@@ -10,6 +13,9 @@ import type { Command } from 'commander';
 import { CollectorApiError, CollectorUnreachableError, getJson } from '../../api/client.js';
 import type { ListAnswer } from '../../api/client.js';
 import type { ExchangeView } from '../../api/view.js';
+import { colourEnabled, styles, terminalWidth } from '../../core/terminal.js';
+import { queryColumns, renderDetail } from '../format/exchange.js';
+import { renderTable } from '../format/table.js';
 
 interface QueryFlags {
   url: string;
@@ -39,42 +45,14 @@ export function failWith(command: string, err: unknown): never {
   throw err;
 }
 
-function pad(s: string, n: number): string {
-  return s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length);
-}
-
-export function oneLine(text: string | null | undefined, max: number): string {
-  if (!text) return '';
-  const t = text.replace(/\s+/g, ' ');
-  return t.length > max ? t.slice(0, max - 1) + '…' : t;
-}
-
-export function statusText(e: ExchangeView): string {
-  if (e.errorCode) return e.errorCode;
-  return e.status === null ? '-' : String(e.status);
-}
-
-export function latencyText(e: ExchangeView): string {
-  return e.latencyMs === null ? '-' : `${e.latencyMs.toFixed(1)}ms`;
-}
-
-function table(items: ExchangeView[]): string {
-  const head = `${pad('TIME', 24)} ${pad('NAMESPACE/MODEL', 28)} ${pad('STATUS', 8)} ${pad('LATENCY', 10)} ${pad('ID', 36)} REQUEST`;
-  const rows = items.map(
-    (e) =>
-      `${pad(e.time.replace(/(\.\d{3})\d*Z$/, '$1Z'), 24)} ${pad(`${e.namespace}/${e.model}`, 28)} ${pad(statusText(e) + (e.complete ? '' : '*'), 8)} ${pad(latencyText(e), 10)} ${pad(e.id, 36)} ${oneLine(e.requestPreview, 60)}`,
-  );
-  return [head, ...rows].join('\n') + '\n';
-}
-
 export function register(program: Command): void {
   program
     .command('query')
     .description('List stored exchanges from a collector (newest first), or show one with --id.')
     .option('--url <url>', 'the collector', 'http://127.0.0.1:8090')
-    .option('--id <id>', 'show one exchange with both bodies (JSON)')
+    .option('--id <id>', 'show one exchange with both bodies (--format json for the API object)')
     .option('--model <name>', 'InferenceService name')
-    .option('--namespace <ns>')
+    .option('--namespace <ns>', 'Kubernetes namespace')
     .option('--component <c>', 'predictor, transformer, explainer')
     .option('--status <s>', '200, 4xx, 5xx, error, incomplete')
     .option('--since <t>', 'RFC 3339 or a duration back from now, e.g. 15m')
@@ -84,6 +62,8 @@ export function register(program: Command): void {
     .option('--cursor <c>', 'continue after a previous page (nextCursor)')
     .option('--format <f>', 'table, json or jsonl', 'table')
     .action(async (f: QueryFlags) => {
+      const width = terminalWidth(process.stdout);
+      const s = styles(colourEnabled(process.stdout));
       if (!['table', 'json', 'jsonl'].includes(f.format)) {
         process.stderr.write(`inferlog query: --format "${f.format}": use table, json or jsonl\n`);
         process.exit(2);
@@ -96,7 +76,7 @@ export function register(program: Command): void {
               ? JSON.stringify(ex, null, 2) + '\n'
               : f.format === 'jsonl'
                 ? JSON.stringify(ex) + '\n'
-                : table([ex]),
+                : renderDetail(ex, s),
           );
           return;
         }
@@ -115,7 +95,7 @@ export function register(program: Command): void {
         else if (f.format === 'jsonl')
           process.stdout.write(page.items.map((e) => JSON.stringify(e) + '\n').join(''));
         else {
-          process.stdout.write(table(page.items));
+          process.stdout.write(renderTable(queryColumns(), page.items, width, s));
           if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
         }
       } catch (err) {
