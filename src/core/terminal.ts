@@ -65,7 +65,7 @@ export function printable(text: string): string {
 /** One line: printable, with runs of whitespace (newlines, tabs) as one space. */
 export function oneLine(text: string | null | undefined): string {
   if (!text) return '';
-  return printable(text).replace(/\s+/g, ' ').trim();
+  return printable(text.replace(/\s+/g, ' ').trim());
 }
 
 /** Columns a string takes (code points; wide CJK and emoji are counted as one). */

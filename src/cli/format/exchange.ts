@@ -41,7 +41,7 @@ export function routeText(e: ExchangeView): string {
   return oneLine(`${e.method ?? ''} ${path}`);
 }
 
-/** `SSE 12 chunks, ttfb 30ms` for a streamed answer (`partial` when it was cut off); '' otherwise. */
+/** `12 chunks, ttfb 30ms` for a streamed answer (`partial` when it was cut off); '' otherwise. */
 export function streamText(e: ExchangeView): string {
   const s = e.response?.stream;
   if (!s) return '';
@@ -49,7 +49,7 @@ export function streamText(e: ExchangeView): string {
   if (typeof s.chunks === 'number') parts.push(`${s.chunks} chunks`);
   if (typeof s.ttfbMs === 'number') parts.push(`ttfb ${Math.round(s.ttfbMs)}ms`);
   if (s.partial === true) parts.push('partial');
-  return `stream ${parts.join(', ')}`.trim();
+  return parts.length > 0 ? parts.join(', ') : 'streamed';
 }
 
 /** `‹binary, 1.2KiB, application/octet-stream›` */

@@ -52,48 +52,51 @@ export function layout<R>(all: Column<R>[], rows: R[], width: number, fixed = fa
   let columns = [...all];
   for (;;) {
     const compact = columns.map(() => false);
-    let widths = columns.map((c) => natural(c, false));
-    // With `fixed` there are no rows to measure: compact forms would not change a width.
+    // With `fixed`, flexible columns start at their minimum and get what is left at the end.
+    let widths = columns.map((c) => (fixed && c.flex === true ? c.min : natural(c, false)));
+    const isFlex = (i: number): boolean => (columns[i] as Column<R>).flex === true;
+    const shrink = (indexes: number[]): void => {
+      for (const i of indexes) {
+        const over = total(widths) - width;
+        if (over <= 0) return;
+        const c = columns[i] as Column<R>;
+        const w = widths[i] as number;
+        widths[i] = Math.max(Math.min(c.min, w), w - over);
+      }
+    };
+    const byKeep = columns
+      .map((_, i) => i)
+      .filter((i) => (columns[i] as Column<R>).keep !== Infinity)
+      .sort((a, b) => (columns[a] as Column<R>).keep - (columns[b] as Column<R>).keep);
+    // A preview is the least precious text in a row: it shrinks first.
+    shrink(byKeep.filter(isFlex));
+    // Then the compact forms (with `fixed` there are no rows to measure them by).
     if (!fixed && total(widths) > width) {
       columns.forEach((c, i) => {
         if (c.compact) {
           compact[i] = true;
-          widths[i] = natural(c, true);
+          widths[i] = Math.min(widths[i] as number, natural(c, true));
         }
       });
     }
-    // With `fixed`, flexible columns start at their minimum and get what is left at the end.
-    if (fixed) columns.forEach((c, i) => c.flex === true && (widths[i] = c.min));
-    // Shrink the least important first; flexible columns (previews) before the rest when the
-    // widths come from the rows, since a preview is the least precious text in a row.
-    const order = columns
-      .map((c, i) => i)
-      .filter((i) => (columns[i] as Column<R>).keep !== Infinity)
-      .sort((a, b) => {
-        const ca = columns[a] as Column<R>;
-        const cb = columns[b] as Column<R>;
-        const flexFirst = fixed ? 0 : Number(cb.flex === true) - Number(ca.flex === true);
-        return flexFirst || ca.keep - cb.keep;
-      });
-    for (const i of order) {
-      const over = total(widths) - width;
-      if (over <= 0) break;
-      const c = columns[i] as Column<R>;
-      const w = widths[i] as number;
-      widths[i] = Math.max(Math.min(c.min, w), w - over);
-    }
+    // Then every other column, the least important first.
+    shrink(byKeep.filter((i) => !isFlex(i)));
     if (total(widths) <= width || columns.every((c) => c.keep === Infinity)) {
       // Flexible columns share what is left, up to their natural width (max with `fixed`).
       const flex = columns.map((c, i) => i).filter((i) => (columns[i] as Column<R>).flex === true);
       let spare = width - total(widths);
-      for (const i of flex) {
-        if (spare <= 0) break;
-        const c = columns[i] as Column<R>;
-        const want =
-          (fixed ? Math.max(c.max, width) : natural(c, compact[i] as boolean)) - (widths[i] as number);
-        const add = Math.max(0, Math.min(want, Math.ceil(spare / flex.length)));
-        widths[i] = (widths[i] as number) + add;
-        spare -= add;
+      // Equal shares; what one column does not need goes round again to the others.
+      for (let given = -1; spare > 0 && given !== 0;) {
+        given = 0;
+        for (const i of flex) {
+          const c = columns[i] as Column<R>;
+          const want =
+            (fixed ? Math.max(c.max, width) : natural(c, compact[i] as boolean)) - (widths[i] as number);
+          const add = Math.max(0, Math.min(want, spare, Math.ceil(spare / flex.length)));
+          widths[i] = (widths[i] as number) + add;
+          spare -= add;
+          given += add;
+        }
       }
       widths = widths.map((w) => Math.max(0, w));
       return { columns, widths, compact };
