@@ -72,7 +72,12 @@ function statusStyle(e: ExchangeView, text: string, s: Styles): string {
   return s.green(text);
 }
 
-const stamp = (e: ExchangeView): string => oneLine(e.time).replace(/(\.\d{3})\d*Z$/, '$1Z');
+/** RFC 3339 with milliseconds, always three digits, so the column lines up. */
+const stamp = (e: ExchangeView): string =>
+  oneLine(e.time).replace(
+    /(:\d\d)(?:\.(\d*))?Z$/,
+    (_m, sec: string, frac = '') => `${sec}.${frac.padEnd(3, '0').slice(0, 3)}Z`,
+  );
 /** `11-30 10:01:12`: the date still shows, in 14 columns instead of 24. */
 const shortStamp = (e: ExchangeView): string =>
   stamp(e).replace(/^\d{4}-(\d\d-\d\d)T(\d\d:\d\d:\d\d).*$/, '$1 $2');
@@ -91,9 +96,9 @@ export function queryColumns(): Column<ExchangeView>[] {
       keep: 6,
       style: (_e, t, s) => s.dim(t),
     },
-    { header: 'MODEL', value: modelText, min: 10, max: 40, keep: 7 },
-    { header: 'ROUTE', value: routeText, min: 10, max: 40, keep: 3 },
-    { header: 'STATUS', value: statusText, min: 6, max: 22, keep: 8, style: statusStyle },
+    { header: 'MODEL', value: modelText, min: 12, max: 40, keep: 7 },
+    { header: 'ROUTE', value: routeText, min: 20, max: 40, keep: 3 },
+    { header: 'STATUS', value: statusText, min: 11, max: 22, keep: 8, style: statusStyle },
     { header: 'LATENCY', value: latencyText, min: 7, max: 10, align: 'right', keep: 5 },
     {
       header: 'ID',
@@ -106,7 +111,7 @@ export function queryColumns(): Column<ExchangeView>[] {
     {
       header: 'REQUEST',
       value: (e) => previewText(e.request, e.requestPreview),
-      min: 12,
+      min: 16,
       max: 200,
       flex: true,
       keep: 2,
@@ -114,7 +119,7 @@ export function queryColumns(): Column<ExchangeView>[] {
     {
       header: 'RESPONSE',
       value: (e) => previewText(e.response, e.responsePreview),
-      min: 12,
+      min: 16,
       max: 200,
       flex: true,
       keep: 1,
@@ -124,17 +129,18 @@ export function queryColumns(): Column<ExchangeView>[] {
 
 /** `tail`'s lines: laid out once for the terminal (no rows yet), so every line lines up. */
 export function tailColumns(): Column<ExchangeView>[] {
+  const dim = (_e: ExchangeView, t: string, s: Styles): string => s.dim(t);
   return [
-    { header: 'TIME', value: timeOfDay, min: 12, max: 12, keep: Infinity, style: (_e, t, s) => s.dim(t) },
-    { header: 'MODEL', value: modelText, min: 10, max: 20, keep: 6 },
-    { header: 'ROUTE', value: routeText, min: 10, max: 28, keep: 3 },
-    { header: 'STATUS', value: statusText, min: 6, max: 14, keep: Infinity, style: statusStyle },
+    { header: 'TIME', value: timeOfDay, min: 12, max: 12, keep: Infinity, style: dim },
+    { header: 'MODEL', value: modelText, min: 12, max: 20, keep: 6 },
+    { header: 'ROUTE', value: routeText, min: 20, max: 30, keep: 3 },
+    { header: 'STATUS', value: statusText, min: 14, max: 14, keep: Infinity, style: statusStyle },
     { header: 'LATENCY', value: latencyText, min: 7, max: 8, align: 'right', keep: 5 },
-    { header: 'STREAM', value: streamText, min: 8, max: 20, keep: 2 },
+    { header: 'STREAM', value: streamText, min: 10, max: 20, keep: 1 },
     {
       header: 'REQUEST',
       value: (e) => previewText(e.request, e.requestPreview),
-      min: 24,
+      min: 20,
       max: 200,
       flex: true,
       keep: 4,

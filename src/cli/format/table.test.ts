@@ -84,6 +84,8 @@ describe('query table', () => {
       /^TIME\s+MODEL\s+ROUTE\s+STATUS\s+LATENCY\s+ID\s+REQUEST\s+RESPONSE$/,
     );
     expect(wide).toContain('2026-11-30T10:01:12.123Z');
+    const short = renderTable(queryColumns(), [ex({ time: '2026-11-30T10:01:12.5Z' })], 200, plain);
+    expect(short).toContain('2026-11-30T10:01:12.500Z');
     expect(wide).toContain('POST /v1/models/simple-model:predict');
     expect(wide).not.toContain('api_key');
     expect(wide).toContain('…');
