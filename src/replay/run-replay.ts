@@ -24,6 +24,7 @@ import { bodyBytes, planRequest, requestBody } from './request-plan.js';
 import { SummaryBuilder, type ExchangeOutcome, type ReplaySummary } from './summary.js';
 import { createTargetClient } from './target-client.js';
 import { PRIVATE_FILE_MODE } from '../core/private-files.js';
+import { oneLine } from '../core/terminal.js';
 
 export interface ReplayIo {
   stdout: { write(s: string): unknown };
@@ -102,8 +103,8 @@ async function dryRun(opts: ReplayOptions, io: ReplayIo): Promise<ReplayResult> 
     else
       io.stdout.write(
         'url' in row
-          ? `${row.method} ${row.url}  ${row.bytes} bytes  ${ex.id}\n`
-          : `SKIP ${ex.id}  ${row.skipped}\n`,
+          ? `${row.method} ${oneLine(row.url)}  ${row.bytes} bytes  ${oneLine(ex.id)}\n`
+          : `SKIP ${oneLine(ex.id)}  ${row.skipped}\n`,
       );
   }
   if (listed === 0) return noMatch(opts);
