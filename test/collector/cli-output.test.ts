@@ -145,7 +145,7 @@ describe('inferlog query / tail / collect output', { timeout: 120_000 }, () => {
       expect((await send(url, 't-2', 'request', '{"instances":[[20]]}')).status).toBe(200);
       expect((await send(url, 't-2', 'response', '{"predictions":[2]}')).status).toBe(200);
       await tail.waitFor((t) => t.stdout().includes('[[20]]'), 't-2 after the restart', 30_000);
-      expect(tail.stderr()).toMatch(/reconnected/);
+      await tail.waitFor((t) => /reconnected to http/.test(t.stderr()), 'the reconnected note');
       const lines = tail
         .stdout()
         .trimEnd()
@@ -158,6 +158,22 @@ describe('inferlog query / tail / collect output', { timeout: 120_000 }, () => {
     } finally {
       expect(await tail.stop('SIGINT')).toBe(0);
     }
+  });
+
+  it('tail | head: when the reader goes away, tail exits 0 without a stack trace', async () => {
+    const tail = runCli(['tail', '--url', url, '--since', '1h', '--interval', '100ms']);
+    await tail.waitFor((t) => t.stdout().includes('\n'), 'the header');
+    tail.proc.stdout.destroy();
+    // Something new to print, into the closed pipe.
+    expect((await send(url, 'p-1', 'request', '{"instances":[[30]]}')).status).toBe(200);
+    expect((await send(url, 'p-1', 'response', '{"predictions":[3]}')).status).toBe(200);
+    const code = await Promise.race([
+      tail.exited,
+      new Promise((r) => setTimeout(() => r('running'), 20_000)),
+    ]);
+    if (code === 'running') await tail.stop('SIGKILL');
+    expect(code).toBe(0);
+    expect(tail.stderr()).not.toMatch(/EPIPE|Unhandled/);
   });
 
   it('collect says when it has stopped, as up and agent do', async () => {

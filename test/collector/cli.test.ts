@@ -200,8 +200,8 @@ describe('inferlog collect / query / tail', { timeout: 120_000 }, () => {
       // A header, then one aligned line per exchange; the lone request says it is incomplete.
       expect(lines).toHaveLength(3);
       expect(lines[0]).toMatch(/^TIME\s+MODEL\s+ROUTE\s+STATUS\s+LATENCY\s+STREAM\s+REQUEST$/);
-      expect(lines[1]).toMatch(/default\/tail-model\s+-\s+200\s+\d+\.\dms\s+\{"instances":\[\[5,6\]\]\}$/);
-      expect(lines[2]).toMatch(/default\/tail-model\s+-\s+incomplete\s+-\s+\{"instances":\[\[7,8\]\]\}$/);
+      expect(lines[1]).toMatch(/default\/tail-m\S*\s+-\s+200\s+\d+\.\dms\s+\{"instances":\[\[5,6\]\]\}$/);
+      expect(lines[2]).toMatch(/default\/tail-m\S*\s+-\s+incomplete\s+-\s+\{"instances":\[\[7,8\]\]\}$/);
       await waitFor(() => jout.split('\n').filter(Boolean).length >= 2);
       const ids = jout
         .trim()

@@ -16,6 +16,7 @@ import type { ExchangeView } from '../../api/view.js';
 import { colourEnabled, styles, terminalWidth } from '../../core/terminal.js';
 import { queryColumns, renderDetail } from '../format/exchange.js';
 import { renderTable } from '../format/table.js';
+import { exitWhenStdoutCloses } from '../util.js';
 
 interface QueryFlags {
   url: string;
@@ -62,6 +63,7 @@ export function register(program: Command): void {
     .option('--cursor <c>', 'continue after a previous page (nextCursor)')
     .option('--format <f>', 'table, json or jsonl', 'table')
     .action(async (f: QueryFlags) => {
+      exitWhenStdoutCloses();
       const width = terminalWidth(process.stdout);
       const s = styles(colourEnabled(process.stdout));
       if (!['table', 'json', 'jsonl'].includes(f.format)) {

@@ -18,6 +18,7 @@ import { CollectorApiError, CollectorUnreachableError, getJson } from '../../api
 import type { ListAnswer } from '../../api/client.js';
 import type { ExchangeView } from '../../api/view.js';
 import { failWith } from './query.js';
+import { exitWhenStdoutCloses } from '../util.js';
 import { colourEnabled, styles, terminalWidth } from '../../core/terminal.js';
 import { parseDuration } from '../../core/units.js';
 import { tailColumns } from '../format/exchange.js';
@@ -75,6 +76,7 @@ export function register(program: Command): void {
         status: f.status,
         q: f.q,
       };
+      exitWhenStdoutCloses();
       const s = styles(colourEnabled(process.stdout));
       const columns = tailColumns();
       let lines: Layout<ExchangeView> = layout(columns, [], terminalWidth(process.stdout), true);
@@ -125,14 +127,15 @@ export function register(program: Command): void {
               cursor,
               limit: '1000',
             });
+            if (down !== undefined) {
+              // Before any line of the new answer, so the note reads in order with them.
+              const secs = ((Date.now() - down.since) / 1000).toFixed(0);
+              process.stderr.write(`inferlog tail: reconnected to ${f.url} after ${secs}s\n`);
+              down = undefined;
+            }
             cursor = page.nextCursor ?? cursor;
             for (const e of page.items) handle(e);
             if (page.items.length < 1000) break;
-          }
-          if (down !== undefined) {
-            const secs = ((Date.now() - down.since) / 1000).toFixed(0);
-            process.stderr.write(`inferlog tail: reconnected to ${f.url} after ${secs}s\n`);
-            down = undefined;
           }
         } catch (err) {
           if (!transient(err)) failWith('tail', err);

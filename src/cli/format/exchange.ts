@@ -132,15 +132,15 @@ export function tailColumns(): Column<ExchangeView>[] {
   const dim = (_e: ExchangeView, t: string, s: Styles): string => s.dim(t);
   return [
     { header: 'TIME', value: timeOfDay, min: 12, max: 12, keep: Infinity, style: dim },
-    { header: 'MODEL', value: modelText, min: 12, max: 20, keep: 6 },
-    { header: 'ROUTE', value: routeText, min: 20, max: 30, keep: 3 },
+    { header: 'MODEL', value: modelText, min: 12, max: 16, keep: 6 },
+    { header: 'ROUTE', value: routeText, min: 20, max: 28, keep: 3 },
     { header: 'STATUS', value: statusText, min: 14, max: 14, keep: Infinity, style: statusStyle },
     { header: 'LATENCY', value: latencyText, min: 7, max: 8, align: 'right', keep: 5 },
     { header: 'STREAM', value: streamText, min: 10, max: 20, keep: 1 },
     {
       header: 'REQUEST',
       value: (e) => previewText(e.request, e.requestPreview),
-      min: 20,
+      min: 30,
       max: 200,
       flex: true,
       keep: 4,
