@@ -25,7 +25,7 @@ import {
 import { cpus, freemem, totalmem, tmpdir, type as osType, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPoints, parseOptions, selected, type BenchOptions } from './lib/options.js';
+import { HELP, loadPoints, parseOptions, selected, wantsHelp, type BenchOptions } from './lib/options.js';
 import { ProcessGroup } from './lib/processes.js';
 import { pickGenerator, type LoadGenerator } from './lib/load/generator.js';
 import { writePayload, type Payload } from './lib/payloads.js';
@@ -266,11 +266,17 @@ async function profileScenario(
 }
 
 async function main(): Promise<number> {
+  if (wantsHelp(process.argv.slice(2))) {
+    process.stdout.write(HELP);
+    return 0;
+  }
   let o: BenchOptions;
   try {
     o = parseOptions(process.argv.slice(2));
   } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `${err instanceof Error ? err.message : String(err)}\n(npm run bench -- --help lists the flags)\n`,
+    );
     return 2;
   }
   const outDir = resolve(REPO, o.out);

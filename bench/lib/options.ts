@@ -1,25 +1,56 @@
 /**
- * `npm run bench -- [flags]`: parsed once, validated with zod, then frozen.
- *
- * --smoke                 a few seconds per scenario, 100 B payloads, 8 connections, 2,000 seeded exchanges
- * --duration S / --warmup S   seconds per measured / warm-up run (defaults 5 / 1)
- * --sizes 100,65536,1048576   payload sizes in bytes
- * --connections 8,64
- * --matrix sweep|full     sweep (default): every connection count at the smallest payload, every payload
- *                         at the fewest connections; full: every payload × every connection count
- * --only ids / --skip ids     scenario ids (see lib/scenarios.ts), plus `collector`
- * --generator auto|wrk|autocannon
- * --seed N                exchanges seeded for the query benchmark (default 1,000,000)
- * --reseed                rebuild the seeded store even if bench/results/seed-cache/ holds one for the same store code
- * --profile               after the run, profile the agent (scenario 6) and in-process capture with --cpu-prof
- * --out DIR               where results go (default bench/results)
- * --bin PATH              the CLI entry (default bin/inferlog.js)
- * --keep                  keep the temporary directory (logs, DBs) for inspection
+ * `npm run bench -- [flags]`: parsed once, validated with zod, then frozen. `--help` prints HELP.
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseBytes } from '../../src/core/units.js';
+
+/** What `npm run bench -- --help` prints: every flag, its meaning and its default. */
+export const HELP = `Usage: npm run bench -- [options]
+
+What logging costs, against baselines measured in the same run (see BENCHMARKS.md).
+Results go to --out as JSON and markdown; the table is printed on stdout.
+
+Options:
+  --smoke               a few seconds per scenario, 100B payloads, 8 connections,
+                        2000 seeded exchanges (default: off)
+  --duration <s>        seconds per measured run (default: 5; 1 with --smoke)
+  --warmup <s>          seconds of warm-up before each run (default: 1; 0 with --smoke)
+  --sizes <list>        payload sizes, e.g. 100,64KiB,1MiB (default: 100B,64KiB,1MiB)
+  --connections <list>  concurrent connections, e.g. 8,64 (default: 8,64)
+  --matrix <m>          sweep: every connection count at the smallest payload and every
+                        payload at the fewest connections; full: every payload × every
+                        connection count (default: sweep)
+  --only <ids>          run only these scenario ids (lib/scenarios.ts), or collector
+  --skip <ids>          leave out these scenario ids
+  --generator <g>       auto, wrk or autocannon (default: auto)
+  --seed <n>            exchanges seeded for the query benchmark (default: 1M; 2000 with --smoke)
+  --reseed              rebuild the seeded store even when bench/results/seed-cache/ has one
+  --profile             then profile the agent and in-process capture with --cpu-prof
+  --timeout <s>         seconds to wait for a process to start (default: 30)
+  --out <dir>           where results go (default: bench/results)
+  --bin <path>          the CLI entry (default: bin/inferlog.js)
+  --example <file>      the InferenceService YAML the scenarios serve
+                        (default: examples/inferenceservice-with-logging.yaml)
+  --keep                keep the temporary directory (logs, DBs) for inspection
+  -h, --help            print this and exit
+`;
+
+/** True when argv asks for help (checked before any other flag is parsed or validated). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
 
 const list = (v: string): number[] => v.split(',').map((s) => Number(s.trim()));
+/** `100,64KiB,1MiB` → bytes; a value that is not a size becomes NaN, which zod then names. */
+const sizes = (v: string): number[] =>
+  v.split(',').map((s) => {
+    try {
+      return parseBytes(s);
+    } catch {
+      return NaN;
+    }
+  });
 const ids = (v: string | undefined): string[] =>
   v
     ? v
@@ -86,7 +117,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     smoke,
     durationS: Number(values.duration ?? (smoke ? 1 : 5)),
     warmupS: Number(values.warmup ?? (smoke ? 0 : 1)),
-    sizes: values.sizes ? list(values.sizes) : smoke ? [100] : [100, 64 * 1024, 1024 * 1024],
+    sizes: values.sizes ? sizes(values.sizes) : smoke ? [100] : [100, 64 * 1024, 1024 * 1024],
     connections: values.connections ? list(values.connections) : smoke ? [8] : [8, 64],
     only: ids(values.only),
     skip: ids(values.skip),

@@ -23,6 +23,7 @@ function settingWording(err: InferlogError): string {
   if (process.argv.some((a) => a === flag || a.startsWith(`${flag}=`))) return `${flag} ${err.message}`;
   return typeof setting === 'string' ? `${setting} ${err.message}` : err.message;
 }
+import { configureHelp } from './help.js';
 
 const program = new Command();
 program
@@ -34,6 +35,7 @@ program
     process.exit(err.exitCode === 0 ? EXIT.OK : err.code === 'commander.help' ? EXIT.OK : EXIT.USAGE);
   });
 await registerCommands(program, process.argv);
+configureHelp(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -8,11 +8,13 @@
  *   --request-buffer-bytes 1MiB  ──▶ bodies up to this are read whole before going upstream (agent)
  *   --upstream-connections 128   ──▶ connections kept to the model (agent)
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { configError, type ConfigProblem } from '../config/config-error.js';
 import { PROXY_DEFAULTS } from '../capture/proxy.js';
+import { formatBytes, formatDuration } from '../core/terminal.js';
 import { parseBytes, parseDuration } from '../core/units.js';
 import { InferlogError } from '../core/errors.js';
+import { withDefault } from './help.js';
 
 export interface RequestLimits {
   requestBodyTimeoutMs: number;
@@ -27,6 +29,8 @@ interface LimitOption {
   prop: string;
   field: keyof RequestLimits;
   description: string;
+  /** The default, as help shows it. */
+  shown(): string;
   /** Only the agent proxies (buffering, pool); `up` serves in-process. */
   agentOnly?: boolean;
   parse(raw: string): number;
@@ -44,14 +48,16 @@ const LIMIT_OPTIONS: readonly LimitOption[] = [
     flag: 'request-body-timeout',
     prop: 'requestBodyTimeout',
     field: 'requestBodyTimeoutMs',
-    description: 'answer 408 when a request body stops arriving for this long (default 60s)',
+    description: 'answer 408 when a request body stops arriving for this long',
+    shown: () => formatDuration(PROXY_DEFAULTS.requestBodyTimeoutMs),
     parse: positiveDuration,
   },
   {
     flag: 'request-timeout',
     prop: 'requestTimeout',
     field: 'requestTimeoutMs',
-    description: 'answer 408 when a whole request has not arrived after this long (default 300s)',
+    description: 'answer 408 when a whole request has not arrived after this long',
+    shown: () => formatDuration(PROXY_DEFAULTS.requestTimeoutMs),
     parse: positiveDuration,
   },
   {
@@ -59,7 +65,8 @@ const LIMIT_OPTIONS: readonly LimitOption[] = [
     prop: 'requestBufferBytes',
     field: 'requestBufferBytes',
     description:
-      'request bodies up to this size are read whole before they go to the model; larger ones stream (default 1MiB)',
+      'request bodies up to this size are read whole before they go to the model; larger ones stream',
+    shown: () => formatBytes(PROXY_DEFAULTS.requestBufferBytes),
     agentOnly: true,
     parse: parseBytes,
   },
@@ -67,7 +74,8 @@ const LIMIT_OPTIONS: readonly LimitOption[] = [
     flag: 'upstream-connections',
     prop: 'upstreamConnections',
     field: 'connections',
-    description: 'connections kept to the model server (default 128)',
+    description: 'connections kept to the model server',
+    shown: () => String(PROXY_DEFAULTS.connections),
     agentOnly: true,
     parse: (raw) => {
       const n = Number(raw);
@@ -81,7 +89,8 @@ const LIMIT_OPTIONS: readonly LimitOption[] = [
 /** Adds the request-limit flags to a command. */
 export function addRequestLimitFlags(cmd: Command, forAgent: boolean): void {
   for (const opt of LIMIT_OPTIONS) {
-    if (forAgent || !opt.agentOnly) cmd.option(`--${opt.flag} <value>`, opt.description);
+    if (forAgent || !opt.agentOnly)
+      cmd.addOption(withDefault(new Option(`--${opt.flag} <value>`, opt.description), opt.shown()));
   }
 }
 

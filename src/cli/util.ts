@@ -36,3 +36,14 @@ export function exitWithConfigError(err: unknown): never {
   }
   throw err;
 }
+
+/**
+ * `inferlog tail | head`: when the reader goes away, stop quietly (exit 0) instead of dying on an
+ * unhandled EPIPE with a stack trace, as other Unix tools do.
+ */
+export function exitWhenStdoutCloses(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}

@@ -59,6 +59,8 @@ export interface ExtensionOption {
   /** Annotation key without the prefix, and the agent flag without the dashes. */
   key: string;
   description: string;
+  /** The value in effect when it is not set, as a person would type it (help text: `(default: 5s)`). */
+  default?: string;
   apply(settings: LoggerSettings, raw: string): void;
 }
 
@@ -66,11 +68,13 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
   {
     key: 'sample-rate',
     description: 'Fraction of exchanges to keep, 0..1 (errors and slow calls are always kept).',
+    default: '1',
     apply: (s, v) => (s.sampling.rate = parseRate(v)),
   },
   {
     key: 'keep-status-at-least',
-    description: 'Always keep exchanges with a status at or above this (default 400; 0 disables).',
+    description: 'Always keep exchanges with a status at or above this; 0 disables.',
+    default: '400',
     apply: (s, v) => (s.sampling.keepStatusAtLeast = parseNonNegativeInt(v)),
   },
   {
@@ -90,7 +94,8 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
   },
   {
     key: 'redact-marker',
-    description: 'The replacement for redacted values (default [REDACTED]).',
+    description: 'The replacement for redacted values.',
+    default: '[REDACTED]',
     apply: (s, v) => (s.redaction.marker = v),
   },
   {
@@ -111,14 +116,15 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
   },
   {
     key: 'max-capture-bytes',
-    description:
-      'Per-body capture cap (default 1MiB); larger bodies are logged truncated with size and sha256.',
+    description: 'Per-body capture cap; larger bodies are logged truncated with size and sha256.',
+    default: '1MiB',
     apply: (s, v) => (s.maxCaptureBytes = parseBytes(v)),
   },
   {
     key: 'trust-inbound-id',
     description:
-      "Use the client's Ce-Id as the exchange id, as KServe does (default false: the agent makes one and records the client's as metadata Ce-Id).",
+      "Use the client's Ce-Id as the exchange id, as KServe does (when false, the agent makes one and records the client's as metadata Ce-Id).",
+    default: 'false',
     apply: (s, v) => (s.trustInboundId = parseBool(v)),
   },
   {
@@ -128,42 +134,50 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
   },
   {
     key: 'spool-max-bytes',
-    description: 'Spool size bound (default 256MiB).',
+    description: 'Spool size bound.',
+    default: '256MiB',
     apply: (s, v) => (s.spool.maxBytes = parseBytes(v)),
   },
   {
     key: 'spool-when-full',
-    description: 'What a full spool drops: drop-oldest (default) or drop-newest. Inference is never blocked.',
+    description: 'What a full spool drops: drop-oldest or drop-newest. Inference is never blocked.',
+    default: 'drop-oldest',
     apply: (s, v) => (s.spool.whenFull = oneOf<SpoolWhenFull>(['drop-newest', 'drop-oldest'])(v)),
   },
   {
     key: 'durability',
-    description: 'none (memory), process (survives a process crash; default) or machine (fsync per batch).',
+    description: 'none (memory), process (survives a process crash) or machine (fsync per batch).',
+    default: 'process',
     apply: (s, v) => (s.spool.durability = oneOf<SpoolDurability>(['none', 'process', 'machine'])(v)),
   },
   {
     key: 'drain-timeout',
-    description: 'How long shutdown may spend delivering what is buffered (default 10s).',
+    description: 'How long shutdown may spend delivering what is buffered.',
+    default: '10s',
     apply: (s, v) => (s.delivery.drainTimeoutMs = parseDuration(v)),
   },
   {
     key: 'send-timeout',
-    description: 'Per-send timeout to the sink (default 5s).',
+    description: 'Per-send timeout to the sink.',
+    default: '5s',
     apply: (s, v) => (s.delivery.timeoutMs = parseDuration(v)),
   },
   {
     key: 'memory-queue-size',
-    description: 'Exchanges held in memory when there is no spool, before drops (default 10000).',
+    description: 'Exchanges held in memory when there is no spool, before drops.',
+    default: '10000',
     apply: (s, v) => (s.delivery.memoryQueueSize = parsePositiveInt(v)),
   },
   {
     key: 'memory-queue-bytes',
-    description: 'Body bytes held in memory when there is no spool, before drops (default 128MiB).',
+    description: 'Body bytes held in memory when there is no spool, before drops.',
+    default: '128MiB',
     apply: (s, v) => (s.delivery.memoryQueueBytes = parseBytes(v)),
   },
   {
     key: 'max-retries',
-    description: 'Attempts for a failing send before it waits in the buffer again (default 5).',
+    description: 'Attempts for a failing send before it waits in the buffer again.',
+    default: '5',
     apply: (s, v) => (s.delivery.maxRetries = parseNonNegativeInt(v)),
   },
 ];

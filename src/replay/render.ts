@@ -1,9 +1,17 @@
-/** The replay summary as text for people (`--format table`). JSON formats print the objects as they are. */
+/**
+ * The replay summary as text for people (`--format table`). JSON formats print the objects as they are.
+ * Ids and differing values come from captured traffic: they are made printable (core/terminal.ts).
+ * Example lines are not cut to the terminal (the values are already shortened, and the difference
+ * is the point) but are bounded: a hostile key name cannot make one a megabyte long.
+ */
+import { cut, oneLine, printable } from '../core/terminal.js';
 import { formatDifference } from './json-diff.js';
 import type { ExchangeOutcome, Percentiles, ReplaySummary } from './summary.js';
 
 const ms = (v: number | null): string => (v === null ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
 const pct = (p: Percentiles): string => `p50 ${ms(p.p50)} ms  p99 ${ms(p.p99)} ms`;
+
+const MAX_EXAMPLE_CHARS = 400;
 
 export function renderTable(s: ReplaySummary, examples: readonly ExchangeOutcome[]): string {
   const out: string[] = [];
@@ -47,8 +55,8 @@ export function renderTable(s: ReplaySummary, examples: readonly ExchangeOutcome
             ? formatDifference(first)
             : `status ${e.status.old ?? '-'} → ${e.status.new ?? '-'}`;
       const more = e.diffCount > 1 ? ` (+${e.diffCount - 1} more)` : '';
-      out.push(`  ${e.id}  ${what}${more}`);
+      out.push('  ' + cut(`${oneLine(e.id)}  ${oneLine(what)}${more}`, MAX_EXAMPLE_CHARS));
     }
   }
-  return out.join('\n') + '\n';
+  return printable(out.join('\n')) + '\n';
 }

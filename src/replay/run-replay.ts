@@ -30,6 +30,7 @@ import { SummaryBuilder, type ExchangeOutcome, type ReplaySummary } from './summ
 import { createTargetClient } from './target-client.js';
 import { PRIVATE_FILE_MODE } from '../core/private-files.js';
 import { InferlogError, isInferlogError } from '../core/errors.js';
+import { oneLine } from '../core/terminal.js';
 
 export interface ReplayIo {
   stdout: { write(s: string): unknown };
@@ -115,8 +116,8 @@ async function dryRun(opts: ReplayOptions, io: ReplayIo): Promise<ReplayResult> 
     else
       io.stdout.write(
         'url' in row
-          ? `${row.method} ${row.url}  ${row.bytes} bytes  ${ex.id}\n`
-          : `SKIP ${ex.id}  ${row.skipped}\n`,
+          ? `${row.method} ${oneLine(row.url)}  ${row.bytes} bytes  ${oneLine(ex.id)}\n`
+          : `SKIP ${oneLine(ex.id)}  ${row.skipped}\n`,
       );
   }
   if (listed === 0) return noMatch(opts);
@@ -141,6 +142,7 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
   let stop = false;
   /** The collector failed mid-run (unreachable, refused the filters): the first such error. */
   let fatal: InferlogError | undefined;
+  let listed = 0;
   const onAbort = (): void => {
     stop = true;
     summary.aborted ??= 'interrupted';
@@ -225,7 +227,12 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
       let next: IteratorResult<ExchangeView>;
       try {
         next = await source.next();
-        if (next.done === true) return;
+        if (next.done === true) {
+          // The listing has ended: the progress bar now knows how many there are.
+          progress.total(listed);
+          return;
+        }
+        listed++;
         await replayOne(next.value);
       } catch (err) {
         stop = true;

@@ -113,9 +113,11 @@ describe('inferlog collect / query / tail', { timeout: 120_000 }, () => {
     const table = await run(['query', '--url', url, '--model', 'cli-model']);
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^TIME\s+NAMESPACE\/MODEL\s+STATUS/);
+    expect(lines[0]).toMatch(/^TIME\s+MODEL\s+ROUTE\s+STATUS\s+LATENCY\s+ID\s+REQUEST\s+RESPONSE$/);
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(/default\/cli-model\s+500 .*cli-2 .*\{"instances":\[\[3,4\]\]\}/);
+    expect(lines[1]).toMatch(
+      /default\/cli-model\s+-\s+500\s.*cli-2\s+\{"instances":\[\[3,4\]\]\}\s+\{"error":"boom"\}$/,
+    );
 
     const json = await run(['query', '--url', url, '--status', '2xx', '--format', 'json']);
     expect(json.code).toBe(0);
@@ -195,9 +197,11 @@ describe('inferlog collect / query / tail', { timeout: 120_000 }, () => {
       await send(url, 'other', 'request', '{"instances":[[0]]}');
       await waitFor(() => out.includes('[[7,8]]'));
       const lines = out.trim().split('\n');
-      expect(lines).toHaveLength(2);
-      expect(lines[0]).toMatch(/default\/tail-model 200 \d+\.\dms \{"instances":\[\[5,6\]\]\}$/);
-      expect(lines[1]).toMatch(/default\/tail-model - - \{"instances":\[\[7,8\]\]\} \(incomplete\)$/);
+      // A header, then one aligned line per exchange; the lone request says it is incomplete.
+      expect(lines).toHaveLength(3);
+      expect(lines[0]).toMatch(/^TIME\s+MODEL\s+ROUTE\s+STATUS\s+LATENCY\s+STREAM\s+REQUEST$/);
+      expect(lines[1]).toMatch(/default\/tail-m\S*\s+-\s+200\s+\d+\.\dms\s+\{"instances":\[\[5,6\]\]\}$/);
+      expect(lines[2]).toMatch(/default\/tail-m\S*\s+-\s+incomplete\s+-\s+\{"instances":\[\[7,8\]\]\}$/);
       await waitFor(() => jout.split('\n').filter(Boolean).length >= 2);
       const ids = jout
         .trim()
@@ -212,7 +216,9 @@ describe('inferlog collect / query / tail', { timeout: 120_000 }, () => {
     }
   });
 
-  it('tail exits 69 when the collector is unreachable', async () => {
+  // At start only: a wrong --url fails fast. Once following, tail waits for a restarting
+  // collector (test/collector/cli-output.test.ts).
+  it('tail exits 69 when the collector is unreachable at start', async () => {
     const closed = await freePort();
     expect((await run(['tail', '--url', `http://127.0.0.1:${closed}`])).code).toBe(69);
   });

@@ -5,7 +5,7 @@
  *   :9081 (--port) ──capture proxy──▶ 127.0.0.1:8080 (--component-port)
  *                        └──▶ pipeline ──▶ --log-url (CloudEvents, Kafka, file, stdout)
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { createCaptureProxy } from '../../capture/proxy.js';
 import { requestObserver } from '../../capture/request-observer.js';
 import { createPipelineMetrics } from '../../pipeline/metrics.js';
@@ -18,6 +18,7 @@ import { DEFAULT_SOURCE_URI } from '../../formats/cloudevents-attributes.js';
 import { createOpLogger } from '../../core/log.js';
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
+import { withDefault } from '../help.js';
 import { exitWithConfigError, listen } from '../util.js';
 import { InferlogError } from '../../core/errors.js';
 
@@ -127,9 +128,11 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .option('--log-url <url>', 'where events go: http(s)://, kafka://, file://, stdout (unset: no logging)')
     .option('--log-mode <mode>', 'all | request | response', 'all')
-    .option(
-      '--source-uri <uri>',
-      `CloudEvents source (default ${DEFAULT_SOURCE_URI.replace('9081', '<port>')})`,
+    .addOption(
+      withDefault(
+        new Option('--source-uri <uri>', 'CloudEvents source'),
+        DEFAULT_SOURCE_URI.replace('9081', '<port>'),
+      ),
     )
     .option('--inference-service <name>', 'InferenceService name for the events', '')
     .option('--namespace <ns>', 'namespace for the events', '')
@@ -150,17 +153,21 @@ export function register(program: Command): void {
       parseBool,
     )
     .option('--log-store-path <path>', 'KServe blob-store logger (not supported)')
-    .option(
-      '--admin-port <port>',
-      'serve GET /metrics and /healthz on this port, e.g. 9088 (default: off)',
-      '0',
+    .addOption(
+      new Option('--admin-port <port>', 'serve GET /metrics and /healthz on this port, e.g. 9088').default(
+        '0',
+        'off',
+      ),
     )
     .option(
       '--upstream-timeout <duration>',
       'give up on the model after this long (default: never, like KServe)',
     );
   addRequestLimitFlags(cmd, true);
-  for (const opt of EXTENSION_OPTIONS) cmd.option(`--${opt.key} <value>`, opt.description);
+  for (const opt of EXTENSION_OPTIONS) {
+    const option = new Option(`--${opt.key} <value>`, opt.description);
+    cmd.addOption(opt.default === undefined ? option : withDefault(option, opt.default));
+  }
   // KServe agent flags for features inferlog does not provide: accepted so the webhook's args work.
   for (const f of ['enable-puller', 'enable-batcher'])
     cmd.option(`--${f} [bool]`, 'accepted for KServe compatibility; ignored', parseBool);

@@ -2,7 +2,7 @@
  * `inferlog collect`: run the collector (receive CloudEvents, store, serve the query API).
  *
  *   flags ──validate──▶ store URL + options ──▶ startCollector ──▶ one ready line on stderr
- *   SIGTERM / SIGINT ──▶ close (in-flight commits finish) ──▶ exit 0
+ *   SIGTERM / SIGINT ──▶ close (in-flight commits finish) ──▶ "stopped cleanly" ──▶ exit 0
  */
 import type { Command } from 'commander';
 import { createOpLogger } from '../../core/log.js';
@@ -12,7 +12,8 @@ import { DEFAULT_STATS_TOP_MODELS } from '../../store/stats.js';
 import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { KafkaSource } from '../../sources/kafka/source.js';
 import { parseKafkaSourceUrl } from '../../sources/kafka/config.js';
-import { parseDuration } from '../../core/units.js';
+import { formatBytes } from '../../core/terminal.js';
+import { parseBytes, parseDuration } from '../../core/units.js';
 import { InferlogError, isInferlogError } from '../../core/errors.js';
 import { fail } from '../exit-codes.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
@@ -64,7 +65,11 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to listen on (0.0.0.0 for all)', '127.0.0.1')
     .option('--store <url>', 'sqlite:<file> or postgres://user:pw@host:5432/db', DEFAULT_STORE_URL)
     .option('--retention <duration>', 'delete exchanges older than this, e.g. 7d (default: keep all)')
-    .option('--max-body-bytes <n>', 'largest request accepted (413 above)', String(DEFAULT_MAX_BODY_BYTES))
+    .option(
+      '--max-body-bytes <size>',
+      'largest request accepted (413 above)',
+      formatBytes(DEFAULT_MAX_BODY_BYTES),
+    )
     .option(
       '--max-batch-events <n>',
       'most events in one batched request (413 above)',
@@ -91,9 +96,14 @@ export function register(program: Command): void {
     const port = Number(flags.port);
     if (!/^\d+$/.test(flags.port) || port > 65535)
       usage(`--port "${flags.port}": use a number from 0 to 65535`);
-    const maxBodyBytes = Number(flags.maxBodyBytes);
-    if (!/^\d+$/.test(flags.maxBodyBytes) || maxBodyBytes < 1)
-      usage(`--max-body-bytes "${flags.maxBodyBytes}": use a positive number of bytes`);
+    let maxBodyBytes = 0;
+    try {
+      maxBodyBytes = parseBytes(flags.maxBodyBytes);
+    } catch {
+      // The message below says what a valid size looks like.
+    }
+    if (maxBodyBytes < 1)
+      usage(`--max-body-bytes "${flags.maxBodyBytes}": use a positive size, e.g. 16MiB or 1048576`);
     const maxBatchEvents = Number(flags.maxBatchEvents);
     if (!/^\d+$/.test(flags.maxBatchEvents) || maxBatchEvents < 1)
       usage(`--max-batch-events "${flags.maxBatchEvents}": use a positive number of events`);
@@ -175,7 +185,10 @@ export function register(program: Command): void {
       (source?.shutdown() ?? Promise.resolve())
         .then(() => collector.close())
         .then(
-          () => process.exit(0),
+          () => {
+            log.info('stopped cleanly');
+            process.exit(0);
+          },
           (err: unknown) => {
             log.error('shutdown failed', { error: err instanceof Error ? err.message : String(err) });
             process.exit(70);

@@ -3,6 +3,9 @@
  *
  *   flags ──▶ GET /api/v1/exchanges (or /exchanges/{id}) ──▶ table | json | jsonl on stdout
  *
+ * The table fits the terminal (120 columns off a terminal, or $COLUMNS) and is coloured on a
+ * terminal only (NO_COLOR, FORCE_COLOR); `--id` prints the exchange and both bodies.
+ *
  * Exit codes (exit-codes.ts): 0 ok, 1 no such id, 2 usage (including a filter the collector
  * rejects: QUERY_INVALID, the message names the parameter; the same code `replay` uses, and a URL
  * that is not a collector), 69 collector unreachable (or its store down).
@@ -13,6 +16,10 @@ import type { ListAnswer } from '../../api/client.js';
 import type { ExchangeView } from '../../api/view.js';
 import { InferlogError } from '../../core/errors.js';
 import { fail } from '../exit-codes.js';
+import { colourEnabled, styles, terminalWidth } from '../../core/terminal.js';
+import { queryColumns, renderDetail } from '../format/exchange.js';
+import { renderTable } from '../format/table.js';
+import { exitWhenStdoutCloses } from '../util.js';
 
 interface QueryFlags {
   url: string;
@@ -34,42 +41,14 @@ export function failWith(command: string, err: unknown): never {
   fail(command, err);
 }
 
-function pad(s: string, n: number): string {
-  return s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length);
-}
-
-export function oneLine(text: string | null | undefined, max: number): string {
-  if (!text) return '';
-  const t = text.replace(/\s+/g, ' ');
-  return t.length > max ? t.slice(0, max - 1) + '…' : t;
-}
-
-export function statusText(e: ExchangeView): string {
-  if (e.errorCode) return e.errorCode;
-  return e.status === null ? '-' : String(e.status);
-}
-
-export function latencyText(e: ExchangeView): string {
-  return e.latencyMs === null ? '-' : `${e.latencyMs.toFixed(1)}ms`;
-}
-
-function table(items: ExchangeView[]): string {
-  const head = `${pad('TIME', 24)} ${pad('NAMESPACE/MODEL', 28)} ${pad('STATUS', 8)} ${pad('LATENCY', 10)} ${pad('ID', 36)} REQUEST`;
-  const rows = items.map(
-    (e) =>
-      `${pad(e.time.replace(/(\.\d{3})\d*Z$/, '$1Z'), 24)} ${pad(`${e.namespace}/${e.model}`, 28)} ${pad(statusText(e) + (e.complete ? '' : '*'), 8)} ${pad(latencyText(e), 10)} ${pad(e.id, 36)} ${oneLine(e.requestPreview, 60)}`,
-  );
-  return [head, ...rows].join('\n') + '\n';
-}
-
 export function register(program: Command): void {
   program
     .command('query')
     .description('List stored exchanges from a collector (newest first), or show one with --id.')
     .option('--url <url>', 'the collector', 'http://127.0.0.1:8090')
-    .option('--id <id>', 'show one exchange with both bodies (JSON)')
+    .option('--id <id>', 'show one exchange with both bodies (--format json for the API object)')
     .option('--model <name>', 'InferenceService name')
-    .option('--namespace <ns>')
+    .option('--namespace <ns>', 'Kubernetes namespace')
     .option('--component <c>', 'predictor, transformer, explainer')
     .option('--status <s>', '200, 4xx, 5xx, error, incomplete')
     .option('--since <t>', 'RFC 3339 or a duration back from now, e.g. 15m')
@@ -79,6 +58,9 @@ export function register(program: Command): void {
     .option('--cursor <c>', 'continue after a previous page (nextCursor)')
     .option('--format <f>', 'table, json or jsonl', 'table')
     .action(async (f: QueryFlags) => {
+      exitWhenStdoutCloses();
+      const width = terminalWidth(process.stdout);
+      const s = styles(colourEnabled(process.stdout));
       if (!['table', 'json', 'jsonl'].includes(f.format)) {
         fail('query', new InferlogError('USAGE_INVALID', `--format "${f.format}": use table, json or jsonl`));
       }
@@ -90,7 +72,7 @@ export function register(program: Command): void {
               ? JSON.stringify(ex, null, 2) + '\n'
               : f.format === 'jsonl'
                 ? JSON.stringify(ex) + '\n'
-                : table([ex]),
+                : renderDetail(ex, s),
           );
           return;
         }
@@ -109,7 +91,7 @@ export function register(program: Command): void {
         else if (f.format === 'jsonl')
           process.stdout.write(page.items.map((e) => JSON.stringify(e) + '\n').join(''));
         else {
-          process.stdout.write(table(page.items));
+          process.stdout.write(renderTable(queryColumns(), page.items, width, s));
           if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
         }
       } catch (err) {

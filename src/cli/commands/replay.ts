@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .option('--from <url>', 'the collector holding the captured traffic', 'http://127.0.0.1:8090')
     .option('--to <url>', 'the model server to replay against (the only place requests are sent)')
     .option('--model <name>', 'InferenceService name')
-    .option('--namespace <ns>')
+    .option('--namespace <ns>', 'Kubernetes namespace')
     .option('--component <c>', 'predictor, transformer, explainer')
     .option('--status <s>', 'captured status: 200, 2xx, 4xx, 5xx, error, incomplete')
     .option('--since <t>', 'RFC 3339 or a duration back from now, e.g. 1h')

@@ -6,15 +6,25 @@
  *
  * KServe sends no response event for non-200 answers, so a request may never be completed:
  * the grace period keeps one line per exchange in the common case without hiding those.
+ *
+ * Lines are aligned columns laid out once for the terminal's width (120 off a terminal), under
+ * one header line. A collector that cannot be reached at start is an error (exit 69: a wrong
+ * --url should not wait forever); once following, a collector that restarts or answers 5xx is
+ * waited for with capped exponential backoff (0.5s → 30s), noted once on stderr, and the tail
+ * continues from the same cursor, so nothing stored meanwhile is missed.
  */
 import type { Command } from 'commander';
 import { getJson } from '../../api/client.js';
 import type { ListAnswer } from '../../api/client.js';
 import type { ExchangeView } from '../../api/view.js';
-import { failWith, latencyText, oneLine, statusText } from './query.js';
+import { failWith } from './query.js';
+import { exitWhenStdoutCloses } from '../util.js';
+import { colourEnabled, styles, terminalWidth } from '../../core/terminal.js';
 import { parseDuration } from '../../core/units.js';
 import { InferlogError } from '../../core/errors.js';
 import { fail } from '../exit-codes.js';
+import { tailColumns } from '../format/exchange.js';
+import { layout, renderHeader, renderRow, type Layout } from '../format/table.js';
 
 interface TailFlags {
   url: string;
@@ -29,10 +39,13 @@ interface TailFlags {
   grace: string;
 }
 
-function humanLine(e: ExchangeView): string {
-  const time = e.time.replace(/(\.\d{3})\d*Z$/, '$1Z');
-  const flag = e.complete ? '' : ' (incomplete)';
-  return `${time} ${e.namespace}/${e.model} ${statusText(e)} ${latencyText(e)} ${oneLine(e.requestPreview, 100)}${flag}\n`;
+const RECONNECT_FIRST_MS = 500;
+const RECONNECT_MAX_MS = 30_000;
+
+/** Worth waiting for: the collector is down or restarting, or its store is briefly unavailable. */
+function transient(err: unknown): boolean {
+  if (!(err instanceof InferlogError)) return false;
+  return err.code === 'COLLECTOR_UNREACHABLE' || (err.status !== undefined && err.status >= 500);
 }
 
 export function register(program: Command): void {
@@ -40,12 +53,12 @@ export function register(program: Command): void {
     .command('tail')
     .description('Follow new exchanges stored by a collector, one line each.')
     .option('--url <url>', 'the collector', 'http://127.0.0.1:8090')
-    .option('--model <name>')
-    .option('--namespace <ns>')
-    .option('--component <c>')
+    .option('--model <name>', 'InferenceService name')
+    .option('--namespace <ns>', 'Kubernetes namespace')
+    .option('--component <c>', 'predictor, transformer, explainer')
     .option('--status <s>', '200, 4xx, 5xx, error, incomplete')
     .option('--q <text>', 'text in the request or response body')
-    .option('--since <t>', 'start with exchanges stored since then (default: only new ones)')
+    .option('--since <t>', 'start with exchanges stored since then, e.g. 15m (default: only new ones)')
     .option('--json', 'one JSON object per line')
     .option('--interval <d>', 'poll interval', '1s')
     .option('--grace <d>', 'how long to wait for the response half before printing a request alone', '2s')
@@ -65,6 +78,14 @@ export function register(program: Command): void {
         status: f.status,
         q: f.q,
       };
+      exitWhenStdoutCloses();
+      const s = styles(colourEnabled(process.stdout));
+      const columns = tailColumns();
+      let lines: Layout<ExchangeView> = layout(columns, [], terminalWidth(process.stdout), true);
+      // A resized terminal gets lines that fit from then on.
+      process.stdout.on('resize', () => {
+        lines = layout(columns, [], terminalWidth(process.stdout), true);
+      });
       const printed = new Set<string>();
       const held = new Map<string, { ex: ExchangeView; since: number }>();
       const print = (e: ExchangeView): void => {
@@ -72,7 +93,8 @@ export function register(program: Command): void {
         if (printed.has(key) || (!e.complete && printed.has(e.id))) return;
         printed.add(key);
         if (printed.size > 50_000) printed.delete(printed.values().next().value as string);
-        process.stdout.write(f.json ? JSON.stringify(e) + '\n' : humanLine(e));
+        // An incomplete exchange says so in its STATUS column ("incomplete", or a status alone).
+        process.stdout.write((f.json ? JSON.stringify(e) : renderRow(lines, e, s)) + '\n');
       };
       process.once('SIGINT', () => process.exit(0));
       process.once('SIGTERM', () => process.exit(0));
@@ -85,6 +107,7 @@ export function register(program: Command): void {
           limit: '1000',
         });
         cursor = first.nextCursor ?? undefined;
+        if (!f.json) process.stdout.write(renderHeader(lines, s) + '\n');
         for (const e of first.items) handle(e);
       } catch (err) {
         failWith('tail', err);
@@ -95,8 +118,9 @@ export function register(program: Command): void {
           print(e);
         } else if (!held.has(e.id)) held.set(e.id, { ex: e, since: Date.now() });
       }
+      let down: { since: number; delayMs: number } | undefined;
       for (;;) {
-        await new Promise((r) => setTimeout(r, intervalMs));
+        await new Promise((r) => setTimeout(r, down?.delayMs ?? intervalMs));
         try {
           for (;;) {
             const page = await getJson<ListAnswer>(f.url, 'api/v1/exchanges', {
@@ -105,12 +129,24 @@ export function register(program: Command): void {
               cursor,
               limit: '1000',
             });
+            if (down !== undefined) {
+              // Before any line of the new answer, so the note reads in order with them.
+              const secs = ((Date.now() - down.since) / 1000).toFixed(0);
+              process.stderr.write(`inferlog tail: reconnected to ${f.url} after ${secs}s\n`);
+              down = undefined;
+            }
             cursor = page.nextCursor ?? cursor;
             for (const e of page.items) handle(e);
             if (page.items.length < 1000) break;
           }
         } catch (err) {
-          failWith('tail', err);
+          if (!transient(err)) failWith('tail', err);
+          if (down === undefined) {
+            down = { since: Date.now(), delayMs: RECONNECT_FIRST_MS };
+            process.stderr.write(
+              `inferlog tail: ${(err as Error).message}; reconnecting (backoff up to ${RECONNECT_MAX_MS / 1000}s, Ctrl-C to stop)\n`,
+            );
+          } else down.delayMs = Math.min(RECONNECT_MAX_MS, down.delayMs * 2);
         }
         const now = Date.now();
         for (const [id, h] of held) {
