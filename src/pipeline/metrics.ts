@@ -20,8 +20,11 @@ export interface PipelineMetrics {
   delivered(count: number, latencySeconds: number): void;
   retried(): void;
   inFlight(delta: number): void;
-  /** Read at scrape time: a buffer's size (several pipelines may share one set of metrics; they add up). */
-  watchBuffer(read: () => { bytes: number; records: number }): void;
+  /**
+   * Read at scrape time: a buffer's size, and whether it survives a crash (several pipelines may
+   * share one set of metrics; they add up).
+   */
+  watchBuffer(read: () => { bytes: number; records: number; persistent?: boolean }): void;
   /** Prometheus text exposition of everything in the registry. */
   metricsText(): Promise<string>;
   /** Same as metricsText. */
@@ -39,7 +42,7 @@ export function createPipelineMetrics(
   let sampledOutCount = 0;
   let sampledOutReported = 0;
   // One registry may serve several pipelines (`inferlog up` with several models): gauges sum them.
-  const buffers: (() => { bytes: number; records: number })[] = [];
+  const buffers: (() => { bytes: number; records: number; persistent?: boolean })[] = [];
   const sum = (k: 'bytes' | 'records'): number => buffers.reduce((n, read) => n + read()[k], 0);
 
   new Counter({
@@ -92,6 +95,14 @@ export function createPipelineMetrics(
     registers: [registry],
     collect() {
       this.set(sum('records'));
+    },
+  });
+  new Gauge({
+    name: 'inferlog_buffer_memory_only',
+    help: 'Pipelines whose delivery buffer is in memory only: a crash loses what it holds (counted at the next start as dropped{reason="crash"} when a state directory is writable).',
+    registers: [registry],
+    collect() {
+      this.set(buffers.filter((read) => read().persistent === false).length);
     },
   });
   const latency = new Histogram({
