@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,6 +31,15 @@ describe('planBuffer', () => {
     expect(plan.memoryOnly).toBeUndefined();
     expect(statSync(path.join(home, 'agent-9081')).mode & 0o777).toBe(0o700);
     expect(memoryOnlyWarning(plan)).toBeUndefined();
+  });
+
+  it('refuses a default under a state directory others can write to', () => {
+    const home = path.join(tmp(), 'inferlog');
+    mkdirSync(home, { mode: 0o777 });
+    chmodSync(home, 0o777);
+    const plan = planBuffer(defaultLoggerSettings(), 'agent-1', home);
+    expect(plan.settings.spool.dir).toBeUndefined();
+    expect(plan.memoryOnly).toMatch(/group or others can write/);
   });
 
   it('leaves an explicit --spool-dir alone', () => {

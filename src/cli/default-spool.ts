@@ -76,7 +76,12 @@ export function planBuffer(
   const dir = path.join(home, name);
   try {
     makeDirs(dir);
-    assertOwnDirectory(dir, 'spool directory');
+    // Every level from inferlog's state directory down must be ours and closed to others: whoever
+    // can write to a parent can swap the spool directory for another after this check.
+    for (let d = dir; ; d = path.dirname(d)) {
+      assertOwnDirectory(d, 'spool directory');
+      if (d === home || path.dirname(d) === d) break;
+    }
     accessSync(dir, constants.W_OK);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
