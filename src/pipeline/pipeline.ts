@@ -26,7 +26,7 @@ import type { OpLogger } from '../core/log.js';
 import { nowMs } from '../core/time.js';
 import type { LoggerSettings } from '../config/settings.js';
 import type { Sink } from '../sinks/sink.js';
-import type { DeliveryBuffer, ReadBatch } from './buffer.js';
+import type { DeliveryBuffer, DropCounter, ReadBatch } from './buffer.js';
 import { MemoryQueue } from './memory-queue.js';
 import { CountedMemoryBuffer } from './loss-counter.js';
 import { makeDirs } from '../core/make-dirs.js';
@@ -72,7 +72,7 @@ function openSpool(config: SpoolConfig): Spool {
 function openCountedMemory(
   memory: MemoryQueue,
   dir: string,
-  onDrop: ConstructorParameters<typeof CountedMemoryBuffer>[2],
+  onDrop: DropCounter,
   log: OpLogger,
 ): DeliveryBuffer {
   try {
