@@ -19,6 +19,11 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/package.json ./
+# The default spool (and the memory buffer's loss counter) lives under $XDG_STATE_HOME/inferlog:
+# /var/lib/inferlog/inferlog/agent-9081 for the agent. deploy/kubernetes/agent-spool-volume.yaml
+# mounts a volume here, so what the agent buffered survives a container restart (OOM kill, crash).
+ENV XDG_STATE_HOME=/var/lib/inferlog
+RUN mkdir -p /var/lib/inferlog && chown node:node /var/lib/inferlog && chmod 700 /var/lib/inferlog
 USER node
 # KServe's webhook gives the agent container only flags as args (they replace CMD), so the
 # entrypoint is `inferlog agent`. Other commands override it: command: [node, /app/bin/inferlog.js].

@@ -46,7 +46,9 @@ export class ProcessGroup {
     const outFd = options.stdoutPath ? openSync(options.stdoutPath, 'a') : 'ignore';
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      // Default spools (inferlog agent / up without --spool-dir) go to the run's temporary directory,
+      // removed with it, never to the user's ~/.local/state.
+      env: options.env ?? { ...process.env, XDG_STATE_HOME: join(this.logDir, '..', 'state') },
       stdio: ['ignore', outFd, errFd],
       detached: true,
     });

@@ -67,7 +67,8 @@ export async function startLogging(
     describe() {
       const extras: string[] = [`mode ${settings.mode}`];
       if (settings.sampling.rate < 1) extras.push(`sample-rate ${settings.sampling.rate}`);
-      if (settings.spool.dir) extras.push(`spool ${settings.spool.dir}`);
+      if (!pipeline.persistent) extras.push('buffer in memory only');
+      else if (settings.spool.dir) extras.push(`spool ${settings.spool.dir}`);
       if (settings.batchSize > 1) extras.push(`batch ${settings.batchSize}`);
       return `${sink.name} (${extras.join(', ')})`;
     },

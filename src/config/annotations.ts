@@ -129,7 +129,8 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
   },
   {
     key: 'spool-dir',
-    description: 'Directory of the durable disk spool between capture and the sink.',
+    description:
+      'Directory of the durable disk spool between capture and the sink (default: one of its own under $XDG_STATE_HOME/inferlog, else ~/.local/state/inferlog).',
     apply: (s, v) => (s.spool.dir = v),
   },
   {
@@ -146,7 +147,8 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
   },
   {
     key: 'durability',
-    description: 'none (memory), process (survives a process crash) or machine (fsync per batch).',
+    description:
+      'none (memory only; a crash loses it, counted at the next start), process (survives a process crash) or machine (fsync per batch).',
     default: 'process',
     apply: (s, v) => (s.spool.durability = oneOf<SpoolDurability>(['none', 'process', 'machine'])(v)),
   },

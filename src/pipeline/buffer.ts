@@ -24,7 +24,9 @@ export type DropReason =
   /** A stage (sampler, redactor) threw: the exchange is dropped rather than logged unredacted. */
   | 'stage_error'
   /** Still in the memory queue when shutdown's drain time ran out. */
-  | 'shutdown';
+  | 'shutdown'
+  /** Held by a memory-only buffer when an earlier run was killed; counted at the next start. */
+  | 'crash';
 
 export const DROP_REASONS: readonly DropReason[] = [
   'queue_full',
@@ -34,6 +36,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   'rejected',
   'stage_error',
   'shutdown',
+  'crash',
 ];
 
 export type DropCounter = (reason: DropReason, count: number) => void;

@@ -17,6 +17,8 @@ export interface BufferLevel {
   records: number;
   /** The most bytes it holds before its when-full policy applies (the spool's maxBytes). */
   capacityBytes: number;
+  /** False for a memory-only buffer: a crash loses what it holds. */
+  persistent?: boolean;
 }
 
 export interface PipelineMetrics {
@@ -53,7 +55,8 @@ export function createPipelineMetrics(
   let sampledOutReported = 0;
   // One registry may serve several pipelines (`inferlog up` with several models): gauges sum them.
   const buffers: (() => BufferLevel)[] = [];
-  const sum = (k: keyof BufferLevel): number => buffers.reduce((n, read) => n + read()[k], 0);
+  const sum = (k: 'bytes' | 'records' | 'capacityBytes'): number =>
+    buffers.reduce((n, read) => n + read()[k], 0);
   const sinks: (() => boolean)[] = [];
 
   new Counter({
@@ -122,6 +125,14 @@ export function createPipelineMetrics(
     registers: [registry],
     collect() {
       this.set(sinks.reduce((n, up) => n + (up() ? 0 : 1), 0));
+    },
+  });
+  new Gauge({
+    name: 'inferlog_buffer_memory_only',
+    help: 'Pipelines whose delivery buffer is in memory only: a crash loses what it holds (counted at the next start as dropped{reason="crash"} when a state directory is writable).',
+    registers: [registry],
+    collect() {
+      this.set(buffers.filter((read) => read().persistent === false).length);
     },
   });
   const latency = new Histogram({

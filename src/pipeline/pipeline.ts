@@ -1,7 +1,7 @@
 /**
  * The pipeline: what capture hands every exchange to, and the loop that delivers them.
  *
- *   capture ──submit (sync)──▶ stages (sampler → redactor) ──append──▶ buffer: disk spool | memory queue
+ *   capture ──submit (sync)──▶ stages (sampler → redactor) ──append──▶ buffer: disk spool | memory queue (+ loss counter)
  *                                                                          │ read ≤ sink.maxBatch
  *                                                                          ▼  (or a partial batch after batchIntervalMs)
  *        ack ◀── withRetry(withTimeout(sink)) ◀── dispatch (≤ maxInFlight batches) ◀── delivery loop
@@ -26,8 +26,11 @@ import type { OpLogger } from '../core/log.js';
 import { nowMs } from '../core/time.js';
 import type { LoggerSettings } from '../config/settings.js';
 import type { Sink } from '../sinks/sink.js';
-import type { DeliveryBuffer, ReadBatch } from './buffer.js';
+import type { DeliveryBuffer, DropCounter, ReadBatch } from './buffer.js';
 import { MemoryQueue } from './memory-queue.js';
+import { CountedMemoryBuffer } from './loss-counter.js';
+import { makeDirs } from '../core/make-dirs.js';
+import { assertOwnDirectory } from '../core/private-files.js';
 import { createPipelineMetrics, type PipelineMetrics } from './metrics.js';
 import { Spool, type SpoolConfig } from './spool/index.js';
 import type { Pipeline, PipelineHealth, Stage } from './types.js';
@@ -63,6 +66,26 @@ function openSpool(config: SpoolConfig): Spool {
       cause: err,
       details: { option: 'spool-dir', setting: 'spool directory' },
     });
+  }
+}
+
+function openCountedMemory(
+  memory: MemoryQueue,
+  dir: string,
+  onDrop: DropCounter,
+  log: OpLogger,
+): DeliveryBuffer {
+  try {
+    makeDirs(dir);
+    assertOwnDirectory(dir, 'spool directory');
+    return new CountedMemoryBuffer(memory, dir, onDrop, log);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new InferlogError(
+      'CONFIG_INVALID',
+      `--spool-dir ${dir}: cannot keep the memory buffer's loss counter there (${why})`,
+      { cause: err },
+    );
   }
 }
 
@@ -105,15 +128,24 @@ class DeliveryPipeline implements Pipeline {
     const { spool, delivery } = o.settings;
     const onDrop = (reason: Parameters<PipelineMetrics['dropped']>[0], count: number): void =>
       this.metrics.dropped(reason, count);
-    this.buffer =
-      spool.dir !== undefined && spool.durability !== 'none'
-        ? openSpool({ ...spool, dir: spool.dir, durability: spool.durability, onDrop, log: o.log })
-        : new MemoryQueue(delivery.memoryQueueSize, spool.whenFull, onDrop, delivery.memoryQueueBytes);
-    const capacityBytes = this.buffer instanceof MemoryQueue ? delivery.memoryQueueBytes : spool.maxBytes;
+    if (spool.dir !== undefined && spool.durability !== 'none') {
+      this.buffer = openSpool({ ...spool, dir: spool.dir, durability: spool.durability, onDrop, log: o.log });
+    } else {
+      const memory = new MemoryQueue(
+        delivery.memoryQueueSize,
+        spool.whenFull,
+        onDrop,
+        delivery.memoryQueueBytes,
+      );
+      // Memory only, with a directory: count there what a SIGKILL would lose (loss-counter.ts).
+      this.buffer = spool.dir === undefined ? memory : openCountedMemory(memory, spool.dir, onDrop, o.log);
+    }
+    const capacityBytes = this.buffer.persistent ? spool.maxBytes : delivery.memoryQueueBytes;
     this.metrics.watchBuffer(() => ({
       bytes: this.buffer.bytes,
       records: this.buffer.records,
       capacityBytes,
+      persistent: this.buffer.persistent,
     }));
     this.metrics.watchSink(() => this.sinkUp);
     this.sender = withRetry(withTimeout(o.sink, delivery.timeoutMs), {
@@ -126,6 +158,10 @@ class DeliveryPipeline implements Pipeline {
         this.markDown(err); // health reports a failing sink from its first failed attempt
       },
     });
+  }
+
+  get persistent(): boolean {
+    return this.buffer.persistent;
   }
 
   submit(exchange: Exchange): void {

@@ -42,4 +42,6 @@ export interface Pipeline extends ExchangeSubmitter {
    */
   shutdown(options?: { drainTimeoutMs?: number }): Promise<void>;
   health(): PipelineHealth;
+  /** Whether the buffer survives a crash (the disk spool) or is memory only. */
+  readonly persistent: boolean;
 }

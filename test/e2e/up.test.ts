@@ -1,5 +1,7 @@
 // The seed tutorial end to end: `inferlog up` + examples/test-request.sh → JSON lines on stdout.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,17 +23,28 @@ async function post(port: number, urlPath: string, body: string, headers: Record
 describe('inferlog up with examples/inferenceservice-with-logging.yaml (mode: request)', () => {
   let up: CliProcess;
   let port: number;
+  const stateHome = mkdtempSync(path.join(tmpdir(), 'inferlog-up-state-'));
   beforeAll(async () => {
     port = await freePort();
-    up = await startCli(['up', '-f', 'examples/inferenceservice-with-logging.yaml', '--port', String(port)]);
+    up = await startCli(['up', '-f', 'examples/inferenceservice-with-logging.yaml', '--port', String(port)], {
+      XDG_STATE_HOME: stateHome,
+    });
   });
   afterAll(async () => {
     await up.stop();
+    rmSync(stateHome, { recursive: true, force: true });
   });
 
   it('prints one ready line on stderr and nothing on stdout', () => {
     expect(up.stderr()).toMatch(new RegExp(`ready — serving simple-model on http://127\\.0\\.0\\.1:${port}`));
     expect(up.stdout()).toBe('');
+  });
+
+  it('spools to disk by default, one directory per service under XDG_STATE_HOME, named in the ready line', () => {
+    const spool = path.join(stateHome, 'inferlog', `up-${port}`, 'kserve-test.simple-model');
+    expect(up.stderr()).toContain(`spool ${spool}`);
+    expect(up.stderr()).not.toMatch(/memory only/);
+    expect(statSync(spool).mode & 0o777).toBe(0o700);
   });
 
   it('answers the seed request from test-request.sh and logs it as the seed tutorial shows', async () => {

@@ -19,6 +19,7 @@ import {
   startFaultyProxy,
   startModel,
   storedIds,
+  storedRowsPerId,
   type Proc,
 } from './harness.js';
 
@@ -27,10 +28,12 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
-async function topology(o: { proxy?: boolean; agentExtra?: string[] } = {}) {
+async function topology(o: { proxy?: boolean; agentExtra?: string[]; defaultSpool?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'inferlog-fault-'));
   const db = join(dir, 'store.db');
-  const spoolDir = join(dir, 'spool');
+  const stateHome = join(dir, 'state');
+  // defaultSpool: no --spool-dir, the agent picks its own under XDG_STATE_HOME (what a user gets).
+  const spoolDir = o.defaultSpool ? undefined : join(dir, 'spool');
   const model = await startModel();
   cleanups.push(() => model.close());
   const collectorPort = await freePort();
@@ -45,6 +48,7 @@ async function topology(o: { proxy?: boolean; agentExtra?: string[] } = {}) {
     modelPort: model.port,
     logUrl: `http://127.0.0.1:${proxy ? proxy.port : collectorPort}/`,
     spoolDir,
+    stateHome,
     adminPort,
     extra: o.agentExtra,
   };
@@ -53,7 +57,7 @@ async function topology(o: { proxy?: boolean; agentExtra?: string[] } = {}) {
   return {
     dir,
     db,
-    spoolDir,
+    spoolDir: spoolDir ?? '',
     collectorPort,
     agentPort,
     adminPort,
@@ -130,6 +134,37 @@ describe('delivery under faults (real agent and collector processes)', () => {
       // Requests sent while the agent was down got no response: they are not owed to the store.
       expect(responded.size).toBeGreaterThan(1000);
       await expectAllStored(t.db, responded, 'a');
+    },
+  );
+
+  it(
+    'default flags: collector SIGKILLed, then the agent SIGKILLed, mid-load: every answered request is stored once',
+    { timeout: 120_000 },
+    async () => {
+      // No --spool-dir, no --durability, no batching: what `inferlog agent --log-url …` gives a user.
+      const t = await topology({ defaultSpool: true });
+      const concurrency = 16;
+      const steps: [number, () => Promise<void>][] = [
+        [500, () => t.collector.proc.kill('SIGKILL')],
+        [900, async () => void (await t.agent.proc.kill('SIGKILL'), await t.restartAgent())],
+        [1300, () => t.restartCollector()],
+      ];
+      const responded = await load({
+        port: () => t.agentPort,
+        n: 2000,
+        prefix: 'z',
+        concurrency,
+        onProgress: async (done) => {
+          for (const [at, step] of steps) if (done === at) await step();
+        },
+      });
+      expect(responded.size).toBeGreaterThan(1000);
+      await expectAllStored(t.db, responded, 'z');
+      // None twice, and only the requests in flight when the agent died may be stored unanswered.
+      const rows = storedRowsPerId(t.db);
+      for (const [id, n] of rows) expect(n, id).toBe(1);
+      const unanswered = [...rows.keys()].filter((id) => !responded.has(id));
+      expect(unanswered.length).toBeLessThanOrEqual(concurrency);
     },
   );
 

@@ -31,11 +31,19 @@ export interface Proc {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `inferlog <args>` and resolves once it prints its ready line. */
-export async function spawnCli(args: string[], ready = /ready/): Promise<Proc> {
+/**
+ * Starts `inferlog <args>` and resolves once it prints its ready line. `env` adds to the
+ * environment, e.g. `XDG_STATE_HOME`: where the default spool lives, one per topology, so a
+ * restarted agent finds what the killed one left and no other test does.
+ */
+export async function spawnCli(
+  args: string[],
+  ready = /ready/,
+  env: Record<string, string> = {},
+): Promise<Proc> {
   const child = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, INFERLOG_LOG_LEVEL: 'info' },
+    env: { ...process.env, INFERLOG_LOG_LEVEL: 'info', ...env },
   });
   let err = '';
   child.stderr?.setEncoding('utf8');
@@ -77,31 +85,37 @@ export function startAgent(o: {
   port: number;
   modelPort: number;
   logUrl: string;
-  spoolDir: string;
+  /** Unset: the agent's default (a spool under `stateHome`). */
+  spoolDir?: string;
+  /** XDG_STATE_HOME of the agent process. */
+  stateHome: string;
   adminPort: number;
   extra?: string[];
 }): Promise<Proc> {
-  return spawnCli([
-    'agent',
-    // The harness tracks exchanges by the Ce-Id it sends (off by default).
-    '--trust-inbound-id',
-    'true',
-    '--port',
-    String(o.port),
-    '--component-port',
-    String(o.modelPort),
-    '--log-url',
-    o.logUrl,
-    '--spool-dir',
-    o.spoolDir,
-    '--admin-port',
-    String(o.adminPort),
-    '--inference-service',
-    'fault-model',
-    '--namespace',
-    'test',
-    ...(o.extra ?? []),
-  ]);
+  return spawnCli(
+    [
+      'agent',
+      // The harness tracks exchanges by the Ce-Id it sends (off by default).
+      '--trust-inbound-id',
+      'true',
+      '--port',
+      String(o.port),
+      '--component-port',
+      String(o.modelPort),
+      '--log-url',
+      o.logUrl,
+      ...(o.spoolDir === undefined ? [] : ['--spool-dir', o.spoolDir]),
+      '--admin-port',
+      String(o.adminPort),
+      '--inference-service',
+      'fault-model',
+      '--namespace',
+      'test',
+      ...(o.extra ?? []),
+    ],
+    /ready/,
+    { XDG_STATE_HOME: o.stateHome },
+  );
 }
 
 /** A toy model server: answers every POST with a small JSON prediction. */
@@ -207,6 +221,20 @@ export async function load(o: {
   };
   await Promise.all(Array.from({ length: o.concurrency ?? 16 }, worker));
   return ok;
+}
+
+/** How many rows the store holds per id (the key makes 1 the only possible answer; checked anyway). */
+export function storedRowsPerId(db: string): Map<string, number> {
+  const d = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    const rows = d.prepare('SELECT id, count(*) AS n FROM exchanges GROUP BY id').all() as {
+      id: string;
+      n: number;
+    }[];
+    return new Map(rows.map((r) => [r.id, r.n]));
+  } finally {
+    d.close();
+  }
 }
 
 /** Ids the collector stored with both halves (request and response). */

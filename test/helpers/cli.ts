@@ -1,5 +1,7 @@
 // Runs the real `inferlog` CLI (dist/, built by test/global-setup.ts) as a child process.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './peers.js';
 
@@ -19,11 +21,19 @@ export interface CliProcess {
 
 export const CLI = path.join(REPO_ROOT, 'bin/inferlog.js');
 
+/**
+ * `env` adds to the environment. Unless it sets XDG_STATE_HOME, each process gets a fresh one
+ * (removed when it exits): the default spool of `agent` and `up` lives there, and no test may
+ * deliver what another left behind.
+ */
 export function runCli(args: string[], env: Record<string, string> = {}): CliProcess {
+  const ownState =
+    env.XDG_STATE_HOME === undefined ? mkdtempSync(path.join(tmpdir(), 'inferlog-state-')) : undefined;
   const proc = spawn(process.execPath, [CLI, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...(ownState ? { XDG_STATE_HOME: ownState } : {}), ...env },
   });
+  if (ownState) proc.on('exit', () => rmSync(ownState, { recursive: true, force: true }));
   let out = '';
   let err = '';
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()));

@@ -17,6 +17,7 @@ import type { LoggerSettings } from '../../config/settings.js';
 import { DEFAULT_SOURCE_URI } from '../../formats/cloudevents-attributes.js';
 import { createOpLogger } from '../../core/log.js';
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
+import { agentSpoolName, memoryOnlyWarning, planBuffer, stateHome } from '../default-spool.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
 import { withDefault } from '../help.js';
 import { exitWithConfigError, listen } from '../util.js';
@@ -192,8 +193,12 @@ export function register(program: Command): void {
       } catch (e) {
         exitWithConfigError(e);
       }
+      // Zero loss by default: without --spool-dir, a spool under the state directory (default-spool.ts).
+      const plan = planBuffer(settings, agentSpoolName(Number(flags.port)), stateHome());
+      const warning = memoryOnlyWarning(plan);
+      if (warning) log.warn(warning);
       runtime = await startLogging(
-        settings,
+        plan.settings,
         {
           inferenceService: flags.inferenceService,
           namespace: flags.namespace,

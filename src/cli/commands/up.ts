@@ -25,6 +25,7 @@ import { createOpLogger } from '../../core/log.js';
 import { createModelServer, modelInBody, modelInBodyRoute, modelInPath } from '../../model-server/index.js';
 import { createPipelineMetrics } from '../../pipeline/metrics.js';
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
+import { memoryOnlyWarning, planBuffer, stateHome, upSpoolName } from '../default-spool.js';
 import { SERVE_CHECKS } from '../service-checks.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
 import { exitWithConfigError, listen } from '../util.js';
@@ -150,6 +151,11 @@ export function register(program: Command): void {
             spool: { ...settings.spool, dir: path.join(settings.spool.dir, `${svc.namespace}-${svc.name}`) },
           };
         }
+        // Zero loss by default: without spool-dir, a spool per service under the state directory.
+        const plan = planBuffer(settings, upSpoolName(port, svc.namespace, svc.name), stateHome());
+        const warning = memoryOnlyWarning(plan);
+        if (warning) log.warn(`${svc.name}: ${warning}`);
+        settings = plan.settings;
         runtimes.set(
           svc.name,
           await startLogging(
