@@ -46,8 +46,15 @@ export interface RecorderOptions {
  * cli/tracing.ts; capture itself loads no tracing library.
  */
 export interface ExchangeSpans {
-  /** Starts the exchange's span under `parent`; returns its span id, sampled flag and an end function. */
-  start(parent: TraceContext, startTime: number): { spanId: string; flags: number; end(ex: Exchange): void };
+  /**
+   * Starts the exchange's span under `parent` (a root span when the trace was generated here);
+   * returns its ids, sampled flag and an end function, called once the pipeline has decided
+   * whether the exchange is logged (`kept`; its sampleWeight is then final).
+   */
+  start(
+    parent: TraceContext,
+    startTime: number,
+  ): { traceId: string; spanId: string; flags: number; end(ex: Exchange, kept: boolean): void };
 }
 
 type Assembler = ReturnType<typeof createStreamAssembler>;
@@ -72,7 +79,7 @@ export class InFlight {
   private done = false;
   /** W3C trace context of this exchange (the caller's, or a fresh one). */
   readonly trace: TraceContext;
-  private span: { end(ex: Exchange): void } | undefined;
+  private span: { end(ex: Exchange, kept: boolean): void } | undefined;
 
   constructor(
     private readonly rec: Recorder,
@@ -97,6 +104,7 @@ export class InFlight {
     if (spans !== undefined) {
       // Our span becomes the model's parent and the span the log is filed under; the caller's span stays its parent.
       const span = spans.start(trace, this.requestTime);
+      trace.traceId = span.traceId;
       trace.spanId = span.spanId;
       trace.flags = span.flags;
       this.span = span;
@@ -203,9 +211,14 @@ export class InFlight {
       }
       ex.stream = info;
     }
-    // The span ends before the pipeline samples: tracing has its own sampler (docs/opentelemetry.md).
-    this.span?.end(ex);
-    o.submitter.submit(ex);
+    if (this.span === undefined) {
+      o.submitter.submit(ex);
+      return;
+    }
+    // The span ends after the pipeline's synchronous sampling stage, so it carries the same
+    // sample weight as the logged record (docs/opentelemetry.md, "Sampling").
+    const kept = o.submitter.submit(ex) !== false;
+    this.span.end(ex, kept);
   }
 }
 

@@ -11,6 +11,7 @@ import { DEFAULT_COLLECTOR_PORT, DEFAULT_MAX_BODY_BYTES, startCollector } from '
 import { DEFAULT_STATS_TOP_MODELS } from '../../store/stats.js';
 import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { KafkaSource } from '../../sources/kafka/source.js';
+import { traceUrlProblem } from '../../collector/trace-link.js';
 import { parseKafkaSourceUrl } from '../../sources/kafka/config.js';
 import { parseDuration } from '../../core/units.js';
 
@@ -23,6 +24,7 @@ interface CollectFlags {
   maxBatchEvents: string;
   statsTopModels: string;
   from?: string;
+  traceUrl?: string;
 }
 
 function usage(message: string): never {
@@ -52,6 +54,10 @@ export function register(program: Command): void {
       String(DEFAULT_STATS_TOP_MODELS),
     )
     .option(
+      '--trace-url <template>',
+      "link each exchange to its trace in the UI: an http(s) URL with {traceId}, e.g. 'https://grafana.example/explore?…{traceId}'",
+    )
+    .option(
       '--from <url>',
       'also consume CloudEvents from Kafka: kafka://broker:9092/topic?group=inferlog-collector (docs/kafka.md)',
     )
@@ -77,6 +83,10 @@ export function register(program: Command): void {
           usage(`--retention: ${(err as Error).message}`);
         }
         if (retentionMs <= 0) usage('--retention must be more than 0');
+      }
+      if (flags.traceUrl !== undefined) {
+        const problem = traceUrlProblem(flags.traceUrl);
+        if (problem !== undefined) usage(`--trace-url: ${problem}`);
       }
       let fromUrl: URL | undefined;
       if (flags.from !== undefined) {
@@ -105,6 +115,7 @@ export function register(program: Command): void {
           maxBatchEvents,
           statsTopModels,
           retentionMs,
+          traceUrl: flags.traceUrl,
           processMetrics: true,
           log,
         });

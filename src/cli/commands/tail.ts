@@ -21,6 +21,7 @@ interface TailFlags {
   component?: string;
   status?: string;
   q?: string;
+  traceId?: string;
   since?: string;
   json?: boolean;
   interval: string;
@@ -43,6 +44,7 @@ export function register(program: Command): void {
     .option('--component <c>')
     .option('--status <s>', '200, 4xx, 5xx, error, incomplete')
     .option('--q <text>', 'text in the request or response body')
+    .option('--trace-id <id>', 'only the exchanges of one W3C trace (32 hex digits)')
     .option('--since <t>', 'start with exchanges stored since then (default: only new ones)')
     .option('--json', 'one JSON object per line')
     .option('--interval <d>', 'poll interval', '1s')
@@ -63,6 +65,7 @@ export function register(program: Command): void {
         component: f.component,
         status: f.status,
         q: f.q,
+        traceId: f.traceId,
       };
       const printed = new Set<string>();
       const held = new Map<string, { ex: ExchangeView; since: number }>();
