@@ -10,12 +10,13 @@
 #   otelcol.sh install   build .peers/otelcol/otelcol (skipped when the binary carries the
 #                        pinned version's stamp)
 #   otelcol.sh status    exit 0 when the binary is built from the pinned version
-#   otelcol.sh start     run one shared collector on 127.0.0.1 (ports below) that prints what it
-#                        receives to .peers/otelcol/otelcol.log (debug exporter, detailed)
-#   otelcol.sh stop      stop it
+#   otelcol.sh start     the same as install: tests start their own collectors (all.sh calls this)
+#   otelcol.sh run       run one shared collector on 127.0.0.1 (ports below) for manual use; it
+#                        prints what it receives to .peers/otelcol/otelcol.log (debug exporter)
+#   otelcol.sh stop      stop the shared collector
 #
-# Tests usually start their own collector (test/otel/otelcol.ts) with their own ports and
-# output files, so parallel test files never read each other's data. Nothing fetched or built
+# Tests start their own collector (test/otel/otelcol.ts) with their own ports and
+# readback server, so parallel test files never read each other's data. Nothing fetched or built
 # here is committed (.peers is git-ignored).
 PEER_NAME=otelcol
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -67,7 +68,7 @@ status() {
   fi
 }
 
-start() {
+run() {
   install
   if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then step "already running"; return; fi
   cat >"$DIR/config.yaml" <<EOF
@@ -102,8 +103,9 @@ stop() {
 
 case "${1:-}" in
   install) install ;;
-  start) start ;;
+  start) install ;;
+  run) run ;;
   stop) stop ;;
   status) status ;;
-  *) usage ;;
+  *) echo "usage: $0 install|start|run|stop|status" >&2; exit 2 ;;
 esac
