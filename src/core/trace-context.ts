@@ -10,7 +10,7 @@
  * malformed or oversized header can neither crash capture nor forge an id that does not parse.
  * `tracestate` is kept only alongside a valid traceparent and only when it is well-formed.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /** An exchange's place in a distributed trace. */
 export interface TraceContext {
@@ -98,10 +98,22 @@ export function parseTracestate(value: string | string[] | undefined): string | 
   return members.join(',');
 }
 
+/**
+ * Random bytes for ids come from a pool refilled 4 KiB at a time: one `randomBytes` call per id
+ * costs ~8 µs on a busy machine, on the request path of every exchange without a trace.
+ */
+const pool = Buffer.allocUnsafe(4096);
+let poolAt = pool.length;
+
 /** A random non-zero id of `bytes` bytes as lower-case hex. */
 function randomId(bytes: number): string {
   for (;;) {
-    const id = randomBytes(bytes).toString('hex');
+    if (poolAt + bytes > pool.length) {
+      randomFillSync(pool);
+      poolAt = 0;
+    }
+    const id = pool.toString('hex', poolAt, poolAt + bytes);
+    poolAt += bytes;
     if (!/^0+$/.test(id)) return id;
   }
 }
