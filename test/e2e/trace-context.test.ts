@@ -115,6 +115,26 @@ spec:
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] as string)).toMatchObject({ traceId: TRACE, spanId: PARENT });
 
+    const tail = runCli([
+      'tail',
+      '--url',
+      collectorUrl,
+      '--since',
+      '1h',
+      '--trace-id',
+      TRACE,
+      '--json',
+      '--interval',
+      '100ms',
+    ]);
+    try {
+      await tail.waitFor((c) => c.jsonLines().length >= 1, 'the traced exchange from tail');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(tail.jsonLines().map((l) => l.traceId)).toEqual([TRACE]);
+    } finally {
+      await tail.stop();
+    }
+
     const bad = runCli(['query', '--url', collectorUrl, '--trace-id', 'nope']);
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toMatch(/traceId/);
