@@ -32,6 +32,10 @@ export interface ExchangeView {
   status: number | null;
   errorCode: string | null;
   sampleWeight: number;
+  /** W3C trace id of the exchange (32 lower-case hex), when its events carried one. */
+  traceId?: string;
+  /** The span the exchange was logged under (16 lower-case hex), with traceId. */
+  spanId?: string;
   metadata: Record<string, string[]>;
   annotations: Record<string, string>;
   request: HalfView | null;
@@ -50,7 +54,7 @@ function base(s: StoredExchange): ExchangeView {
   const d = row.detail;
   const requestTime = halfTime(d.request, d.reported.requestTimeMs);
   const responseTime = halfTime(d.response, d.reported.responseTimeMs);
-  return {
+  const v: ExchangeView = {
     id: row.id,
     key: row.key,
     complete: row.complete,
@@ -73,6 +77,11 @@ function base(s: StoredExchange): ExchangeView {
     request: d.request ? { ...d.request } : null,
     response: d.response ? { ...d.response } : null,
   };
+  if (d.trace) {
+    v.traceId = d.trace.traceId;
+    v.spanId = d.trace.spanId;
+  }
+  return v;
 }
 
 export function toListItem(s: StoredExchange): ExchangeView {

@@ -118,6 +118,17 @@ function forwardableRequestHeaders(
   return out;
 }
 
+/**
+ * Spans on: the model's parent is inferlog's span. The client's traceparent lines are replaced by
+ * one (tracestate is forwarded unchanged); with spans off this is never called and the model gets
+ * the client's headers as they were.
+ */
+function withTraceparent(headers: string[], value: string): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2)
+    if ((headers[i] as string).toLowerCase() === 'traceparent') headers.splice(i, 2);
+  headers.push('traceparent', value);
+}
+
 function responseHeaders(
   headers: Record<string, string | string[] | undefined>,
 ): Record<string, string | string[]> {
@@ -401,6 +412,8 @@ export function createCaptureProxy(options: ProxyOptions): CaptureProxy {
         answerError(res, 400, message);
         return;
       }
+      const traceparent = flight?.outboundTraceparent();
+      if (traceparent !== undefined) withTraceparent(headers, traceparent);
       const length = req.headers['content-length'];
       const hasBody = length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
       if (!hasBody) {

@@ -14,6 +14,7 @@ import type { Exchange, ExchangeError, ExchangeSource, LogMode, StreamInfo } fro
 import { logsRequest, logsResponse } from '../core/exchange.js';
 import type { ErrorCode } from '../core/errors.js';
 import { nowMs } from '../core/time.js';
+import { formatTraceparent, traceContextFromHeaders, type TraceContext } from '../core/trace-context.js';
 import type { ExchangeSubmitter } from '../pipeline/types.js';
 import { BodyCapture } from './body-capture.js';
 import { createHeaderPolicy } from './header-policy.js';
@@ -35,6 +36,25 @@ export interface RecorderOptions {
   /** Secret query parameters of the url: withheld at capture (query-policy.ts). Default: the built-in list, marker [REDACTED]. */
   queryPolicy?: QueryPolicyOptions;
   submitter: ExchangeSubmitter;
+  /** Spans (opt-in): one per exchange, child of the caller's span. Off when undefined. */
+  spans?: ExchangeSpans;
+}
+
+/**
+ * What capture needs from a tracer: a span started at the request's arrival (so its id can be the
+ * model's parent) and ended with the finished exchange. Implemented over the OpenTelemetry SDK in
+ * cli/tracing.ts; capture itself loads no tracing library.
+ */
+export interface ExchangeSpans {
+  /**
+   * Starts the exchange's span under `parent` (a root span when the trace was generated here);
+   * returns its ids, sampled flag and an end function, called once the pipeline has decided
+   * whether the exchange is logged (`kept`; its sampleWeight is then final).
+   */
+  start(
+    parent: TraceContext,
+    startTime: number,
+  ): { traceId: string; spanId: string; flags: number; end(ex: Exchange, kept: boolean): void };
 }
 
 type Assembler = ReturnType<typeof createStreamAssembler>;
@@ -57,6 +77,9 @@ export class InFlight {
   private responseEncoding: string | undefined;
   private stream: StreamState | undefined;
   private done = false;
+  /** W3C trace context of this exchange (the caller's, or a fresh one). */
+  readonly trace: TraceContext;
+  private span: { end(ex: Exchange, kept: boolean): void } | undefined;
 
   constructor(
     private readonly rec: Recorder,
@@ -74,8 +97,30 @@ export class InFlight {
       this.id = randomUUID();
       this.inboundId = ceId !== undefined && ceId.length > 0 ? ceId : undefined;
     }
+    const trace = traceContextFromHeaders({
+      traceparent: req.headers.traceparent,
+      tracestate: req.headers.tracestate,
+    });
+    const spans = rec.options.spans;
+    if (spans !== undefined) {
+      // Our span becomes the model's parent and the span the log is filed under; the caller's span stays its parent.
+      const span = spans.start(trace, this.requestTime);
+      trace.traceId = span.traceId;
+      trace.spanId = span.spanId;
+      trace.flags = span.flags;
+      this.span = span;
+    }
+    this.trace = trace;
     this.request = new BodyCapture(rec.options.maxCaptureBytes, rec.logsRequest);
     this.response = new BodyCapture(rec.options.maxCaptureBytes, rec.logsResponse);
+  }
+
+  /**
+   * The `traceparent` to send to the model instead of the client's, or undefined to forward the
+   * client's headers unchanged (spans off). With spans on it names inferlog's span as the parent.
+   */
+  outboundTraceparent(): string | undefined {
+    return this.span === undefined ? undefined : formatTraceparent(this.trace);
   }
 
   private metadata(): Record<string, string[]> {
@@ -135,6 +180,7 @@ export class InFlight {
       responseTime,
       status: this.status,
       sampleWeight: 1,
+      trace: this.trace,
     };
     const reqHeaders = this.req.headers;
     const request = this.request.finish(
@@ -166,7 +212,14 @@ export class InFlight {
       }
       ex.stream = info;
     }
-    o.submitter.submit(ex);
+    if (this.span === undefined) {
+      o.submitter.submit(ex);
+      return;
+    }
+    // The span ends after the pipeline's synchronous sampling stage, so it carries the same
+    // sample weight as the logged record (docs/opentelemetry.md, "Sampling").
+    const kept = o.submitter.submit(ex) !== false;
+    this.span.end(ex, kept);
   }
 }
 

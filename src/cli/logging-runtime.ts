@@ -16,6 +16,7 @@ import { createSampler } from '../pipeline/sampling.js';
 import { createRedactor } from '../pipeline/redaction/index.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { createSinkFor } from '../sinks/registry.js';
+import { startSpans, type SpanRuntime } from './tracing.js';
 
 export interface LoggingRuntime {
   recorder: Recorder;
@@ -45,6 +46,7 @@ export async function startLogging(
   ];
   const pipeline = createPipeline({ sink, stages, settings, log, metrics });
   await pipeline.start();
+  const tracing: SpanRuntime | undefined = settings.spans ? startSpans(source) : undefined;
   const recorder = new Recorder({
     source,
     mode: settings.mode,
@@ -58,6 +60,7 @@ export async function startLogging(
       captureQueryParams: settings.redaction.captureQueryParams ?? [],
     },
     submitter: pipeline,
+    ...(tracing ? { spans: tracing.spans } : {}),
   });
   let closing: Promise<void> | undefined;
   return {
@@ -70,11 +73,15 @@ export async function startLogging(
       if (!pipeline.persistent) extras.push('buffer in memory only');
       else if (settings.spool.dir) extras.push(`spool ${settings.spool.dir}`);
       if (settings.batchSize > 1) extras.push(`batch ${settings.batchSize}`);
+      if (settings.spans) extras.push('spans');
       return `${sink.name} (${extras.join(', ')})`;
     },
     shutdown(): Promise<void> {
       if (closing === undefined)
-        closing = pipeline.shutdown({ drainTimeoutMs: settings.delivery.drainTimeoutMs });
+        closing = Promise.all([
+          pipeline.shutdown({ drainTimeoutMs: settings.delivery.drainTimeoutMs }),
+          tracing?.shutdown(),
+        ]).then(() => undefined);
       return closing;
     },
   };

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { ExchangeFilter, PagePosition, PageRequest, StatusFilter } from '../store/store.js';
+import { isTraceId } from '../core/trace-context.js';
 import { parseDuration, parseRfc3339 } from '../core/units.js';
 import { InferlogError } from '../core/errors.js';
 
@@ -52,6 +53,7 @@ const ListQuery = z
     since: text.optional(),
     until: text.optional(),
     q: text.optional(),
+    traceId: text.optional(),
     limit: text.optional(),
     cursor: z.string().max(2048).optional(),
     follow: z.enum(['true', 'false', '1', '0']).optional(),
@@ -77,6 +79,7 @@ function filterFrom(
     since?: string;
     until?: string;
     q?: string;
+    traceId?: string;
   },
   now: number,
 ): ExchangeFilter {
@@ -88,6 +91,11 @@ function filterFrom(
   if (q.since !== undefined) f.sinceMs = parseTimeParam('since', q.since, now);
   if (q.until !== undefined) f.untilMs = parseTimeParam('until', q.until, now);
   if (q.q !== undefined && q.q !== '') f.q = q.q;
+  if (q.traceId !== undefined) {
+    if (!isTraceId(q.traceId))
+      throw paramError('traceId', 'must be a W3C trace id: 32 hex digits, not all zero');
+    f.traceId = q.traceId.toLowerCase();
+  }
   return f;
 }
 

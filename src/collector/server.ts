@@ -25,6 +25,7 @@ import { startRetention } from './retention.js';
 import { DEFAULT_STATS_TOP_MODELS } from '../store/stats.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import type { ExchangeStore } from '../store/store.js';
+import { traceLinkHealth } from './trace-link.js';
 import { registerUi } from './ui-static.js';
 
 export const DEFAULT_COLLECTOR_PORT = 8090;
@@ -89,6 +90,8 @@ export interface CollectorOptions {
    * flag names (`--max-body-bytes`); by default the option names above.
    */
   settingNames?: { maxBodyBytes?: string; maxBatchEvents?: string };
+  /** The UI's trace link: an http(s) URL template with `{traceId}` (`--trace-url`), served in /healthz. */
+  traceUrl?: string;
   /** Node process metrics on /metrics (off in tests that start several collectors). */
   processMetrics?: boolean;
   log?: OpLogger;
@@ -158,7 +161,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     name: options.settingNames?.maxBatchEvents ?? 'maxBatchEvents',
   });
   registerQuery(app, store, options.statsTopModels ?? DEFAULT_STATS_TOP_MODELS);
-  app.get('/healthz', async () => ({ status: 'ok', store: store.name }));
+  const traceLink = traceLinkHealth(options.traceUrl);
+  app.get('/healthz', async () => ({ status: 'ok', store: store.name, ...traceLink }));
   app.get('/metrics', async (_req, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );

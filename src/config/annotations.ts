@@ -128,6 +128,18 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
     apply: (s, v) => (s.trustInboundId = parseBool(v)),
   },
   {
+    key: 'spans',
+    description:
+      "One OpenTelemetry span per exchange, child of the caller's span and parent of the model's (OTLP; OTEL_* variables). Default false.",
+    apply: (s, v) => (s.spans = parseBool(v)),
+  },
+  {
+    key: 'sample-by-trace-id',
+    description:
+      'Sample by the W3C trace id when the request has one, as an OpenTelemetry traceidratio sampler of the same rate would (default false: by exchange id).',
+    apply: (s, v) => (s.sampling.byTraceId = parseBool(v)),
+  },
+  {
     key: 'spool-dir',
     description:
       'Directory of the durable disk spool between capture and the sink (default: one of its own under $XDG_STATE_HOME/inferlog, else ~/.local/state/inferlog).',

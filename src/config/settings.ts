@@ -8,6 +8,12 @@ import type { LogMode } from '../core/exchange.js';
 export interface SamplingOptions {
   /** Fraction of exchanges kept, 0..1, decided from a hash of the exchange id. 1 = keep all. */
   rate: number;
+  /**
+   * Decide by the W3C trace id when the request carried one (`inferlog.dev/sample-by-trace-id`), with
+   * the OpenTelemetry JS SDK's TraceIdRatioBased arithmetic, so inferlog keeps the exchanges of the
+   * traces an OTel `traceidratio` sampler of the same rate keeps. Off: by the exchange id.
+   */
+  byTraceId?: boolean;
   /** Always keep exchanges with a status at or above this (default 400); 0 disables. */
   keepStatusAtLeast: number;
   /** Always keep exchanges slower than this many ms; undefined disables. */
@@ -72,6 +78,11 @@ export interface LoggerSettings {
    * `x-request-id` from the edge. Turn on only behind a trusted caller that sends unique ids.
    */
   trustInboundId: boolean;
+  /**
+   * One OpenTelemetry span per exchange (`inferlog.dev/spans`), exported over OTLP as the standard
+   * OTEL_* variables say; child of the caller's span, and the model's parent. Off by default.
+   */
+  spans: boolean;
   sampling: SamplingOptions;
   redaction: RedactionOptions;
   spool: SpoolOptions;
@@ -91,6 +102,7 @@ export function defaultLoggerSettings(): LoggerSettings {
     tls: { skipVerify: false },
     maxCaptureBytes: DEFAULT_MAX_CAPTURE_BYTES,
     trustInboundId: false,
+    spans: false,
     sampling: { rate: 1, keepStatusAtLeast: 400 },
     redaction: { jsonPaths: [], patterns: [], forceHeaders: [], marker: '[REDACTED]' },
     spool: { maxBytes: 256 * 1024 * 1024, whenFull: 'drop-oldest', durability: 'process' },

@@ -8,6 +8,7 @@
  * and a response event per exchange; the formats derive both from this record, so
  * they always share an id and agree with each other.
  */
+import type { TraceContext } from './trace-context.js';
 
 /** KServe's `logger.mode`: which halves of an exchange are logged. */
 export type LogMode = 'all' | 'request' | 'response';
@@ -103,7 +104,14 @@ export interface Exchange {
    * 1 when kept by an always-keep rule (errors, slow calls) or when sampling is off.
    */
   sampleWeight: number;
+  /**
+   * W3C trace context: the caller's `traceparent`/`tracestate` when valid, else a fresh trace id.
+   * Absent only on exchanges recorded before inferlog kept trace context (old spools and files).
+   */
+  trace?: TraceContext;
 }
+
+export type { TraceContext } from './trace-context.js';
 
 export function latencyMs(ex: Pick<Exchange, 'requestTime' | 'responseTime'>): number {
   return Math.round((ex.responseTime - ex.requestTime) * 1000) / 1000;

@@ -53,4 +53,11 @@ export const CE_EXTENSIONS = {
    * Content-Type and a client must not choose how its own body is read. The value is kept here, as data.
    */
   originalcontenttype: 'originalcontenttype',
+  /**
+   * CloudEvents' distributed-tracing extension: the W3C `traceparent` of the exchange (the caller's
+   * trace, or a fresh one when the request had none, so both events of an exchange join) and the
+   * caller's `tracestate` when it sent a valid one.
+   */
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
 } as const;

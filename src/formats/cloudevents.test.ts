@@ -380,3 +380,39 @@ describe('eventTime', () => {
     expect(eventTime(Date.UTC(2026, 7, 21, 10, 15, 30))).toBe('2026-08-21T10:15:30Z');
   });
 });
+
+describe('trace context: the CloudEvents distributed-tracing extension', () => {
+  const trace = {
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    parentSpanId: '00f067aa0ba902b7',
+    flags: 1,
+    tracestate: 'rojo=00f067aa0ba902b7',
+  };
+  const ex: Exchange = { ...scenarioExchange(), trace };
+  const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+  it('puts traceparent and tracestate on both binary events, headers still sorted', () => {
+    for (const ev of encodeBinary(ex)) {
+      const h = headerMap(ev);
+      expect(h.get('Ce-Traceparent')).toBe(TP);
+      expect(h.get('Ce-Tracestate')).toBe('rojo=00f067aa0ba902b7');
+      const names = [...h.keys()];
+      expect(names).toEqual([...names].sort());
+    }
+  });
+
+  it('carries the same attributes in structured and batch form', () => {
+    for (const ev of encodeStructured(ex)) {
+      const o = JSON.parse(ev.json) as Record<string, unknown>;
+      expect([o.traceparent, o.tracestate]).toEqual([TP, 'rojo=00f067aa0ba902b7']);
+    }
+    const batch = JSON.parse(encodeBatch([ex])) as Record<string, unknown>[];
+    expect(batch.map((e) => e.traceparent)).toEqual([TP, TP]);
+  });
+
+  it('sends no trace attributes for an exchange recorded without trace context', () => {
+    for (const ev of encodeBinary(scenarioExchange()))
+      expect(headerMap(ev).has('Ce-Traceparent')).toBe(false);
+  });
+});

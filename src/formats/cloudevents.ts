@@ -20,6 +20,7 @@
 import type { CapturedBody, Exchange, ExchangeSource } from '../core/exchange.js';
 import { latencyMs, logsRequest, logsResponse } from '../core/exchange.js';
 import { nowMs } from '../core/time.js';
+import { formatTraceparent } from '../core/trace-context.js';
 import {
   CE_EXTENSIONS,
   CE_HEADERS,
@@ -68,6 +69,8 @@ const H = {
   streaminfo: extensionHeader(CE_EXTENSIONS.streaminfo),
   truncated: extensionHeader(CE_EXTENSIONS.truncated),
   url: extensionHeader(CE_EXTENSIONS.url),
+  traceparent: extensionHeader(CE_EXTENSIONS.traceparent),
+  tracestate: extensionHeader(CE_EXTENSIONS.tracestate),
   contentType: 'Content-Type',
 } as const;
 
@@ -284,6 +287,9 @@ interface EventParts {
   responsecontenttype: string | undefined;
   /** Response event of a streamed response only: JSON of the stream's timing (ASCII). */
   streaminfo: string | undefined;
+  /** Both events: the exchange's W3C trace context (ASCII, validated at capture). */
+  traceparent: string | undefined;
+  tracestate: string | undefined;
 }
 
 /**
@@ -355,6 +361,8 @@ function partsOf(ex: Exchange): EventParts[] {
   const contentType = forged ? NEUTRAL_CONTENT_TYPE : dataType;
   const originalcontenttype = forged ? dataType : undefined;
   const sampleweight = ex.sampleWeight === 1 ? undefined : num(ex.sampleWeight);
+  const traceparent = ex.trace !== undefined ? formatTraceparent(ex.trace) : undefined;
+  const tracestate = ex.trace?.tracestate;
   if (logsRequest(ex.mode)) {
     out.push({
       half: 'request',
@@ -372,6 +380,8 @@ function partsOf(ex: Exchange): EventParts[] {
       errorcode: undefined,
       responsecontenttype: undefined,
       streaminfo: undefined,
+      traceparent,
+      tracestate,
     });
   }
   if (logsResponse(ex.mode)) {
@@ -391,6 +401,8 @@ function partsOf(ex: Exchange): EventParts[] {
       errorcode: ex.error?.code,
       responsecontenttype: ex.response?.contentType,
       streaminfo: streamInfoJson(ex),
+      traceparent,
+      tracestate,
     });
   }
   return out;
@@ -431,6 +443,8 @@ function binaryOf(ex: Exchange, c: SourceConstants, p: EventParts): BinaryEvent 
   if (p.statuscode !== undefined) h.push(H.statuscode, String(p.statuscode));
   if (p.streaminfo !== undefined) h.push(H.streaminfo, p.streaminfo);
   h.push(H.time, p.time);
+  if (p.traceparent !== undefined) h.push(H.traceparent, p.traceparent);
+  if (p.tracestate !== undefined) h.push(H.tracestate, p.tracestate);
   if (b?.truncated) h.push(H.truncated, 'true');
   h.push(H.type, p.type, H.url, headerFromHeader(ex.url));
   if (p.contentType !== undefined) h.push(H.contentType, headerFromHeader(p.contentType));
@@ -503,6 +517,8 @@ function structuredOf(ex: Exchange, c: SourceConstants, p: EventParts): Structur
   if (p.streaminfo !== undefined) j += attr(CE_EXTENSIONS.streaminfo, p.streaminfo);
   if (p.responsecontenttype !== undefined)
     j += attr(CE_EXTENSIONS.responsecontenttype, textFromHeader(p.responsecontenttype));
+  if (p.traceparent !== undefined) j += attr(CE_EXTENSIONS.traceparent, p.traceparent);
+  if (p.tracestate !== undefined) j += attr(CE_EXTENSIONS.tracestate, p.tracestate);
   if (b?.stillEncoded && b.contentEncoding !== undefined)
     j += attr(CE_EXTENSIONS.contentencoding, textFromHeader(b.contentEncoding));
   if (b?.truncated) {

@@ -5,6 +5,8 @@
  *    "method":"POST","url":"/v1/models/simple-model:predict","requestBody":"{\"instances\": [1.0, 2.0]}",
  *    "responseStatus":200, "id":…, "inferenceService":…, "namespace":…, "component":…, "latencyMs":…, "metadata":{…}}
  *
+ * `traceId` / `spanId` (W3C trace context, lower-case hex) join the line to its trace: the caller's
+ * trace and span, inferlog's span when spans are on, or a fresh trace when the request had none.
  * `level` follows the status the client got: info, warn for 4xx, error for 5xx or no response.
  * Bodies are strings as received; a body that is not valid UTF-8 is base64 with
  * `<field>Encoding: "base64"`. A truncated body says so with its original size and sha256.
@@ -64,6 +66,10 @@ export function toJsonLine(ex: Exchange): Record<string, unknown> {
   line.component = ex.source.component;
   line.latencyMs = latencyMs(ex);
   line.metadata = ex.metadata;
+  if (ex.trace) {
+    line.traceId = ex.trace.traceId;
+    line.spanId = ex.trace.spanId;
+  }
   if (ex.sampleWeight !== 1) line.sampleWeight = ex.sampleWeight;
   if (ex.error) line.error = ex.error;
   if (ex.stream) line.stream = ex.stream;

@@ -64,6 +64,19 @@ export const exchangeRecordSchema = z.strictObject({
   error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
   stream: streamSchema.optional(),
   sampleWeight: z.number(),
+  trace: z
+    .strictObject({
+      traceId: z.string().regex(/^[0-9a-f]{32}$/),
+      spanId: z.string().regex(/^[0-9a-f]{16}$/),
+      parentSpanId: z
+        .string()
+        .regex(/^[0-9a-f]{16}$/)
+        .optional(),
+      flags: z.number().int().min(0).max(255),
+      tracestate: z.string().max(512).optional(),
+      generated: z.boolean().optional(),
+    })
+    .optional(),
 });
 
 /** The JSON shape: an Exchange whose body bytes are strings (base64 in a .jsonl file). */
@@ -117,6 +130,7 @@ export function toRecord(ex: Exchange, codec: BodyCodec = base64Codec): Exchange
   if (ex.response) r.response = bodyToRecord('response', ex.response, codec);
   if (ex.error) r.error = ex.error;
   if (ex.stream) r.stream = ex.stream;
+  if (ex.trace) r.trace = ex.trace;
   return r;
 }
 
@@ -139,6 +153,7 @@ export function fromRecord(value: unknown, codec: BodyCodec = base64Codec): Exch
   if (r.response) ex.response = bodyFromRecord('response', r.response, codec);
   if (r.error) ex.error = r.error;
   if (r.stream) ex.stream = stripUndefined(r.stream);
+  if (r.trace) ex.trace = stripUndefined(r.trace);
   return ex;
 }
 

@@ -164,21 +164,23 @@ class DeliveryPipeline implements Pipeline {
     return this.buffer.persistent;
   }
 
-  submit(exchange: Exchange): void {
+  submit(exchange: Exchange): boolean {
     // Never throws, never awaits: this runs before capture writes the response's last bytes.
     try {
       this.metrics.captured();
       let ex: Exchange | undefined = exchange;
       for (const stage of this.stages) {
         ex = stage.apply(ex);
-        if (ex === undefined) return;
+        if (ex === undefined) return false;
       }
       this.buffer.append(ex);
       this.wakeData();
+      return true;
     } catch (err) {
       this.metrics.dropped('stage_error', 1);
       if (this.stageErrorsLogged++ < 10)
         this.log.error('a pipeline stage failed; exchange dropped', { id: exchange.id, error: String(err) });
+      return false;
     }
   }
 

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Exchange } from '../core/exchange.js';
 import type { SamplingOptions } from '../config/settings.js';
-import { createSampler, sampleScore, type KeepReason } from './sampling.js';
+import { context } from '@opentelemetry/api';
+import { TraceIdRatioBasedSampler, SamplingDecision } from '@opentelemetry/sdk-trace-base';
+import { createSampler, sampleScore, traceIdInSample, type KeepReason } from './sampling.js';
 
 function exchange(id: string, over: Partial<Exchange> = {}): Exchange {
   return makeExchange({ id, requestTime: 1_000, responseTime: 1_010, ...over });
@@ -162,3 +164,36 @@ function idScoringBelow(x: number): string {
 function idScoringAbove(x: number): string {
   for (let i = 0; ; i++) if (sampleScore(`id-${i}`) >= x) return `id-${i}`;
 }
+
+describe('sampling by trace id (opt-in)', () => {
+  const traceId = fc.stringMatching(/^[0-9a-f]{32}$/);
+
+  it("decides exactly as OpenTelemetry JS's TraceIdRatioBased sampler of the same rate", () => {
+    fc.assert(
+      fc.property(traceId, fc.constantFrom(0, 0.01, 0.1, 0.5, 0.9, 1), (id, rate) => {
+        const otel = new TraceIdRatioBasedSampler(rate).shouldSample(context.active(), id);
+        expect(traceIdInSample(id, rate)).toBe(otel.decision === SamplingDecision.RECORD_AND_SAMPLED);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('keeps or drops every exchange of one trace together, and falls back to the id for fresh traces', () => {
+    const s = createSampler(opts(0.5, { byTraceId: true }));
+    const trace = (t: string, generated?: boolean): Exchange['trace'] => ({
+      traceId: t,
+      spanId: '00f067aa0ba902b7',
+      flags: 1,
+      ...(generated ? { generated } : {}),
+    });
+    for (let i = 0; i < 50; i++) {
+      const t = i.toString(16).padStart(32, 'a');
+      const kept = [0, 1, 2, 3].map((k) => s.apply(exchange(`${i}-${k}`, { trace: trace(t) })) !== undefined);
+      expect(new Set(kept).size).toBe(1);
+      expect(kept[0]).toBe(traceIdInSample(t, 0.5));
+      // A trace inferlog started itself is nobody else's: the exchange id decides, as before.
+      const fresh = s.apply(exchange(`f-${i}`, { trace: trace(t, true) })) !== undefined;
+      expect(fresh).toBe(sampleScore(`f-${i}`) < 0.5);
+    }
+  });
+});

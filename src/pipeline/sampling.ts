@@ -122,6 +122,19 @@ function validate(options: SamplingOptions): void {
 }
 
 /**
+ * Whether a trace id is in the sample, with the arithmetic of the OpenTelemetry JS SDK's
+ * `TraceIdRatioBasedSampler` (sdk-trace-base): XOR the trace id's four 32-bit words and keep when
+ * the result is below floor(rate × 0xffffffff). The same rate then keeps the same traces in
+ * inferlog and in an OTel `traceidratio` (or `parentbased_traceidratio` at the root) sampler.
+ */
+export function traceIdInSample(traceId: string, rate: number): boolean {
+  let acc = 0;
+  for (let i = 0; i < traceId.length / 8; i++)
+    acc = (acc ^ parseInt(traceId.slice(i * 8, i * 8 + 8), 16)) >>> 0;
+  return acc < Math.floor(rate * 0xffffffff);
+}
+
+/**
  * Builds the sampling stage. It sets `sampleWeight` on the exchanges it keeps (in place: the
  * pipeline owns the exchange once submitted) and returns undefined for the ones it drops.
  *
@@ -149,6 +162,7 @@ export function createSampler(options: SamplingOptions, hooks: SamplerHooks = {}
   }
 
   const rate = opts.rate;
+  const byTraceId = opts.byTraceId === true;
   const weight = rate > 0 ? 1 / rate : 1;
   return {
     name: 'sample',
@@ -159,7 +173,11 @@ export function createSampler(options: SamplingOptions, hooks: SamplerHooks = {}
         if (kept) kept(ex, forced);
         return ex;
       }
-      if (sampleScore(ex.id) < rate) {
+      if (
+        byTraceId && ex.trace !== undefined && ex.trace.generated !== true
+          ? traceIdInSample(ex.trace.traceId, rate)
+          : sampleScore(ex.id) < rate
+      ) {
         ex.sampleWeight = weight;
         if (kept) kept(ex, 'sampled');
         return ex;

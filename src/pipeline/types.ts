@@ -19,7 +19,8 @@ export interface Stage {
 
 /** What capture sees of the pipeline: one synchronous call that never blocks and never throws. */
 export interface ExchangeSubmitter {
-  submit(exchange: Exchange): void;
+  /** Returns `false` when the exchange was not buffered (sampled out, or a stage failed); anything else means kept. */
+  submit(exchange: Exchange): unknown;
 }
 
 export interface PipelineHealth {

@@ -7,6 +7,7 @@ import { InferlogError } from '../core/errors.js';
 import { createFileSink } from './file/sink.js';
 import { createHttpSink } from './http/sink.js';
 import { createKafkaSink } from './kafka/sink.js';
+import { createOtlpSink } from './otlp/sink.js';
 import { SINK_SCHEMES, type SinkScheme } from './schemes.js';
 import type { Sink, SinkFactory, SinkOptions } from './sink.js';
 import { createStdoutSink } from './stdout/sink.js';
@@ -17,6 +18,9 @@ const SINK_FACTORIES: Readonly<Record<SinkScheme, SinkFactory>> = {
   http: createHttpSink,
   https: createHttpSink,
   kafka: createKafkaSink,
+  'otlp+http': createOtlpSink,
+  'otlp+https': createOtlpSink,
+  'otlp+grpc': createOtlpSink,
 };
 
 /** Builds the sink for a logger URL (`undefined`, '' or `stdout` = stdout). */

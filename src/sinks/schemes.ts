@@ -7,8 +7,18 @@
 import { InferlogError } from '../core/errors.js';
 import { kafkaUrlProblem } from '../transport/kafka-url.js';
 import { fileSinkConfig } from './file/config.js';
+import { otlpSinkConfig } from './otlp/config.js';
 
-export const SINK_SCHEMES = ['stdout', 'file', 'http', 'https', 'kafka'] as const;
+export const SINK_SCHEMES = [
+  'stdout',
+  'file',
+  'http',
+  'https',
+  'kafka',
+  'otlp+http',
+  'otlp+https',
+  'otlp+grpc',
+] as const;
 export type SinkScheme = (typeof SINK_SCHEMES)[number];
 
 /** KServe 0.20's blob-store logger schemes, which inferlog does not write to yet. */
@@ -36,6 +46,18 @@ export function sinkUrlProblem(url: string): string | undefined {
       if (parsed.username || parsed.password)
         return `credentials in the logger URL are not supported (${parsed.host}): they would be logged and sent in clear`;
       return undefined;
+    case 'otlp+http':
+    case 'otlp+https':
+    case 'otlp+grpc':
+      try {
+        otlpSinkConfig(parsed);
+        return undefined;
+      } catch (err) {
+        if (err instanceof InferlogError) return err.message;
+        throw err;
+      }
+    case 'otlp':
+      return `otlp:// needs a transport: otlp+http://, otlp+https:// or otlp+grpc:// (e.g. otlp+http://otel-collector:4318)`;
     case 'file':
       try {
         fileSinkConfig(parsed);

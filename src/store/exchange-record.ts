@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { CE_TYPE_RESPONSE } from '../formats/cloudevents-attributes.js';
 import type { DecodedEvent } from '../formats/cloudevents-decode.js';
 import { EXT } from '../formats/cloudevents-decode.js';
+import { parseTraceparent, parseTracestate } from '../core/trace-context.js';
 import { parseRfc3339 } from '../core/units.js';
 
 export type HalfKind = 'request' | 'response';
@@ -87,6 +88,15 @@ export interface ExchangeHalf {
   errorCode: string | null;
   /** Only on response halves: the response's real content type (`responsecontenttype`). */
   responseContentType: string | null;
+  /** The event's `traceparent` (CloudEvents distributed tracing), when it carried a valid one. */
+  trace?: TraceRef | null;
+}
+
+/** Where an exchange sits in a distributed trace, as its events said (validated W3C values). */
+export interface TraceRef {
+  traceId: string;
+  spanId: string;
+  tracestate?: string;
 }
 
 /** Everything about an exchange except the bodies; stored as JSON next to the indexed columns. */
@@ -114,6 +124,8 @@ export interface ExchangeDetail {
   requestPreview: string | null;
   /** The response body's first characters, for the list's error message column (absent in older rows). */
   responsePreview?: string | null;
+  /** W3C trace context of the exchange (absent in rows stored before trace context was kept). */
+  trace?: TraceRef | null;
 }
 
 /** A row: indexed columns + detail. Bodies travel separately. */
@@ -132,6 +144,8 @@ export interface ExchangeRow {
   latencyMs: number | null;
   latencyBucket: number | null;
   sampleWeight: number;
+  /** The W3C trace id (32 lower-case hex) when the events carried one: indexed for `traceId` filters. */
+  traceId: string | null;
   complete: boolean;
   /** Lower-cased text of both bodies (first 64 KiB each), for `q`. */
   searchText: string;
@@ -207,7 +221,21 @@ export function halfFromEvent(ev: DecodedEvent, receivedMs: number): ExchangeHal
     sampleWeight: num(x[EXT.sampleweight]),
     errorCode: str(x[EXT.errorcode]),
     responseContentType: str(x[EXT.responsecontenttype]),
+    trace: traceRef(x[EXT.traceparent], x[EXT.tracestate]),
   };
+}
+
+/**
+ * The event's trace context, validated like an inbound request header (core/trace-context.ts): a
+ * sender cannot store a malformed id that the UI would turn into a link, or bloat the index.
+ */
+function traceRef(traceparent: string | undefined, tracestate: string | undefined): TraceRef | null {
+  const tp = parseTraceparent(traceparent);
+  if (tp === undefined) return null;
+  const ref: TraceRef = { traceId: tp.traceId, spanId: tp.parentId };
+  const state = parseTracestate(tracestate);
+  if (state !== undefined) ref.tracestate = state;
+  return ref;
 }
 
 /** Log-scale latency bucket: width 2^(1/8) (≈9%), so a percentile read from it is within ~5%. */
@@ -272,6 +300,7 @@ export function mergeHalf(existing: ExchangeRow | undefined, half: ExchangeHalf)
     reported,
     requestPreview: half.kind === 'request' ? preview(half.body) : (prev?.requestPreview ?? null),
     responsePreview: half.kind === 'response' ? preview(half.body) : (prev?.responsePreview ?? null),
+    trace: prev?.trace ?? half.trace ?? null,
   };
   const hasResponse = detail.response !== null;
   // KServe sends no status: its response event exists only for status 200.
@@ -292,6 +321,7 @@ export function mergeHalf(existing: ExchangeRow | undefined, half: ExchangeHalf)
     latencyMs: latency,
     latencyBucket: latency === null ? null : latencyBucket(latency),
     sampleWeight: reported.sampleWeight ?? 1,
+    traceId: detail.trace?.traceId ?? null,
     complete: detail.request !== null && detail.response !== null,
     // Substring search does not care which half a text came from, so halves just append.
     searchText: existing ? `${existing.searchText}\n${searchPart(half.body)}` : searchPart(half.body),

@@ -242,4 +242,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE exchange_bodies RENAME COLUMN id TO key;
     `,
   },
+  {
+    version: 4,
+    name: 'trace id',
+    // The W3C trace id of each exchange (CloudEvents `traceparent`), for `traceId` filters and the
+    // UI's trace link. Rows stored before have none (NULL): they were never linked to a trace.
+    sqlite: `
+      ALTER TABLE exchanges ADD COLUMN trace_id TEXT;
+      CREATE INDEX exchanges_trace ON exchanges (trace_id) WHERE trace_id IS NOT NULL;
+    `,
+    postgres: `
+      ALTER TABLE exchanges ADD COLUMN trace_id TEXT;
+      CREATE INDEX exchanges_trace ON exchanges (trace_id) WHERE trace_id IS NOT NULL;
+    `,
+  },
 ];

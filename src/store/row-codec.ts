@@ -15,6 +15,7 @@ export interface DbExchangeRow {
   latency_ms: number | null;
   latency_bucket: number | null;
   sample_weight: number;
+  trace_id?: string | null;
   complete: number | boolean;
   detail: string;
   search_text?: string;
@@ -33,6 +34,7 @@ export function fromDb(r: DbExchangeRow): StoredExchange {
     latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
     latencyBucket: r.latency_bucket,
     sampleWeight: Number(r.sample_weight),
+    traceId: r.trace_id ?? null,
     complete: r.complete === true || r.complete === 1,
     searchText: r.search_text ?? '',
     detail: JSON.parse(r.detail) as ExchangeDetail,
@@ -54,6 +56,7 @@ export const WRITE_COLUMNS = [
   'latency_ms',
   'latency_bucket',
   'sample_weight',
+  'trace_id',
   'complete',
   'search_text',
   'detail',
@@ -77,6 +80,7 @@ export function toDbValues(
     row.latencyMs,
     row.latencyBucket,
     row.sampleWeight,
+    row.traceId,
     completeAs(row.complete),
     row.searchText,
     JSON.stringify(row.detail),

@@ -43,6 +43,7 @@ export class SqlBuilder {
     if (f.model !== undefined) this.clauses.push(`model = ${this.p(f.model)}`);
     if (f.namespace !== undefined) this.clauses.push(`namespace = ${this.p(f.namespace)}`);
     if (f.component !== undefined) this.clauses.push(`component = ${this.p(f.component)}`);
+    if (f.traceId !== undefined) this.clauses.push(`trace_id = ${this.p(f.traceId.toLowerCase())}`);
     if (f.sinceMs !== undefined) this.clauses.push(`time_ms >= ${this.p(f.sinceMs)}`);
     if (f.untilMs !== undefined) this.clauses.push(`time_ms < ${this.p(f.untilMs)}`);
     if (f.q !== undefined && f.q !== '')
@@ -73,4 +74,4 @@ export class SqlBuilder {
 }
 
 export const LIST_COLUMNS =
-  'key, id, seq, time_ms, model, namespace, component, status, error_code, latency_ms, latency_bucket, sample_weight, complete, detail';
+  'key, id, seq, time_ms, model, namespace, component, status, error_code, latency_ms, latency_bucket, sample_weight, trace_id, complete, detail';

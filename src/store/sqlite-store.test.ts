@@ -50,6 +50,7 @@ describe('sqlite store', () => {
       { version: 1, name: 'exchanges' },
       { version: 2, name: 'rollups' },
       { version: 3, name: 'scoped exchange key' },
+      { version: 4, name: 'trace id' },
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();

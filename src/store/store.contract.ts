@@ -110,6 +110,26 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
       expect(new TextDecoder().decode(ex!.responseBody!)).toBe('{"predictions":[1]}');
     });
 
+    it('keeps each exchange trace id, filters by it (any case), and ignores an invalid traceparent', async () => {
+      const store = await fresh();
+      const T = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const tp = (t: string): Record<string, string> => ({ traceparent: `00-${t}-00f067aa0ba902b7-01` });
+      await store.putEvents([
+        ...testPair('t1', 0, { ext: tp(T) }),
+        ...testPair('t2', 1, { ext: tp('1'.repeat(32)) }),
+        // Forged by a sender: upper-case hex is not a valid traceparent, so it is not stored.
+        ...testPair('t3', 2, { ext: tp(T.toUpperCase()) }),
+        ...testPair('t4', 3),
+      ]);
+      expect(await listAll(store, { traceId: T })).toEqual(['t1']);
+      expect(await listAll(store, { traceId: T.toUpperCase() })).toEqual(['t1']);
+      const t1 = await store.getExchange('t1');
+      expect(t1?.row.traceId).toBe(T);
+      expect(t1?.row.detail.trace).toEqual({ traceId: T, spanId: '00f067aa0ba902b7' });
+      expect((await store.getExchange('t3'))?.row.traceId).toBeNull();
+      expect((await store.getExchange('t4'))?.row.traceId).toBeNull();
+    });
+
     it('is idempotent on (id, kind): a retried half is stored once', async () => {
       const store = await fresh();
       const [req, res] = testPair('dup', 0);

@@ -24,6 +24,8 @@ export interface ExchangeFilter {
   untilMs?: number;
   /** Case-insensitive body substring. */
   q?: string;
+  /** W3C trace id (32 hex digits, any case): the exchanges of one distributed trace. */
+  traceId?: string;
 }
 
 /** Where a page ends: a keyset position, so concurrent inserts never shift pages. */

@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const PEERS_DIR = process.env.INFERLOG_PEERS_DIR ?? join(REPO_ROOT, '.peers');
+export const PEERS_DIR = process.env.INFERLOG_PEERS_DIR ?? join(REPO_ROOT, '.peers');
 
 const PG_PORT = Number(process.env.INFERLOG_PG_PORT ?? 54329);
 const KAFKA_PORT = Number(process.env.INFERLOG_KAFKA_PORT ?? 19092);

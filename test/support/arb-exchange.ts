@@ -64,6 +64,17 @@ export function arbExchange(): fc.Arbitrary<Exchange> {
         { requiredKeys: ['chunks', 'ttfbMs', 'ttlbMs', 'partial'], noNullPrototype: true },
       ),
       sampleWeight: num(),
+      trace: fc.record(
+        {
+          traceId: fc.stringMatching(/^[0-9a-f]{32}$/),
+          spanId: fc.stringMatching(/^[0-9a-f]{16}$/),
+          parentSpanId: fc.stringMatching(/^[0-9a-f]{16}$/),
+          flags: fc.integer({ min: 0, max: 255 }),
+          tracestate: fc.constantFrom('rojo=00f067aa0ba902b7', 'a=1,b@v=2'),
+          generated: fc.boolean(),
+        },
+        { requiredKeys: ['traceId', 'spanId', 'flags'], noNullPrototype: true },
+      ),
     },
     {
       noNullPrototype: true,

@@ -94,7 +94,15 @@ beforeAll(async () => {
     );
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  collector = await startCli(['collect', '--port', String(port), '--store', `sqlite:${join(dir, 'ui.db')}`]);
+  collector = await startCli([
+    'collect',
+    '--port',
+    String(port),
+    '--store',
+    `sqlite:${join(dir, 'ui.db')}`,
+    '--trace-url',
+    'https://grafana.example/explore?trace={traceId}',
+  ]);
 
   await exchange(
     'ok-1',
@@ -107,7 +115,10 @@ beforeAll(async () => {
   });
   await exchange('xss-1', 'xss-model', XSS_BODY, '{"ok":true}');
   await exchange('pending-1', 'slow-model', '{"instances": [[3]]}', null);
-  await exchange('sampled-1', 'sampled-model', '{"instances": [[4]]}', '{"predictions":[0]}', { weight: 10 });
+  await exchange('sampled-1', 'sampled-model', '{"instances": [[4]]}', '{"predictions":[0]}', {
+    weight: 10,
+    headers: { 'Ce-Traceparent': '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+  });
   await post({ id: 'bin-1', kind: 'request', model: 'image-model', body: '{"image":"cat.png"}' });
   await post({
     id: 'bin-1',
@@ -626,6 +637,12 @@ describe('web UI in Chromium', () => {
     await open('#/exchange/ok-1');
     await expect.poll(() => page.locator('#detail-title').textContent()).toContain('sklearn-iris');
     expect(await page.getByRole('link', { name: 'Trace' }).count()).toBe(0); // hidden when absent
+    // The collector stored the event's W3C traceparent and serves `--trace-url` in /healthz.
+    await open('#/exchange/sampled-1');
+    await expect.poll(() => page.locator('#detail-title').textContent()).toContain('sampled-model');
+    await expect
+      .poll(() => page.getByRole('link', { name: 'Trace' }).getAttribute('href'))
+      .toBe('https://grafana.example/explore?trace=4bf92f3577b34da6a3ce929d0e0e4736');
   });
 
   it('works at 390 px: no horizontal scroll, rows on the first screen, badge clear of the latency', async () => {

@@ -12,6 +12,7 @@ import { DEFAULT_STATS_TOP_MODELS } from '../../store/stats.js';
 import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { KafkaSource } from '../../sources/kafka/source.js';
 import { parseKafkaSourceUrl } from '../../sources/kafka/config.js';
+import { traceUrlProblem } from '../../collector/trace-link.js';
 import { formatBytes } from '../../core/terminal.js';
 import { parseBytes, parseDuration } from '../../core/units.js';
 import { InferlogError, isInferlogError } from '../../core/errors.js';
@@ -28,6 +29,7 @@ interface CollectFlags {
   maxBatchEvents: string;
   statsTopModels: string;
   from?: string;
+  traceUrl?: string;
 }
 
 function usage(message: string): never {
@@ -83,6 +85,10 @@ export function register(program: Command): void {
     .option(
       '--from <url>',
       'also consume CloudEvents from Kafka: kafka://broker:9092/topic?group=inferlog-collector (docs/kafka.md)',
+    )
+    .option(
+      '--trace-url <template>',
+      "link each exchange to its trace in the UI: an http(s) URL with {traceId}, e.g. 'https://grafana.example/explore?…{traceId}'",
     );
   addRequestLimitFlags(command, false);
   command.action(async (flags: CollectFlags) => {
@@ -119,6 +125,10 @@ export function register(program: Command): void {
       }
       if (retentionMs <= 0) usage('--retention must be more than 0');
     }
+    if (flags.traceUrl !== undefined) {
+      const problem = traceUrlProblem(flags.traceUrl);
+      if (problem !== undefined) usage(`--trace-url: ${problem}`);
+    }
     let fromUrl: URL | undefined;
     if (flags.from !== undefined) {
       try {
@@ -146,6 +156,7 @@ export function register(program: Command): void {
         requestBodyTimeoutMs: limits.requestBodyTimeoutMs,
         requestTimeoutMs: limits.requestTimeoutMs,
         retentionMs,
+        traceUrl: flags.traceUrl,
         processMetrics: true,
         settingNames: { maxBodyBytes: '--max-body-bytes', maxBatchEvents: '--max-batch-events' },
         log,

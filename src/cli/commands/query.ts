@@ -31,6 +31,7 @@ interface QueryFlags {
   since?: string;
   until?: string;
   q?: string;
+  traceId?: string;
   limit: string;
   cursor?: string;
   format: string;
@@ -54,6 +55,7 @@ export function register(program: Command): void {
     .option('--since <t>', 'RFC 3339 or a duration back from now, e.g. 15m')
     .option('--until <t>', 'RFC 3339 or a duration back from now')
     .option('--q <text>', 'text in the request or response body')
+    .option('--trace-id <id>', 'the exchanges of one W3C trace (32 hex digits)')
     .option('--limit <n>', 'how many (1-1000)', '50')
     .option('--cursor <c>', 'continue after a previous page (nextCursor)')
     .option('--format <f>', 'table, json or jsonl', 'table')
@@ -84,6 +86,7 @@ export function register(program: Command): void {
           since: f.since,
           until: f.until,
           q: f.q,
+          traceId: f.traceId,
           limit: f.limit,
           cursor: f.cursor,
         });

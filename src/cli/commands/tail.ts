@@ -33,6 +33,7 @@ interface TailFlags {
   component?: string;
   status?: string;
   q?: string;
+  traceId?: string;
   since?: string;
   json?: boolean;
   interval: string;
@@ -58,6 +59,7 @@ export function register(program: Command): void {
     .option('--component <c>', 'predictor, transformer, explainer')
     .option('--status <s>', '200, 4xx, 5xx, error, incomplete')
     .option('--q <text>', 'text in the request or response body')
+    .option('--trace-id <id>', 'only the exchanges of one W3C trace (32 hex digits)')
     .option('--since <t>', 'start with exchanges stored since then, e.g. 15m (default: only new ones)')
     .option('--json', 'one JSON object per line')
     .option('--interval <d>', 'poll interval', '1s')
@@ -77,6 +79,7 @@ export function register(program: Command): void {
         component: f.component,
         status: f.status,
         q: f.q,
+        traceId: f.traceId,
       };
       exitWhenStdoutCloses();
       const s = styles(colourEnabled(process.stdout));
