@@ -116,15 +116,13 @@ function createGrpcClient(config: OtlpSinkConfig): OtlpClient {
         stream.on('data', () => undefined);
         stream.on('error', (err) => reject(classifyFailure(err, signal, where)));
         stream.on('close', () => {
-          if (httpStatus !== 200)
+          if (httpStatus === 0) {
+            // Internal: classifyFailure turns it into the catalogued SINK_* error.
+            const noAnswer = new Error('the stream closed without an answer');
+            reject(classifyFailure(noAnswer, signal, where));
+          } else if (httpStatus !== 200)
             reject(
-              httpStatus === 0
-                ? // Internal: classifyFailure turns it into the catalogued SINK_* error.
-                  classifyFailure(new Error('the stream closed without an answer'), signal, where)
-                : new InferlogError(
-                    'SINK_REJECTED',
-                    `${where} answered HTTP ${httpStatus} (not a gRPC server?)`,
-                  ),
+              new InferlogError('SINK_REJECTED', `${where} answered HTTP ${httpStatus} (not a gRPC server?)`),
             );
           else if (grpcStatus === undefined)
             reject(new InferlogError('SINK_SERVER_ERROR', `${where} ended the call without a grpc-status`));
