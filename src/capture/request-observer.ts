@@ -55,6 +55,11 @@ export function requestObserver(
   served: ReadonlyMap<string, ServedAt>,
   unmatched: ServedAt,
   openaiModel?: string,
+  /**
+   * The model the server decided a request was for, known only once its body was read (OpenAI
+   * routes name it there); read when the response finishes. Undefined: decided from the path.
+   */
+  decidedModel?: (req: IncomingMessage) => string | undefined,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const routes: ModelRoutes = { models: [...served.keys()], openaiModel };
   const series = new Map<string, BoundRequestMetrics>();
@@ -62,11 +67,12 @@ export function requestObserver(
   const other = metrics.bind({ ...unmatched, model: UNMATCHED_MODEL });
   return (req, res) => {
     const start = nowMs();
-    const bound = series.get(modelLabelOf(req.url ?? '/', routes)) ?? other;
     let done = false;
     const finish = (finished: boolean): void => {
       if (done) return;
       done = true;
+      const model = decidedModel?.(req) ?? modelLabelOf(req.url ?? '/', routes);
+      const bound = series.get(model) ?? other;
       bound.observe(res.statusCode, finished, Math.max(0, (nowMs() - start) / 1000));
     };
     res.once('finish', () => finish(true));

@@ -42,13 +42,17 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
 
 /**
  * A body that stops arriving for `ms` gets 408 and its connection closed, so a stalled sender
- * holds nothing for long. The socket timeout covers only the body: it is cleared once the body is
- * in, and waiting for our own commit is not the sender's pause.
+ * holds nothing for long. The socket timeout covers only the body: it is armed only for a request
+ * that has one, and cleared once the body is parsed (preHandler), so neither our own commit nor a
+ * slow query (a GET has no body, and its 'end' comes only after the answer) counts as the
+ * sender's pause.
  */
 function registerBodyTimeout(app: FastifyInstance, ms: number): void {
   app.addHook('onRequest', (req, _reply, done) => {
     const raw = req.raw;
-    if (!raw.complete) {
+    const length = raw.headers['content-length'];
+    const hasBody = length !== undefined ? length !== '0' : raw.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !raw.complete) {
       raw.setTimeout(ms, () => {
         const socket = raw.socket;
         // No answer has started (the body is not in); close after the 408 so the rest of the
@@ -59,6 +63,10 @@ function registerBodyTimeout(app: FastifyInstance, ms: number): void {
       });
       raw.once('end', () => raw.socket?.setTimeout(0));
     }
+    done();
+  });
+  app.addHook('preHandler', (req, _reply, done) => {
+    req.raw.socket?.setTimeout(0);
     done();
   });
 }

@@ -130,13 +130,15 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
   {
     key: 'spans',
     description:
-      "One OpenTelemetry span per exchange, child of the caller's span and parent of the model's (OTLP; OTEL_* variables). Default false.",
+      "One OpenTelemetry span per exchange, child of the caller's span and parent of the model's (OTLP; OTEL_* variables).",
+    default: 'false',
     apply: (s, v) => (s.spans = parseBool(v)),
   },
   {
     key: 'sample-by-trace-id',
     description:
-      'Sample by the W3C trace id when the request has one, as an OpenTelemetry traceidratio sampler of the same rate would (default false: by exchange id).',
+      'Sample by the W3C trace id when the request has one, as an OpenTelemetry traceidratio sampler of the same rate would (otherwise by exchange id).',
+    default: 'false',
     apply: (s, v) => (s.sampling.byTraceId = parseBool(v)),
   },
   {

@@ -10,7 +10,12 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startCollector } from '../../src/collector/server.js';
+import { createSqliteStore } from '../../src/store/sqlite-store.js';
+import type { ExchangeStore } from '../../src/store/store.js';
 import { CLI } from '../helpers/cli.js';
+
+const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 const dir = mkdtempSync(join(tmpdir(), 'inferlog-slow-'));
 const children: ChildProcess[] = [];
@@ -93,5 +98,28 @@ describe('collector against slow senders', { timeout: 60_000 }, () => {
 
   it('rejects a bad limit with the flag named', async () => {
     await expect(collect(['--request-timeout', 'soon'])).rejects.toThrow(/--request-timeout/);
+  });
+});
+
+describe('collector body timeout and slow answers', { timeout: 30_000 }, () => {
+  it('never cuts a bodiless request whose answer takes longer than the body timeout', async () => {
+    // A real SQLite store whose listing takes a while, as a search over a large store does.
+    const real = createSqliteStore(join(dir, 'slow-answer.db'));
+    const store: ExchangeStore = {
+      ...real,
+      start: () => real.start(),
+      shutdown: () => real.shutdown(),
+      listExchanges: async (filter, page) => {
+        await new Promise((r) => setTimeout(r, 1200));
+        return real.listExchanges(filter, page);
+      },
+    };
+    const c = await startCollector({ store, port: 0, requestBodyTimeoutMs: 300, log: quietLog });
+    try {
+      const res = await fetch(`${c.url}/api/v1/exchanges`);
+      expect(res.status).toBe(200);
+    } finally {
+      await c.close();
+    }
   });
 });

@@ -146,6 +146,19 @@ describe('multi-model inferlog up → collector: attribution', () => {
     expect(echo.items).toHaveLength(3);
   });
 
+  it('the per-model request metrics count each request under the model its log is filed under', async () => {
+    await items();
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const count = (model: string): number =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('inferlog_requests_total{') && l.includes(`model="${model}"`))
+        .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    // The three OpenAI calls name echo-llm in their bodies (before: counted under simple-model).
+    expect(count('echo-llm')).toBe(3);
+    expect(count('iris')).toBe(3);
+  });
+
   it('replay --model replays only that model', async () => {
     await items();
     const replay = runCli([

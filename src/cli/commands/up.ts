@@ -50,6 +50,8 @@ function pickAnnotations(svc: ServiceConfig, keys: readonly string[]): Record<st
 export function attribution(
   services: readonly ServiceConfig[],
   runtimes: ReadonlyMap<string, LoggingRuntime>,
+  /** Filled with the model a body-routed request was attributed to, for the per-model metrics. */
+  bodyModels?: WeakMap<IncomingMessage, string>,
 ): RecorderRouting {
   const served = new Set(services.map((s) => s.name));
   const first = [...runtimes.values()][0]?.recorder;
@@ -70,7 +72,13 @@ export function attribution(
       const url = req.url ?? '/';
       return modelInBodyRoute(url) ? 'body' : byName(modelInPath(url));
     },
-    withBody: (_req, body) => byName(body === undefined ? undefined : modelInBody(body)),
+    withBody: (req, body) => {
+      const name = body === undefined ? undefined : modelInBody(body);
+      // The metrics label follows the log: a served name, the only service, or UNMATCHED_MODEL.
+      const label = name === undefined ? (services.length === 1 ? services[0]?.name : undefined) : name;
+      bodyModels?.set(req, label !== undefined && served.has(label) ? label : UNMATCHED_MODEL);
+      return byName(name);
+    },
   };
 }
 
@@ -175,8 +183,10 @@ export function register(program: Command): void {
       }
       const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): void =>
         body === undefined ? modelServer.rejectTooLarge(req, res) : modelServer.handle(req, res, body);
+      // OpenAI routes name their model in the body: the metrics take the model the log was filed under.
+      const bodyModels = new WeakMap<IncomingMessage, string>();
       const capture = captureInProcess(
-        attribution(services, runtimes),
+        attribution(services, runtimes, bodyModels),
         handle,
         modelServer.maxBodyBytes,
         limits.requestBodyTimeoutMs,
@@ -199,6 +209,7 @@ export function register(program: Command): void {
           component: 'predictor',
         },
         first?.name,
+        (req) => bodyModels.get(req),
       );
       const admin = adminRoutes(
         () => [...runtimes.values()],
