@@ -9,7 +9,6 @@
  *   --upstream-connections 128   ──▶ connections kept to the model (agent)
  */
 import { Option, type Command } from 'commander';
-import { configError, type ConfigProblem } from '../config/config-error.js';
 import { PROXY_DEFAULTS } from '../capture/proxy.js';
 import { formatBytes, formatDuration } from '../core/terminal.js';
 import { parseBytes, parseDuration } from '../core/units.js';
@@ -102,16 +101,18 @@ export function requestLimitsFrom(flags: Record<string, unknown>, command: strin
     requestBufferBytes: PROXY_DEFAULTS.requestBufferBytes,
     connections: PROXY_DEFAULTS.connections,
   };
-  const problems: ConfigProblem[] = [];
+  const problems: string[] = [];
   for (const opt of LIMIT_OPTIONS) {
     const raw = flags[opt.prop];
     if (typeof raw !== 'string') continue;
     try {
       limits[opt.field] = opt.parse(raw);
     } catch (e) {
-      problems.push({ file: command, line: 0, col: 0, path: `--${opt.flag}`, message: (e as Error).message });
+      problems.push(`--${opt.flag}: ${(e as Error).message}`);
     }
   }
-  if (problems.length > 0) throw configError(problems);
+  // A flag value is a usage error (exit 2), like any other bad flag; every bad one is named at once.
+  if (problems.length > 0)
+    throw new InferlogError('USAGE_INVALID', problems.join('; '), { details: { command } });
   return limits;
 }

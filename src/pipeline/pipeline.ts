@@ -83,8 +83,9 @@ function openCountedMemory(
     const why = err instanceof Error ? err.message : String(err);
     throw new InferlogError(
       'CONFIG_INVALID',
-      `--spool-dir ${dir}: cannot keep the memory buffer's loss counter there (${why})`,
-      { cause: err },
+      `${dir}: cannot keep the memory buffer's loss counter there (${why})`,
+      // Named by its option key: the CLI words it as the flag or annotation the person used.
+      { cause: err, details: { option: 'spool-dir', setting: 'spool directory' } },
     );
   }
 }

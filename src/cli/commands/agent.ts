@@ -22,6 +22,8 @@ import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../
 import { withDefault } from '../help.js';
 import { exitWithConfigError, listen } from '../util.js';
 import { InferlogError } from '../../core/errors.js';
+import { parseDuration } from '../../core/units.js';
+import { fail } from '../exit-codes.js';
 
 export interface AgentFlags {
   port: string;
@@ -178,10 +180,14 @@ export function register(program: Command): void {
   cmd.action(async (flags: AgentFlags) => {
     const log = createOpLogger('agent');
     let limits: RequestLimits;
+    let upstreamTimeoutMs = 0;
     try {
       limits = requestLimitsFrom(flags, 'inferlog agent');
+      if (flags.upstreamTimeout) upstreamTimeoutMs = parseDuration(flags.upstreamTimeout);
     } catch (e) {
-      exitWithConfigError(e);
+      if (e instanceof RangeError)
+        fail('agent', new InferlogError('USAGE_INVALID', `--upstream-timeout ${e.message}`));
+      fail('agent', e);
     }
     // Request metrics are served with logging off too: one registry for both.
     const metrics = createPipelineMetrics();
@@ -211,7 +217,6 @@ export function register(program: Command): void {
         metrics,
       );
     }
-    const { parseDuration } = await import('../../core/units.js');
     const runtimes = runtime ? [runtime] : [];
     const admin = adminRoutes(
       () => runtimes,
@@ -220,7 +225,7 @@ export function register(program: Command): void {
     const proxy = createCaptureProxy({
       upstream: `http://${flags.componentHost}:${flags.componentPort}`,
       recorder: runtime?.recorder,
-      upstreamTimeoutMs: flags.upstreamTimeout ? parseDuration(flags.upstreamTimeout) : 0,
+      upstreamTimeoutMs,
       ...limits,
     });
     // The agent fronts one InferenceService: its name is the one model label a path can select

@@ -18,7 +18,6 @@ import { parseBytes, parseDuration } from '../../core/units.js';
 import { InferlogError, isInferlogError } from '../../core/errors.js';
 import { fail } from '../exit-codes.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
-import { exitWithConfigError } from '../util.js';
 
 interface CollectFlags {
   port: string;
@@ -97,7 +96,7 @@ export function register(program: Command): void {
     try {
       limits = requestLimitsFrom(flags as unknown as Record<string, unknown>, 'inferlog collect');
     } catch (e) {
-      exitWithConfigError(e);
+      fail('collect', e);
     }
     const port = Number(flags.port);
     if (!/^\d+$/.test(flags.port) || port > 65535)

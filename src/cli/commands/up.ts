@@ -30,7 +30,7 @@ import { SERVE_CHECKS } from '../service-checks.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
 import { exitWithConfigError, listen } from '../util.js';
 import { parseBytes } from '../../core/units.js';
-import { InferlogError } from '../../core/errors.js';
+import { InferlogError, isInferlogError } from '../../core/errors.js';
 import { fail } from '../exit-codes.js';
 
 function pickAnnotations(svc: ServiceConfig, keys: readonly string[]): Record<string, string> {
@@ -106,6 +106,7 @@ export function register(program: Command): void {
         limits = requestLimitsFrom(opts, 'inferlog up');
         services = loadInferenceServices(opts.file, SERVE_CHECKS);
       } catch (e) {
+        if (isInferlogError(e, 'USAGE_INVALID')) fail('up', e);
         exitWithConfigError(e);
       }
       const port = Number(opts.port ?? process.env.PORT ?? 8080);
@@ -128,7 +129,7 @@ export function register(program: Command): void {
       } catch (e) {
         fail(
           'up',
-          new InferlogError('CONFIG_INVALID', `--max-body-bytes ${(e as Error).message}`, { cause: e }),
+          new InferlogError('USAGE_INVALID', `--max-body-bytes ${(e as Error).message}`, { cause: e }),
         );
       }
       let modelServer: Awaited<ReturnType<typeof createModelServer>>;
