@@ -10,7 +10,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Exchange, ExchangeError, ExchangeSource, LogMode, StreamInfo } from '../core/exchange.js';
+import type {
+  BatchInfo,
+  Exchange,
+  ExchangeError,
+  ExchangeSource,
+  LogMode,
+  StreamInfo,
+} from '../core/exchange.js';
 import { logsRequest, logsResponse } from '../core/exchange.js';
 import type { ErrorCode } from '../core/errors.js';
 import { nowMs } from '../core/time.js';
@@ -57,6 +64,8 @@ export class InFlight {
   private responseEncoding: string | undefined;
   private stream: StreamState | undefined;
   private done = false;
+  /** Set by the request batcher when the answer came from a merged model call. */
+  batch: BatchInfo | undefined;
 
   constructor(
     private readonly rec: Recorder,
@@ -165,6 +174,7 @@ export class InFlight {
       }
       ex.stream = info;
     }
+    if (this.batch) ex.batch = this.batch;
     o.submitter.submit(ex);
   }
 }

@@ -41,6 +41,12 @@ const streamSchema = z.strictObject({
     .optional(),
 });
 
+const batchSchema = z.strictObject({
+  id: z.string(),
+  size: z.number().int().positive(),
+  position: z.number().int().nonnegative(),
+});
+
 export const exchangeRecordSchema = z.strictObject({
   v: z.literal(RECORD_VERSION),
   id: z.string(),
@@ -63,6 +69,7 @@ export const exchangeRecordSchema = z.strictObject({
   response: bodySchema.optional(),
   error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
   stream: streamSchema.optional(),
+  batch: batchSchema.optional(),
   sampleWeight: z.number(),
 });
 
@@ -117,6 +124,7 @@ export function toRecord(ex: Exchange, codec: BodyCodec = base64Codec): Exchange
   if (ex.response) r.response = bodyToRecord('response', ex.response, codec);
   if (ex.error) r.error = ex.error;
   if (ex.stream) r.stream = ex.stream;
+  if (ex.batch) r.batch = ex.batch;
   return r;
 }
 
@@ -139,6 +147,7 @@ export function fromRecord(value: unknown, codec: BodyCodec = base64Codec): Exch
   if (r.response) ex.response = bodyFromRecord('response', r.response, codec);
   if (r.error) ex.error = r.error;
   if (r.stream) ex.stream = stripUndefined(r.stream);
+  if (r.batch) ex.batch = r.batch;
   return ex;
 }
 

@@ -6,6 +6,9 @@
  *                        └──▶ pipeline ──▶ --log-url (CloudEvents, Kafka, file, stdout)
  */
 import type { Command } from 'commander';
+import { Registry } from 'prom-client';
+import { BATCHER_DEFAULTS, type BatcherOptions } from '../../capture/batcher/batcher.js';
+import { createBatcherMetrics } from '../../capture/batcher/metrics.js';
 import { createCaptureProxy } from '../../capture/proxy.js';
 import { EXTENSION_OPTIONS } from '../../config/annotations.js';
 import { ConfigError, type ConfigProblem } from '../../config/config-error.js';
@@ -40,6 +43,9 @@ export interface AgentFlags {
   host: string;
   adminPort?: string;
   upstreamTimeout?: string;
+  enableBatcher?: boolean;
+  maxBatchsize?: string;
+  maxLatency?: string;
   [extension: string]: unknown;
 }
 
@@ -114,6 +120,35 @@ export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
   return settings;
 }
 
+/**
+ * `--enable-batcher --max-batchsize N --max-latency MS` → batcher options, or undefined when off.
+ * KServe parses both with Atoi and refuses anything but an integer above 0.
+ */
+export function agentBatcherOptions(flags: AgentFlags): BatcherOptions | undefined {
+  if (flags.enableBatcher !== true) return undefined;
+  const problems: ConfigProblem[] = [];
+  const int = (name: string, raw: string | undefined, fallback: number): number => {
+    if (raw === undefined) return fallback;
+    const n = /^[+-]?\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+    if (!Number.isSafeInteger(n) || n <= 0) {
+      problems.push({
+        file: 'inferlog agent',
+        line: 0,
+        col: 0,
+        path: name,
+        message: `must be an integer above 0, not "${raw}"`,
+      });
+    }
+    return n;
+  };
+  const options: BatcherOptions = {
+    maxBatchSize: int('--max-batchsize', flags.maxBatchsize, BATCHER_DEFAULTS.maxBatchSize),
+    maxLatencyMs: int('--max-latency', flags.maxLatency, BATCHER_DEFAULTS.maxLatencyMs),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return options;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('agent')
@@ -158,17 +193,30 @@ export function register(program: Command): void {
     );
   addRequestLimitFlags(cmd, true);
   for (const opt of EXTENSION_OPTIONS) cmd.option(`--${opt.key} <value>`, opt.description);
+  // KServe's request batcher (spec.predictor.batcher makes the webhook pass these).
+  cmd.option(
+    '--enable-batcher [bool]',
+    "merge concurrent :predict requests into one model call (KServe's batcher)",
+    parseBool,
+  );
+  cmd.option('--max-batchsize <n>', 'instances that release a batch', String(BATCHER_DEFAULTS.maxBatchSize));
+  cmd.option(
+    '--max-latency <ms>',
+    'milliseconds after which a batch is released',
+    String(BATCHER_DEFAULTS.maxLatencyMs),
+  );
   // KServe agent flags for features inferlog does not provide: accepted so the webhook's args work.
-  for (const f of ['enable-puller', 'enable-batcher'])
-    cmd.option(`--${f} [bool]`, 'accepted for KServe compatibility; ignored', parseBool);
-  for (const f of ['config-dir', 'model-dir', 'max-batchsize', 'max-latency', 'timeout', 'probe-period']) {
+  cmd.option('--enable-puller [bool]', 'accepted for KServe compatibility; ignored', parseBool);
+  for (const f of ['config-dir', 'model-dir', 'timeout', 'probe-period']) {
     cmd.option(`--${f} <value>`, 'accepted for KServe compatibility; ignored');
   }
   cmd.action(async (flags: AgentFlags) => {
     const log = createOpLogger('agent');
     let limits: RequestLimits;
+    let batcher: BatcherOptions | undefined;
     try {
       limits = requestLimitsFrom(flags, 'inferlog agent');
+      batcher = agentBatcherOptions(flags);
     } catch (e) {
       exitWithConfigError(e);
     }
@@ -195,13 +243,17 @@ export function register(program: Command): void {
     }
     const { parseDuration } = await import('../../core/units.js');
     const runtimes = runtime ? [runtime] : [];
+    // Without a logger the batcher's metrics still have a registry to live in.
+    const registry = runtime?.metrics.registry ?? new Registry();
     const admin = adminRoutes(
       () => runtimes,
-      async () => (runtime ? runtime.metrics.metricsText() : ''),
+      async () => (runtime ? runtime.metrics.metricsText() : registry.metrics()),
     );
     const proxy = createCaptureProxy({
       upstream: `http://${flags.componentHost}:${flags.componentPort}`,
       recorder: runtime?.recorder,
+      batcher,
+      batchObserver: batcher ? createBatcherMetrics(registry) : undefined,
       upstreamTimeoutMs: flags.upstreamTimeout ? parseDuration(flags.upstreamTimeout) : 0,
       ...limits,
     });
@@ -220,6 +272,9 @@ export function register(program: Command): void {
     }
     log.info(
       `ready — proxying :${port} → ${flags.componentHost}:${flags.componentPort}; logging ${runtime ? runtime.describe() : 'off (no --log-url)'}` +
+        (batcher
+          ? `; batching :predict requests (max ${batcher.maxBatchSize} instances, ${batcher.maxLatencyMs} ms)`
+          : '') +
         (adminServer ? `; metrics on :${adminPort}/metrics` : ''),
     );
     onShutdownSignal(log, async () => {

@@ -1,0 +1,268 @@
+/**
+ * KServe's request batcher (pkg/batcher/handler.go, v0.20.0), transport-free: the agent runs it as an
+ * undici interceptor (interceptor.ts), `inferlog up` around its in-process model (in-process.ts).
+ *
+ *   client request ──parseV1 (400s here)──▶ queue for its path ──release──▶ ModelCall(path, {"instances":[…]})
+ *        ▲                                      (size or latency)                    │
+ *        └──── answer: {"message","batchId","predictions": this client's slice} ◀────┘
+ *
+ * The rules, as KServe's agent applies them (and the side-by-side test checks):
+ *  1. Only paths ending in `:predict` are batched; the caller passes everything else through.
+ *  2. A body that is not a JSON object with an `instances` list is answered 400 in text/plain
+ *     (`can't Unmarshal body`, `no instances in the request`), never sent to the model.
+ *  3. A batch starts when a request arrives at an empty queue, and is released when it holds at
+ *     least maxBatchSize instances (checked after a whole request is added, so it may overshoot)
+ *     or maxLatency ms after it started. One model call per queue at a time: requests that arrive
+ *     meanwhile wait and form the next batch, in arrival order.
+ *  4. The model gets `{"instances":[…]}` only (other fields are dropped), re-encoded as Go does.
+ *  5. Every client gets 200 (text/plain, as Go sniffs it): its predictions and the batch's id, or
+ *     the model's error body as `message` (non-200), or a count mismatch message.
+ *
+ * One deliberate difference: KServe merges requests for different `:predict` paths into one call to
+ * the last one's path, so one client's instances could reach another model. Here each path has its
+ * own queue. Bodies are bounded (`maxBodyBytes`); KServe reads them whole, however large.
+ */
+import { randomUUID } from 'node:crypto';
+import type { BatchInfo } from '../../core/exchange.js';
+import { nowMs } from '../../core/time.js';
+import { GoUnmarshalError, goListField, goStringOfBytes, goSyntaxMessage, marshalGo } from './go-json.js';
+
+export interface BatcherOptions {
+  /** Instances that release a batch (KServe's --max-batchsize, default 32). */
+  maxBatchSize: number;
+  /** Milliseconds after the first request that release a batch (KServe's --max-latency, default 5000). */
+  maxLatencyMs: number;
+  /** Largest request body taken into a batch (413 above); KServe has no bound. Default 16 MiB. */
+  maxBodyBytes?: number;
+}
+
+export const BATCHER_DEFAULTS = {
+  maxBatchSize: 32,
+  maxLatencyMs: 5000,
+  maxBodyBytes: 16 * 1024 * 1024,
+} as const;
+
+/** What the model answered to a merged call (a transport failure is thrown, or answered as a 502 body). */
+export interface ModelAnswer {
+  status: number;
+  body: Buffer;
+}
+
+/** Sends a merged request to the model. */
+export type ModelCall = (path: string, body: Buffer) => Promise<ModelAnswer>;
+
+/** The batcher's answer to one client. */
+export interface BatcherAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Set when the request went to the model in a batch. */
+  batch?: BatchInfo;
+}
+
+/** Told about every released batch (metrics, the batch's own log). */
+export interface BatchObserver {
+  batched(event: {
+    path: string;
+    id: string;
+    requests: number;
+    instances: number;
+    /** Each request's time in the queue, ms. */
+    waitsMs: number[];
+    model: ModelAnswer | undefined;
+    body: Buffer;
+    startedAt: number;
+    endedAt: number;
+  }): void;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+
+/** Go's http.Error: the message and a newline, text/plain, nosniff. */
+export function plainError(status: number, message: string): BatcherAnswer {
+  const body = Buffer.from(`${message}\n`);
+  return {
+    status,
+    headers: {
+      'content-type': TEXT,
+      'x-content-type-options': 'nosniff',
+      'content-length': String(body.length),
+    },
+    body,
+  };
+}
+
+function answer(text: string, batch: BatchInfo): BatcherAnswer {
+  const body = Buffer.from(text);
+  return {
+    status: 200,
+    headers: { 'content-type': TEXT, 'content-length': String(body.length) },
+    body,
+    batch,
+  };
+}
+
+/** The path KServe matches (`r.URL.Path`: no query, percent-decoded), or undefined when not batched. */
+export function predictPath(url: string): string | undefined {
+  const q = url.indexOf('?');
+  let path = q < 0 ? url : url.slice(0, q);
+  if (path.includes('%')) {
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      return undefined;
+    }
+  }
+  return path.endsWith(':predict') ? path : undefined;
+}
+
+/** A request's instances, each already encoded as Go would send it, or the 400 KServe answers. */
+export function parseV1(body: Buffer): string[] | BatcherAnswer {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return plainError(400, "can't Unmarshal body");
+  }
+  const field = goListField(parsed, 'instances', 'batcher.Request');
+  if (!field.ok) return plainError(400, "can't Unmarshal body");
+  if (field.list === null || field.list.length === 0) return plainError(400, 'no instances in the request');
+  try {
+    return field.list.map(marshalGo);
+  } catch (e) {
+    if (e instanceof GoUnmarshalError) return plainError(400, "can't Unmarshal body");
+    throw e;
+  }
+}
+
+interface Member {
+  instances: string[];
+  arrivedAt: number;
+  resolve(a: BatcherAnswer): void;
+}
+
+/** One path's queue: the batch being filled, the requests waiting while a model call runs. */
+class PathQueue {
+  members: Member[] = [];
+  count = 0;
+  timer: NodeJS.Timeout | undefined;
+  calling = false;
+  waiting: Member[] = [];
+}
+
+export class V1Batcher {
+  private readonly queues = new Map<string, PathQueue>();
+  readonly maxBodyBytes: number;
+
+  constructor(
+    readonly options: BatcherOptions,
+    private readonly call: ModelCall,
+    private readonly observer?: BatchObserver,
+  ) {
+    this.maxBodyBytes = options.maxBodyBytes ?? BATCHER_DEFAULTS.maxBodyBytes;
+  }
+
+  /** Answers one client: at once for a body it cannot batch, else once its batch is back. */
+  submit(path: string, body: Buffer): Promise<BatcherAnswer> {
+    if (body.length > this.maxBodyBytes)
+      return Promise.resolve(plainError(413, `request body is larger than ${this.maxBodyBytes} bytes`));
+    const instances = parseV1(body);
+    if (!Array.isArray(instances)) return Promise.resolve(instances);
+    return new Promise((resolve) => {
+      let q = this.queues.get(path);
+      if (!q) {
+        q = new PathQueue();
+        this.queues.set(path, q);
+      }
+      const member: Member = { instances, arrivedAt: nowMs(), resolve };
+      if (q.calling) q.waiting.push(member);
+      else this.add(path, q, member);
+    });
+  }
+
+  private add(path: string, q: PathQueue, m: Member): void {
+    if (q.members.length === 0) {
+      q.timer = setTimeout(() => this.release(path, q), this.options.maxLatencyMs);
+    }
+    q.members.push(m);
+    q.count += m.instances.length;
+    if (q.count >= this.options.maxBatchSize) this.release(path, q);
+  }
+
+  private release(path: string, q: PathQueue): void {
+    clearTimeout(q.timer);
+    q.timer = undefined;
+    const members = q.members;
+    q.members = [];
+    q.count = 0;
+    if (members.length === 0) return;
+    q.calling = true;
+    void this.predict(path, members).finally(() => {
+      q.calling = false;
+      while (q.waiting.length > 0 && !q.calling) this.add(path, q, q.waiting.shift() as Member);
+      if (q.members.length === 0 && !q.calling) this.queues.delete(path);
+    });
+  }
+
+  private async predict(path: string, members: Member[]): Promise<void> {
+    const startedAt = nowMs();
+    const total = members.reduce((n, m) => n + m.instances.length, 0);
+    const body = Buffer.from(`{"instances":[${members.map((m) => m.instances.join(',')).join(',')}]}`);
+    const id = randomUUID();
+    let model: ModelAnswer | undefined;
+    try {
+      model = await this.call(path, body);
+    } catch (err) {
+      model = { status: 502, body: Buffer.from(`${(err as Error).message}\n`) };
+    }
+    const texts = splitAnswer(model, id, members, total);
+    const size = members.length;
+    members.forEach((m, position) => m.resolve(answer(texts[position] as string, { id, size, position })));
+    this.observer?.batched({
+      path,
+      id,
+      requests: size,
+      instances: total,
+      waitsMs: members.map((m) => startedAt - m.arrivedAt),
+      model,
+      body,
+      startedAt,
+      endedAt: nowMs(),
+    });
+  }
+
+  /** Releases every partly filled batch now (shutdown: nobody waits out maxLatency). */
+  flush(): void {
+    for (const [path, q] of this.queues) if (!q.calling) this.release(path, q);
+  }
+}
+
+/** Each client's answer body, in member order (rule 5). */
+function splitAnswer(model: ModelAnswer, id: string, members: Member[], total: number): string[] {
+  const all = (message: string, batchId: string): string[] =>
+    members.map(() => `{"message":${message},"batchId":"${batchId}","predictions":null}`);
+  if (model.status !== 200) return all(goStringOfBytes(model.body), '');
+  const text = model.body.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return all(marshalGo(goSyntaxMessage(text, e)), id);
+  }
+  const field = goListField(parsed, 'predictions', 'batcher.PredictionResponse');
+  if (!field.ok) return all(marshalGo(field.message), id);
+  const predictions = field.list ?? [];
+  if (predictions.length !== total)
+    return all('"size of prediction is not equal to the size of instances"', id);
+  try {
+    let at = 0;
+    return members.map((m) => {
+      const slice = predictions.slice(at, at + m.instances.length);
+      at += m.instances.length;
+      return `{"message":"","batchId":"${id}","predictions":${marshalGo(slice)}}`;
+    });
+  } catch (e) {
+    if (e instanceof GoUnmarshalError) return all(marshalGo(e.message), id);
+    throw e;
+  }
+}
