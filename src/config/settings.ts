@@ -103,3 +103,13 @@ export function defaultLoggerSettings(): LoggerSettings {
     },
   };
 }
+
+/** `spec.<component>.batcher`: KServe's request batcher (the webhook's --max-batchsize / --max-latency). */
+export interface BatcherSettings {
+  /** Instances that release a batch (default 32). */
+  maxBatchSize: number;
+  /** Milliseconds after a batch's first request that release it (default 5000). */
+  maxLatencyMs: number;
+}
+
+export const BATCHER_SETTING_DEFAULTS: Readonly<BatcherSettings> = { maxBatchSize: 32, maxLatencyMs: 5000 };

@@ -23,15 +23,13 @@
  * own queue. Bodies are bounded (`maxBodyBytes`); KServe reads them whole, however large.
  */
 import { randomUUID } from 'node:crypto';
+import { BATCHER_SETTING_DEFAULTS, type BatcherSettings } from '../../config/settings.js';
 import type { BatchInfo } from '../../core/exchange.js';
 import { nowMs } from '../../core/time.js';
 import { GoUnmarshalError, goListField, goStringOfBytes, goSyntaxMessage, marshalGo } from './go-json.js';
 
-export interface BatcherOptions {
-  /** Instances that release a batch (KServe's --max-batchsize, default 32). */
-  maxBatchSize: number;
-  /** Milliseconds after the first request that release a batch (KServe's --max-latency, default 5000). */
-  maxLatencyMs: number;
+/** maxBatchSize (KServe's --max-batchsize, default 32), maxLatencyMs (--max-latency, default 5000), and: */
+export interface BatcherOptions extends BatcherSettings {
   /** Largest request body taken into a batch (413 above); KServe has no bound. Default 16 MiB. */
   maxBodyBytes?: number;
 }

@@ -11,7 +11,10 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { captureInProcess } from '../../capture/in-process.js';
+import { V1Batcher, type BatchObserver } from '../../capture/batcher/batcher.js';
+import { batchInProcess } from '../../capture/batcher/in-process.js';
+import { createBatcherMetrics } from '../../capture/batcher/metrics.js';
+import { captureInProcess, type BodyHandler } from '../../capture/in-process.js';
 import { loadInferenceServices, type ServiceConfig } from '../../config/inferenceservice.js';
 import { createOpLogger } from '../../core/log.js';
 import { createModelServer } from '../../model-server/index.js';
@@ -125,16 +128,36 @@ export function register(program: Command): void {
       const fallback = runtimes.get(services[0]?.name ?? '');
       const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): void =>
         body === undefined ? modelServer.rejectTooLarge(req, res) : modelServer.handle(req, res, body);
+      // spec.predictor.batcher: KServe's request batcher between capture and the model, as in its agent.
+      const batchers: V1Batcher[] = [];
+      let batchObserver: BatchObserver | undefined;
+      const handlers = new Map<string, BodyHandler>();
+      for (const svc of services) {
+        const options = svc.predictor.batcher;
+        if (!options) continue;
+        batchObserver ??= createBatcherMetrics(metrics.registry);
+        const batcher = new V1Batcher(
+          options,
+          (urlPath, body) => modelServer.invoke('POST', urlPath, body),
+          batchObserver,
+        );
+        batchers.push(batcher);
+        handlers.set(svc.name, batchInProcess(batcher, handle));
+      }
+      const handlerOf = (name: string | undefined): BodyHandler =>
+        (name === undefined ? undefined : handlers.get(name)) ?? handle;
       const limit = modelServer.maxBodyBytes;
       const bodyTimeout = limits.requestBodyTimeoutMs;
       // One capture wrapper per service: a request is logged with the settings of the model it is for.
-      const captured = new Map(
-        [...runtimes].map(([name, rt]) => [name, captureInProcess(rt.recorder, handle, limit, bodyTimeout)]),
-      );
-      const uncaptured = captureInProcess(undefined, handle, limit, bodyTimeout);
-      const capturedFallback = fallback
-        ? captureInProcess(fallback.recorder, handle, limit, bodyTimeout)
-        : uncaptured;
+      const captured = new Map<string, ReturnType<typeof captureInProcess>>();
+      for (const svc of services) {
+        // A service without a logger of its own is logged under the first service's, as before.
+        const rt = runtimes.get(svc.name) ?? fallback;
+        captured.set(svc.name, captureInProcess(rt?.recorder, handlerOf(svc.name), limit, bodyTimeout));
+      }
+      // Requests for other paths and unknown models: the first service's logger and batcher (as its agent would).
+      const first = services[0]?.name;
+      const capturedFallback = captureInProcess(fallback?.recorder, handlerOf(first), limit, bodyTimeout);
       const admin = adminRoutes(
         () => [...runtimes.values()],
         () => metrics.metricsText(),
@@ -167,6 +190,7 @@ export function register(program: Command): void {
         [...runtimes.values()].map((r) => r.describe()).join('; ') || 'off (no logger in the YAML)';
       log.info(`ready — serving ${names} on http://${opts.host}:${bound} (logging: ${logging})`);
       onShutdownSignal(log, async () => {
+        for (const b of batchers) b.flush();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
