@@ -52,4 +52,9 @@ export const CE_EXTENSIONS = {
    * Content-Type and a client must not choose how its own body is read. The value is kept here, as data.
    */
   originalcontenttype: 'originalcontenttype',
+  /**
+   * Batched requests (the agent's request batcher): JSON `{"id","size","position"}` on both events,
+   * the merged model call's id, how many client exchanges it merged, and this one's place in it.
+   */
+  batch: 'batch',
 } as const;

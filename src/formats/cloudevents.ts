@@ -66,6 +66,7 @@ const H = {
   sha256: extensionHeader(CE_EXTENSIONS.sha256),
   statuscode: extensionHeader(CE_EXTENSIONS.statuscode),
   streaminfo: extensionHeader(CE_EXTENSIONS.streaminfo),
+  batch: extensionHeader(CE_EXTENSIONS.batch),
   truncated: extensionHeader(CE_EXTENSIONS.truncated),
   url: extensionHeader(CE_EXTENSIONS.url),
   contentType: 'Content-Type',
@@ -284,6 +285,8 @@ interface EventParts {
   responsecontenttype: string | undefined;
   /** Response event of a streamed response only: JSON of the stream's timing (ASCII). */
   streaminfo: string | undefined;
+  /** Both events of a batched exchange: JSON of its batch (ASCII: the id is a UUID the batcher made). */
+  batch: string | undefined;
 }
 
 /** The stream summary as one ASCII JSON value; the assembled text stays out (it is in the body). */
@@ -319,6 +322,9 @@ function partsOf(ex: Exchange): EventParts[] {
   const contentType = forged ? NEUTRAL_CONTENT_TYPE : dataType;
   const originalcontenttype = forged ? dataType : undefined;
   const sampleweight = ex.sampleWeight === 1 ? undefined : num(ex.sampleWeight);
+  const batch = ex.batch
+    ? JSON.stringify({ id: ex.batch.id, size: ex.batch.size, position: ex.batch.position })
+    : undefined;
   if (logsRequest(ex.mode)) {
     out.push({
       half: 'request',
@@ -336,6 +342,7 @@ function partsOf(ex: Exchange): EventParts[] {
       errorcode: undefined,
       responsecontenttype: undefined,
       streaminfo: undefined,
+      batch,
     });
   }
   if (logsResponse(ex.mode)) {
@@ -355,6 +362,7 @@ function partsOf(ex: Exchange): EventParts[] {
       errorcode: ex.error?.code,
       responsecontenttype: ex.response?.contentType,
       streaminfo: streamInfoJson(ex),
+      batch,
     });
   }
   return out;
@@ -368,6 +376,7 @@ function binaryOf(ex: Exchange, c: SourceConstants, p: EventParts): BinaryEvent 
   const h: string[] = [];
   // Sorted by header name, as Go's net/http writes them.
   if (c.annotations !== undefined) h.push(H.annotations, c.annotations);
+  if (p.batch !== undefined) h.push(H.batch, headerFromHeader(p.batch));
   h.push(H.component, c.component);
   const encoding = b?.stillEncoded ? b.contentEncoding : undefined;
   if (encoding !== undefined) h.push(H.contentencoding, headerFromHeader(encoding));
@@ -465,6 +474,7 @@ function structuredOf(ex: Exchange, c: SourceConstants, p: EventParts): Structur
   if (p.latencyms !== undefined) j += ',"' + CE_EXTENSIONS.latencyms + '":"' + p.latencyms + '"';
   if (p.errorcode !== undefined) j += attr(CE_EXTENSIONS.errorcode, p.errorcode);
   if (p.streaminfo !== undefined) j += attr(CE_EXTENSIONS.streaminfo, p.streaminfo);
+  if (p.batch !== undefined) j += attr(CE_EXTENSIONS.batch, p.batch);
   if (p.responsecontenttype !== undefined)
     j += attr(CE_EXTENSIONS.responsecontenttype, textFromHeader(p.responsecontenttype));
   if (b?.stillEncoded && b.contentEncoding !== undefined)

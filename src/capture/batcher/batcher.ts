@@ -34,11 +34,7 @@ export interface BatcherOptions extends BatcherSettings {
   maxBodyBytes?: number;
 }
 
-export const BATCHER_DEFAULTS = {
-  maxBatchSize: 32,
-  maxLatencyMs: 5000,
-  maxBodyBytes: 16 * 1024 * 1024,
-} as const;
+export const BATCHER_DEFAULTS = { ...BATCHER_SETTING_DEFAULTS, maxBodyBytes: 16 * 1024 * 1024 } as const;
 
 /** What the model answered to a merged call (a transport failure is thrown, or answered as a 502 body). */
 export interface ModelAnswer {
@@ -150,6 +146,8 @@ class PathQueue {
 
 export class V1Batcher {
   private readonly queues = new Map<string, PathQueue>();
+  /** After flush(): every batch goes to the model as soon as it can (shutdown waits out no maxLatency). */
+  private flushing = false;
   readonly maxBodyBytes: number;
 
   constructor(
@@ -174,7 +172,10 @@ export class V1Batcher {
       }
       const member: Member = { instances, arrivedAt: nowMs(), resolve };
       if (q.calling) q.waiting.push(member);
-      else this.add(path, q, member);
+      else {
+        this.add(path, q, member);
+        if (this.flushing && !q.calling) this.release(path, q);
+      }
     });
   }
 
@@ -198,6 +199,7 @@ export class V1Batcher {
     void this.predict(path, members).finally(() => {
       q.calling = false;
       while (q.waiting.length > 0 && !q.calling) this.add(path, q, q.waiting.shift() as Member);
+      if (this.flushing && !q.calling) this.release(path, q);
       if (q.members.length === 0 && !q.calling) this.queues.delete(path);
     });
   }
@@ -229,8 +231,9 @@ export class V1Batcher {
     });
   }
 
-  /** Releases every partly filled batch now (shutdown: nobody waits out maxLatency). */
+  /** Releases every partly filled batch now, and every later one at once (shutdown: nobody waits out maxLatency). */
   flush(): void {
+    this.flushing = true;
     for (const [path, q] of this.queues) if (!q.calling) this.release(path, q);
   }
 }
