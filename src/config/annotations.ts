@@ -116,6 +116,12 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
     apply: (s, v) => (s.trustInboundId = parseBool(v)),
   },
   {
+    key: 'log-batches',
+    description:
+      'with the request batcher: also log each merged model call as its own exchange (batch.position -1), true|false',
+    apply: (s, v) => (s.logBatches = parseBool(v)),
+  },
+  {
     key: 'spool-dir',
     description: 'Directory of the durable disk spool between capture and the sink.',
     apply: (s, v) => (s.spool.dir = v),

@@ -72,6 +72,11 @@ export interface LoggerSettings {
    * `x-request-id` from the edge. Turn on only behind a trusted caller that sends unique ids.
    */
   trustInboundId: boolean;
+  /**
+   * With the request batcher: also log each merged model call as an exchange of its own (its id is
+   * the batch id, `batch.position` -1), so the model's real latency and input size are visible.
+   */
+  logBatches?: boolean;
   sampling: SamplingOptions;
   redaction: RedactionOptions;
   spool: SpoolOptions;

@@ -65,7 +65,10 @@ export interface BatchInfo {
   id: string;
   /** How many client exchanges the batch merged. */
   size: number;
-  /** This exchange's place in the batch, 0-based, in arrival order. */
+  /**
+   * This exchange's place in the batch, 0-based, in arrival order; -1 for the merged model call
+   * itself (logged with `inferlog.dev/log-batches`).
+   */
   position: number;
 }
 

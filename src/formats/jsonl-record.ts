@@ -44,7 +44,7 @@ const streamSchema = z.strictObject({
 const batchSchema = z.strictObject({
   id: z.string(),
   size: z.number().int().positive(),
-  position: z.number().int().nonnegative(),
+  position: z.number().int().min(-1),
 });
 
 export const exchangeRecordSchema = z.strictObject({

@@ -50,7 +50,7 @@ export interface BatchView {
   position: number;
 }
 
-/** The `batch` extension, checked: anything but `{"id": short string, "size" ≥ 1, 0 ≤ "position" < size}` is ignored. */
+/** The `batch` extension, checked: anything but `{"id": short string, "size" ≥ 1, -1 ≤ "position" < size}` is ignored. */
 export function batchInfo(v: string | undefined): BatchView | null {
   if (v === undefined || v === '' || v.length > 512) return null;
   try {

@@ -33,14 +33,14 @@ try {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const BATCH_FLAGS = ['--enable-batcher', '--max-batchsize', '4', '--max-latency', '50'];
 
-function isvcYaml(dir: string, name: string, extra: string[] = []): string {
+function isvcYaml(dir: string, name: string, extra: string[] = [], annotations = ''): string {
   const file = path.join(dir, name);
   writeFileSync(
     file,
     [
       'apiVersion: serving.kserve.io/v1beta1',
       'kind: InferenceService',
-      'metadata: {name: simple-model, namespace: kserve-test}',
+      `metadata: {name: simple-model, namespace: kserve-test${annotations ? `, annotations: {${annotations}}` : ''}}`,
       'spec:',
       '  predictor:',
       ...extra,
@@ -54,9 +54,13 @@ function isvcYaml(dir: string, name: string, extra: string[] = []): string {
 }
 
 /** `inferlog up` serving simple-model; with `logger`, one JSON line per call it serves. */
-async function startModel(dir: string, extra: string[] = []): Promise<{ cli: CliProcess; port: number }> {
+async function startModel(
+  dir: string,
+  extra: string[] = [],
+  annotations = '',
+): Promise<{ cli: CliProcess; port: number }> {
   const port = await freePort();
-  const yaml = isvcYaml(dir, `model-${port}.yaml`, extra);
+  const yaml = isvcYaml(dir, `model-${port}.yaml`, extra, annotations);
   const cli = await startCli(['up', '-f', yaml, '--host', '127.0.0.1', '--port', String(port)]);
   return { cli, port };
 }
@@ -125,6 +129,8 @@ describe('inferlog agent --enable-batcher --max-batchsize 4 --max-latency 50', (
       'stdout',
       '--inference-service',
       'simple-model',
+      '--log-batches',
+      'true',
       ...BATCH_FLAGS,
     ]);
     ours = await runBatcherCases(agentPort);
@@ -200,8 +206,10 @@ describe('inferlog agent --enable-batcher --max-batchsize 4 --max-latency 50', (
 
   it('logs every client exchange once, with the batch it went to the model in', async () => {
     const sent = BATCHER_CASES.reduce((n, c) => n + c.requests.length, 0);
-    await agent.waitFor((c) => c.jsonLines().length >= sent, `${sent} logged exchanges`);
-    const lines = agent.jsonLines();
+    const clientLines = (c: CliProcess) =>
+      c.jsonLines().filter((l) => (l.batch as { position?: number } | undefined)?.position !== -1);
+    await agent.waitFor((c) => clientLines(c).length >= sent, `${sent} logged exchanges`);
+    const lines = clientLines(agent);
     expect(lines.length).toBe(sent);
     const batched = lines.filter((l) => l.batch !== undefined);
     // Every answer that came from a model call names its batch; the batchId clients got is the same id.
@@ -222,6 +230,22 @@ describe('inferlog agent --enable-batcher --max-batchsize 4 --max-latency 50', (
         .map((l) => (l.batch as { id: string }).id),
     );
     expect(eightIds.size).toBeGreaterThanOrEqual(2);
+
+    // --log-batches: each merged model call is an exchange of its own, under its batch id.
+    const merged = agent
+      .jsonLines()
+      .filter((l) => (l.batch as { position?: number } | undefined)?.position === -1);
+    const clientBatches = new Set(batched.map((l) => (l.batch as { id: string }).id));
+    expect(new Set(merged.map((l) => l.id))).toEqual(clientBatches);
+    for (const id of eightIds) {
+      const m = merged.find((l) => l.id === id);
+      expect(m, id).toBeDefined();
+      expect(String(m?.requestBody)).toMatch(/^\{"instances":\[\d(,\d)*\]\}$/);
+      expect(m?.responseStatus).toBe(200);
+      expect((m?.batch as { size: number }).size).toBe(
+        batched.filter((l) => (l.batch as { id: string }).id === id).length,
+      );
+    }
   });
 
   it('serves the batcher’s metrics on the admin port', async () => {
@@ -299,7 +323,11 @@ describe('inferlog up with spec.predictor.batcher {maxBatchSize: 4, maxLatency: 
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'inferlog-batcher-up-'));
-    up = await startModel(dir, ['    logger: {mode: all}', '    batcher: {maxBatchSize: 4, maxLatency: 50}']);
+    up = await startModel(
+      dir,
+      ['    logger: {mode: all}', '    batcher: {maxBatchSize: 4, maxLatency: 50}'],
+      'inferlog.dev/log-batches: "true"',
+    );
     answers = await runBatcherCases(up.port);
   }, 120_000);
 
@@ -316,9 +344,17 @@ describe('inferlog up with spec.predictor.batcher {maxBatchSize: 4, maxLatency: 
 
   it('logs each client exchange with its batch, and serves the batcher metrics', async () => {
     const sent = BATCHER_CASES.reduce((n, c) => n + c.requests.length, 0);
-    await up.cli.waitFor((c) => c.jsonLines().length >= sent, `${sent} logged exchanges`);
-    const lines = up.cli.jsonLines();
+    const isMerged = (l: Record<string, unknown>) =>
+      (l.batch as { position?: number } | undefined)?.position === -1;
+    await up.cli.waitFor(
+      (c) => c.jsonLines().filter((l) => !isMerged(l)).length >= sent,
+      `${sent} logged exchanges`,
+    );
+    const lines = up.cli.jsonLines().filter((l) => !isMerged(l));
     expect(lines.length).toBe(sent);
+    // inferlog.dev/log-batches: the merged calls are logged too, one per batch of the eight.
+    const merged = up.cli.jsonLines().filter(isMerged);
+    expect(merged.length).toBeGreaterThanOrEqual(2);
     const eight = lines.filter(
       (l) => l.url === PREDICT && /^\{"instances":\[\d\]\}$/.test(String(l.requestBody)),
     );

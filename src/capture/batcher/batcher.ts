@@ -40,6 +40,7 @@ export const BATCHER_DEFAULTS = { ...BATCHER_SETTING_DEFAULTS, maxBodyBytes: 16 
 export interface ModelAnswer {
   status: number;
   body: Buffer;
+  contentType?: string | undefined;
 }
 
 /** Sends a merged request to the model. */
@@ -63,7 +64,9 @@ export interface BatchObserver {
     instances: number;
     /** Each request's time in the queue, ms. */
     waitsMs: number[];
-    model: ModelAnswer | undefined;
+    model: ModelAnswer;
+    /** Set when the model could not be reached (`model` is then the 502 KServe's proxy would answer). */
+    error?: string;
     body: Buffer;
     startedAt: number;
     endedAt: number;
@@ -209,11 +212,13 @@ export class V1Batcher {
     const total = members.reduce((n, m) => n + m.instances.length, 0);
     const body = Buffer.from(`{"instances":[${members.map((m) => m.instances.join(',')).join(',')}]}`);
     const id = randomUUID();
-    let model: ModelAnswer | undefined;
+    let model: ModelAnswer;
+    let error: string | undefined;
     try {
       model = await this.call(path, body);
     } catch (err) {
-      model = { status: 502, body: Buffer.from(`${(err as Error).message}\n`) };
+      error = (err as Error).message;
+      model = { status: 502, body: Buffer.from(`${error}\n`) };
     }
     const texts = splitAnswer(model, id, members, total);
     const size = members.length;
@@ -225,6 +230,7 @@ export class V1Batcher {
       instances: total,
       waitsMs: members.map((m) => startedAt - m.arrivedAt),
       model,
+      ...(error !== undefined ? { error } : {}),
       body,
       startedAt,
       endedAt: nowMs(),
@@ -266,4 +272,11 @@ function splitAnswer(model: ModelAnswer, id: string, members: Member[], total: n
     if (e instanceof GoUnmarshalError) return all(marshalGo(e.message), id);
     throw e;
   }
+}
+
+/** One observer that tells several (metrics and the batch log). */
+export function observeAll(...observers: Array<BatchObserver | undefined>): BatchObserver | undefined {
+  const list = observers.filter((o): o is BatchObserver => o !== undefined);
+  if (list.length <= 1) return list[0];
+  return { batched: (e) => list.forEach((o) => o.batched(e)) };
 }

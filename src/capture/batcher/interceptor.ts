@@ -37,6 +37,7 @@ function modelCallVia(dispatch: Dispatch, maxAnswerBytes: number): ModelCall {
       const chunks: Buffer[] = [];
       let size = 0;
       let status = 0;
+      let contentType: string | undefined;
       dispatch(
         {
           method: 'POST',
@@ -47,8 +48,10 @@ function modelCallVia(dispatch: Dispatch, maxAnswerBytes: number): ModelCall {
         {
           // undici tells new-style handlers from legacy ones by this method.
           onRequestStart() {},
-          onResponseStart(_c, statusCode) {
+          onResponseStart(_c, statusCode, headers) {
             status = statusCode;
+            const ct = headers['content-type'];
+            contentType = Array.isArray(ct) ? ct[0] : ct;
           },
           onResponseData(controller, chunk: Buffer) {
             size += chunk.length;
@@ -57,7 +60,7 @@ function modelCallVia(dispatch: Dispatch, maxAnswerBytes: number): ModelCall {
             else chunks.push(chunk);
           },
           onResponseEnd() {
-            resolve({ status, body: Buffer.concat(chunks, size) });
+            resolve({ status, body: Buffer.concat(chunks, size), contentType });
           },
           onResponseError(_c, err: Error & { code?: string; address?: string; port?: number }) {
             // What Go's reverse proxy says (KServe's batcher passes it on as the message).

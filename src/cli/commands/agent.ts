@@ -7,7 +7,8 @@
  */
 import type { Command } from 'commander';
 import { Registry } from 'prom-client';
-import { BATCHER_DEFAULTS, type BatcherOptions } from '../../capture/batcher/batcher.js';
+import { BATCHER_DEFAULTS, observeAll, type BatcherOptions } from '../../capture/batcher/batcher.js';
+import { batchLogger } from '../../capture/batcher/log-batches.js';
 import { createBatcherMetrics } from '../../capture/batcher/metrics.js';
 import { createCaptureProxy } from '../../capture/proxy.js';
 import { EXTENSION_OPTIONS } from '../../config/annotations.js';
@@ -221,8 +222,8 @@ export function register(program: Command): void {
       exitWithConfigError(e);
     }
     let runtime: LoggingRuntime | undefined;
+    let settings: LoggerSettings | undefined;
     if (flags.logUrl !== undefined && flags.logUrl !== '') {
-      let settings: LoggerSettings;
       try {
         settings = agentLoggerSettings(flags);
       } catch (e) {
@@ -253,7 +254,12 @@ export function register(program: Command): void {
       upstream: `http://${flags.componentHost}:${flags.componentPort}`,
       recorder: runtime?.recorder,
       batcher,
-      batchObserver: batcher ? createBatcherMetrics(registry) : undefined,
+      batchObserver: batcher
+        ? observeAll(
+            createBatcherMetrics(registry),
+            runtime && settings?.logBatches === true ? batchLogger(runtime.recorder) : undefined,
+          )
+        : undefined,
       upstreamTimeoutMs: flags.upstreamTimeout ? parseDuration(flags.upstreamTimeout) : 0,
       ...limits,
     });

@@ -11,7 +11,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { V1Batcher, type BatchObserver } from '../../capture/batcher/batcher.js';
+import { observeAll, V1Batcher, type BatchObserver } from '../../capture/batcher/batcher.js';
+import { batchLogger } from '../../capture/batcher/log-batches.js';
 import { batchInProcess } from '../../capture/batcher/in-process.js';
 import { createBatcherMetrics } from '../../capture/batcher/metrics.js';
 import { captureInProcess, type BodyHandler } from '../../capture/in-process.js';
@@ -136,10 +137,14 @@ export function register(program: Command): void {
         const options = svc.predictor.batcher;
         if (!options) continue;
         batchObserver ??= createBatcherMetrics(metrics.registry);
+        const rt = runtimes.get(svc.name);
         const batcher = new V1Batcher(
           options,
           (urlPath, body) => modelServer.invoke('POST', urlPath, body),
-          batchObserver,
+          observeAll(
+            batchObserver,
+            rt && svc.predictor.logger?.logBatches === true ? batchLogger(rt.recorder) : undefined,
+          ),
         );
         batchers.push(batcher);
         handlers.set(svc.name, batchInProcess(batcher, handle));
