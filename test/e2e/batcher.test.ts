@@ -76,6 +76,32 @@ function parsed(a: RecordedAnswer | undefined): BatchAnswer {
 }
 
 /**
+ * Bodies where Go's encoding/json and JSON.parse/stringify differ, one request at a time. The model
+ * (simple-model) echoes a bad instance in its error, so the message shows what the batcher sent it.
+ */
+const GO_JSON_CASES = [
+  '{"INSTANCES":[4]}',
+  '{"instances":[1,2],"instances":[3]}',
+  '{"instances":[1],"parameters":1e999}',
+  '{"instances":[1e999]}',
+  'null',
+  '[1]',
+  '',
+  '{"instances":["<a&b>\u2028"]}',
+  '{"instances":[{"b":1,"a":"x","é":"\ud800"}]}',
+  '{"instances":[1.50, 2e0]}',
+];
+
+async function sendEach(port: number, bodies: string[]): Promise<RecordedAnswer[]> {
+  const out: RecordedAnswer[] = [];
+  for (const body of bodies) {
+    const res = await fetch(`http://127.0.0.1:${port}${PREDICT}`, { method: 'POST', body });
+    out.push({ status: res.status, contentType: res.headers.get('content-type'), body: await res.text() });
+  }
+  return out;
+}
+
+/**
  * Answers comparable across agents and runs. Which requests share a batch depends on arrival timing
  * (8 requests may arrive over more than maxLatency on a busy machine): a batchId becomes `batched`
  * (the grouping is checked on its own), and overshoot's answers are compared by predictions only.
@@ -299,10 +325,14 @@ describe('inferlog agent --enable-batcher --max-batchsize 4 --max-latency 50', (
   describe.skipIf(kserveMissing !== undefined)('side by side with KServe’s Go agent', () => {
     let kserve: KserveAgent;
     let theirs: Record<string, RecordedAnswer[]>;
+    let oursGo: RecordedAnswer[];
+    let theirsGo: RecordedAnswer[];
 
     beforeAll(async () => {
       kserve = await startKserveAgent({ componentPort: model.port, args: BATCH_FLAGS });
       theirs = await runBatcherCases(kserve.port);
+      oursGo = await sendEach(agentPort, GO_JSON_CASES);
+      theirsGo = await sendEach(kserve.port, GO_JSON_CASES);
     }, 360_000);
 
     afterAll(async () => {
@@ -312,6 +342,12 @@ describe('inferlog agent --enable-batcher --max-batchsize 4 --max-latency 50', (
     it('gives the same answers, batchId values aside', () => {
       expectEightGrouped(theirs['eight-concurrent']);
       expect(comparable(ours)).toEqual(comparable(theirs));
+    });
+
+    it('reads and writes JSON as Go does (key case, sorted keys, escapes, number range)', () => {
+      const strip = (a: RecordedAnswer[]) =>
+        a.map((x) => ({ ...x, body: x.body.replace(/"batchId":"[0-9a-f-]{36}"/, '"batchId":"(uuid)"') }));
+      expect(strip(oursGo)).toEqual(strip(theirsGo));
     });
   });
 });
