@@ -274,6 +274,29 @@ describe('inferlog agent --enable-batcher --max-batchsize 4 --max-latency 50', (
     }
   });
 
+  it('a client that leaves mid-batch is logged as CLIENT_ABORTED; its batch-mates get their answers', async () => {
+    const before = agent.jsonLines().length;
+    const ctl = new AbortController();
+    const leaving = fetch(`http://127.0.0.1:${agentPort}${PREDICT}`, {
+      method: 'POST',
+      body: '{"instances":[100]}',
+      signal: ctl.signal,
+    }).catch((e: Error) => e);
+    const staying = fetch(`http://127.0.0.1:${agentPort}${PREDICT}`, {
+      method: 'POST',
+      body: '{"instances":[7]}',
+    });
+    setTimeout(() => ctl.abort(), 5);
+    expect(await leaving).toBeInstanceOf(Error);
+    const answer = await staying;
+    expect(answer.status).toBe(200);
+    expect(parsed({ status: 200, contentType: null, body: await answer.text() }).predictions).toEqual([15]);
+    await agent.waitFor((c) => c.jsonLines().length >= before + 2, 'both exchanges logged');
+    const logged = agent.jsonLines().slice(before);
+    const gone = logged.find((l) => String(l.requestBody).includes('100'));
+    expect((gone?.error as { code?: string } | undefined)?.code).toBe('CLIENT_ABORTED');
+  });
+
   it('serves the batcher’s metrics on the admin port', async () => {
     const adminPort = await freePort();
     const other = await startCli([
