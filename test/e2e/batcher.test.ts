@@ -297,6 +297,64 @@ describe('inferlog agent --enable-batcher --max-batchsize 4 --max-latency 50', (
     expect((gone?.error as { code?: string } | undefined)?.code).toBe('CLIENT_ABORTED');
   });
 
+  it('with --batch-v2, merges JSON V2 requests along the first dimension and splits the outputs back', async () => {
+    const v2Port = await freePort();
+    const v2 = await startCli([
+      'agent',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(v2Port),
+      '--component-port',
+      String(model.port),
+      '--log-url',
+      'stdout',
+      '--enable-batcher',
+      '--max-batchsize',
+      '6',
+      '--max-latency',
+      '600000',
+      '--batch-v2',
+    ]);
+    try {
+      const infer = '/v2/models/simple-model/infer';
+      const body = (id: string, xs: number[]) =>
+        JSON.stringify({ id, inputs: [{ name: 'x', shape: [xs.length], datatype: 'FP32', data: xs }] });
+      const requests = [body('a', [1, 2]), body('b', [3]), body('c', [4, 5, 6])];
+      const post = (port: number, b: string) =>
+        fetch(`http://127.0.0.1:${port}${infer}`, {
+          method: 'POST',
+          body: b,
+          headers: { 'content-type': 'application/json' },
+        });
+      // 2 + 1 + 3 rows = 6: released by size, one model call.
+      const batched = await Promise.all(requests.map((b) => post(v2Port, b)));
+      for (const [i, res] of batched.entries()) {
+        const direct = await post(model.port, requests[i] as string);
+        expect(res.status).toBe(direct.status);
+        expect(res.headers.get('content-type')).toBe(direct.headers.get('content-type'));
+        expect(await res.text()).toBe(await direct.text());
+      }
+      // Not mergeable (parameters): passed through as is, at once.
+      const withParams = JSON.stringify({
+        id: 'p',
+        parameters: { x: 1 },
+        inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }],
+      });
+      const through = await post(v2Port, withParams);
+      expect(await through.text()).toBe(await (await post(model.port, withParams)).text());
+      await v2.waitFor((c) => c.jsonLines().length >= 4, 'four logged exchanges');
+      const lines = v2.jsonLines();
+      const ids = new Set(
+        lines.filter((l) => l.batch !== undefined).map((l) => (l.batch as { id: string }).id),
+      );
+      expect(lines.filter((l) => l.batch !== undefined).length).toBe(3);
+      expect(ids.size).toBe(1);
+    } finally {
+      await v2.stop();
+    }
+  });
+
   it('serves the batcher’s metrics on the admin port', async () => {
     const adminPort = await freePort();
     const other = await startCli([

@@ -30,6 +30,8 @@ import { GoUnmarshalError, goListField, goStringOfBytes, goSyntaxMessage, marsha
 
 /** maxBatchSize (KServe's --max-batchsize, default 32), maxLatencyMs (--max-latency, default 5000), and: */
 export interface BatcherOptions extends BatcherSettings {
+  /** Also batch JSON V2 `/infer` requests (v2.ts): beyond KServe, opt-in (`--batch-v2`). */
+  v2?: boolean;
   /** Largest request body taken into a batch (413 above); KServe has no bound. Default 16 MiB. */
   maxBodyBytes?: number;
 }
@@ -89,13 +91,12 @@ export function plainError(status: number, message: string): BatcherAnswer {
   };
 }
 
-function answer(text: string, batch: BatchInfo): BatcherAnswer {
+function answer(text: string): BatcherAnswer {
   const body = Buffer.from(text);
   return {
     status: 200,
     headers: { 'content-type': TEXT, 'content-length': String(body.length) },
     body,
-    batch,
   };
 }
 
@@ -132,22 +133,48 @@ export function parseV1(body: Buffer): string[] | BatcherAnswer {
   }
 }
 
-interface Member {
-  instances: string[];
+/** One client request in a queue; `count` is what maxBatchSize counts (instances, or V2 rows). */
+export interface Member<P = unknown> {
+  payload: P;
+  count: number;
   arrivedAt: number;
   resolve(a: BatcherAnswer): void;
 }
 
-/** One path's queue: the batch being filled, the requests waiting while a model call runs. */
+/** How a protocol merges its requests into one model call and splits the answer back. */
+export interface BatchCodec<P = unknown> {
+  merge(members: readonly Member<P>[]): Buffer;
+  /** One answer per member, in order (the batch info is added by the batcher). */
+  split(model: ModelAnswer, id: string, members: readonly Member<P>[]): BatcherAnswer[];
+}
+
+/** One queue: the batch being filled, the requests waiting while a model call runs. */
 class PathQueue {
   members: Member[] = [];
   count = 0;
   timer: NodeJS.Timeout | undefined;
   calling = false;
   waiting: Member[] = [];
+
+  constructor(
+    readonly path: string,
+    readonly codec: BatchCodec,
+  ) {}
 }
 
-export class V1Batcher {
+/** KServe's V1 batching: instances in, predictions out (rule 4 and 5 above). */
+const V1_CODEC: BatchCodec<string[]> = {
+  merge: (members) => Buffer.from(`{"instances":[${members.map((m) => m.payload.join(',')).join(',')}]}`),
+  split: (model, id, members) =>
+    splitAnswer(
+      model,
+      id,
+      members,
+      members.reduce((n, m) => n + m.count, 0),
+    ).map((text) => answer(text)),
+};
+
+export class RequestBatcher {
   private readonly queues = new Map<string, PathQueue>();
   /** After flush(): every batch goes to the model as soon as it can (shutdown waits out no maxLatency). */
   private flushing = false;
@@ -161,37 +188,48 @@ export class V1Batcher {
     this.maxBodyBytes = options.maxBodyBytes ?? BATCHER_DEFAULTS.maxBodyBytes;
   }
 
-  /** Answers one client: at once for a body it cannot batch, else once its batch is back. */
+  /** Answers one V1 `:predict` client: at once for a body it cannot batch, else once its batch is back. */
   submit(path: string, body: Buffer): Promise<BatcherAnswer> {
     if (body.length > this.maxBodyBytes)
       return Promise.resolve(plainError(413, `request body is larger than ${this.maxBodyBytes} bytes`));
     const instances = parseV1(body);
     if (!Array.isArray(instances)) return Promise.resolve(instances);
+    return this.enqueue(path, path, V1_CODEC as BatchCodec, instances, instances.length);
+  }
+
+  /** Queues a parsed request under `key` (requests only merge with others of the same key). */
+  enqueue(
+    key: string,
+    path: string,
+    codec: BatchCodec,
+    payload: unknown,
+    count: number,
+  ): Promise<BatcherAnswer> {
     return new Promise((resolve) => {
-      let q = this.queues.get(path);
+      let q = this.queues.get(key);
       if (!q) {
-        q = new PathQueue();
-        this.queues.set(path, q);
+        q = new PathQueue(path, codec);
+        this.queues.set(key, q);
       }
-      const member: Member = { instances, arrivedAt: nowMs(), resolve };
+      const member: Member = { payload, count, arrivedAt: nowMs(), resolve };
       if (q.calling) q.waiting.push(member);
       else {
-        this.add(path, q, member);
-        if (this.flushing && !q.calling) this.release(path, q);
+        this.add(key, q, member);
+        if (this.flushing && !q.calling) this.release(key, q);
       }
     });
   }
 
-  private add(path: string, q: PathQueue, m: Member): void {
+  private add(key: string, q: PathQueue, m: Member): void {
     if (q.members.length === 0) {
-      q.timer = setTimeout(() => this.release(path, q), this.options.maxLatencyMs);
+      q.timer = setTimeout(() => this.release(key, q), this.options.maxLatencyMs);
     }
     q.members.push(m);
-    q.count += m.instances.length;
-    if (q.count >= this.options.maxBatchSize) this.release(path, q);
+    q.count += m.count;
+    if (q.count >= this.options.maxBatchSize) this.release(key, q);
   }
 
-  private release(path: string, q: PathQueue): void {
+  private release(key: string, q: PathQueue): void {
     clearTimeout(q.timer);
     q.timer = undefined;
     const members = q.members;
@@ -199,32 +237,34 @@ export class V1Batcher {
     q.count = 0;
     if (members.length === 0) return;
     q.calling = true;
-    void this.predict(path, members).finally(() => {
+    void this.predict(q, members).finally(() => {
       q.calling = false;
-      while (q.waiting.length > 0 && !q.calling) this.add(path, q, q.waiting.shift() as Member);
-      if (this.flushing && !q.calling) this.release(path, q);
-      if (q.members.length === 0 && !q.calling) this.queues.delete(path);
+      while (q.waiting.length > 0 && !q.calling) this.add(key, q, q.waiting.shift() as Member);
+      if (this.flushing && !q.calling) this.release(key, q);
+      if (q.members.length === 0 && !q.calling) this.queues.delete(key);
     });
   }
 
-  private async predict(path: string, members: Member[]): Promise<void> {
+  private async predict(q: PathQueue, members: Member[]): Promise<void> {
     const startedAt = nowMs();
-    const total = members.reduce((n, m) => n + m.instances.length, 0);
-    const body = Buffer.from(`{"instances":[${members.map((m) => m.instances.join(',')).join(',')}]}`);
+    const total = members.reduce((n, m) => n + m.count, 0);
+    const body = q.codec.merge(members);
     const id = randomUUID();
     let model: ModelAnswer;
     let error: string | undefined;
     try {
-      model = await this.call(path, body);
+      model = await this.call(q.path, body);
     } catch (err) {
       error = (err as Error).message;
       model = { status: 502, body: Buffer.from(`${error}\n`) };
     }
-    const texts = splitAnswer(model, id, members, total);
+    const answers = q.codec.split(model, id, members);
     const size = members.length;
-    members.forEach((m, position) => m.resolve(answer(texts[position] as string, { id, size, position })));
+    members.forEach((m, position) =>
+      m.resolve({ ...(answers[position] as BatcherAnswer), batch: { id, size, position } }),
+    );
     this.observer?.batched({
-      path,
+      path: q.path,
       id,
       requests: size,
       instances: total,
@@ -240,12 +280,16 @@ export class V1Batcher {
   /** Releases every partly filled batch now, and every later one at once (shutdown: nobody waits out maxLatency). */
   flush(): void {
     this.flushing = true;
-    for (const [path, q] of this.queues) if (!q.calling) this.release(path, q);
+    for (const [key, q] of this.queues) if (!q.calling) this.release(key, q);
   }
 }
 
+/** The name this class had while it batched V1 only. */
+export const V1Batcher = RequestBatcher;
+export type V1Batcher = RequestBatcher;
+
 /** Each client's answer body, in member order (rule 5). */
-function splitAnswer(model: ModelAnswer, id: string, members: Member[], total: number): string[] {
+function splitAnswer(model: ModelAnswer, id: string, members: readonly Member[], total: number): string[] {
   const all = (message: string, batchId: string): string[] =>
     members.map(() => `{"message":${message},"batchId":"${batchId}","predictions":null}`);
   if (model.status !== 200) return all(goStringOfBytes(model.body), '');
@@ -264,8 +308,8 @@ function splitAnswer(model: ModelAnswer, id: string, members: Member[], total: n
   try {
     let at = 0;
     return members.map((m) => {
-      const slice = predictions.slice(at, at + m.instances.length);
-      at += m.instances.length;
+      const slice = predictions.slice(at, at + m.count);
+      at += m.count;
       return `{"message":"","batchId":"${id}","predictions":${marshalGo(slice)}}`;
     });
   } catch (e) {

@@ -13,10 +13,13 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { BatchInfo } from '../../core/exchange.js';
+import { parseV2, v2InferPath, V2_CODEC } from './v2.js';
 import {
   plainError,
   predictPath,
+  RequestBatcher,
   V1Batcher,
+  type BatchCodec,
   type BatcherAnswer,
   type BatcherOptions,
   type BatchObserver,
@@ -127,6 +130,51 @@ async function readAll(body: Dispatcher.DispatchOptions['body'], limit: number):
   return Buffer.concat(chunks, size);
 }
 
+function hasHeader(headers: Dispatcher.DispatchOptions['headers'], name: string): boolean {
+  if (Array.isArray(headers)) {
+    for (let i = 0; i < headers.length; i += 2) if (String(headers[i]).toLowerCase() === name) return true;
+    return false;
+  }
+  if (headers && typeof headers === 'object')
+    return Object.keys(headers).some((k) => k.toLowerCase() === name);
+  return false;
+}
+
+/** A V2 request: merged when it can be (v2.ts), else sent on unchanged. */
+function batchV2(
+  b: RequestBatcher,
+  dispatch: Dispatch,
+  path: string,
+  opts: Dispatcher.DispatchOptions,
+  handler: BatchAwareHandler,
+): void {
+  const answered = (): AnswerController => {
+    const c = new AnswerController(handler);
+    handler.onRequestStart?.(c, {});
+    return c;
+  };
+  readAll(opts.body, b.maxBodyBytes).then(
+    (body) => {
+      if (body === undefined) {
+        answered().deliver(plainError(413, `request body is larger than ${b.maxBodyBytes} bytes`));
+        return;
+      }
+      const parsed = parseV2(body);
+      if (!parsed) {
+        dispatch({ ...opts, body }, handler);
+        return;
+      }
+      const c = answered();
+      b.enqueue(`${path}\n${parsed.signature}`, path, V2_CODEC as BatchCodec, parsed.request, parsed.rows)
+        .then((a) => c.deliver(a))
+        .catch((err: Error) => {
+          if (!c.aborted) c.abort(err);
+        });
+    },
+    (err: Error) => answered().abort(err),
+  );
+}
+
 export interface BatcherInterceptor {
   interceptor: Dispatcher.DispatcherComposeInterceptor;
   /** Releases partly filled batches now (shutdown). */
@@ -143,6 +191,11 @@ export function createBatcherInterceptor(
     const b = new V1Batcher(options, modelCallVia(dispatch, maxAnswerBytes), observer);
     batcher = b;
     return (opts, handler) => {
+      const v2 = options.v2 === true ? v2InferPath(opts.path) : undefined;
+      if (v2 !== undefined && !hasHeader(opts.headers, 'inference-header-content-length')) {
+        batchV2(b, dispatch, v2, opts, handler as BatchAwareHandler);
+        return true;
+      }
       const path = predictPath(opts.path);
       if (path === undefined) return dispatch(opts, handler);
       const controller = new AnswerController(handler as BatchAwareHandler);

@@ -47,6 +47,7 @@ export interface AgentFlags {
   enableBatcher?: boolean;
   maxBatchsize?: string;
   maxLatency?: string;
+  batchV2?: boolean;
   [extension: string]: unknown;
 }
 
@@ -145,6 +146,7 @@ export function agentBatcherOptions(flags: AgentFlags): BatcherOptions | undefin
   const options: BatcherOptions = {
     maxBatchSize: int('--max-batchsize', flags.maxBatchsize, BATCHER_DEFAULTS.maxBatchSize),
     maxLatencyMs: int('--max-latency', flags.maxLatency, BATCHER_DEFAULTS.maxLatencyMs),
+    v2: flags.batchV2 === true,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return options;
@@ -205,6 +207,11 @@ export function register(program: Command): void {
     '--max-latency <ms>',
     'milliseconds after which a batch is released',
     String(BATCHER_DEFAULTS.maxLatencyMs),
+  );
+  cmd.option(
+    '--batch-v2 [bool]',
+    'with --enable-batcher: also merge JSON V2 /infer requests along the first dimension (beyond KServe)',
+    parseBool,
   );
   // KServe agent flags for features inferlog does not provide: accepted so the webhook's args work.
   cmd.option('--enable-puller [bool]', 'accepted for KServe compatibility; ignored', parseBool);
