@@ -5,7 +5,16 @@ import { decodeRecord, encodeRecord } from '../../formats/jsonl-record.js';
 import { encodeBinary, encodeStructured } from '../../formats/cloudevents.js';
 import { decodeCloudEvents } from '../../formats/cloudevents-decode.js';
 import { halfFromEvent, mergeHalf, type ExchangeRow } from '../../store/exchange-record.js';
-import { parseV1, predictPath, V1Batcher, type BatcherAnswer, type ModelAnswer } from './batcher.js';
+import {
+  parseV1,
+  predictPath,
+  RequestBatcher,
+  V1Batcher,
+  type BatchCodec,
+  type BatcherAnswer,
+  type ModelAnswer,
+} from './batcher.js';
+import { parseV2, v2InferPath, V2_CODEC } from './v2.js';
 import { goStringOfBytes, marshalGo } from './go-json.js';
 
 const json = (a: BatcherAnswer): unknown => JSON.parse(a.body.toString());
@@ -171,5 +180,70 @@ describe('the batch in the log', () => {
       for (const ev of decodeCloudEvents(headers, e.body ?? new Uint8Array()))
         expect(halfFromEvent(ev, 0).batch).toBeNull();
     }
+  });
+});
+
+describe('V2 batching (--batch-v2)', () => {
+  const req = (o: unknown): Buffer => Buffer.from(JSON.stringify(o));
+  const x = (shape: number[], data: unknown[]) => ({ name: 'x', datatype: 'FP32', shape, data });
+
+  it('merges only what keeps its meaning; the rest passes through', () => {
+    expect(parseV2(req({ id: 'a', inputs: [x([2, 2], [1, 2, 3, 4])] }))).toMatchObject({
+      rows: 2,
+      signature: '[["x","FP32",[2]]]',
+    });
+    for (const bad of [
+      { inputs: [x([2], [1, 2])], parameters: {} },
+      { inputs: [x([2], [1, 2])], outputs: [{ name: 'y' }] },
+      { inputs: [{ ...x([2], [1, 2]), parameters: { binary_data_size: 8 } }] },
+      { inputs: [x([2], [[1], [2]])] },
+      { inputs: [x([3], [1, 2])] },
+      { inputs: [x([2], [1, 2]), { ...x([1], [1]), name: 'z' }] },
+      { inputs: [] },
+      { id: 5, inputs: [x([1], [1])] },
+    ])
+      expect(parseV2(req(bad)), JSON.stringify(bad)).toBeUndefined();
+    expect(parseV2(Buffer.from('not json'))).toBeUndefined();
+    expect(v2InferPath('/v2/models/m/versions/1/infer?x')).toBe('/v2/models/m/versions/1/infer');
+    expect(v2InferPath('/v2/models/m/ready')).toBeUndefined();
+  });
+
+  it('splits outputs by rows, keeps each client’s id, and refuses an answer it cannot split', async () => {
+    const calls: string[] = [];
+    const outputs = (rows: number, data: number[]) =>
+      JSON.stringify({
+        model_name: 'm',
+        id: 'merged',
+        outputs: [{ name: 'y', datatype: 'FP32', shape: [rows], data }],
+      });
+    const run = async (answerBody: (rows: number) => string) => {
+      const b = new RequestBatcher({ maxBatchSize: 3, maxLatencyMs: 60_000 }, async (_p, body) => {
+        calls.push(body.toString());
+        return { status: 200, body: Buffer.from(answerBody(3)), contentType: 'application/json' };
+      });
+      return Promise.all(
+        [
+          { id: 'a', inputs: [x([2], [1, 2])] },
+          { id: 'b', inputs: [x([1], [3])] },
+        ].map((r) => {
+          const p = parseV2(req(r));
+          return b.enqueue(
+            `k\n${p?.signature}`,
+            '/v2/models/m/infer',
+            V2_CODEC as BatchCodec,
+            p?.request,
+            p?.rows ?? 0,
+          );
+        }),
+      );
+    };
+    const ok = await run((rows) => outputs(rows, [10, 20, 30]));
+    expect(calls[0]).toBe('{"inputs":[{"name":"x","datatype":"FP32","shape":[3],"data":[1,2,3]}]}');
+    expect(ok.map((a) => a.body.toString())).toEqual([
+      '{"model_name":"m","id":"a","outputs":[{"name":"y","datatype":"FP32","shape":[2],"data":[10,20]}]}',
+      '{"model_name":"m","id":"b","outputs":[{"name":"y","datatype":"FP32","shape":[1],"data":[30]}]}',
+    ]);
+    const bad = await run(() => outputs(2, [10, 20]));
+    expect(bad.map((a) => a.status)).toEqual([502, 502]);
   });
 });
