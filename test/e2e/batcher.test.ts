@@ -335,6 +335,39 @@ describe('inferlog agent --enable-batcher --max-batchsize 4 --max-latency 50', (
         expect(res.headers.get('content-type')).toBe(direct.headers.get('content-type'));
         expect(await res.text()).toBe(await direct.text());
       }
+      // The binary tensor extension: 2 + 4 rows of raw FP32, merged into one binary call.
+      const binary = (id: string, xs: number[]) => {
+        const header = JSON.stringify({
+          id,
+          inputs: [
+            {
+              name: 'x',
+              shape: [xs.length],
+              datatype: 'FP32',
+              parameters: { binary_data_size: 4 * xs.length },
+            },
+          ],
+        });
+        const raw = Buffer.alloc(4 * xs.length);
+        xs.forEach((v, i) => raw.writeFloatLE(v, 4 * i));
+        return { body: Buffer.concat([Buffer.from(header), raw]), length: String(Buffer.byteLength(header)) };
+      };
+      const sendBinary = (port: number, b: { body: Buffer; length: string }) =>
+        fetch(`http://127.0.0.1:${port}${infer}`, {
+          method: 'POST',
+          body: b.body,
+          headers: {
+            'content-type': 'application/octet-stream',
+            'inference-header-content-length': b.length,
+          },
+        });
+      const bins = [binary('bin-a', [1.5, 2]), binary('bin-b', [3, 4, 5, 6])];
+      const binAnswers = await Promise.all(bins.map((b) => sendBinary(v2Port, b)));
+      for (const [i, res] of binAnswers.entries()) {
+        const direct = await sendBinary(model.port, bins[i] as { body: Buffer; length: string });
+        expect(res.status).toBe(direct.status);
+        expect(await res.text()).toBe(await direct.text());
+      }
       // Not mergeable (parameters): passed through as is, at once.
       const withParams = JSON.stringify({
         id: 'p',
@@ -343,13 +376,14 @@ describe('inferlog agent --enable-batcher --max-batchsize 4 --max-latency 50', (
       });
       const through = await post(v2Port, withParams);
       expect(await through.text()).toBe(await (await post(model.port, withParams)).text());
-      await v2.waitFor((c) => c.jsonLines().length >= 4, 'four logged exchanges');
+      await v2.waitFor((c) => c.jsonLines().length >= 6, 'six logged exchanges');
       const lines = v2.jsonLines();
       const ids = new Set(
         lines.filter((l) => l.batch !== undefined).map((l) => (l.batch as { id: string }).id),
       );
-      expect(lines.filter((l) => l.batch !== undefined).length).toBe(3);
-      expect(ids.size).toBe(1);
+      // 3 JSON requests in one batch, 2 binary ones in another; the one with parameters in none.
+      expect(lines.filter((l) => l.batch !== undefined).length).toBe(5);
+      expect(ids.size).toBe(2);
     } finally {
       await v2.stop();
     }

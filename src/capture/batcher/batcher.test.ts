@@ -190,7 +190,7 @@ describe('V2 batching (--batch-v2)', () => {
   it('merges only what keeps its meaning; the rest passes through', () => {
     expect(parseV2(req({ id: 'a', inputs: [x([2, 2], [1, 2, 3, 4])] }))).toMatchObject({
       rows: 2,
-      signature: '[["x","FP32",[2]]]',
+      signature: '[["x","FP32",[2],"json"]]',
     });
     for (const bad of [
       { inputs: [x([2], [1, 2])], parameters: {} },

@@ -45,8 +45,12 @@ export interface ModelAnswer {
   contentType?: string | undefined;
 }
 
-/** Sends a merged request to the model. */
-export type ModelCall = (path: string, body: Buffer) => Promise<ModelAnswer>;
+/** Sends a merged request to the model (`headers`: what the protocol needs, e.g. V2's binary header length). */
+export type ModelCall = (
+  path: string,
+  body: Buffer,
+  headers?: Record<string, string>,
+) => Promise<ModelAnswer>;
 
 /** The batcher's answer to one client. */
 export interface BatcherAnswer {
@@ -144,6 +148,8 @@ export interface Member<P = unknown> {
 /** How a protocol merges its requests into one model call and splits the answer back. */
 export interface BatchCodec<P = unknown> {
   merge(members: readonly Member<P>[]): Buffer;
+  /** Request headers the merged body needs (default: none beyond Content-Type). */
+  headers?(members: readonly Member<P>[], body: Buffer): Record<string, string> | undefined;
   /** One answer per member, in order (the batch info is added by the batcher). */
   split(model: ModelAnswer, id: string, members: readonly Member<P>[]): BatcherAnswer[];
 }
@@ -253,7 +259,7 @@ export class RequestBatcher {
     let model: ModelAnswer;
     let error: string | undefined;
     try {
-      model = await this.call(q.path, body);
+      model = await this.call(q.path, body, q.codec.headers?.(members, body));
     } catch (err) {
       error = (err as Error).message;
       model = { status: 502, body: Buffer.from(`${error}\n`) };

@@ -35,7 +35,7 @@ type Dispatch = Dispatcher['dispatch'];
 
 /** How the merged call reaches the model: through the same pool as every other request. */
 function modelCallVia(dispatch: Dispatch, maxAnswerBytes: number): ModelCall {
-  return (path, body) =>
+  return (path, body, extra) =>
     new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -45,7 +45,7 @@ function modelCallVia(dispatch: Dispatch, maxAnswerBytes: number): ModelCall {
         {
           method: 'POST',
           path,
-          headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+          headers: { 'content-type': 'application/json', ...extra, 'content-length': String(body.length) },
           body,
         },
         {
@@ -130,14 +130,17 @@ async function readAll(body: Dispatcher.DispatchOptions['body'], limit: number):
   return Buffer.concat(chunks, size);
 }
 
-function hasHeader(headers: Dispatcher.DispatchOptions['headers'], name: string): boolean {
+/** A request header's value (the last one), or undefined. */
+function headerValue(headers: Dispatcher.DispatchOptions['headers'], name: string): string | undefined {
+  let found: string | undefined;
   if (Array.isArray(headers)) {
-    for (let i = 0; i < headers.length; i += 2) if (String(headers[i]).toLowerCase() === name) return true;
-    return false;
+    for (let i = 0; i < headers.length; i += 2)
+      if (String(headers[i]).toLowerCase() === name) found = String(headers[i + 1]);
+  } else if (headers && typeof headers === 'object') {
+    for (const [k, v] of Object.entries(headers as Record<string, unknown>))
+      if (k.toLowerCase() === name) found = String(v);
   }
-  if (headers && typeof headers === 'object')
-    return Object.keys(headers).some((k) => k.toLowerCase() === name);
-  return false;
+  return found;
 }
 
 /** A V2 request: merged when it can be (v2.ts), else sent on unchanged. */
@@ -159,7 +162,7 @@ function batchV2(
         answered().deliver(plainError(413, `request body is larger than ${b.maxBodyBytes} bytes`));
         return;
       }
-      const parsed = parseV2(body);
+      const parsed = parseV2(body, headerValue(opts.headers, 'inference-header-content-length'));
       if (!parsed) {
         dispatch({ ...opts, body }, handler);
         return;
@@ -192,7 +195,7 @@ export function createBatcherInterceptor(
     batcher = b;
     return (opts, handler) => {
       const v2 = options.v2 === true ? v2InferPath(opts.path) : undefined;
-      if (v2 !== undefined && !hasHeader(opts.headers, 'inference-header-content-length')) {
+      if (v2 !== undefined) {
         batchV2(b, dispatch, v2, opts, handler as BatchAwareHandler);
         return true;
       }

@@ -9,16 +9,19 @@
  *
  * Only what can be merged without changing its meaning is: no request `parameters` or `outputs`,
  * no input `parameters`, flat `data` of exactly shape-product elements, every input with the same
- * first dimension, JSON only (a binary-extension request, with Inference-Header-Content-Length,
- * passes through). Anything else passes through unbatched, as in KServe.
+ * first dimension. Binary tensor extension requests (Inference-Header-Content-Length) merge too: their
+ * raw tensors are concatenated (binary inputs only merge with binary ones). Anything else passes
+ * through unbatched, as in KServe.
  */
-import type { BatchCodec, BatcherAnswer, ModelAnswer } from './batcher.js';
+import type { BatchCodec, BatcherAnswer, Member, ModelAnswer } from './batcher.js';
 
 interface V2Input {
   name: string;
   datatype: string;
   shape: number[];
-  data: unknown[];
+  /** JSON data (flat), or undefined when the tensor came as binary (`bytes`). */
+  data?: unknown[];
+  bytes?: Buffer;
 }
 
 export interface V2Request {
@@ -51,11 +54,24 @@ function flatShapedData(o: Record<string, unknown>): { shape: number[]; data: un
   return { shape: shape as number[], data };
 }
 
-/** A mergeable request, its rows and its merge key; undefined: pass it through. */
-export function parseV2(body: Buffer): { request: V2Request; rows: number; signature: string } | undefined {
+/**
+ * A mergeable request, its rows and its merge key; undefined: pass it through. `headerLength` is the
+ * Inference-Header-Content-Length of a binary-extension request: its JSON header, then the raw
+ * tensors of the inputs whose only parameter is `binary_data_size`, in order.
+ */
+export function parseV2(
+  body: Buffer,
+  headerLength?: string,
+): { request: V2Request; rows: number; signature: string } | undefined {
+  let jsonEnd = body.length;
+  if (headerLength !== undefined) {
+    if (!/^\d+$/.test(headerLength)) return undefined;
+    jsonEnd = Number(headerLength);
+    if (jsonEnd > body.length) return undefined;
+  }
   let o: unknown;
   try {
-    o = JSON.parse(body.toString('utf8'));
+    o = JSON.parse(body.subarray(0, jsonEnd).toString('utf8'));
   } catch {
     return undefined;
   }
@@ -64,18 +80,67 @@ export function parseV2(body: Buffer): { request: V2Request; rows: number; signa
   if (o.id !== undefined && typeof o.id !== 'string') return undefined;
   if (!Array.isArray(o.inputs) || o.inputs.length === 0) return undefined;
   const inputs: V2Input[] = [];
+  let at = jsonEnd;
   for (const i of o.inputs as unknown[]) {
     if (!isObject(i)) return undefined;
-    for (const k of Object.keys(i)) if (!['name', 'datatype', 'shape', 'data'].includes(k)) return undefined;
+    for (const k of Object.keys(i))
+      if (!['name', 'datatype', 'shape', 'data', 'parameters'].includes(k)) return undefined;
     if (typeof i.name !== 'string' || typeof i.datatype !== 'string') return undefined;
+    if (i.parameters !== undefined) {
+      // Binary: the only parameter allowed is the size of its bytes, and there is no `data`.
+      const p = i.parameters;
+      if (headerLength === undefined || !isObject(p) || i.data !== undefined) return undefined;
+      if (Object.keys(p).length !== 1 || !Number.isSafeInteger(p.binary_data_size)) return undefined;
+      const size = p.binary_data_size as number;
+      const shape = i.shape;
+      if (size < 0 || at + size > body.length) return undefined;
+      if (!Array.isArray(shape) || shape.length === 0) return undefined;
+      if (!shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) return undefined;
+      inputs.push({
+        name: i.name,
+        datatype: i.datatype,
+        shape: shape as number[],
+        bytes: body.subarray(at, at + size),
+      });
+      at += size;
+      continue;
+    }
     const sd = flatShapedData(i);
     if (!sd) return undefined;
     inputs.push({ name: i.name, datatype: i.datatype, ...sd });
   }
+  if (at !== body.length) return undefined;
   const rows = inputs[0]?.shape[0] as number;
   if (rows === 0 || inputs.some((i) => i.shape[0] !== rows)) return undefined;
-  const signature = JSON.stringify(inputs.map((i) => [i.name, i.datatype, i.shape.slice(1)]));
+  const signature = JSON.stringify(
+    inputs.map((i) => [i.name, i.datatype, i.shape.slice(1), i.bytes !== undefined ? 'binary' : 'json']),
+  );
   return { request: { id: o.id, inputs }, rows, signature };
+}
+
+/** The merged request: JSON, or JSON header + binary tensors when the inputs came as binary. */
+function mergeParts(members: readonly Member<V2Request>[]): { header: string; binary: Buffer[] } {
+  const first = members[0]?.payload as V2Request;
+  const rows = members.reduce((n, m) => n + m.count, 0);
+  const binary: Buffer[] = [];
+  const inputs = first.inputs.map((input, k) => {
+    const shape = [rows, ...input.shape.slice(1)];
+    if (input.bytes !== undefined) {
+      const parts = members.map((m) => m.payload.inputs[k]?.bytes as Buffer);
+      const bytes = Buffer.concat(parts);
+      binary.push(bytes);
+      return {
+        name: input.name,
+        datatype: input.datatype,
+        shape,
+        parameters: { binary_data_size: bytes.length },
+      };
+    }
+    const data: unknown[] = [];
+    for (const m of members) for (const x of m.payload.inputs[k]?.data ?? []) data.push(x);
+    return { name: input.name, datatype: input.datatype, shape, data };
+  });
+  return { header: JSON.stringify({ inputs }), binary };
 }
 
 function json(status: number, text: string): BatcherAnswer {
@@ -89,14 +154,15 @@ function json(status: number, text: string): BatcherAnswer {
 
 export const V2_CODEC: BatchCodec<V2Request> = {
   merge(members) {
-    const first = members[0]?.payload as V2Request;
-    const inputs = first.inputs.map((input, k) => {
-      const data: unknown[] = [];
-      for (const m of members) for (const x of (m.payload.inputs[k] as V2Input).data) data.push(x);
-      const rows = members.reduce((n, m) => n + m.count, 0);
-      return { name: input.name, datatype: input.datatype, shape: [rows, ...input.shape.slice(1)], data };
-    });
-    return Buffer.from(JSON.stringify({ inputs }));
+    const { header, binary } = mergeParts(members);
+    return binary.length === 0 ? Buffer.from(header) : Buffer.concat([Buffer.from(header), ...binary]);
+  },
+
+  headers(members, body) {
+    let binary = 0;
+    for (const m of members) for (const i of m.payload.inputs) binary += i.bytes?.length ?? 0;
+    if (!members[0]?.payload.inputs.some((i) => i.bytes !== undefined)) return undefined;
+    return { 'inference-header-content-length': String(body.length - binary) };
   },
 
   split(model: ModelAnswer, _id, members) {
