@@ -122,6 +122,12 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
     apply: (s, v) => (s.logBatches = parseBool(v)),
   },
   {
+    key: 'batch-v2',
+    description:
+      'with the request batcher: also merge V2 /infer requests along the first dimension (beyond KServe), true|false',
+    apply: (s, v) => (s.batchV2 = parseBool(v)),
+  },
+  {
     key: 'spool-dir',
     description: 'Directory of the durable disk spool between capture and the sink.',
     apply: (s, v) => (s.spool.dir = v),

@@ -77,6 +77,8 @@ export interface LoggerSettings {
    * the batch id, `batch.position` -1), so the model's real latency and input size are visible.
    */
   logBatches?: boolean;
+  /** With the request batcher: also merge V2 `/infer` requests (capture/batcher/v2.ts). Opt-in. */
+  batchV2?: boolean;
   sampling: SamplingOptions;
   redaction: RedactionOptions;
   spool: SpoolOptions;

@@ -58,7 +58,12 @@ export interface ModelServer {
    * Calls a route in-process and collects its answer (the request batcher's merged call in
    * `inferlog up`): what `handle` would have answered over HTTP, without a socket.
    */
-  invoke(method: string, url: string, body: Buffer): Promise<RecordedAnswer>;
+  invoke(
+    method: string,
+    url: string,
+    body: Buffer,
+    headers?: Record<string, string>,
+  ): Promise<RecordedAnswer>;
   /** Answers 413 as `handle` would for a body over the limit (for a wrapper that stopped reading it). */
   rejectTooLarge(req: IncomingMessage, res: ServerResponse): void;
   /** Bodies larger than this are refused with 413. */
@@ -211,9 +216,9 @@ export async function createModelServer(options: ModelServerOptions): Promise<Mo
   let closed: Promise<void> | undefined;
   return {
     handle,
-    invoke(method, url, body) {
+    invoke(method, url, body, headers) {
       const res = new RecordedResponse();
-      handle(recordedRequest(method, url), asServerResponse(res), body);
+      handle(recordedRequest(method, url, headers), asServerResponse(res), body);
       return res.done;
     },
     rejectTooLarge(req, res) {

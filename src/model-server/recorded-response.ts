@@ -79,9 +79,20 @@ export class RecordedResponse extends EventEmitter {
 }
 
 /** The least of an IncomingMessage the model server reads for a request whose body is already read. */
-export function recordedRequest(method: string, url: string): IncomingMessage {
+export function recordedRequest(
+  method: string,
+  url: string,
+  headers: Record<string, string> = {},
+): IncomingMessage {
   const req = new EventEmitter() as IncomingMessage;
-  Object.assign(req, { method, url, headers: {}, rawHeaders: [], complete: true });
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  Object.assign(req, {
+    method,
+    url,
+    headers: lower,
+    rawHeaders: Object.entries(lower).flat(),
+    complete: true,
+  });
   return req;
 }
 

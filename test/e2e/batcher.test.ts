@@ -315,6 +315,7 @@ describe('inferlog agent --enable-batcher --max-batchsize 4 --max-latency 50', (
       '--max-latency',
       '600000',
       '--batch-v2',
+      'true',
     ]);
     try {
       const infer = '/v2/models/simple-model/infer';
@@ -477,7 +478,7 @@ describe('inferlog up with spec.predictor.batcher {maxBatchSize: 4, maxLatency: 
     up = await startModel(
       dir,
       ['    logger: {mode: all}', '    batcher: {maxBatchSize: 4, maxLatency: 50}'],
-      'inferlog.dev/log-batches: "true"',
+      'inferlog.dev/log-batches: "true", inferlog.dev/batch-v2: "true"',
     );
     answers = await runBatcherCases(up.port);
   }, 120_000);
@@ -523,6 +524,30 @@ describe('inferlog up with spec.predictor.batcher {maxBatchSize: 4, maxLatency: 
     }
     const text = await (await fetch(`http://127.0.0.1:${up.port}/metrics`)).text();
     expect(text).toMatch(/^inferlog_batcher_model_calls_saved_total [1-9]\d*$/m);
+  });
+
+  it('with inferlog.dev/batch-v2, merges V2 requests in process, answering as the model would', async () => {
+    const infer = '/v2/models/simple-model/infer';
+    const bodies = [1, 2, 3, 4].map((n) =>
+      JSON.stringify({ id: `u${n}`, inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [n] }] }),
+    );
+    const before = up.cli.jsonLines().length;
+    const answers = await Promise.all(
+      bodies.map((body) => fetch(`http://127.0.0.1:${up.port}${infer}`, { method: 'POST', body })),
+    );
+    for (const [i, a] of answers.entries()) {
+      expect(a.status).toBe(200);
+      expect(JSON.parse(await a.text())).toMatchObject({
+        id: `u${i + 1}`,
+        outputs: [{ shape: [1], data: [2 * (i + 1) + 1] }],
+      });
+    }
+    await up.cli.waitFor((c) => c.jsonLines().length >= before + 5, 'four exchanges and their merged call');
+    const batches = up.cli
+      .jsonLines()
+      .slice(before)
+      .filter((l) => l.url === infer && (l.batch as { position?: number } | undefined)?.position !== -1);
+    expect(new Set(batches.map((l) => (l.batch as { id: string }).id)).size).toBe(1);
   });
 
   it('refuses a batcher block KServe’s agent would not start with, naming the line', () => {

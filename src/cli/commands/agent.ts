@@ -47,7 +47,6 @@ export interface AgentFlags {
   enableBatcher?: boolean;
   maxBatchsize?: string;
   maxLatency?: string;
-  batchV2?: boolean;
   [extension: string]: unknown;
 }
 
@@ -146,8 +145,21 @@ export function agentBatcherOptions(flags: AgentFlags): BatcherOptions | undefin
   const options: BatcherOptions = {
     maxBatchSize: int('--max-batchsize', flags.maxBatchsize, BATCHER_DEFAULTS.maxBatchSize),
     maxLatencyMs: int('--max-latency', flags.maxLatency, BATCHER_DEFAULTS.maxLatencyMs),
-    v2: flags.batchV2 === true,
+    v2: false,
   };
+  // --batch-v2 comes from the extension table (inferlog.dev/batch-v2): true|false.
+  const v2 = flags.batchV2;
+  if (v2 !== undefined) {
+    if (v2 === 'true') options.v2 = true;
+    else if (v2 !== 'false')
+      problems.push({
+        file: 'inferlog agent',
+        line: 0,
+        col: 0,
+        path: '--batch-v2',
+        message: `"${String(v2)}" must be true or false`,
+      });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return options;
 }
@@ -207,11 +219,6 @@ export function register(program: Command): void {
     '--max-latency <ms>',
     'milliseconds after which a batch is released',
     String(BATCHER_DEFAULTS.maxLatencyMs),
-  );
-  cmd.option(
-    '--batch-v2 [bool]',
-    'with --enable-batcher: also merge JSON V2 /infer requests along the first dimension (beyond KServe)',
-    parseBool,
   );
   // KServe agent flags for features inferlog does not provide: accepted so the webhook's args work.
   cmd.option('--enable-puller [bool]', 'accepted for KServe compatibility; ignored', parseBool);

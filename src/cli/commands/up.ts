@@ -138,9 +138,11 @@ export function register(program: Command): void {
         if (!options) continue;
         batchObserver ??= createBatcherMetrics(metrics.registry);
         const rt = runtimes.get(svc.name);
+        // inferlog.dev/batch-v2 (validated with the other annotations when the file was read).
+        const v2 = svc.annotations['inferlog.dev/batch-v2'] === 'true';
         const batcher = new V1Batcher(
-          options,
-          (urlPath, body) => modelServer.invoke('POST', urlPath, body),
+          { ...options, v2 },
+          (urlPath, body, headers) => modelServer.invoke('POST', urlPath, body, headers),
           observeAll(
             batchObserver,
             rt && svc.predictor.logger?.logBatches === true ? batchLogger(rt.recorder) : undefined,
