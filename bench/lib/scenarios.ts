@@ -12,6 +12,8 @@
  *   9 inproc-file      wrk ──▶ up (in-process capture, all → file://)
  *  10 inproc-http-batch wrk ──▶ up (in-process capture, all → collect, batched)
  *  11 kserve-agent-http wrk ──▶ KServe's real Go agent (all → collect, one POST per event) ──▶ up
+ *  12 agent-batcher    wrk ──▶ agent (logging off, --enable-batcher, 32 instances or 5 ms) ──▶ up
+ *                      (compare with 2: what merging requests into one model call saves or costs)
  *
  * Every scenario starts its own processes and stops them afterwards, so none inherits
  * another's heap or queue. "subject" is the process whose CPU and RSS are reported as
@@ -331,4 +333,11 @@ export const SCENARIOS: readonly Scenario[] = [
       };
     },
   },
+  // Issue 15: KServe's batcher, logging off (like 2), so the difference is the batching alone.
+  // maxLatency 5 ms: at low concurrency a lone request waits it out; at high concurrency batches fill.
+  agentScenario(12, 'agent-batcher', 'agent, logging off, batcher (32 instances / 5 ms)', async () => ({
+    args: ['--enable-batcher', '--max-batchsize', '32', '--max-latency', '5'],
+    extra: [],
+    logTarget: 'stdout',
+  })),
 ];

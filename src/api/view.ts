@@ -1,6 +1,6 @@
 /** Stored exchange → the JSON the API answers (see docs/collector.md, "Query API"). */
 import { rfc3339Nano } from '../core/time.js';
-import type { HalfMeta } from '../store/exchange-record.js';
+import type { BatchView, HalfMeta } from '../store/exchange-record.js';
 import { textOf } from '../store/exchange-record.js';
 import type { ExchangeWithBodies, StoredExchange } from '../store/store.js';
 
@@ -42,6 +42,8 @@ export interface ExchangeView {
   response: HalfView | null;
   requestPreview?: string | null;
   responsePreview?: string | null;
+  /** Set when the exchange was answered from a merged model call (the agent's request batcher). */
+  batch?: BatchView;
 }
 
 function halfTime(meta: HalfMeta | null, ms: number | null): string | null {
@@ -76,6 +78,7 @@ function base(s: StoredExchange): ExchangeView {
     annotations: d.annotations,
     request: d.request ? { ...d.request } : null,
     response: d.response ? { ...d.response } : null,
+    ...(d.batch ? { batch: d.batch } : {}),
   };
   if (d.trace) {
     v.traceId = d.trace.traceId;

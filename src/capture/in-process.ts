@@ -12,6 +12,7 @@
  * body limit, whichever comes first, and the chunks read so far are handed over then.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { BatchInfo } from '../core/exchange.js';
 import { nowMs } from '../core/time.js';
 import { isStreamingResponse, Recorder, type InFlight } from './recorder.js';
 
@@ -50,7 +51,17 @@ function headerFromArgs(args: unknown[], name: string): string | undefined {
   return undefined;
 }
 
+/** The exchange being captured for a response: lets a wrapped handler (the batcher) annotate it. */
+const flights = new WeakMap<ServerResponse, InFlight>();
+
+/** Records the batch a response's answer came from (a no-op when the exchange is not captured). */
+export function noteBatch(res: ServerResponse, batch: BatchInfo): void {
+  const flight = flights.get(res);
+  if (flight) flight.batch = batch;
+}
+
 function teeResponse(res: ServerResponse, flight: InFlight): void {
+  flights.set(res, flight);
   let started = false;
   const start = (headerArgs: unknown[]): void => {
     if (started) return;

@@ -26,6 +26,9 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { ErrorCode } from '../core/errors.js';
+import type { BatchInfo } from '../core/exchange.js';
+import type { BatcherOptions, BatchObserver } from './batcher/batcher.js';
+import { createBatcherInterceptor } from './batcher/interceptor.js';
 import { isStreamingResponse, type InFlight, type Recorder } from './recorder.js';
 
 export interface ProxyOptions {
@@ -47,6 +50,10 @@ export interface ProxyOptions {
   headersTimeoutMs?: number;
   /** Request bodies up to this size are read whole before an upstream connection is taken (default 1 MiB). */
   requestBufferBytes?: number;
+  /** KServe's request batcher (--enable-batcher) in front of the model; undefined: requests go straight through. */
+  batcher?: BatcherOptions;
+  /** Told about every batch the batcher releases (metrics, the batch's own log). */
+  batchObserver?: BatchObserver;
 }
 
 export const PROXY_DEFAULTS = {
@@ -227,6 +234,11 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     });
   }
 
+  /** From the batcher (batcher/interceptor.ts): the answer came from a merged model call. */
+  onBatch(batch: BatchInfo): void {
+    if (this.flight) this.flight.batch = batch;
+  }
+
   onResponseStart(
     _controller: Dispatcher.DispatchController,
     statusCode: number,
@@ -305,6 +317,11 @@ export function createCaptureProxy(options: ProxyOptions): CaptureProxy {
     bodyTimeout: upstreamTimeout,
   });
   const recorder = options.recorder;
+  // The batcher wraps the pool like any undici interceptor; without it the pool is used as is.
+  const batcher = options.batcher
+    ? createBatcherInterceptor(options.batcher, options.batchObserver)
+    : undefined;
+  const upstream: Dispatcher = batcher ? pool.compose(batcher.interceptor) : pool;
 
   const dispatch = (
     req: IncomingMessage,
@@ -313,7 +330,7 @@ export function createCaptureProxy(options: ProxyOptions): CaptureProxy {
     headers: string[],
     body: Dispatcher.DispatchOptions['body'],
   ): void => {
-    pool.dispatch(
+    upstream.dispatch(
       { method: req.method as Dispatcher.HttpMethod, path: req.url ?? '/', headers, body },
       new ProxyHandler(res, flight),
     );
@@ -449,6 +466,7 @@ export function createCaptureProxy(options: ProxyOptions): CaptureProxy {
   return {
     server,
     async close() {
+      batcher?.flush();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       await pool.close();

@@ -10,7 +10,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Exchange, ExchangeError, ExchangeSource, LogMode, StreamInfo } from '../core/exchange.js';
+import type {
+  BatchInfo,
+  Exchange,
+  ExchangeError,
+  ExchangeSource,
+  LogMode,
+  StreamInfo,
+} from '../core/exchange.js';
 import { logsRequest, logsResponse } from '../core/exchange.js';
 import type { ErrorCode } from '../core/errors.js';
 import { nowMs } from '../core/time.js';
@@ -80,6 +87,8 @@ export class InFlight {
   /** W3C trace context of this exchange (the caller's, or a fresh one). */
   readonly trace: TraceContext;
   private span: { end(ex: Exchange, kept: boolean): void } | undefined;
+  /** Set by the request batcher when the answer came from a merged model call. */
+  batch: BatchInfo | undefined;
 
   constructor(
     private readonly rec: Recorder,
@@ -212,6 +221,7 @@ export class InFlight {
       }
       ex.stream = info;
     }
+    if (this.batch) ex.batch = this.batch;
     if (this.span === undefined) {
       o.submitter.submit(ex);
       return;

@@ -142,6 +142,20 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
     apply: (s, v) => (s.sampling.byTraceId = parseBool(v)),
   },
   {
+    key: 'log-batches',
+    description:
+      'With the request batcher: also log each merged model call as its own exchange (batch.position -1).',
+    default: 'false',
+    apply: (s, v) => (s.logBatches = parseBool(v)),
+  },
+  {
+    key: 'batch-v2',
+    description:
+      'With the request batcher: also merge V2 /infer requests along the first dimension (beyond KServe).',
+    default: 'false',
+    apply: (s, v) => (s.batchV2 = parseBool(v)),
+  },
+  {
     key: 'spool-dir',
     description:
       'Directory of the durable disk spool between capture and the sink (default: one of its own under $XDG_STATE_HOME/inferlog, else ~/.local/state/inferlog).',

@@ -18,7 +18,12 @@ import { ANNOTATION_PREFIX, EXTENSION_KEYS, EXTENSION_OPTIONS } from './annotati
 import { configError, type ConfigProblem } from './config-error.js';
 import { kserveFieldProblems } from './kserve-fields.js';
 import { loggerSpecSchema, type LoggerSpec } from './logger-spec.js';
-import { defaultLoggerSettings, type LoggerSettings } from './settings.js';
+import {
+  BATCHER_SETTING_DEFAULTS,
+  defaultLoggerSettings,
+  type BatcherSettings,
+  type LoggerSettings,
+} from './settings.js';
 import { parseDuration } from '../core/units.js';
 
 const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -32,10 +37,22 @@ const modelSpecSchema = z
   })
   .passthrough();
 
+// KServe's Batcher type: *int fields; its agent refuses values that are not above 0 (it exits at start).
+const positiveInt = z.number().int('must be an integer').positive('must be above 0');
+const batcherSchema = z
+  .object({
+    maxBatchSize: positiveInt.optional(),
+    maxLatency: positiveInt.optional(),
+    // Accepted as in KServe's CRD; its agent does not read it either.
+    timeout: z.number().int('must be an integer').optional(),
+  })
+  .strict();
+
 // Components carry any pod-spec field Kubernetes allows; we validate what we read.
 const componentSchema = z
   .object({
     logger: loggerSpecSchema.optional(),
+    batcher: batcherSchema.optional(),
     model: modelSpecSchema.optional(),
   })
   .passthrough();
@@ -78,6 +95,8 @@ export interface ComponentConfig {
   component: ComponentName;
   /** Undefined when the component has no `logger` block: nothing is logged. */
   logger: LoggerSettings | undefined;
+  /** Undefined when the component has no `batcher` block: requests go to the model one by one. */
+  batcher: BatcherSettings | undefined;
   model: { modelFormat: string; storageUri: string | undefined } | undefined;
 }
 
@@ -229,6 +248,12 @@ export function parseInferenceServices(
       components.push({
         component: name,
         logger,
+        batcher: comp.batcher
+          ? {
+              maxBatchSize: comp.batcher.maxBatchSize ?? BATCHER_SETTING_DEFAULTS.maxBatchSize,
+              maxLatencyMs: comp.batcher.maxLatency ?? BATCHER_SETTING_DEFAULTS.maxLatencyMs,
+            }
+          : undefined,
         model: comp.model ? { modelFormat: comp.model.modelFormat.name, storageUri } : undefined,
       });
     }

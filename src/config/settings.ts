@@ -83,6 +83,13 @@ export interface LoggerSettings {
    * OTEL_* variables say; child of the caller's span, and the model's parent. Off by default.
    */
   spans: boolean;
+  /**
+   * With the request batcher: also log each merged model call as an exchange of its own (its id is
+   * the batch id, `batch.position` -1), so the model's real latency and input size are visible.
+   */
+  logBatches?: boolean;
+  /** With the request batcher: also merge V2 `/infer` requests (capture/batcher/v2.ts). Opt-in. */
+  batchV2?: boolean;
   sampling: SamplingOptions;
   redaction: RedactionOptions;
   spool: SpoolOptions;
@@ -115,3 +122,13 @@ export function defaultLoggerSettings(): LoggerSettings {
     },
   };
 }
+
+/** `spec.<component>.batcher`: KServe's request batcher (the webhook's --max-batchsize / --max-latency). */
+export interface BatcherSettings {
+  /** Instances that release a batch (default 32). */
+  maxBatchSize: number;
+  /** Milliseconds after a batch's first request that release it (default 5000). */
+  maxLatencyMs: number;
+}
+
+export const BATCHER_SETTING_DEFAULTS: Readonly<BatcherSettings> = { maxBatchSize: 32, maxLatencyMs: 5000 };

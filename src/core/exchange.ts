@@ -65,6 +65,22 @@ export interface ExchangeError {
  */
 export const UNMATCHED_MODEL = '(unmatched)';
 
+/**
+ * The request batch an exchange went to the model in (`inferlog agent --enable-batcher`,
+ * `spec.predictor.batcher`): KServe's batcher merges concurrent requests into one model call.
+ */
+export interface BatchInfo {
+  /** The merged model call's id: the `batchId` KServe's batcher answers (set here even when it answers ""). */
+  id: string;
+  /** How many client exchanges the batch merged. */
+  size: number;
+  /**
+   * This exchange's place in the batch, 0-based, in arrival order; -1 for the merged model call
+   * itself (logged with `inferlog.dev/log-batches`).
+   */
+  position: number;
+}
+
 /** Where the exchange happened: KServe's agent flags / CloudEvent extension attributes. */
 export interface ExchangeSource {
   inferenceService: string;
@@ -99,6 +115,8 @@ export interface Exchange {
   response?: CapturedBody;
   error?: ExchangeError;
   stream?: StreamInfo;
+  /** Set when the request was answered from a merged model call (see BatchInfo). */
+  batch?: BatchInfo;
   /**
    * How many exchanges this record stands for: 1/sampleRate when kept by the sampler,
    * 1 when kept by an always-keep rule (errors, slow calls) or when sampling is off.

@@ -60,4 +60,9 @@ export const CE_EXTENSIONS = {
    */
   traceparent: 'traceparent',
   tracestate: 'tracestate',
+  /**
+   * Batched requests (the agent's request batcher): JSON `{"id","size","position"}` on both events,
+   * the merged model call's id, how many client exchanges it merged, and this one's place in it.
+   */
+  batch: 'batch',
 } as const;

@@ -67,6 +67,7 @@ const H = {
   sha256: extensionHeader(CE_EXTENSIONS.sha256),
   statuscode: extensionHeader(CE_EXTENSIONS.statuscode),
   streaminfo: extensionHeader(CE_EXTENSIONS.streaminfo),
+  batch: extensionHeader(CE_EXTENSIONS.batch),
   truncated: extensionHeader(CE_EXTENSIONS.truncated),
   url: extensionHeader(CE_EXTENSIONS.url),
   traceparent: extensionHeader(CE_EXTENSIONS.traceparent),
@@ -290,6 +291,8 @@ interface EventParts {
   /** Both events: the exchange's W3C trace context (ASCII, validated at capture). */
   traceparent: string | undefined;
   tracestate: string | undefined;
+  /** Both events of a batched exchange: JSON of its batch (ASCII: the id is a UUID the batcher made). */
+  batch: string | undefined;
 }
 
 /**
@@ -363,6 +366,9 @@ function partsOf(ex: Exchange): EventParts[] {
   const sampleweight = ex.sampleWeight === 1 ? undefined : num(ex.sampleWeight);
   const traceparent = ex.trace !== undefined ? formatTraceparent(ex.trace) : undefined;
   const tracestate = ex.trace?.tracestate;
+  const batch = ex.batch
+    ? JSON.stringify({ id: ex.batch.id, size: ex.batch.size, position: ex.batch.position })
+    : undefined;
   if (logsRequest(ex.mode)) {
     out.push({
       half: 'request',
@@ -382,6 +388,7 @@ function partsOf(ex: Exchange): EventParts[] {
       streaminfo: undefined,
       traceparent,
       tracestate,
+      batch,
     });
   }
   if (logsResponse(ex.mode)) {
@@ -403,6 +410,7 @@ function partsOf(ex: Exchange): EventParts[] {
       streaminfo: streamInfoJson(ex),
       traceparent,
       tracestate,
+      batch,
     });
   }
   return out;
@@ -416,6 +424,7 @@ function binaryOf(ex: Exchange, c: SourceConstants, p: EventParts): BinaryEvent 
   const h: string[] = [];
   // Sorted by header name, as Go's net/http writes them.
   if (c.annotations !== undefined) h.push(H.annotations, c.annotations);
+  if (p.batch !== undefined) h.push(H.batch, headerFromHeader(p.batch));
   h.push(H.component, c.component);
   const encoding = b?.stillEncoded ? b.contentEncoding : undefined;
   if (encoding !== undefined) h.push(H.contentencoding, headerFromHeader(encoding));
@@ -515,6 +524,7 @@ function structuredOf(ex: Exchange, c: SourceConstants, p: EventParts): Structur
   if (p.latencyms !== undefined) j += ',"' + CE_EXTENSIONS.latencyms + '":"' + p.latencyms + '"';
   if (p.errorcode !== undefined) j += attr(CE_EXTENSIONS.errorcode, p.errorcode);
   if (p.streaminfo !== undefined) j += attr(CE_EXTENSIONS.streaminfo, p.streaminfo);
+  if (p.batch !== undefined) j += attr(CE_EXTENSIONS.batch, p.batch);
   if (p.responsecontenttype !== undefined)
     j += attr(CE_EXTENSIONS.responsecontenttype, textFromHeader(p.responsecontenttype));
   if (p.traceparent !== undefined) j += attr(CE_EXTENSIONS.traceparent, p.traceparent);

@@ -73,6 +73,7 @@ export function toJsonLine(ex: Exchange): Record<string, unknown> {
   if (ex.sampleWeight !== 1) line.sampleWeight = ex.sampleWeight;
   if (ex.error) line.error = ex.error;
   if (ex.stream) line.stream = ex.stream;
+  if (ex.batch) line.batch = ex.batch;
   return line;
 }
 

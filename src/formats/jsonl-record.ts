@@ -41,6 +41,12 @@ const streamSchema = z.strictObject({
     .optional(),
 });
 
+const batchSchema = z.strictObject({
+  id: z.string(),
+  size: z.number().int().positive(),
+  position: z.number().int().min(-1),
+});
+
 export const exchangeRecordSchema = z.strictObject({
   v: z.literal(RECORD_VERSION),
   id: z.string(),
@@ -63,6 +69,7 @@ export const exchangeRecordSchema = z.strictObject({
   response: bodySchema.optional(),
   error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
   stream: streamSchema.optional(),
+  batch: batchSchema.optional(),
   sampleWeight: z.number(),
   trace: z
     .strictObject({
@@ -131,6 +138,7 @@ export function toRecord(ex: Exchange, codec: BodyCodec = base64Codec): Exchange
   if (ex.error) r.error = ex.error;
   if (ex.stream) r.stream = ex.stream;
   if (ex.trace) r.trace = ex.trace;
+  if (ex.batch) r.batch = ex.batch;
   return r;
 }
 
@@ -154,6 +162,7 @@ export function fromRecord(value: unknown, codec: BodyCodec = base64Codec): Exch
   if (r.error) ex.error = r.error;
   if (r.stream) ex.stream = stripUndefined(r.stream);
   if (r.trace) ex.trace = stripUndefined(r.trace);
+  if (r.batch) ex.batch = r.batch;
   return ex;
 }
 

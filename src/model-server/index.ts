@@ -25,11 +25,18 @@ import { type ErrorStyle, sendError, sendJson } from './respond.js';
 import { type BodyReader, bodyReader, tooLarge } from './read-body.js';
 import { type RouteMatch, matchRoute } from './router.js';
 import type { ServedModel } from './served-model.js';
+import {
+  asServerResponse,
+  recordedRequest,
+  RecordedResponse,
+  type RecordedAnswer,
+} from './recorded-response.js';
 import { v1ModelReady, v1Models, v1Predict } from './v1.js';
 import { v2Infer, v2Live, v2ModelMetadata, v2ModelReady, v2Models, v2Ready, v2Server } from './v2.js';
 
 export { resolveModelPath } from './model-path.js';
 export { modelInBody, modelInBodyRoute, modelInPath } from './target.js';
+export type { RecordedAnswer } from './recorded-response.js';
 
 export interface ModelSpec {
   name: string;
@@ -47,6 +54,16 @@ export interface ModelServer {
    * otherwise the handler reads it from `req`. Either way it is held to maxBodyBytes.
    */
   handle(req: IncomingMessage, res: ServerResponse, body?: Buffer): void;
+  /**
+   * Calls a route in-process and collects its answer (the request batcher's merged call in
+   * `inferlog up`): what `handle` would have answered over HTTP, without a socket.
+   */
+  invoke(
+    method: string,
+    url: string,
+    body: Buffer,
+    headers?: Record<string, string>,
+  ): Promise<RecordedAnswer>;
   /** Answers 413 as `handle` would for a body over the limit (for a wrapper that stopped reading it). */
   rejectTooLarge(req: IncomingMessage, res: ServerResponse): void;
   /** Bodies larger than this are refused with 413. */
@@ -216,6 +233,11 @@ export async function createModelServer(options: ModelServerOptions): Promise<Mo
   let closed: Promise<void> | undefined;
   return {
     handle,
+    invoke(method, url, body, headers) {
+      const res = new RecordedResponse();
+      handle(recordedRequest(method, url, headers), asServerResponse(res), body);
+      return res.done;
+    },
     rejectTooLarge(req, res) {
       sendError(
         res,

@@ -44,6 +44,30 @@ function streamInfo(v: string | undefined): Record<string, unknown> | null {
   }
 }
 
+/** A batched exchange's batch (the `batch` extension): the merged model call it was answered from. */
+export interface BatchView {
+  id: string;
+  size: number;
+  position: number;
+}
+
+/** The `batch` extension, checked: anything but `{"id": short string, "size" ≥ 1, -1 ≤ "position" < size}` is ignored. */
+export function batchInfo(v: string | undefined): BatchView | null {
+  if (v === undefined || v === '' || v.length > 512) return null;
+  try {
+    const o = JSON.parse(v) as Partial<BatchView> | null;
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) return null;
+    const { id, size, position } = o;
+    if (typeof id !== 'string' || id.length === 0 || id.length > 128) return null;
+    if (!Number.isSafeInteger(size) || !Number.isSafeInteger(position)) return null;
+    if ((size as number) < 1 || (position as number) < 0 || (position as number) >= (size as number))
+      return null;
+    return { id, size: size as number, position: position as number };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The store identity of an exchange: its event id *within* one sender scope (source, namespace,
  * inference service, component). Ids are chosen by senders, and with `trust-inbound-id` by clients,
@@ -90,6 +114,8 @@ export interface ExchangeHalf {
   responseContentType: string | null;
   /** The event's `traceparent` (CloudEvents distributed tracing), when it carried a valid one. */
   trace?: TraceRef | null;
+  /** The `batch` extension, when the exchange was answered from a merged model call. */
+  batch?: BatchView | null;
 }
 
 /** Where an exchange sits in a distributed trace, as its events said (validated W3C values). */
@@ -126,6 +152,8 @@ export interface ExchangeDetail {
   responsePreview?: string | null;
   /** W3C trace context of the exchange (absent in rows stored before trace context was kept). */
   trace?: TraceRef | null;
+  /** The request batch it was answered from (absent when not batched, and in older rows). */
+  batch?: BatchView;
 }
 
 /** A row: indexed columns + detail. Bodies travel separately. */
@@ -222,6 +250,7 @@ export function halfFromEvent(ev: DecodedEvent, receivedMs: number): ExchangeHal
     errorCode: str(x[EXT.errorcode]),
     responseContentType: str(x[EXT.responsecontenttype]),
     trace: traceRef(x[EXT.traceparent], x[EXT.tracestate]),
+    batch: batchInfo(x[EXT.batch]),
   };
 }
 
@@ -302,6 +331,9 @@ export function mergeHalf(existing: ExchangeRow | undefined, half: ExchangeHalf)
     responsePreview: half.kind === 'response' ? preview(half.body) : (prev?.responsePreview ?? null),
     trace: prev?.trace ?? half.trace ?? null,
   };
+  // The first half that names a batch decides it (both carry the same one).
+  const batch = prev?.batch ?? half.batch ?? undefined;
+  if (batch) detail.batch = batch;
   const hasResponse = detail.response !== null;
   // KServe sends no status: its response event exists only for status 200.
   const status = reported.status ?? (hasResponse ? 200 : null);

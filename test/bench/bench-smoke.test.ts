@@ -41,6 +41,7 @@ describe('npm run bench -- --smoke', () => {
           'agent-spool',
           'inproc-file',
           'inproc-http-batch',
+          'agent-batcher',
           'collector',
         ]),
       );
@@ -61,6 +62,7 @@ describe('npm run bench -- --smoke', () => {
       if (process.env.CI || ran.some((s) => s.id === 'kserve-agent-http'))
         expect(logged('kserve-agent-http')).toMatch(/^[1-9]\d* exchanges stored/);
       expect(logged('agent-off')).toBe('0 bytes logged');
+      expect(logged('agent-batcher')).toBe('0 bytes logged');
 
       expect(report.collector?.ok, report.collector?.note).toBe(true);
       expect(report.collector?.seed?.exchanges).toBe(2000);

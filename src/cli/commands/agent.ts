@@ -6,6 +6,9 @@
  *                        └──▶ pipeline ──▶ --log-url (CloudEvents, Kafka, file, stdout)
  */
 import { Option, type Command } from 'commander';
+import { BATCHER_DEFAULTS, observeAll, type BatcherOptions } from '../../capture/batcher/batcher.js';
+import { batchLogger } from '../../capture/batcher/log-batches.js';
+import { createBatcherMetrics } from '../../capture/batcher/metrics.js';
 import { createCaptureProxy } from '../../capture/proxy.js';
 import { requestObserver } from '../../capture/request-observer.js';
 import { createPipelineMetrics } from '../../pipeline/metrics.js';
@@ -47,6 +50,9 @@ export interface AgentFlags {
   host: string;
   adminPort?: string;
   upstreamTimeout?: string;
+  enableBatcher?: boolean;
+  maxBatchsize?: string;
+  maxLatency?: string;
   [extension: string]: unknown;
 }
 
@@ -121,6 +127,49 @@ export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
   return settings;
 }
 
+/**
+ * `--enable-batcher --max-batchsize N --max-latency MS` → batcher options, or undefined when off.
+ * KServe parses both with Atoi and refuses anything but an integer above 0.
+ */
+export function agentBatcherOptions(flags: AgentFlags): BatcherOptions | undefined {
+  if (flags.enableBatcher !== true) return undefined;
+  const problems: ConfigProblem[] = [];
+  const int = (name: string, raw: string | undefined, fallback: number): number => {
+    if (raw === undefined) return fallback;
+    const n = /^[+-]?\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+    if (!Number.isSafeInteger(n) || n <= 0) {
+      problems.push({
+        file: 'inferlog agent',
+        line: 0,
+        col: 0,
+        path: name,
+        message: `must be an integer above 0, not "${raw}"`,
+      });
+    }
+    return n;
+  };
+  const options: BatcherOptions = {
+    maxBatchSize: int('--max-batchsize', flags.maxBatchsize, BATCHER_DEFAULTS.maxBatchSize),
+    maxLatencyMs: int('--max-latency', flags.maxLatency, BATCHER_DEFAULTS.maxLatencyMs),
+    v2: false,
+  };
+  // --batch-v2 comes from the extension table (inferlog.dev/batch-v2): true|false.
+  const v2 = flags.batchV2;
+  if (v2 !== undefined) {
+    if (v2 === 'true') options.v2 = true;
+    else if (v2 !== 'false')
+      problems.push({
+        file: 'inferlog agent',
+        line: 0,
+        col: 0,
+        path: '--batch-v2',
+        message: `"${String(v2)}" must be true or false`,
+      });
+  }
+  if (problems.length > 0) throw configError(problems);
+  return options;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('agent')
@@ -171,19 +220,32 @@ export function register(program: Command): void {
     const option = new Option(`--${opt.key} <value>`, opt.description);
     cmd.addOption(opt.default === undefined ? option : withDefault(option, opt.default));
   }
+  // KServe's request batcher (spec.predictor.batcher makes the webhook pass these).
+  cmd.option(
+    '--enable-batcher [bool]',
+    "merge concurrent :predict requests into one model call (KServe's batcher)",
+    parseBool,
+  );
+  cmd.option('--max-batchsize <n>', 'instances that release a batch', String(BATCHER_DEFAULTS.maxBatchSize));
+  cmd.option(
+    '--max-latency <ms>',
+    'milliseconds after which a batch is released',
+    String(BATCHER_DEFAULTS.maxLatencyMs),
+  );
   // KServe agent flags for features inferlog does not provide: accepted so the webhook's args work.
-  for (const f of ['enable-puller', 'enable-batcher'])
-    cmd.option(`--${f} [bool]`, 'accepted for KServe compatibility; ignored', parseBool);
-  for (const f of ['config-dir', 'model-dir', 'max-batchsize', 'max-latency', 'timeout', 'probe-period']) {
+  cmd.option('--enable-puller [bool]', 'accepted for KServe compatibility; ignored', parseBool);
+  for (const f of ['config-dir', 'model-dir', 'timeout', 'probe-period']) {
     cmd.option(`--${f} <value>`, 'accepted for KServe compatibility; ignored');
   }
   cmd.action(async (flags: AgentFlags) => {
     const log = createOpLogger('agent');
     let limits: RequestLimits;
     let upstreamTimeoutMs = 0;
+    let batcher: BatcherOptions | undefined;
     try {
       limits = requestLimitsFrom(flags, 'inferlog agent');
       if (flags.upstreamTimeout) upstreamTimeoutMs = parseDuration(flags.upstreamTimeout);
+      batcher = agentBatcherOptions(flags);
     } catch (e) {
       if (e instanceof RangeError)
         fail('agent', new InferlogError('USAGE_INVALID', `--upstream-timeout ${e.message}`));
@@ -192,8 +254,8 @@ export function register(program: Command): void {
     // Request metrics are served with logging off too: one registry for both.
     const metrics = createPipelineMetrics();
     let runtime: LoggingRuntime | undefined;
+    let settings: LoggerSettings | undefined;
     if (flags.logUrl !== undefined && flags.logUrl !== '') {
-      let settings: LoggerSettings;
       try {
         settings = agentLoggerSettings(flags);
       } catch (e) {
@@ -225,6 +287,13 @@ export function register(program: Command): void {
     const proxy = createCaptureProxy({
       upstream: `http://${flags.componentHost}:${flags.componentPort}`,
       recorder: runtime?.recorder,
+      batcher,
+      batchObserver: batcher
+        ? observeAll(
+            createBatcherMetrics(metrics.registry),
+            runtime && settings?.logBatches === true ? batchLogger(runtime.recorder) : undefined,
+          )
+        : undefined,
       upstreamTimeoutMs,
       ...limits,
     });
@@ -255,6 +324,9 @@ export function register(program: Command): void {
     }
     log.info(
       `ready — proxying :${port} → ${flags.componentHost}:${flags.componentPort}; logging ${runtime ? runtime.describe() : 'off (no --log-url)'}` +
+        (batcher
+          ? `; batching :predict requests (max ${batcher.maxBatchSize} instances, ${batcher.maxLatencyMs} ms)`
+          : '') +
         (adminServer ? `; metrics on :${adminPort}/metrics` : ''),
     );
     onShutdownSignal(log, async () => {

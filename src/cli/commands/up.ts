@@ -16,7 +16,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { captureInProcess, type RecorderRouting } from '../../capture/in-process.js';
+import { observeAll, V1Batcher, type BatchObserver } from '../../capture/batcher/batcher.js';
+import { batchLogger } from '../../capture/batcher/log-batches.js';
+import { batchInProcess } from '../../capture/batcher/in-process.js';
+import { createBatcherMetrics } from '../../capture/batcher/metrics.js';
+import { captureInProcess, type BodyHandler, type RecorderRouting } from '../../capture/in-process.js';
 import { Recorder } from '../../capture/recorder.js';
 import { requestObserver, type ServedAt } from '../../capture/request-observer.js';
 import { UNMATCHED_MODEL } from '../../core/exchange.js';
@@ -184,11 +188,39 @@ export function register(program: Command): void {
       }
       const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): void =>
         body === undefined ? modelServer.rejectTooLarge(req, res) : modelServer.handle(req, res, body);
+      // spec.predictor.batcher: KServe's request batcher between capture and the model, as in its agent.
+      const batchers: V1Batcher[] = [];
+      let batchObserver: BatchObserver | undefined;
+      const handlers = new Map<string, BodyHandler>();
+      for (const svc of services) {
+        const options = svc.predictor.batcher;
+        if (!options) continue;
+        batchObserver ??= createBatcherMetrics(metrics.registry);
+        const rt = runtimes.get(svc.name);
+        // inferlog.dev/batch-v2 (validated with the other annotations when the file was read).
+        const v2 = svc.annotations['inferlog.dev/batch-v2'] === 'true';
+        const batcher = new V1Batcher(
+          { ...options, v2 },
+          (urlPath, body, headers) => modelServer.invoke('POST', urlPath, body, headers),
+          observeAll(
+            batchObserver,
+            rt && svc.predictor.logger?.logBatches === true ? batchLogger(rt.recorder) : undefined,
+          ),
+        );
+        batchers.push(batcher);
+        handlers.set(svc.name, batchInProcess(batcher, handle));
+      }
+      // A batched service's requests go through its batcher (which passes through what it cannot
+      // merge); the path names the model, as the batcher only merges path-routed protocols.
+      const handler: BodyHandler = (req, res, body) => {
+        const name = modelInPath(req.url ?? '/');
+        ((name === undefined ? undefined : handlers.get(name)) ?? handle)(req, res, body);
+      };
       // OpenAI routes name their model in the body: the metrics take the model the log was filed under.
       const bodyModels = new WeakMap<IncomingMessage, string>();
       const capture = captureInProcess(
         attribution(services, runtimes, bodyModels),
-        handle,
+        handler,
         modelServer.maxBodyBytes,
         limits.requestBodyTimeoutMs,
       );
@@ -241,6 +273,7 @@ export function register(program: Command): void {
         [...runtimes.values()].map((r) => r.describe()).join('; ') || 'off (no logger in the YAML)';
       log.info(`ready — serving ${names} on http://${opts.host}:${bound} (logging: ${logging})`);
       onShutdownSignal(log, async () => {
+        for (const b of batchers) b.flush();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

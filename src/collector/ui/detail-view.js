@@ -173,6 +173,26 @@ function factsSection(ex, opts) {
   fact('Source', ex.source);
   fact('Method', ex.method);
   fact('URL', ex.url ? h('code', {}, ex.url) : null);
+  // The request batch the answer came from (the agent's batcher); position -1 is the merged call itself.
+  fact(
+    'Batch',
+    ex.batch
+      ? ex.batch.position === -1
+        ? h(
+            'span',
+            {},
+            'the merged model call of batch ',
+            h('code', {}, ex.batch.id),
+            ` (${ex.batch.size} requests)`,
+          )
+        : h(
+            'span',
+            {},
+            `request ${ex.batch.position + 1} of ${ex.batch.size} in batch `,
+            h('code', {}, ex.batch.id),
+          )
+      : null,
+  );
   fact(
     'Sample weight',
     ex.sampleWeight === 1
