@@ -110,6 +110,8 @@ export function defaultLoggerSettings(): LoggerSettings {
     maxCaptureBytes: DEFAULT_MAX_CAPTURE_BYTES,
     trustInboundId: false,
     spans: false,
+    logBatches: false,
+    batchV2: false,
     sampling: { rate: 1, keepStatusAtLeast: 400, byTraceId: false },
     redaction: { jsonPaths: [], patterns: [], forceHeaders: [], marker: '[REDACTED]' },
     spool: { maxBytes: 256 * 1024 * 1024, whenFull: 'drop-oldest', durability: 'process' },

@@ -171,9 +171,9 @@ describe('inferlog agent against hostile clients', () => {
     expect(statuses.every((s) => s === 400 || s === 200)).toBe(true);
   });
 
-  it('rejects a bad request-limit flag with the flag name', async () => {
+  it('rejects a bad request-limit flag with the flag name, as a usage error (2) like any bad flag', async () => {
     const cli = runCli(['agent', '--port', String(await freePort()), '--request-body-timeout', 'soon']);
-    expect(await cli.exited).toBe(1);
+    expect(await cli.exited).toBe(2);
     expect(cli.stderr()).toMatch(/--request-body-timeout: /);
   });
 });

@@ -211,10 +211,16 @@ export function register(program: Command): void {
         handlers.set(svc.name, batchInProcess(batcher, handle));
       }
       // A batched service's requests go through its batcher (which passes through what it cannot
-      // merge); the path names the model, as the batcher only merges path-routed protocols.
+      // merge); the path names the model, as the batcher only merges path-routed protocols. A path
+      // for no served model goes where KServe's agent in front of the first service sends it:
+      // through that service's batcher, which answers the model's 404 in a batch answer.
+      const servedNames = new Set(services.map((s) => s.name));
+      const fallbackHandler = handlers.get(services[0]?.name ?? '') ?? handle;
       const handler: BodyHandler = (req, res, body) => {
         const name = modelInPath(req.url ?? '/');
-        ((name === undefined ? undefined : handlers.get(name)) ?? handle)(req, res, body);
+        const chosen =
+          name !== undefined && servedNames.has(name) ? (handlers.get(name) ?? handle) : fallbackHandler;
+        chosen(req, res, body);
       };
       // OpenAI routes name their model in the body: the metrics take the model the log was filed under.
       const bodyModels = new WeakMap<IncomingMessage, string>();
