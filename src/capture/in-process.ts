@@ -14,6 +14,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { BatchInfo } from '../core/exchange.js';
 import { nowMs } from '../core/time.js';
+import { createBodyWatch } from './body-watch.js';
 import { isStreamingResponse, Recorder, type InFlight } from './recorder.js';
 
 /** Gets the whole request body, or `undefined` when it was over `maxBodyBytes` (and was not kept). */
@@ -125,6 +126,7 @@ export function captureInProcess(
     routing === undefined || routing instanceof Recorder
       ? { atStart: () => routing, withBody: () => routing }
       : routing;
+  const watch = bodyTimeoutMs > 0 ? createBodyWatch(bodyTimeoutMs) : undefined;
   return (req: IncomingMessage, res: ServerResponse): void => {
     const arrived = nowMs();
     const first = route.atStart(req);
@@ -138,24 +140,24 @@ export function captureInProcess(
       flight = route.withBody(req, body)?.begin(req, arrived);
       if (flight) for (const c of read) flight.request.push(c);
     };
-    if (bodyTimeoutMs > 0 && !req.complete) {
-      req.setTimeout(bodyTimeoutMs, () => {
-        if (!decided) decide(undefined, chunks ?? []);
-        const message = `the request body stopped arriving (nothing for ${bodyTimeoutMs / 1000} s)`;
-        flight?.complete({ code: 'CLIENT_TIMEOUT', message, status: 408 });
-        const body = JSON.stringify({ error: message });
-        // Close: the rest of the body may still be on the wire, and must not be read as a request.
-        res.writeHead(408, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          connection: 'close',
-        });
-        res.end(body);
+    const watched = watch && !req.complete ? watch.add(onIdle) : undefined;
+    function onIdle(): void {
+      // Gone already (the client aborted; 'error' recorded it) or answered: nothing to cut.
+      if (res.destroyed || res.writableEnded) return;
+      if (!decided) decide(undefined, chunks ?? []);
+      const message = `the request body stopped arriving (nothing for ${bodyTimeoutMs / 1000} s)`;
+      flight?.complete({ code: 'CLIENT_TIMEOUT', message, status: 408 });
+      const body = JSON.stringify({ error: message });
+      // Close: the rest of the body may still be on the wire, and must not be read as a request.
+      res.writeHead(408, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        connection: 'close',
       });
-      // Waiting for the model is not the client's pause.
-      req.once('end', () => req.socket.setTimeout(0));
+      res.end(body);
     }
     req.on('data', (c: Buffer) => {
+      watched?.touch();
       size += c.length;
       if (decided) flight?.request.push(c);
       if (chunks === undefined) return;
@@ -165,6 +167,8 @@ export function captureInProcess(
       } else chunks.push(c);
     });
     req.once('end', () => {
+      // Waiting for the model is not the client's pause.
+      watched?.done();
       const body =
         chunks === undefined
           ? undefined
@@ -176,6 +180,7 @@ export function captureInProcess(
       handler(req, res, body);
     });
     req.once('error', () => {
+      watched?.done();
       if (!decided) decide(undefined, chunks ?? []);
       flight?.complete({ code: 'CLIENT_ABORTED', message: 'the client aborted the request body' });
     });

@@ -13,7 +13,13 @@ describe('npm start, as the README says to redirect it', () => {
     expect(command, 'the README names the command that gives pure JSONL').toBeDefined();
     const [npm, ...args] = (command as string).split(/\s+/) as [string, ...string[]];
     const port = await freePort();
-    const proc = spawn(npm, args, { cwd: REPO_ROOT, env: { ...process.env, PORT: String(port) } });
+    // Its own process group: npm runs `inferlog up` as a grandchild, which SIGTERM to npm alone
+    // would leave running after the test.
+    const proc = spawn(npm, args, {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PORT: String(port) },
+      detached: true,
+    });
     let out = '';
     let err = '';
     proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -30,7 +36,7 @@ describe('npm start, as the README says to redirect it', () => {
       await res.text();
       for (let i = 0; i < 100 && !out.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
     } finally {
-      proc.kill('SIGTERM');
+      process.kill(-(proc.pid as number), 'SIGTERM');
       await exited;
     }
     const lines = out.split('\n').filter((l) => l !== '');
