@@ -1,5 +1,5 @@
 /**
- * KServe's inference-logger CloudEvents vocabulary (see ../shared/kserve/wire-examples.txt).
+ * KServe's inference-logger CloudEvents vocabulary (docs/http-sink.md lists every attribute).
  * One place for the names, so the encoder (sinks) and the decoder (collector) cannot drift.
  */
 export const CE_SPEC_VERSION = '1.0';

@@ -7,8 +7,8 @@
  *                  both: same Ce-Id, same Ce-Metadata, Content-Type = the *request's* (KServe quirk)
  *                  — except that a client's `application/cloudevents…` type is never the event's (see partsOf)
  *
- * Binary mode: attributes are `Ce-*` headers, the body is the raw bytes (see
- * ../shared/kserve/wire-examples.txt and docs/http-sink.md for every quirk decision).
+ * Binary mode: attributes are `Ce-*` headers, the body is the raw bytes (docs/http-sink.md
+ * has every quirk decision, checked against KServe's own agent in the tests).
  * Headers come out in the order Go's net/http writes them (sorted by name), names cased
  * as the Go SDK writes them, values as the Go agent formats them (Go's json.Marshal for
  * Ce-Metadata / Ce-Annotations: sorted keys, <>& escaped).

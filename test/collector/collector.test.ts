@@ -30,7 +30,7 @@ async function collector(
   });
 }
 
-/** The two events of /work/shared/kserve/wire-examples.txt, byte for byte as KServe's agent writes them. */
+/** The two events of one exchange, byte for byte as KServe's agent (v0.20) writes them. */
 const WIRE_REQUEST = [
   'POST / HTTP/1.1',
   'Host: message-dumper.default.svc.cluster.local',

@@ -1,4 +1,4 @@
-// The scenario of ../shared/kserve/wire-examples.txt as an Exchange, and the headers KServe's agent sends for it.
+// One exchange as KServe's agent logs it (its exact wire format), as an Exchange, and the headers it sends for it.
 import type { Exchange, ExchangeSource } from '../../src/core/exchange.js';
 
 const enc = new TextEncoder();
