@@ -30,6 +30,7 @@ import type { BatchInfo } from '../core/exchange.js';
 import type { BatcherOptions, BatchObserver } from './batcher/batcher.js';
 import { createBatcherInterceptor } from './batcher/interceptor.js';
 import { isStreamingResponse, type InFlight, type Recorder } from './recorder.js';
+import { createBodyWatch } from './body-watch.js';
 
 export interface ProxyOptions {
   /** Where the model listens, e.g. http://127.0.0.1:8080. */
@@ -309,6 +310,9 @@ export function createCaptureProxy(options: ProxyOptions): CaptureProxy {
   const bodyTimeout = options.requestBodyTimeoutMs ?? PROXY_DEFAULTS.requestBodyTimeoutMs;
   const requestTimeout = options.requestTimeoutMs ?? PROXY_DEFAULTS.requestTimeoutMs;
   const bufferBytes = options.requestBufferBytes ?? PROXY_DEFAULTS.requestBufferBytes;
+  // One sweeping interval for every body's idle deadline: a socket timer armed and cleared per
+  // request cost a measurable share of the hot path (BENCHMARKS.md, body-watch.ts).
+  const bodyWatch = bodyTimeout > 0 ? createBodyWatch(bodyTimeout) : undefined;
   const pool = new Pool(options.upstream, {
     connections: options.connections ?? PROXY_DEFAULTS.connections,
     pipelining: 1,
@@ -354,7 +358,7 @@ export function createCaptureProxy(options: ProxyOptions): CaptureProxy {
     const done = (): void => {
       socket[kBodyTimeout] = undefined;
       // Waiting for the model is not the client's pause: no idle timeout (KServe has none).
-      socket.setTimeout(0);
+      watched?.done();
       req.off('data', onData);
     };
     const cutOff = (message: string): void => {
@@ -370,6 +374,7 @@ export function createCaptureProxy(options: ProxyOptions): CaptureProxy {
       else res.destroy();
     };
     const onData = (c: Buffer): void => {
+      watched?.touch();
       flight?.request.push(c);
       if (stream) {
         if (!stream.push(c)) req.pause();
@@ -386,7 +391,7 @@ export function createCaptureProxy(options: ProxyOptions): CaptureProxy {
       }
     };
     socket[kBodyTimeout] = cutOff;
-    req.setTimeout(bodyTimeout, () =>
+    const watched = bodyWatch?.add(() =>
       cutOff(`the request body stopped arriving (nothing for ${secondsText(bodyTimeout)})`),
     );
     req.on('data', onData);
