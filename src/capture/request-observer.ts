@@ -10,22 +10,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { nowMs } from '../core/time.js';
 import { UNMATCHED_MODEL } from '../core/exchange.js';
+import { modelInPath } from '../core/model-in-path.js';
 import {
   type BoundRequestMetrics,
   type RequestLabels,
   type RequestMetrics,
 } from '../pipeline/request-metrics.js';
-
-/** The model a request names in its V1/V2 path (`/v1/models/NAME:predict`, `/v2/models/NAME/infer`). */
-export function modelNameOf(url: string): string | undefined {
-  const m = /^\/v[12]\/models\/([^/:?]+)/.exec(url);
-  if (!m) return undefined;
-  try {
-    return decodeURIComponent(m[1] as string);
-  } catch {
-    return undefined; // a malformed escape names no model
-  }
-}
 
 export interface ModelRoutes {
   /** The models the configuration serves: the only values the model label takes, besides UNMATCHED_MODEL. */
@@ -36,7 +26,7 @@ export interface ModelRoutes {
 
 /** A configured model name, or UNMATCHED_MODEL: never a string the client made up. */
 export function modelLabelOf(url: string, routes: ModelRoutes): string {
-  const named = modelNameOf(url);
+  const named = modelInPath(url);
   if (named !== undefined) return routes.models.includes(named) ? named : UNMATCHED_MODEL;
   if (routes.openaiModel !== undefined && /^\/openai\//.test(url)) return routes.openaiModel;
   return UNMATCHED_MODEL;

@@ -35,7 +35,7 @@ import { v1ModelReady, v1Models, v1Predict } from './v1.js';
 import { v2Infer, v2Live, v2ModelMetadata, v2ModelReady, v2Models, v2Ready, v2Server } from './v2.js';
 
 export { resolveModelPath } from './model-path.js';
-export { modelInBody, modelInBodyRoute, modelInPath } from './target.js';
+export { modelInBody, modelInBodyRoute } from './target.js';
 export type { RecordedAnswer } from './recorded-response.js';
 
 export interface ModelSpec {

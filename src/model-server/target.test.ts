@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { modelInBody, modelInBodyRoute, modelInPath } from './target.js';
+import { modelInPath } from '../core/model-in-path.js';
+import { modelInBody, modelInBodyRoute } from './target.js';
 
 const enc = new TextEncoder();
 

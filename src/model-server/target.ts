@@ -8,21 +8,6 @@
  */
 import { matchRoute } from './router.js';
 
-/** The model named in a V1/V2 path, percent-decoded; also for routes this server does not serve (`:explain`). */
-export function modelInPath(url: string): string | undefined {
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
-  const routed = matchRoute(path)?.model;
-  if (routed !== undefined) return routed;
-  const m = /^\/v[12]\/models\/([^/:]+)/.exec(path);
-  if (!m) return undefined;
-  try {
-    return decodeURIComponent(m[1] as string);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Whether the route names its model in the JSON body (OpenAI completions), not in the path. */
 export function modelInBodyRoute(url: string): boolean {
   const q = url.indexOf('?');

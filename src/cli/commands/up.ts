@@ -26,7 +26,8 @@ import { requestObserver, type ServedAt } from '../../capture/request-observer.j
 import { UNMATCHED_MODEL } from '../../core/exchange.js';
 import { loadInferenceServices, type ServiceConfig } from '../../config/inferenceservice.js';
 import { createOpLogger } from '../../core/log.js';
-import { createModelServer, modelInBody, modelInBodyRoute, modelInPath } from '../../model-server/index.js';
+import { createModelServer, modelInBody, modelInBodyRoute } from '../../model-server/index.js';
+import { modelInPath } from '../../core/model-in-path.js';
 import { createPipelineMetrics } from '../../pipeline/metrics.js';
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
 import { memoryOnlyWarning, planBuffer, stateHome, upSpoolName } from '../default-spool.js';
@@ -216,12 +217,18 @@ export function register(program: Command): void {
       // through that service's batcher, which answers the model's 404 in a batch answer.
       const servedNames = new Set(services.map((s) => s.name));
       const fallbackHandler = handlers.get(services[0]?.name ?? '') ?? handle;
-      const handler: BodyHandler = (req, res, body) => {
-        const name = modelInPath(req.url ?? '/');
-        const chosen =
-          name !== undefined && servedNames.has(name) ? (handlers.get(name) ?? handle) : fallbackHandler;
-        chosen(req, res, body);
-      };
+      // Without a batcher (the usual case) nothing is looked up per request.
+      const handler: BodyHandler =
+        handlers.size === 0
+          ? handle
+          : (req, res, body) => {
+              const name = modelInPath(req.url ?? '/');
+              const chosen =
+                name !== undefined && servedNames.has(name)
+                  ? (handlers.get(name) ?? handle)
+                  : fallbackHandler;
+              chosen(req, res, body);
+            };
       // OpenAI routes name their model in the body: the metrics take the model the log was filed under.
       const bodyModels = new WeakMap<IncomingMessage, string>();
       const capture = captureInProcess(
