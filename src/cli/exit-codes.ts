@@ -23,6 +23,8 @@ export const EXIT = {
   UNAVAILABLE: 69,
   /** EX_SOFTWARE: an internal error, i.e. a bug. */
   INTERNAL: 70,
+  /** EX_NOPERM: the collector refused the credentials (401) or their permission (403). */
+  NO_PERMISSION: 77,
   /** 128 + SIGINT: interrupted by Ctrl-C. */
   INTERRUPTED: 130,
 } as const;
@@ -48,6 +50,8 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, ExitCode>> = {
   UPSTREAM_UNREACHABLE: EXIT.UNAVAILABLE,
   UPSTREAM_TIMEOUT: EXIT.UNAVAILABLE,
   UPSTREAM_RESET: EXIT.UNAVAILABLE,
+  UNAUTHENTICATED: EXIT.NO_PERMISSION,
+  FORBIDDEN: EXIT.NO_PERMISSION,
   INTERRUPTED: EXIT.INTERRUPTED,
   // Codes below describe one exchange or one delivery, which the agent and the collector
   // count and answer, never exit on. Should one reach a command's top level, it is a bug.

@@ -12,14 +12,14 @@ import { alignWindow, chooseStep, shapeTimeSeries } from '../store/timeseries.js
 import { toFullExchange, toListItem } from '../api/view.js';
 
 export function registerQuery(app: FastifyInstance, store: ExchangeStore, statsTopModels: number): void {
-  app.get('/api/v1/exchanges', async (req) => {
+  app.get('/api/v1/exchanges', { config: { scope: 'read' } }, async (req) => {
     // A bad parameter throws QUERY_INVALID (400): the server's error handler answers it.
     const parsed = parseListQuery(req.query, Date.now());
     const page = await store.listExchanges(parsed.filter, parsed.page);
     return { items: page.items.map(toListItem), nextCursor: page.next ? encodeCursor(page.next) : null };
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/exchanges/:id', async (req) => {
+  app.get<{ Params: { id: string } }>('/api/v1/exchanges/:id', { config: { scope: 'read' } }, async (req) => {
     const ex = await store.getExchange(req.params.id);
     if (!ex)
       throw new InferlogError('NOT_FOUND', `no exchange with id "${req.params.id.slice(0, 200)}"`, {
@@ -28,14 +28,14 @@ export function registerQuery(app: FastifyInstance, store: ExchangeStore, statsT
     return toFullExchange(ex);
   });
 
-  app.get('/api/v1/stats', async (req) => {
+  app.get('/api/v1/stats', { config: { scope: 'read' } }, async (req) => {
     // A bad parameter throws QUERY_INVALID (400): the server's error handler answers it.
     const parsed = parseStatsQuery(req.query, Date.now());
     return shapeStats(await store.stats(parsed.window, parsed.filter), parsed.window, statsTopModels);
   });
 
   // The chart: the same parameters as stats; the step is chosen from the window.
-  app.get('/api/v1/timeseries', async (req) => {
+  app.get('/api/v1/timeseries', { config: { scope: 'read' } }, async (req) => {
     // A bad parameter throws QUERY_INVALID (400): the server's error handler answers it.
     const parsed = parseStatsQuery(req.query, Date.now());
     const step = chooseStep(parsed.window.sinceMs, parsed.window.untilMs);

@@ -107,6 +107,6 @@ export function registerReceive(
       });
     }
   };
-  app.post('/', handler);
-  app.post('/*', handler);
+  app.post('/', { config: { scope: 'ingest' } }, handler);
+  app.post('/*', { config: { scope: 'ingest' } }, handler);
 }

@@ -11,6 +11,8 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { OpLogger } from '../core/log.js';
+import type { Authenticator } from './auth/hook.js';
+import { registerAuth } from './auth/hook.js';
 import { createOpLogger } from '../core/log.js';
 import { DEFAULT_MAX_BATCH_EVENTS } from './batch-limits.js';
 import { createCommitQueue } from './commit-queue.js';
@@ -102,6 +104,11 @@ export interface CollectorOptions {
   traceUrl?: string;
   /** Node process metrics on /metrics (off in tests that start several collectors). */
   processMetrics?: boolean;
+  /**
+   * Who may do what (auth/hook.ts). Undefined: every request may do everything, which the CLI
+   * allows only on loopback or with `--insecure-no-auth`.
+   */
+  authenticator?: Authenticator;
   log?: OpLogger;
 }
 
@@ -143,6 +150,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   });
 
   registerSecurityHeaders(app);
+  registerAuth(app, options.authenticator);
   if (bodyTimeoutMs > 0) registerBodyTimeout(app, bodyTimeoutMs);
 
   // Every body is kept as raw bytes: binary payloads must be stored byte-exact, and
@@ -170,8 +178,12 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   });
   registerQuery(app, store, options.statsTopModels ?? DEFAULT_STATS_TOP_MODELS);
   const traceLink = traceLinkHealth(options.traceUrl);
-  app.get('/healthz', async () => ({ status: 'ok', store: store.name, ...traceLink }));
-  app.get('/metrics', async (_req, reply) =>
+  app.get('/healthz', { config: { public: true } }, async () => ({
+    status: 'ok',
+    store: store.name,
+    ...traceLink,
+  }));
+  app.get('/metrics', { config: { scope: 'read' } }, async (_req, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
   const ui = registerUi(app, options.uiDir);
@@ -209,6 +221,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
         await app.close();
         await queue.drain();
         await store.shutdown();
+        await options.authenticator?.close?.();
       })();
       return closing;
     },

@@ -30,7 +30,8 @@ const TYPES: Record<string, string> = {
 export function registerUi(app: FastifyInstance, dir: string = DEFAULT_UI_DIR): boolean {
   if (!existsSync(join(dir, 'index.html'))) return false;
   const root = normalize(dir.endsWith(sep) ? dir : dir + sep);
-  app.get('/*', async (req, reply) => {
+  // Static files carry no captured data; the UI reads data through the API with credentials.
+  app.get('/*', { config: { public: true } }, async (req, reply) => {
     if (req.url.startsWith('/api/')) throw notFound(`no route GET ${req.url.split('?', 1)[0]}`);
     let rel: string;
     try {

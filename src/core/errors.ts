@@ -100,6 +100,16 @@ export const ERROR_CODES = {
     kind: 'permanent',
     summary: 'An output file (e.g. the replay report) cannot be created.',
   },
+  UNAUTHENTICATED: {
+    kind: 'permanent',
+    summary:
+      'A collector request carries no credentials, or credentials it does not accept; it answered 401.',
+  },
+  FORBIDDEN: {
+    kind: 'permanent',
+    summary:
+      'The credentials are valid but lack the scope, namespace or model the request needs; it answered 403.',
+  },
   INTERRUPTED: {
     kind: 'permanent',
     summary: 'The run was interrupted (Ctrl-C); what was done so far is reported.',

@@ -1,0 +1,75 @@
+/**
+ * The collector's one authentication gate. It runs at `onRequest`, before a body is read, so a
+ * sender without credentials is answered 401 without the collector buffering its upload.
+ *
+ *   request ──Authenticator──▶ Principal | none ──route's scope──▶ 401 / 403 / handler
+ *
+ * Routes declare what they need in their config: `{ scope: 'read' }`, or `{ public: true }` for
+ * what carries no captured data (health, the UI's static files). A route that declares neither
+ * needs `admin`: a route added without thinking about auth is closed, not open.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InferlogError } from '../../core/errors.js';
+import type { Principal, Scope } from './principal.js';
+import { UNAUTHENTICATED_LOOPBACK, hasScope } from './principal.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a route needs; see auth/hook.ts. */
+    scope?: Scope;
+    /** The route serves nothing captured (health, static UI files): no credentials needed. */
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    /** Who sent this request; set by auth/hook.ts before any handler runs. */
+    principal: Principal;
+  }
+}
+
+export interface Authenticator {
+  /**
+   * The principal a request's credentials prove, or undefined when it carries none (answered
+   * 401). Credentials that are present but wrong (unknown token, bad signature, expired) throw
+   * an InferlogError UNAUTHENTICATED.
+   */
+  authenticate(req: FastifyRequest): Promise<Principal | undefined>;
+  /** Stops watching files and refreshing keys. */
+  close?(): Promise<void>;
+}
+
+export function unauthenticated(message: string): InferlogError {
+  return new InferlogError('UNAUTHENTICATED', message, {
+    status: 401,
+    headers: { 'www-authenticate': 'Bearer realm="inferlog"' },
+  });
+}
+
+export function forbidden(message: string): InferlogError {
+  return new InferlogError('FORBIDDEN', message, { status: 403 });
+}
+
+/** Without an authenticator every request is UNAUTHENTICATED_LOOPBACK (the CLI only allows that on loopback). */
+export function registerAuth(app: FastifyInstance, authenticator: Authenticator | undefined): void {
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (req) => {
+    const config = req.routeOptions.config;
+    if (authenticator === undefined) {
+      req.principal = UNAUTHENTICATED_LOOPBACK;
+      return;
+    }
+    if (config.public === true) {
+      // Identify the caller when it says who it is (audit), but do not require it.
+      req.principal = (await authenticator.authenticate(req).catch(() => undefined)) ?? ANONYMOUS;
+      return;
+    }
+    const principal = await authenticator.authenticate(req);
+    if (principal === undefined)
+      throw unauthenticated('this route needs credentials: Authorization: Bearer <token>');
+    req.principal = principal;
+    const needed: Scope = config.scope ?? 'admin';
+    if (!hasScope(principal, needed))
+      throw forbidden(`"${principal.id}" lacks the ${needed} scope this route needs`);
+  });
+}
+
+const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous', via: 'none', scopes: new Set<Scope>() });
