@@ -23,7 +23,9 @@ export function openLocalObjectStore(location: BlobLocation): ObjectStore {
   };
   return {
     url: `file://${root}`,
-    async put(key: string, body: Uint8Array, _options?: PutOptions): Promise<void> {
+    async put(key: string, body: Uint8Array, options?: PutOptions): Promise<void> {
+      // A put after shutdown began writes nothing, as the cloud stores' puts do.
+      options?.signal?.throwIfAborted();
       const target = pathOf(key);
       try {
         await mkdir(dirname(target), { recursive: true, mode: 0o700 });

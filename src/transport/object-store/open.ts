@@ -10,7 +10,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InferlogError } from '../../core/errors.js';
-import type { BlobLocation, ObjectStore } from './object-store.js';
+import { resolveStoreCredentials } from './credentials.js';
+import type { BlobLocation, ObjectStore, ObjectStoreOptions } from './object-store.js';
 
 function trimSlashes(s: string): string {
   return s.replace(/^\/+/, '').replace(/\/+$/, '');
@@ -59,14 +60,32 @@ function invalid(raw: string, why: string): InferlogError {
   });
 }
 
-/** Opens the store a location names. Credentials come from the environment (see each backend). */
-export async function openObjectStore(location: BlobLocation): Promise<ObjectStore> {
+/**
+ * Opens the store a location names. Credentials are `options.credentials` when given
+ * (resolveStoreCredentials with a storage config), else the environment's (see credentials.ts).
+ */
+export async function openObjectStore(
+  location: BlobLocation,
+  options: ObjectStoreOptions = {},
+): Promise<ObjectStore> {
+  const resolved: ObjectStoreOptions =
+    options.credentials !== undefined || location.scheme === 'file'
+      ? options
+      : { ...options, credentials: resolveStoreCredentials(location) };
   switch (location.scheme) {
     case 'file': {
       const { openLocalObjectStore } = await import('./local.js');
       return openLocalObjectStore(location);
     }
-    // s3 (blob-kserve), gs and abfs (blob-stores) are added by their backends.
+    case 'gs': {
+      const { openGcsObjectStore } = await import('./gcs.js');
+      return openGcsObjectStore(location, resolved);
+    }
+    case 'abfs': {
+      const { openAzureObjectStore } = await import('./azure.js');
+      return openAzureObjectStore(location, resolved);
+    }
+    // s3 is added by its backend (blob-kserve's s3.ts), with `resolved` as its options.
     default:
       throw new InferlogError('CONFIG_INVALID', `blob storage "${location.scheme}://" is not available yet`, {
         details: { option: 'url' },
