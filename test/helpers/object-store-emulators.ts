@@ -95,7 +95,8 @@ async function startProcess(
   return { port, proc, output: () => out, stop };
 }
 
-export async function startFakeGcs(): Promise<FakeGcs> {
+/** `externalUrl`: where resumable-upload sessions point (a recording proxy in front, say). */
+export async function startFakeGcs(opts: { externalUrl?: string } = {}): Promise<FakeGcs> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const emu = await startProcess(

@@ -80,3 +80,49 @@ describe('azure specifics', () => {
     expect((err as Error).message).toContain('AZURE_ACCOUNT_NAME');
   });
 });
+
+describe('azure credentials from a storage-config entry', () => {
+  const entryStore = (entry: Record<string, unknown>, url = URL_) => {
+    const location = parseBlobUrl(url);
+    const credentials = resolveStoreCredentials(
+      location,
+      'az',
+      { az: JSON.stringify({ type: 'azure', ...entry }) },
+      {},
+    );
+    return openObjectStore(location, { credentials });
+  };
+
+  it('connection_string', async () => {
+    const store = await entryStore({ connection_string: az.connectionString });
+    await store.put('prefix/cs', new TextEncoder().encode('v'));
+    expect(new TextDecoder().decode(await store.get('prefix/cs'))).toBe('v');
+  });
+
+  it('service_url + account_name + account_key', async () => {
+    const store = await entryStore({
+      service_url: az.serviceUrl,
+      account_name: az.account,
+      account_key: az.accountKey,
+    });
+    await store.put('prefix/key', new TextEncoder().encode('v'));
+    expect(new TextDecoder().decode(await store.get('prefix/key'))).toBe('v');
+  });
+
+  it('anonymous: a public container reads and lists, and a put is refused as SINK_REJECTED', async () => {
+    const admin = BlobServiceClient.fromConnectionString(az.connectionString).getContainerClient('public');
+    await admin.createIfNotExists({ access: 'container' });
+    await admin.getBlockBlobClient('p/seen').uploadData(Buffer.from('public bytes'));
+    const store = await entryStore(
+      { service_url: az.serviceUrl, anonymous: 'True' },
+      'abfs://public@devstoreaccount1.dfs.core.windows.net/p',
+    );
+    expect(new TextDecoder().decode(await store.get('p/seen'))).toBe('public bytes');
+    const keys: string[] = [];
+    for await (const o of store.list('p/')) keys.push(o.key);
+    expect(keys).toEqual(['p/seen']);
+    const err = await store.put('p/new', new Uint8Array([1])).catch((e: unknown) => e);
+    expect(isInferlogError(err, 'SINK_REJECTED')).toBe(true);
+    expect((err as Error).message).toContain('anonymous');
+  });
+});

@@ -116,7 +116,9 @@ async function serviceClient(
   creds: AzureCredentials,
 ): Promise<{ service: BlobServiceClient; auth: string }> {
   // The pipeline retries whole puts; the client retries a block or a request briefly.
-  const pipeline: StoragePipelineOptions = { retryOptions: { maxTries: 3, maxRetryDelayInMs: 4000 } };
+  const pipeline: StoragePipelineOptions = {
+    retryOptions: { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 4000 },
+  };
   if (creds.connectionString !== undefined) {
     try {
       return {
@@ -158,7 +160,7 @@ async function serviceClient(
         new StorageSharedKeyCredential(account, creds.accountKey),
         pipeline,
       ),
-      auth: `shared key of account ${account} (AZURE_STORAGE_ACCESS_KEY)`,
+      auth: `shared key of account ${account}`,
     };
   }
   if (creds.accessToken !== undefined) {
@@ -206,10 +208,17 @@ function failureOf(err: unknown): StoreFailure {
     statusCode?: unknown;
     code?: unknown;
     message?: unknown;
+    details?: { errorCode?: unknown };
     response?: { headers?: { get?: (name: string) => string | undefined } };
   };
   const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
-  const code = typeof e.code === 'string' ? e.code : undefined;
+  // An answer without a body (a download's 404, a HEAD) names its error only in x-ms-error-code.
+  const code =
+    typeof e.code === 'string'
+      ? e.code
+      : typeof e.details?.errorCode === 'string'
+        ? e.details.errorCode
+        : undefined;
   const retryAfter = e.response?.headers?.get?.('retry-after');
   return {
     ...(status !== undefined ? { status } : {}),

@@ -63,7 +63,7 @@ export function classifyStoreFailure(
     });
   }
   const { status, code } = f;
-  const what = `${where}: ${status !== undefined ? `${status} ` : ''}${code ?? ''}${code ? ' ' : ''}${oneLine(f.message)}`;
+  const what = `${where}: ${[status, code, oneLine(f.message)].filter((p) => p !== undefined && p !== '').join(' ')}`;
   if (status === undefined) {
     if (code !== undefined && TIMEOUT_CODES.has(code))
       return new InferlogError('SINK_TIMEOUT', `${what} (no answer in time)`, { cause });
@@ -98,7 +98,7 @@ export function classifyStoreFailure(
   if (status === 401 || status === 403)
     return new InferlogError(
       'SINK_REJECTED',
-      `${what} — the store refused the credentials (${auth}); check them and their permission on the bucket`,
+      `${what} — the store refused the credentials (${auth}); check them, and their permission on the bucket or container`,
       { status, cause },
     );
   return new InferlogError('SINK_REJECTED', what, { status, cause });
