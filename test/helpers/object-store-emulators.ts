@@ -113,7 +113,7 @@ export async function startFakeGcs(opts: { externalUrl?: string } = {}): Promise
       'memory',
       // Resumable uploads answer with a Location: it must point back here, not at Google.
       '-external-url',
-      endpoint,
+      opts.externalUrl ?? endpoint,
       '-public-host',
       `127.0.0.1:${port}`,
       '-log-level',
