@@ -28,6 +28,7 @@ import {
 } from '@azure/storage-blob';
 import { InferlogError } from '../../core/errors.js';
 import { classifyStoreFailure, type StoreFailure } from './classify.js';
+import { checkObjectKey } from './keys.js';
 import {
   DEFAULT_PART_SIZE_BYTES,
   type AzureCredentials,
@@ -64,6 +65,7 @@ export async function openAzureObjectStore(
     url: location.prefix === '' ? base : `${base}/${location.prefix}`,
     async put(key: string, body: Uint8Array, put?: PutOptions): Promise<void> {
       put?.signal?.throwIfAborted();
+      checkObjectKey(key, base);
       try {
         await container.getBlockBlobClient(key).uploadData(body, {
           blockSize: partSize,
@@ -80,6 +82,7 @@ export async function openAzureObjectStore(
     },
     async get(key: string, signal?: AbortSignal): Promise<Uint8Array> {
       signal?.throwIfAborted();
+      checkObjectKey(key, base);
       try {
         return await container.getBlockBlobClient(key).downloadToBuffer(0, undefined, {
           ...(signal !== undefined ? { abortSignal: signal } : {}),

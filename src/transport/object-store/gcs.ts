@@ -19,6 +19,7 @@
 import { Storage, type StorageOptions } from '@google-cloud/storage';
 import { InferlogError } from '../../core/errors.js';
 import { classifyStoreFailure, type StoreFailure } from './classify.js';
+import { checkObjectKey } from './keys.js';
 import {
   DEFAULT_PART_SIZE_BYTES,
   type BlobLocation,
@@ -51,6 +52,7 @@ export function openGcsObjectStore(location: BlobLocation, options: ObjectStoreO
     url: location.prefix === '' ? base : `${base}/${location.prefix}`,
     async put(key: string, body: Uint8Array, put?: PutOptions): Promise<void> {
       put?.signal?.throwIfAborted();
+      checkObjectKey(key, base);
       const resumable = body.byteLength > partSize;
       try {
         await bucket.file(key).save(Buffer.from(body.buffer, body.byteOffset, body.byteLength), {
@@ -66,6 +68,7 @@ export function openGcsObjectStore(location: BlobLocation, options: ObjectStoreO
     },
     async get(key: string, signal?: AbortSignal): Promise<Uint8Array> {
       signal?.throwIfAborted();
+      checkObjectKey(key, base);
       try {
         const [bytes] = await bucket.file(key).download();
         return bytes;

@@ -7,11 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rename, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { InferlogError } from '../../core/errors.js';
+import { checkObjectKey } from './keys.js';
 import type { BlobLocation, ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
 
 export function openLocalObjectStore(location: BlobLocation): ObjectStore {
   const root = location.bucket;
   const pathOf = (key: string): string => {
+    checkObjectKey(key, `file://${root}`);
     const parts = key.split('/');
     // Keys come from our own naming, but ids inside them come from clients: never leave the root.
     if (parts.some((p) => p === '..' || p === '.' || p === '' || p.includes('\0')))

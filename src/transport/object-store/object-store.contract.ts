@@ -8,7 +8,12 @@
  *   - a put on an existing key replaces it (a retried upload overwrites, never duplicates);
  *   - list is in key order and a prefix is a string prefix: `…/a/` never lists `…/ab/`;
  *   - keys with spaces, `+ % # ?` and non-ASCII characters round-trip unchanged;
- *   - a missing key is NOT_FOUND (permanent), not a retryable error.
+ *   - a missing key is NOT_FOUND (permanent), not a retryable error;
+ *   - a key that could name another object (`.`/`..` segments) or cannot be listed (control
+ *     characters) is refused as SINK_REJECTED, whatever the backend would have made of it.
+ *
+ * S3 (s3.ts) joins with one line in its test file:
+ *   objectStoreContract('s3 (moto)', { open: (partSizeBytes) => openObjectStore(loc, { credentials, partSizeBytes }) });
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -129,6 +134,19 @@ export function objectStoreContract(name: string, opts: ContractOptions): void {
           `${p}/ns/ab/1`,
         ]);
         expect((await collect(store.list(`${p}/ns/`))).length).toBe(4);
+      }));
+
+    it('a key with a "." or ".." segment or a control character is refused (SINK_REJECTED) and written nowhere', () =>
+      withStore(async (store) => {
+        const p = fresh();
+        // Keys carry ids that clients chose: a ".." must never climb out of the prefix (a URL
+        // client normalises "/a/../b" to "/b"), and control characters make unlistable names.
+        for (const key of [`${p}/ns/../escaped`, `${p}/./dot`, `${p}/ctl\nline`, `${p}/nul\u0000`]) {
+          const err = await store.put(key, enc.encode('x')).catch((e: unknown) => e);
+          expect(isInferlogError(err, 'SINK_REJECTED'), key).toBe(true);
+        }
+        expect(await collect(store.list(`${p}/`))).toEqual([]);
+        expect(await collect(store.list(`${p}/escaped`))).toEqual([]);
       }));
 
     it('a put whose signal is already aborted writes nothing', () =>
