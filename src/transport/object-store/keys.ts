@@ -4,7 +4,8 @@
  *
  *   - no "." or ".." segment: URL clients (Azure's, and `new URL()` itself) normalise
  *     "p/ns/isvc/../../../other-ns/x" to "other-ns/x", so a client's id could write (and forge
- *     records) anywhere in the container, outside the logger's prefix;
+ *     records) anywhere in the container, outside the logger's prefix. A backslash separates
+ *     segments here too: Azure turns it into "/", and WHATWG URLs treat it as one;
  *   - no control characters (U+0000–U+001F, U+007F): stores take some of them, but XML listings
  *     and log lines cannot carry them, so such an object could be written and never listed.
  *
@@ -18,8 +19,8 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 export function checkObjectKey(key: string, where: string): void {
   const bad = CONTROL.test(key)
     ? 'has a control character'
-    : key.split('/').some((s) => s === '.' || s === '..')
-      ? 'has a "." or ".." segment'
+    : key.split(/[/\\]/).some((s) => s === '.' || s === '..')
+      ? 'has a "." or ".." segment (between "/" or "\\")'
       : undefined;
   if (bad !== undefined)
     throw new InferlogError(

@@ -141,7 +141,13 @@ export function objectStoreContract(name: string, opts: ContractOptions): void {
         const p = fresh();
         // Keys carry ids that clients chose: a ".." must never climb out of the prefix (a URL
         // client normalises "/a/../b" to "/b"), and control characters make unlistable names.
-        for (const key of [`${p}/ns/../escaped`, `${p}/./dot`, `${p}/ctl\nline`, `${p}/nul\u0000`]) {
+        for (const key of [
+          `${p}/ns/../escaped`,
+          `${p}/./dot`,
+          `${p}/ns\\..\\..\\escaped`,
+          `${p}/ctl\nline`,
+          `${p}/nul\u0000`,
+        ]) {
           const err = await store.put(key, enc.encode('x')).catch((e: unknown) => e);
           expect(isInferlogError(err, 'SINK_REJECTED'), key).toBe(true);
         }
