@@ -125,3 +125,13 @@ describe('gcs uploads and credentials', () => {
     }
   });
 });
+
+describe('openObjectStore with credentials for another kind of store', () => {
+  it('is CONFIG_INVALID instead of silently opening without them', async () => {
+    const err = await openObjectStore(parseBlobUrl('gs://logs/p'), {
+      credentials: { kind: 's3', accessKeyId: 'a', secretAccessKey: 'b' },
+    }).catch((e: unknown) => e);
+    expect(isInferlogError(err, 'CONFIG_INVALID')).toBe(true);
+    expect((err as Error).message).toContain('s3');
+  });
+});

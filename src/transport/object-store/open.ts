@@ -68,6 +68,14 @@ export async function openObjectStore(
   location: BlobLocation,
   options: ObjectStoreOptions = {},
 ): Promise<ObjectStore> {
+  const given = options.credentials?.kind;
+  if (given !== undefined && given !== location.scheme)
+    // A caller mixing up stores would otherwise open this one with no credentials at all.
+    throw new InferlogError(
+      'CONFIG_INVALID',
+      `credentials for ${given}:// were given to open a ${location.scheme}:// store`,
+      { details: { option: 'storageKey' } },
+    );
   const resolved: ObjectStoreOptions =
     options.credentials !== undefined || location.scheme === 'file'
       ? options
