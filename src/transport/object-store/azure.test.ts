@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isInferlogError } from '../../core/errors.js';
 import { startAzurite, type Azurite } from '../../../test/helpers/object-store-emulators.js';
 import { resolveStoreCredentials } from './credentials.js';
-import { objectStoreContract } from './object-store.contract.js';
+import { objectStoreContract, objectStorePagingTest } from './object-store.contract.js';
 import { openObjectStore, parseBlobUrl } from './open.js';
 
 let az: Azurite;
@@ -36,6 +36,10 @@ objectStoreContract('azure (Azurite, connection string)', {
 objectStoreContract("azure (Azurite, KServe's AZURE_SERVICE_URL + AZURE_STORAGE_ACCESS_KEY)", {
   open: (partSizeBytes) =>
     open({ AZURE_SERVICE_URL: az.serviceUrl, AZURE_STORAGE_ACCESS_KEY: az.accountKey }, partSizeBytes),
+});
+
+objectStorePagingTest('azure (Azurite)', {
+  open: (partSizeBytes) => open({ AZURE_STORAGE_CONNECTION_STRING: az.connectionString }, partSizeBytes),
 });
 
 describe('azure specifics', () => {

@@ -12,7 +12,7 @@ import { isInferlogError } from '../../core/errors.js';
 import { freePort } from '../../../test/helpers/peers.js';
 import { startFakeGcs, type FakeGcs } from '../../../test/helpers/object-store-emulators.js';
 import { readStorageConfig, resolveStoreCredentials } from './credentials.js';
-import { objectStoreContract } from './object-store.contract.js';
+import { objectStoreContract, objectStorePagingTest } from './object-store.contract.js';
 import { openObjectStore, parseBlobUrl } from './open.js';
 
 let gcs: FakeGcs;
@@ -35,6 +35,10 @@ const open = (url: string, partSizeBytes?: number) => {
 };
 
 objectStoreContract('gcs (fake-gcs-server)', {
+  open: (partSizeBytes) => open('gs://logs/prefix', partSizeBytes),
+});
+
+objectStorePagingTest('gcs (fake-gcs-server)', {
   open: (partSizeBytes) => open('gs://logs/prefix', partSizeBytes),
 });
 
