@@ -143,7 +143,15 @@ const AZURITE_ACCOUNT = 'devstoreaccount1';
 const AZURITE_KEY =
   'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-export async function startAzurite(): Promise<Azurite> {
+/**
+ * `tls`: serve https with this certificate and check bearer tokens (`--oauth basic`: issuer,
+ * audience and expiry, not the signature). The Azure SDK sends tokens only over https; a process
+ * that talks to it must trust the certificate (NODE_EXTRA_CA_CERTS), so createContainer, which
+ * runs in the test process, is then not available.
+ */
+export async function startAzurite(
+  opts: { tls?: { certFile: string; keyFile: string } } = {},
+): Promise<Azurite> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'inferlog-azurite-'));
   const emu = await startProcess(
@@ -161,13 +169,15 @@ export async function startAzurite(): Promise<Azurite> {
       '--skipApiVersionCheck',
       '--loose',
       '--silent',
+      ...(opts.tls ? ['--cert', opts.tls.certFile, '--key', opts.tls.keyFile, '--oauth', 'basic'] : []),
     ],
     port,
     dir,
   );
-  const serviceUrl = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+  const scheme = opts.tls ? 'https' : 'http';
+  const serviceUrl = `${scheme}://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
   const connectionString =
-    `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
+    `DefaultEndpointsProtocol=${scheme};AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
     `BlobEndpoint=${serviceUrl};`;
   return {
     ...emu,
