@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 HERE="$(dirname "${BASH_SOURCE[0]}")"
 
 # Order matters: apt brings PostgreSQL's binaries before postgres.sh starts a cluster.
-PEERS=(apt python kserve-agent k8s-tools otelcol kafka postgres)
+PEERS=(apt python kserve-agent k8s-tools otelcol oidc kafka postgres)
 
 fail() { # fail PEER: the one line a person reads when setup stops
   local peer=$1 hint
@@ -23,6 +23,7 @@ fail() { # fail PEER: the one line a person reads when setup stops
     kserve-agent) hint="bash scripts/peers/kserve-agent.sh install   # needs Go >= 1.25 and the Go module proxy" ;;
     k8s-tools) hint="bash scripts/peers/k8s-tools.sh install      # helm, kubeconform, schemas: Go and the Go module proxy" ;;
     otelcol) hint="bash scripts/peers/otelcol.sh install   # needs Go >= 1.24 and the Go module proxy" ;;
+    oidc) hint="bash scripts/peers/oidc.sh install      # needs npm and the npm registry" ;;
     *) hint="bash scripts/peers/$peer.sh install && bash scripts/peers/$peer.sh start" ;;
   esac
   printf 'inferlog tests: the %s peer is not ready (log above); fix it with: %s\n' "$peer" "$hint" >&2
