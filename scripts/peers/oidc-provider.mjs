@@ -14,7 +14,8 @@
 //     "clients": [{ "client_id": "inferlog", "application_type": "native",
 //                   "redirect_uris": ["http://127.0.0.1/callback"] }],
 //     "users": [{ "username": "alice", "password": "…", "sub": "alice",
-//                 "email": "alice@example.test", "groups": ["ml-readers"] }]
+//                 "email": "alice@example.test", "groups": ["ml-readers"],
+//                 "idTokenTtlSeconds": 60 }]              // optional, per user
 //   }
 //
 // Sign-in is authorization code + PKCE (S256, required). The login page is a plain HTML form
@@ -115,7 +116,14 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },
   features: { devInteractions: { enabled: false } },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-  ttl: { IdToken: config.idTokenTtlSeconds ?? 3600, AccessToken: config.idTokenTtlSeconds ?? 3600 },
+  ttl: {
+    // A user's own idTokenTtlSeconds lets a test get a token that expires soon.
+    IdToken: (ctx) =>
+      users.find((u) => (u.sub ?? u.username) === ctx.oidc.entities.Account?.accountId)?.idTokenTtlSeconds ??
+      config.idTokenTtlSeconds ??
+      3600,
+    AccessToken: config.idTokenTtlSeconds ?? 3600,
+  },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   renderError(ctx, out) {
     ctx.type = 'text/plain';

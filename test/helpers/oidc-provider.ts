@@ -22,6 +22,8 @@ export interface OidcUser {
   sub?: string;
   email?: string;
   groups?: string[];
+  /** This user's ID tokens expire after this long (default: the provider's). */
+  idTokenTtlSeconds?: number;
 }
 
 export interface OidcClient {
