@@ -106,7 +106,7 @@ function oidcFrom(
     try {
       groups.set(group, parseGroupGrant(text.slice(eq + 1)));
     } catch (err) {
-      usage(`--oidc-group ${group}=${(err as Error).message}`);
+      usage(`--oidc-group "${text}": ${(err as Error).message.replace(/^"[^"]*": /, '')}`);
     }
   }
   const settings = {

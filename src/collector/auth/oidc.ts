@@ -131,6 +131,7 @@ function discovery(issuer: string, log: OpLogger): { keys(): Promise<Discovered>
         signal: AbortSignal.any([abort.signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]),
         redirect: 'error',
       });
+      // Caught below and answered as AUTH_PROVIDER_UNAVAILABLE.
       if (!res.ok) throw new Error(`${wellKnown} answered ${res.status}`);
       doc = (await res.json()) as typeof doc;
     } catch (err) {
@@ -399,20 +400,23 @@ export function registerAuthConfig(app: FastifyInstance, config: OidcClientConfi
  * names the flag or file.
  */
 export function parseGroupGrant(text: string): OidcGroupGrant {
+  const bad = (message: string): InferlogError =>
+    new InferlogError('CONFIG_INVALID', `"${text}": ${message}`, { details: { option: 'oidc.groups' } });
   const [scopePart = '', nsPart, modelPart, ...rest] = text.split(':');
-  if (rest.length > 0) throw new Error(`"${text}": use SCOPES[:NAMESPACES[:MODELS]]`);
+  if (rest.length > 0) throw bad('use SCOPES[:NAMESPACES[:MODELS]]');
+  if (scopePart.trim() === '') throw bad(`name at least one scope (${SCOPES.join(', ')})`);
   const list = (part: string | undefined, what: string): string[] | undefined => {
     if (part === undefined || part === '*') return undefined;
     const items = part.split(',').map((s) => s.trim());
     if (items.some((s) => s === '' || s === '*'))
-      throw new Error(`"${text}": ${what} must be a comma-separated list of names, or * for all`);
+      throw bad(`${what} must be a comma-separated list of names, or * for all`);
     return items;
   };
   const scopes = list(scopePart, 'scopes') ?? [];
   for (const s of scopes)
     if (!(SCOPES as readonly string[]).includes(s))
-      throw new Error(`"${text}": unknown scope "${s}" (use ${SCOPES.join(', ')})`);
-  if (scopes.length === 0) throw new Error(`"${text}": name at least one scope (${SCOPES.join(', ')})`);
+      throw bad(`unknown scope "${s}" (use ${SCOPES.join(', ')})`);
+  if (scopes.length === 0) throw bad(`name at least one scope (${SCOPES.join(', ')})`);
   const namespaces = list(nsPart, 'namespaces');
   const models = list(modelPart, 'models');
   return {
