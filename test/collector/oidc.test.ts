@@ -5,14 +5,14 @@
  *   test ──signIn(alice)──▶ provider (login form, code + PKCE) ──▶ ID token (RS256, groups claim)
  *   test ──Bearer <ID token>──▶ collector ──discovery + JWKS──▶ provider
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, SignJWT, decodeJwt } from 'jose';
 import { startCli, runCli, type CliProcess } from '../helpers/cli.js';
 import { freePort } from '../helpers/peers.js';
-import { signIn, startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.js';
+import { loginAt, signIn, startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.js';
 
 const CLIENT = { clientId: 'inferlog', redirectUri: 'http://127.0.0.1:40000/callback' };
 const OTHER_CLIENT = { clientId: 'other-app', redirectUri: 'http://127.0.0.1:40000/callback' };
@@ -186,6 +186,62 @@ describe('collect --oidc-issuer with a real OpenID Provider', () => {
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/expired/);
   }, 60_000);
+});
+
+describe('inferlog login (authorization code + PKCE, loopback redirect)', () => {
+  it('signs in through the browser flow and keeps a 0600 token the collector accepts', async () => {
+    const config = mkdtempSync(join(tmpdir(), 'inferlog-login-'));
+    try {
+      const login = runCli(['login', '--url', base], { XDG_CONFIG_HOME: config });
+      await login.waitFor((c) => /^ {2}http\S+$/m.test(c.stderr()), 'the sign-in URL');
+      const signInUrl = new URL(/^ {2}(http\S+)$/m.exec(login.stderr())![1]!);
+      expect(signInUrl.searchParams.get('code_challenge_method')).toBe('S256');
+      const redirectUri = signInUrl.searchParams.get('redirect_uri')!;
+      expect(redirectUri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+
+      // A callback that is not this sign-in's (wrong state) changes nothing.
+      expect((await fetch(`${redirectUri}?code=forged&state=wrong`)).status).toBe(400);
+
+      const back = await loginAt(signInUrl.href, redirectUri, 'alice', 'alice-pw');
+      expect((await fetch(back)).status).toBe(200);
+      expect(await login.exited).toBe(0);
+
+      const file = join(config, 'inferlog', 'token');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(statSync(join(config, 'inferlog')).mode & 0o777).toBe(0o700);
+      const token = readFileSync(file, 'utf8').trim();
+      expect(login.stderr() + login.stdout()).not.toContain(token);
+      expect(login.stderr()).toMatch(/Signed in as alice@example\.test/);
+      expect((await get('/api/v1/exchanges', token)).status).toBe(200);
+    } finally {
+      rmSync(config, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('says the collector has no single sign-on when it runs without --oidc-issuer (exit 2)', async () => {
+    const port = await freePort();
+    const plain = await startCli([
+      'collect',
+      '--port',
+      String(port),
+      '--store',
+      `sqlite:${join(dir, 'd.db')}`,
+    ]);
+    try {
+      expect((await get('/api/v1/auth/config', undefined, `http://127.0.0.1:${port}`)).status).toBe(404);
+      const login = runCli([
+        'login',
+        '--url',
+        `http://127.0.0.1:${port}`,
+        '--token-file',
+        join(dir, 'never'),
+      ]);
+      expect(await login.exited).toBe(2);
+      expect(login.stderr()).toMatch(/no single sign-on/);
+    } finally {
+      await plain.stop();
+    }
+  }, 30_000);
 });
 
 describe('collect --oidc-issuer while the provider is down', () => {

@@ -41,7 +41,6 @@ interface CollectFlags {
   traceUrl?: string;
   oidcIssuer?: string;
   oidcAudience?: string;
-  oidcClientId?: string;
   oidcClaim: string;
   oidcUsernameClaim: string;
   oidcGroup: string[];
@@ -112,7 +111,6 @@ function oidcFrom(
   const settings = {
     issuer: flags.oidcIssuer,
     audience: flags.oidcAudience,
-    clientId: flags.oidcClientId,
     claim: flags.oidcClaim,
     usernameClaim: flags.oidcUsernameClaim,
     groups,
@@ -160,11 +158,7 @@ export function register(program: Command): void {
     )
     .option(
       '--oidc-audience <aud>',
-      'the token audience (aud) that names this collector: its client id at the issuer',
-    )
-    .option(
-      '--oidc-client-id <id>',
-      'the public client id the UI and `inferlog login` sign in with (default: --oidc-audience)',
+      'the audience (aud) tokens must carry: the public client id the UI and `inferlog login` sign in with',
     )
     .option(
       '--oidc-claim <claim>',

@@ -33,7 +33,10 @@ export type OidcGroupMap = ReadonlyMap<string, OidcGroupGrant>;
 export interface OidcSettings {
   /** The issuer URL exactly as the provider names itself (https, or http on loopback). */
   readonly issuer: string;
-  /** The `aud` a token must carry: this collector's client id at the provider. */
+  /**
+   * The `aud` a token must carry: the client id the UI and `inferlog login` sign in with, since
+   * an ID token's audience is the client it was issued to.
+   */
   readonly audience: string;
   /** The claim whose values are looked up in `groups` (default `groups`; a dotted path reaches nested claims). */
   readonly claim?: string;
@@ -41,8 +44,6 @@ export interface OidcSettings {
   readonly usernameClaim?: string;
   /** Group → grant. A function is asked on every request, so an auth file's reload applies at once. */
   readonly groups: OidcGroupMap | (() => OidcGroupMap);
-  /** The public client id the UI and `inferlog login` sign in with (default: audience). */
-  readonly clientId?: string;
   /** Tolerated clock difference for exp/nbf/iat, in seconds (default 30). */
   readonly clockToleranceSeconds?: number;
 }
@@ -376,7 +377,7 @@ export interface OidcClientConfig {
 export function oidcClientConfig(settings: OidcSettings): OidcClientConfig {
   return {
     issuer: settings.issuer,
-    clientId: settings.clientId ?? settings.audience,
+    clientId: settings.audience,
     scopes: OIDC_CLIENT_SCOPES,
   };
 }
