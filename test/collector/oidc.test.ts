@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, SignJWT, decodeJwt } from 'jose';
 import { startCli, runCli, type CliProcess } from '../helpers/cli.js';
 import { freePort } from '../helpers/peers.js';
+import type { FastifyRequest } from 'fastify';
+import { createOidcAuthenticator } from '../../src/collector/auth/oidc.js';
+import type { OpLogger } from '../../src/core/log.js';
 import { loginAt, signIn, startOidcProvider, type OidcProvider } from '../helpers/oidc-provider.js';
 
 const CLIENT = { clientId: 'inferlog', redirectUri: 'http://127.0.0.1:40000/callback' };
@@ -298,6 +301,49 @@ describe('collect --oidc-issuer while the provider is down', () => {
       await down.stop();
     }
   }, 60_000);
+});
+
+describe('the authenticator against an ES256 provider', () => {
+  const quiet: OpLogger = { debug() {}, info() {}, warn() {}, error() {} };
+  const asRequest = (token: string): FastifyRequest =>
+    ({ headers: { authorization: `Bearer ${token}` } }) as unknown as FastifyRequest;
+
+  it('verifies ES256 tokens and names the user by verified email when configured', async () => {
+    const es = await startOidcProvider({ clients, users, alg: 'ES256' });
+    const auth = createOidcAuthenticator(
+      {
+        issuer: es.issuer,
+        audience: CLIENT.clientId,
+        usernameClaim: 'email',
+        groups: new Map([
+          ['ml-readers', { scopes: ['read'], namespaces: ['team-a'] }],
+          ['staff', { scopes: ['read'], namespaces: ['team-b'] }],
+        ]),
+      },
+      quiet,
+    );
+    try {
+      const { id_token } = await signIn(es, CLIENT, 'alice', 'alice-pw');
+      expect(JSON.parse(Buffer.from(id_token.split('.')[0]!, 'base64url').toString()).alg).toBe('ES256');
+      const principal = await auth.authenticate(asRequest(id_token));
+      expect(principal).toMatchObject({
+        id: 'alice@example.test',
+        via: 'oidc',
+        namespaces: ['team-a', 'team-b'],
+      });
+      expect([...principal!.scopes]).toEqual(['read']);
+      // bob has no email: with usernameClaim email he names nobody.
+      const bob = await signIn(es, CLIENT, 'bob', 'bob-pw');
+      await expect(auth.authenticate(asRequest(bob.id_token))).rejects.toMatchObject({
+        code: 'UNAUTHENTICATED',
+      });
+      // A bearer token that is not a JWT is another authenticator's kind: not ours to refuse.
+      expect(await auth.authenticate(asRequest('il_opaque-api-token'))).toBeUndefined();
+    } finally {
+      await auth.close?.();
+      await es.stop();
+    }
+  }, 30_000);
 });
 
 describe('collect --oidc-* flag errors', () => {
