@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { combineGrants, oidcUrlProblem, parseGroupGrant, parseOidcGroups } from './oidc.js';
+import { combineGrants, liveOidcGroups, oidcUrlProblem, parseGroupGrant, parseOidcGroups } from './oidc.js';
 
 describe('combineGrants: several groups never allow more than one of them does', () => {
   it('unions namespaces of groups that grant the same scope', () => {
@@ -106,5 +106,27 @@ describe('oidcUrlProblem: keys come over https', () => {
     expect(oidcUrlProblem('http://idp.example.com')).toMatch(/must be https/);
     expect(oidcUrlProblem('http://127.0.0.1.nip.io')).toMatch(/must be https/);
     expect(oidcUrlProblem('not a url')).toMatch(/not a URL/);
+  });
+});
+
+describe('liveOidcGroups: flags plus the auth file, reloaded', () => {
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  it('merges, lets the file win, follows reloads and keeps the last good map on a bad one', () => {
+    const flags = new Map([['ml-readers', { scopes: ['read' as const], namespaces: ['team-a'] }]]);
+    let section: unknown = { groups: { 'ml-readers': { scopes: ['read'], namespaces: ['team-b'] } } };
+    const groups = liveOidcGroups(flags, () => section, quiet);
+    expect(groups().get('ml-readers')).toEqual({ scopes: ['read'], namespaces: ['team-b'] });
+    section = { groups: { 'ml-admins': { scopes: ['admin'] } } };
+    expect([...groups().keys()].sort()).toEqual(['ml-admins', 'ml-readers']);
+    section = { groups: { 'ml-admins': { scopes: ['root'] } } };
+    expect(groups().get('ml-admins')).toEqual({ scopes: ['admin'] });
+    section = undefined;
+    expect([...groups().keys()]).toEqual(['ml-readers']);
+  });
+
+  it('fails at start on a bad section, naming the field', () => {
+    expect(() => liveOidcGroups(new Map(), () => ({ issuer: 'x' }), quiet)).toThrow(
+      /oidc\.issuer: unknown field/,
+    );
   });
 });

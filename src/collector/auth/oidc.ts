@@ -468,3 +468,54 @@ export function parseOidcGroups(value: unknown, path = 'oidc.groups'): OidcGroup
   }
   return map;
 }
+
+/**
+ * The auth file's `oidc` section: `{ groups: { "<group>": { scopes, namespaces?, models? } } }`.
+ * Issuer, audience and claims are flags (`--oidc-*`); the group map may live in the file so
+ * that changing who may do what needs no restart (the file is reloaded on change).
+ */
+export function parseOidcSection(value: unknown, path = 'oidc'): { groups: OidcGroupMap } {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new InferlogError('CONFIG_INVALID', `${path}: must be a mapping with groups:`, {
+      details: { option: path },
+    });
+  for (const key of Object.keys(value))
+    if (key !== 'groups')
+      throw new InferlogError(
+        'CONFIG_INVALID',
+        `${path}.${key}: unknown field (the file holds oidc.groups; issuer, audience and claims are --oidc-* flags)`,
+        { details: { option: `${path}.${key}` } },
+      );
+  const groups = (value as { groups?: unknown }).groups;
+  return { groups: groups === undefined ? new Map() : parseOidcGroups(groups, `${path}.groups`) };
+}
+
+/**
+ * The group map in force: the `--oidc-group` flags plus the auth file's `oidc.groups` (the file
+ * wins for a group named in both: it is the one an operator edits live). `section` returns the
+ * file's current raw section; it is parsed once per new value. Throws CONFIG_INVALID on the first
+ * call if the section is bad (start-up fails); a bad section in a later reload is logged and the
+ * last good map stays in force, as for the rest of the auth file.
+ */
+export function liveOidcGroups(
+  flags: OidcGroupMap,
+  section: () => unknown,
+  log: OpLogger,
+): () => OidcGroupMap {
+  const merge = (raw: unknown): OidcGroupMap =>
+    raw === undefined ? flags : new Map([...flags, ...parseOidcSection(raw).groups]);
+  let seen = section();
+  let current = merge(seen);
+  return () => {
+    const raw = section();
+    if (raw !== seen) {
+      seen = raw;
+      try {
+        current = merge(raw);
+      } catch (err) {
+        log.error(`the auth file's new oidc section is not applied: ${(err as Error).message}`);
+      }
+    }
+    return current;
+  };
+}
