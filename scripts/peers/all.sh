@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 HERE="$(dirname "${BASH_SOURCE[0]}")"
 
 # Order matters: apt brings PostgreSQL's binaries before postgres.sh starts a cluster.
-PEERS=(apt python kserve-agent k8s-tools otelcol fake-gcs azurite kafka postgres)
+PEERS=(apt python kserve-agent k8s-tools otelcol fake-gcs azurite oidc kafka postgres)
 
 fail() { # fail PEER: the one line a person reads when setup stops
   local peer=$1 hint
@@ -25,6 +25,7 @@ fail() { # fail PEER: the one line a person reads when setup stops
     otelcol) hint="bash scripts/peers/otelcol.sh install   # needs Go >= 1.24 and the Go module proxy" ;;
     fake-gcs) hint="bash scripts/peers/fake-gcs.sh install  # GCS emulator: needs Go and the Go module proxy" ;;
     azurite) hint="bash scripts/peers/azurite.sh install   # Azure Blob emulator: needs npm and the npm registry" ;;
+    oidc) hint="bash scripts/peers/oidc.sh install      # needs npm and the npm registry" ;;
     *) hint="bash scripts/peers/$peer.sh install && bash scripts/peers/$peer.sh start" ;;
   esac
   printf 'inferlog tests: the %s peer is not ready (log above); fix it with: %s\n' "$peer" "$hint" >&2

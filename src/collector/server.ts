@@ -13,6 +13,8 @@ import type { FastifyInstance } from 'fastify';
 import type { OpLogger } from '../core/log.js';
 import type { Authenticator } from './auth/hook.js';
 import { registerAuth } from './auth/hook.js';
+import type { OidcClientConfig } from './auth/oidc.js';
+import { registerAuthConfig } from './auth/oidc.js';
 import { createOpLogger } from '../core/log.js';
 import { DEFAULT_MAX_BATCH_EVENTS } from './batch-limits.js';
 import { createCommitQueue } from './commit-queue.js';
@@ -109,6 +111,11 @@ export interface CollectorOptions {
    * allows only on loopback or with `--insecure-no-auth`.
    */
   authenticator?: Authenticator;
+  /**
+   * How the UI and `inferlog login` sign in with SSO, served publicly at `GET /api/v1/auth/config`
+   * (auth/oidc.ts). Undefined: that route answers 404 (no SSO).
+   */
+  authConfig?: OidcClientConfig;
   log?: OpLogger;
 }
 
@@ -177,6 +184,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     name: options.settingNames?.maxBatchEvents ?? 'maxBatchEvents',
   });
   registerQuery(app, store, options.statsTopModels ?? DEFAULT_STATS_TOP_MODELS);
+  registerAuthConfig(app, options.authConfig);
   const traceLink = traceLinkHealth(options.traceUrl);
   app.get('/healthz', { config: { public: true } }, async () => ({
     status: 'ok',

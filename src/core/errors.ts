@@ -110,6 +110,11 @@ export const ERROR_CODES = {
     summary:
       'The credentials are valid but lack the scope, namespace or model the request needs; it answered 403.',
   },
+  AUTH_PROVIDER_UNAVAILABLE: {
+    kind: 'retryable',
+    summary:
+      "The OIDC provider's discovery document or keys cannot be fetched, so a token cannot be checked (the collector answered 503), or sign-in cannot start.",
+  },
   INTERRUPTED: {
     kind: 'permanent',
     summary: 'The run was interrupted (Ctrl-C); what was done so far is reported.',

@@ -18,6 +18,16 @@ import { parseBytes, parseDuration } from '../../core/units.js';
 import { InferlogError, isInferlogError } from '../../core/errors.js';
 import { fail } from '../exit-codes.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
+import type { Authenticator } from '../../collector/auth/hook.js';
+import type { OidcClientConfig, OidcGroupGrant } from '../../collector/auth/oidc.js';
+import {
+  DEFAULT_OIDC_CLAIM,
+  createOidcAuthenticator,
+  oidcClientConfig,
+  oidcUrlProblem,
+  parseGroupGrant,
+} from '../../collector/auth/oidc.js';
+import type { OpLogger } from '../../core/log.js';
 
 interface CollectFlags {
   port: string;
@@ -29,6 +39,11 @@ interface CollectFlags {
   statsTopModels: string;
   from?: string;
   traceUrl?: string;
+  oidcIssuer?: string;
+  oidcAudience?: string;
+  oidcClaim: string;
+  oidcUsernameClaim: string;
+  oidcGroup: string[];
 }
 
 function usage(message: string): never {
@@ -54,6 +69,53 @@ function startFailure(err: unknown, flags: CollectFlags): InferlogError {
     );
   if (e.code === 'SQLITE_CANTOPEN') return new InferlogError('CONFIG_INVALID', message, { cause: err });
   return new InferlogError('STORE_UNAVAILABLE', message, { cause: err });
+}
+
+/**
+ * The OIDC authenticator the --oidc-* flags describe, or undefined without --oidc-issuer. The
+ * issuer is not contacted here: a provider that is down at start-up is logged, not fatal.
+ */
+function oidcFrom(
+  flags: CollectFlags,
+  log: OpLogger,
+): { authenticator: Authenticator; config: OidcClientConfig } | undefined {
+  if (flags.oidcIssuer === undefined) {
+    const stray =
+      flags.oidcAudience !== undefined
+        ? '--oidc-audience'
+        : flags.oidcGroup.length > 0
+          ? '--oidc-group'
+          : undefined;
+    if (stray !== undefined) usage(`${stray} needs --oidc-issuer`);
+    return undefined;
+  }
+  const problem = oidcUrlProblem(flags.oidcIssuer);
+  if (problem !== undefined) usage(`--oidc-issuer ${problem}`);
+  if (flags.oidcAudience === undefined)
+    usage('--oidc-issuer needs --oidc-audience: the aud its tokens carry for this collector (its client id)');
+  if (flags.oidcGroup.length === 0)
+    usage("--oidc-issuer needs at least one --oidc-group, e.g. --oidc-group 'ml-readers=read:team-a'");
+  const groups = new Map<string, OidcGroupGrant>();
+  for (const text of flags.oidcGroup) {
+    const eq = text.indexOf('=');
+    if (eq < 1)
+      usage(`--oidc-group "${text}": use GROUP=SCOPES[:NAMESPACES[:MODELS]], e.g. ml-readers=read:team-a`);
+    const group = text.slice(0, eq);
+    if (groups.has(group)) usage(`--oidc-group: group "${group}" is given twice`);
+    try {
+      groups.set(group, parseGroupGrant(text.slice(eq + 1)));
+    } catch (err) {
+      usage(`--oidc-group "${text}": ${(err as Error).message.replace(/^"[^"]*": /, '')}`);
+    }
+  }
+  const settings = {
+    issuer: flags.oidcIssuer,
+    audience: flags.oidcAudience,
+    claim: flags.oidcClaim,
+    usernameClaim: flags.oidcUsernameClaim,
+    groups,
+  };
+  return { authenticator: createOidcAuthenticator(settings, log), config: oidcClientConfig(settings) };
 }
 
 export function register(program: Command): void {
@@ -88,6 +150,31 @@ export function register(program: Command): void {
     .option(
       '--trace-url <template>',
       "link each exchange to its trace in the UI: an http(s) URL with {traceId}, e.g. 'https://grafana.example/explore?…{traceId}'",
+    );
+  command
+    .option(
+      '--oidc-issuer <url>',
+      'accept OIDC bearer tokens (JWT) from this issuer, checked against its published keys (https; http only on loopback)',
+    )
+    .option(
+      '--oidc-audience <aud>',
+      'the audience (aud) tokens must carry: the public client id the UI and `inferlog login` sign in with',
+    )
+    .option(
+      '--oidc-claim <claim>',
+      'the token claim whose values --oidc-group maps (a dotted path reaches nested claims)',
+      DEFAULT_OIDC_CLAIM,
+    )
+    .option(
+      '--oidc-username-claim <claim>',
+      'the claim that names the user in audit lines: sub, or email (must be verified)',
+      'sub',
+    )
+    .option(
+      '--oidc-group <group=grant>',
+      "what members of a group may do: GROUP=SCOPES[:NAMESPACES[:MODELS]], e.g. 'ml-readers=read:team-a' or 'ml-admins=admin' (repeatable)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
     );
   addRequestLimitFlags(command, false);
   command.action(async (flags: CollectFlags) => {
@@ -137,6 +224,7 @@ export function register(program: Command): void {
         usage(`--from ${isInferlogError(err) ? err.message : `"${flags.from}" is not a kafka:// URL`}`);
       }
     }
+    const oidc = oidcFrom(flags, log);
     let store;
     try {
       store = openStore(flags.store);
@@ -156,6 +244,8 @@ export function register(program: Command): void {
         requestTimeoutMs: limits.requestTimeoutMs,
         retentionMs,
         traceUrl: flags.traceUrl,
+        authenticator: oidc?.authenticator,
+        authConfig: oidc?.config,
         processMetrics: true,
         settingNames: { maxBodyBytes: '--max-body-bytes', maxBatchEvents: '--max-batch-events' },
         log,
