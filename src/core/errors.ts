@@ -110,6 +110,11 @@ export const ERROR_CODES = {
     summary:
       'The credentials are valid but lack the scope, namespace or model the request needs; it answered 403.',
   },
+  AUDIT_UNAVAILABLE: {
+    kind: 'retryable',
+    summary:
+      'The collector cannot write its audit log (disk full, file removed): it answered 503 instead of serving bodies unaudited.',
+  },
   INTERRUPTED: {
     kind: 'permanent',
     summary: 'The run was interrupted (Ctrl-C); what was done so far is reported.',
