@@ -29,6 +29,27 @@ interface CollectFlags {
   statsTopModels: string;
   from?: string;
   traceUrl?: string;
+  auditLog?: string;
+}
+
+/**
+ * Where audit lines go: `--audit-log` (a file, or `-` for stdout); with authentication
+ * configured and no flag, a file beside the SQLite database (`inferlog.db.audit.log`), or
+ * `./inferlog-audit.log` with PostgreSQL; without authentication and no flag, none (the
+ * loopback quick start has one anonymous user). The ready line says which.
+ */
+export function auditLogFor(
+  flag: string | undefined,
+  authConfigured: boolean,
+  storeUrl: string,
+): string | undefined {
+  if (flag !== undefined) return flag;
+  if (!authConfigured) return undefined;
+  if (storeUrl.startsWith('sqlite:')) {
+    const path = (storeUrl.slice('sqlite:'.length).split('?', 1)[0] ?? '').replace(/^\/\/(?=\/)/, '');
+    if (path !== '' && path !== ':memory:') return `${path}.audit.log`;
+  }
+  return './inferlog-audit.log';
 }
 
 function usage(message: string): never {
@@ -84,6 +105,10 @@ export function register(program: Command): void {
     .option(
       '--from <url>',
       'also consume CloudEvents from Kafka: kafka://broker:9092/topic?group=inferlog-collector (docs/kafka.md)',
+    )
+    .option(
+      '--audit-log <file>',
+      'append one JSON line per body read and erasure to this file (0600), or - for stdout; with auth on, default <db>.audit.log',
     )
     .option(
       '--trace-url <template>',
@@ -143,9 +168,13 @@ export function register(program: Command): void {
     } catch (err) {
       usage(`--store ${(err as Error).message}`);
     }
+    if (flags.auditLog === '') usage('--audit-log: give a file, or - for stdout');
+    // Authentication flags (--auth-file…) decide authConfigured once they exist; --audit-log works without them.
+    const auditLog = auditLogFor(flags.auditLog, false, flags.store);
     let collector;
     try {
       collector = await startCollector({
+        auditLog,
         store,
         host: flags.host,
         port,
@@ -188,6 +217,9 @@ export function register(program: Command): void {
       ...(source ? { from: source.name } : {}),
       store: store.name,
       ...(flags.retention ? { retention: flags.retention } : {}),
+      ...(collector.auditLog !== undefined
+        ? { audit: collector.auditLog === '-' ? 'stdout' : collector.auditLog }
+        : {}),
     });
     const stop = (signal: string): void => {
       log.info(`${signal}: finishing in-flight commits`);
