@@ -13,7 +13,8 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { OpLogger } from '../core/log.js';
 import type { Authenticator } from './auth/hook.js';
-import { registerAuth } from './auth/hook.js';
+import { forbidden, registerAuth } from './auth/hook.js';
+import { isRestricted } from './auth/principal.js';
 import type { AuditLog } from './audit.js';
 import { openAuditLog } from './audit.js';
 import { createOpLogger } from '../core/log.js';
@@ -206,9 +207,15 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     store: store.name,
     ...traceLink,
   }));
-  app.get('/metrics', { config: { scope: 'read' } }, async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  app.get('/metrics', { config: { scope: 'read' } }, async (req, reply) => {
+    // The counters are collector-wide (every namespace's events): a reader limited to some
+    // namespaces or models would learn the others' volumes from them.
+    if (isRestricted(req.principal))
+      throw forbidden(
+        `"${req.principal.id}" is limited to some namespaces or models; /metrics covers all of them`,
+      );
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   const ui = registerUi(app, options.uiDir);
 
   let retention: Retention | undefined;

@@ -162,6 +162,15 @@ describe('collector authorization: reads are confined to the principal namespace
     expect((all.json.total as { count: number }).count).toBe(10);
   });
 
+  it('refuses /metrics to a reader limited to some namespaces: its counters are collector-wide', async () => {
+    const r = await fetch(c.url + '/metrics', { headers: { authorization: 'Bearer reader-a' } });
+    expect(r.status).toBe(403);
+    expect(await r.text()).not.toContain('inferlog_collector_events_received_total');
+    expect((await fetch(c.url + '/metrics', { headers: { authorization: 'Bearer reader' } })).status).toBe(
+      200,
+    );
+  });
+
   it('follows (tail) only team-a, and its cursor does not move with team-b writes', async () => {
     const start = await call(c, 'reader-a', 'GET', '/api/v1/exchanges?follow=true');
     await call(c, 'admin', 'POST', '/', [ev('b-new', 'request', 'team-b', 'secret-model')]);
