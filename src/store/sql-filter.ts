@@ -37,6 +37,16 @@ export const postgresDialect: Dialect = {
     `EXISTS (SELECT 1 FROM jsonb_each(detail::jsonb -> 'metadata') AS h, jsonb_array_elements_text(h.value) AS hv(x) WHERE lower(h.key) = ${n} AND hv.x = ${v})`,
 };
 
+/** True when JSON.stringify writes the string's characters as they are (nothing to escape). */
+function storedVerbatimInJson(value: string): boolean {
+  if (value === '') return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
+}
+
 export class SqlBuilder {
   readonly params: unknown[] = [];
   readonly clauses: string[] = [];
@@ -66,8 +76,14 @@ export class SqlBuilder {
       const k = this.p(f.exchangeId);
       this.clauses.push(`(key = ${k} OR id = ${this.p(f.exchangeId)})`);
     }
-    if (f.header !== undefined)
+    if (f.header !== undefined) {
+      // A plain substring test on the stored JSON first rules out almost every row cheaply; only
+      // the few that contain the value are parsed. Valid only when JSON stores the value as is
+      // (no quote, backslash or control character to escape).
+      if (storedVerbatimInJson(f.header.value))
+        this.clauses.push(this.d.contains('detail', this.p(f.header.value)));
       this.clauses.push(this.d.headerEquals(this.p(f.header.name.toLowerCase()), this.p(f.header.value)));
+    }
     if (f.model !== undefined) this.clauses.push(`model = ${this.p(f.model)}`);
     if (f.namespace !== undefined) this.clauses.push(`namespace = ${this.p(f.namespace)}`);
     if (f.component !== undefined) this.clauses.push(`component = ${this.p(f.component)}`);

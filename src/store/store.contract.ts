@@ -626,7 +626,12 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
       await store.putEvents([
         ...testPair('h1', 1, { metadata: { 'X-Request-Id': ['req-1'] } }),
         ...testPair('h2', 2, { metadata: { 'x-request-id': ['req-2'], Other: ['req-1'] } }),
-        ...testPair('h3', 3),
+        ...testPair('h3', 3, { metadata: { 'X-Request-Id': ['say "hi" \\ there'] } }),
+        ...testPair('h4', 4),
+      ]);
+      // Values JSON stores escaped are found too.
+      expect(await listAll(store, { header: { name: 'x-request-id', value: 'say "hi" \\ there' } })).toEqual([
+        'h3',
       ]);
       expect(await listAll(store, { header: { name: 'x-request-id', value: 'req-1' } })).toEqual(['h1']);
       expect(await listAll(store, { header: { name: 'X-REQUEST-ID', value: 'req-2' } })).toEqual(['h2']);
