@@ -57,3 +57,29 @@ describe('postgres store', () => {
     expect(redactUrl('postgres://u:secret@db:5432/x')).toBe('postgres://u:***@db:5432/x');
   });
 });
+
+describe('postgres erasure', () => {
+  it('removes the rows and the bodies from their tables, not only from answers', async () => {
+    const url = await freshSchemaUrl();
+    const store = createPostgresStore(url);
+    await store.start();
+    await store.putEvents([
+      ...testPair('pg-keep', 0),
+      ...testPair('pg-gone', 1, { body: 'pg-marker-93be', metadata: { 'X-Request-Id': ['user-5'] } }),
+    ]);
+    expect(await store.erase({ header: { name: 'X-Request-Id', value: 'user-5' } })).toBe(1);
+    await store.shutdown();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const rows = await c.query<{ n: string }>("SELECT count(*) AS n FROM exchanges WHERE id = 'pg-gone'");
+      const bodies = await c.query<{ n: string }>(
+        "SELECT count(*) AS n FROM exchange_bodies WHERE position('pg-marker-93be'::bytea IN body) > 0",
+      );
+      const kept = await c.query<{ n: string }>('SELECT count(*) AS n FROM exchange_bodies');
+      expect([rows.rows[0]!.n, bodies.rows[0]!.n, kept.rows[0]!.n]).toEqual(['0', '0', '2']);
+    } finally {
+      await c.end();
+    }
+  });
+});
