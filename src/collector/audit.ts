@@ -14,11 +14,13 @@
  * 2. fsync policy: every line reaches the kernel (one write) before the answer is sent, so it
  *    survives a collector crash; the file is fdatasync'ed at most once a second while lines
  *    arrive, and on close, so a power loss can cost at most the last second of lines.
- * 3. A line holds no bodies and no credentials: time, principal id and how it proved itself,
+ * 3. Rotation: a file renamed or removed (logrotate) is reopened at its path within a second;
+ *    `copytruncate` works as well (O_APPEND).
+ * 4. A line holds no bodies and no credentials: time, principal id and how it proved itself,
  *    action, the filter as asked (query parameters, id), count, remote address.
  */
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { FastifyRequest } from 'fastify';
 import { InferlogError } from '../core/errors.js';
 import type { OpLogger } from '../core/log.js';
@@ -75,14 +77,18 @@ export async function openAuditLog(
   metrics: CollectorMetrics,
   log: OpLogger,
 ): Promise<AuditLog> {
+  const openFile = (): Promise<FileHandle> =>
+    open(
+      target,
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+      PRIVATE_FILE_MODE,
+    );
   let handle: FileHandle | undefined;
+  let inode = 0;
   if (target !== '-') {
     try {
-      handle = await open(
-        target,
-        constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
-        PRIVATE_FILE_MODE,
-      );
+      handle = await openFile();
+      inode = (await handle.stat()).ino;
     } catch (err) {
       throw new InferlogError(
         'CONFIG_INVALID',
@@ -90,19 +96,48 @@ export async function openAuditLog(
         { cause: err },
       );
     }
+  } else {
+    // A closed stdout (EPIPE) fails the write's callback; without a listener the stream's
+    // 'error' event would also end the process.
+    process.stdout.on('error', () => undefined);
   }
   let dirty = false;
-  let syncing: Promise<void> | undefined;
-  const sync = (): Promise<void> => {
-    if (!handle || !dirty) return Promise.resolve();
+  const sync = async (): Promise<void> => {
+    if (!handle || !dirty) return;
     dirty = false;
-    syncing = handle.datasync().catch((err: unknown) => {
+    await handle.datasync().catch((err: unknown) => {
       metrics.auditFailures.inc();
       log.error('audit log sync failed', { target, error: (err as Error).message });
     });
-    return syncing;
   };
-  const timer = setInterval(() => void sync(), SYNC_INTERVAL_MS);
+  // Rotation: when logrotate (or a person) renames or removes the file, the next tick opens a new
+  // one at the path, so lines do not go on into a file nobody reads. The old handle is closed a
+  // tick later, after any write still in flight on it.
+  let retired: FileHandle | undefined;
+  const reopenIfMoved = async (): Promise<void> => {
+    await retired?.close().catch(() => undefined);
+    retired = undefined;
+    if (!handle) return;
+    const now = await stat(target).then(
+      (st) => st.ino,
+      () => undefined,
+    );
+    if (now === inode) return;
+    try {
+      const fresh = await openFile();
+      inode = (await fresh.stat()).ino;
+      retired = handle;
+      handle = fresh;
+      log.info('audit log reopened (moved or removed)', { target });
+    } catch (err) {
+      metrics.auditFailures.inc();
+      log.error('audit log reopen failed', { target, error: (err as Error).message });
+    }
+  };
+  let ticking: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    ticking = ticking.then(sync).then(reopenIfMoved);
+  }, SYNC_INTERVAL_MS);
   timer.unref();
 
   const write = (line: string): Promise<void> => {
@@ -142,8 +177,9 @@ export async function openAuditLog(
     },
     async close() {
       clearInterval(timer);
-      await syncing;
+      await ticking;
       await sync();
+      await retired?.close().catch(() => undefined);
       await handle?.close();
       handle = undefined;
     },

@@ -2,7 +2,7 @@
  * Authorization on every data path, erasure and audit, over real HTTP on 127.0.0.1 with a real
  * SQLite file (issue 9). Principals come from a small token map (test/helpers/token-authenticator.ts).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -325,6 +325,31 @@ describe('collector audit log', () => {
       expect(metrics).toContain('inferlog_collector_audit_events_total{action="read"} 1');
       expect(metrics).toContain('inferlog_collector_audit_events_total{action="list"} 1');
       expect(metrics).toContain('inferlog_collector_audit_events_total{action="erase"} 1');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('follows a rotation: a renamed file is reopened at its path, and no line is lost', async () => {
+    const file = join(dir, 'rotate.log');
+    const c = await collector({ auditLog: file });
+    try {
+      await seed(c);
+      await call(c, 'reader', 'GET', '/api/v1/exchanges/a1');
+      renameSync(file, `${file}.1`);
+      let reads = 1;
+      const deadline = Date.now() + 15_000;
+      while (!existsSync(file) && Date.now() < deadline) {
+        await call(c, 'reader', 'GET', '/api/v1/exchanges/a2');
+        reads++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await call(c, 'reader', 'GET', '/api/v1/exchanges/a3');
+      reads++;
+      const lines = (f: string): string[] => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean);
+      expect(lines(file).map((l) => (JSON.parse(l) as { filter: { id: string } }).filter.id)).toContain('a3');
+      expect(lines(file).length + lines(`${file}.1`).length).toBe(reads);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
     } finally {
       await c.close();
     }
