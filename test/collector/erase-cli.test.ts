@@ -110,6 +110,27 @@ describe('inferlog erase', { timeout: 120_000 }, () => {
     expect(list.items.map((i) => i.id)).toEqual(['x-3']);
   });
 
+  it('query finds exchanges by request id and by header, the filters erase takes', async () => {
+    const byRid = await run(['query', '--url', url, '--request-id', 'user-9', '--format', 'jsonl']);
+    expect(byRid.code).toBe(0);
+    expect(
+      byRid.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: string }).id),
+    ).toEqual(['x-3']);
+    const byHeader = await run([
+      'query',
+      '--url',
+      url,
+      '--header',
+      'x-request-id:user-7',
+      '--format',
+      'jsonl',
+    ]);
+    expect(byHeader).toMatchObject({ code: 0, stdout: '' });
+  });
+
   it('maps a filter the collector rejects to 2 and an unreachable collector to 69', async () => {
     const bad = await run(['erase', '--collector', url, '--header', 'no-colon', '--yes']);
     expect(bad.code).toBe(2);
