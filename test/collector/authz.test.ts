@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Collector, CollectorOptions } from '../../src/collector/server.js';
 import { startCollector } from '../../src/collector/server.js';
+import pg from 'pg';
+import { createPostgresStore } from '../../src/store/postgres-store.js';
 import { createSqliteStore } from '../../src/store/sqlite-store.js';
+import type { ExchangeStore } from '../../src/store/store.js';
+import { ensurePostgres } from '../helpers/peers.js';
 import type { ExchangeView } from '../../src/api/view.js';
 import { principal, tokenAuthenticator } from '../helpers/token-authenticator.js';
 
@@ -27,9 +31,39 @@ const TOKENS = {
 };
 type Token = keyof typeof TOKENS;
 
-async function collector(opts: Partial<CollectorOptions> = {}): Promise<Collector> {
+type StoreKind = 'sqlite' | 'postgres';
+let pgBase = '';
+const pgSchemas: string[] = [];
+
+/** A fresh store: a SQLite file, or a schema of its own in the postgres peer's test database. */
+async function freshStore(kind: StoreKind): Promise<ExchangeStore> {
+  if (kind === 'sqlite') return createSqliteStore(join(dir, `c${n++}.db`));
+  pgBase ||= (await ensurePostgres()).url;
+  const schema = `authz${process.pid}_${Date.now().toString(36)}_${pgSchemas.length}`;
+  pgSchemas.push(schema);
+  const c = new pg.Client({ connectionString: pgBase });
+  await c.connect();
+  await c.query(`CREATE SCHEMA ${schema}`);
+  await c.end();
+  const u = new URL(pgBase);
+  u.searchParams.set('options', `-c search_path=${schema}`);
+  return createPostgresStore(u.toString(), { poolSize: 2 });
+}
+
+afterAll(async () => {
+  if (!pgBase) return;
+  const c = new pg.Client({ connectionString: pgBase });
+  await c.connect();
+  for (const s of pgSchemas) await c.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await c.end();
+});
+
+async function collector(
+  opts: Partial<CollectorOptions> = {},
+  kind: StoreKind = 'sqlite',
+): Promise<Collector> {
   return startCollector({
-    store: createSqliteStore(join(dir, `c${n++}.db`)),
+    store: await freshStore(kind),
     port: 0,
     log: quiet,
     uiDir: join(dir, 'no-ui'),
@@ -93,104 +127,107 @@ async function seed(c: Collector): Promise<void> {
 const ids = (r: { json: Record<string, unknown> }): string[] =>
   (r.json.items as ExchangeView[]).map((i) => i.id).sort();
 
-describe('collector authorization: reads are confined to the principal namespaces and models', () => {
-  let c: Collector;
-  beforeAll(async () => {
-    c = await collector();
-    await seed(c);
-  });
-  afterAll(() => c.close());
+describe.each(['sqlite', 'postgres'] as const)(
+  'collector authorization (%s): reads are confined to the principal namespaces and models',
+  (kind) => {
+    let c: Collector;
+    beforeAll(async () => {
+      c = await collector({}, kind);
+      await seed(c);
+    }, 180_000);
+    afterAll(() => c.close());
 
-  it('lists only team-a, page after page, even when a filter names team-b', async () => {
-    expect(ids(await call(c, 'reader-a', 'GET', '/api/v1/exchanges'))).toEqual([
-      'a-churn',
-      'a1',
-      'a2',
-      'a3',
-      'same',
-    ]);
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await call(
+    it('lists only team-a, page after page, even when a filter names team-b', async () => {
+      expect(ids(await call(c, 'reader-a', 'GET', '/api/v1/exchanges'))).toEqual([
+        'a-churn',
+        'a1',
+        'a2',
+        'a3',
+        'same',
+      ]);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await call(
+          c,
+          'reader-a',
+          'GET',
+          `/api/v1/exchanges?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        expect((page.json.items as unknown[]).length).toBeLessThanOrEqual(2);
+        seen.push(...ids(page));
+        cursor = page.json.nextCursor as string | null;
+      } while (cursor);
+      expect(seen.sort()).toEqual(['a-churn', 'a1', 'a2', 'a3', 'same']);
+      expect(ids(await call(c, 'reader-a', 'GET', '/api/v1/exchanges?namespace=team-b'))).toEqual([]);
+      expect(ids(await call(c, 'reader-a-fraud', 'GET', '/api/v1/exchanges'))).toEqual([
+        'a1',
+        'a2',
+        'a3',
+        'same',
+      ]);
+      expect(ids(await call(c, 'reader', 'GET', '/api/v1/exchanges'))).toHaveLength(10);
+    });
+
+    it('answers another namespace id exactly like a missing one (404), and shows its own copy of a shared id', async () => {
+      const foreign = await call(c, 'reader-a', 'GET', '/api/v1/exchanges/b1');
+      const missing = await call(c, 'reader-a', 'GET', '/api/v1/exchanges/zz');
+      expect(foreign.status).toBe(404);
+      expect(missing.status).toBe(404);
+      expect(foreign.json).toEqual({
+        error: {
+          code: 'NOT_FOUND',
+          message: (missing.json.error as { message: string }).message.replace('zz', 'b1'),
+        },
+      });
+      const same = await call(c, 'reader-a', 'GET', '/api/v1/exchanges/same');
+      expect(same.json).toMatchObject({ namespace: 'team-a' });
+      expect((await call(c, 'reader', 'GET', '/api/v1/exchanges/b1')).status).toBe(200);
+    });
+
+    it('counts only team-a in stats and the chart, and names none of team-b models', async () => {
+      const stats = await call(c, 'reader-a', 'GET', '/api/v1/stats');
+      expect((stats.json.total as { count: number }).count).toBe(5);
+      const text = JSON.stringify(stats.json);
+      expect(text).not.toContain('secret-model');
+      expect(text).not.toContain('team-b');
+      const chart = await call(c, 'reader-a', 'GET', '/api/v1/timeseries');
+      const buckets = chart.json.buckets as { count: number }[];
+      expect(buckets.reduce((s, b) => s + b.count, 0)).toBe(5);
+      const all = await call(c, 'reader', 'GET', '/api/v1/stats');
+      expect((all.json.total as { count: number }).count).toBe(10);
+    });
+
+    it('refuses /metrics to a reader limited to some namespaces: its counters are collector-wide', async () => {
+      const r = await fetch(c.url + '/metrics', { headers: { authorization: 'Bearer reader-a' } });
+      expect(r.status).toBe(403);
+      expect(await r.text()).not.toContain('inferlog_collector_events_received_total');
+      expect((await fetch(c.url + '/metrics', { headers: { authorization: 'Bearer reader' } })).status).toBe(
+        200,
+      );
+    });
+
+    it('follows (tail) only team-a, and its cursor does not move with team-b writes', async () => {
+      const start = await call(c, 'reader-a', 'GET', '/api/v1/exchanges?follow=true');
+      await call(c, 'admin', 'POST', '/', [ev('b-new', 'request', 'team-b', 'secret-model')]);
+      const next = await call(
         c,
         'reader-a',
         'GET',
-        `/api/v1/exchanges?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        `/api/v1/exchanges?follow=true&cursor=${start.json.nextCursor as string}`,
       );
-      expect((page.json.items as unknown[]).length).toBeLessThanOrEqual(2);
-      seen.push(...ids(page));
-      cursor = page.json.nextCursor as string | null;
-    } while (cursor);
-    expect(seen.sort()).toEqual(['a-churn', 'a1', 'a2', 'a3', 'same']);
-    expect(ids(await call(c, 'reader-a', 'GET', '/api/v1/exchanges?namespace=team-b'))).toEqual([]);
-    expect(ids(await call(c, 'reader-a-fraud', 'GET', '/api/v1/exchanges'))).toEqual([
-      'a1',
-      'a2',
-      'a3',
-      'same',
-    ]);
-    expect(ids(await call(c, 'reader', 'GET', '/api/v1/exchanges'))).toHaveLength(10);
-  });
-
-  it('answers another namespace id exactly like a missing one (404), and shows its own copy of a shared id', async () => {
-    const foreign = await call(c, 'reader-a', 'GET', '/api/v1/exchanges/b1');
-    const missing = await call(c, 'reader-a', 'GET', '/api/v1/exchanges/zz');
-    expect(foreign.status).toBe(404);
-    expect(missing.status).toBe(404);
-    expect(foreign.json).toEqual({
-      error: {
-        code: 'NOT_FOUND',
-        message: (missing.json.error as { message: string }).message.replace('zz', 'b1'),
-      },
+      expect(next.json).toEqual({ items: [], nextCursor: start.json.nextCursor });
+      await call(c, 'admin', 'POST', '/', [ev('a-new', 'request', 'team-a', 'fraud')]);
+      const later = await call(
+        c,
+        'reader-a',
+        'GET',
+        `/api/v1/exchanges?follow=true&cursor=${start.json.nextCursor as string}`,
+      );
+      expect(ids(later)).toEqual(['a-new']);
     });
-    const same = await call(c, 'reader-a', 'GET', '/api/v1/exchanges/same');
-    expect(same.json).toMatchObject({ namespace: 'team-a' });
-    expect((await call(c, 'reader', 'GET', '/api/v1/exchanges/b1')).status).toBe(200);
-  });
-
-  it('counts only team-a in stats and the chart, and names none of team-b models', async () => {
-    const stats = await call(c, 'reader-a', 'GET', '/api/v1/stats');
-    expect((stats.json.total as { count: number }).count).toBe(5);
-    const text = JSON.stringify(stats.json);
-    expect(text).not.toContain('secret-model');
-    expect(text).not.toContain('team-b');
-    const chart = await call(c, 'reader-a', 'GET', '/api/v1/timeseries');
-    const buckets = chart.json.buckets as { count: number }[];
-    expect(buckets.reduce((s, b) => s + b.count, 0)).toBe(5);
-    const all = await call(c, 'reader', 'GET', '/api/v1/stats');
-    expect((all.json.total as { count: number }).count).toBe(10);
-  });
-
-  it('refuses /metrics to a reader limited to some namespaces: its counters are collector-wide', async () => {
-    const r = await fetch(c.url + '/metrics', { headers: { authorization: 'Bearer reader-a' } });
-    expect(r.status).toBe(403);
-    expect(await r.text()).not.toContain('inferlog_collector_events_received_total');
-    expect((await fetch(c.url + '/metrics', { headers: { authorization: 'Bearer reader' } })).status).toBe(
-      200,
-    );
-  });
-
-  it('follows (tail) only team-a, and its cursor does not move with team-b writes', async () => {
-    const start = await call(c, 'reader-a', 'GET', '/api/v1/exchanges?follow=true');
-    await call(c, 'admin', 'POST', '/', [ev('b-new', 'request', 'team-b', 'secret-model')]);
-    const next = await call(
-      c,
-      'reader-a',
-      'GET',
-      `/api/v1/exchanges?follow=true&cursor=${start.json.nextCursor as string}`,
-    );
-    expect(next.json).toEqual({ items: [], nextCursor: start.json.nextCursor });
-    await call(c, 'admin', 'POST', '/', [ev('a-new', 'request', 'team-a', 'fraud')]);
-    const later = await call(
-      c,
-      'reader-a',
-      'GET',
-      `/api/v1/exchanges?follow=true&cursor=${start.json.nextCursor as string}`,
-    );
-    expect(ids(later)).toEqual(['a-new']);
-  });
-});
+  },
+);
 
 describe('collector authorization: ingest is checked against the principal namespaces and models', () => {
   it('rejects a batch with one foreign event whole (403), stores nothing of it, and counts it', async () => {
@@ -218,12 +255,12 @@ describe('collector authorization: ingest is checked against the principal names
   });
 });
 
-describe('collector erasure', () => {
+describe.each(['sqlite', 'postgres'] as const)('collector erasure (%s)', (kind) => {
   let c: Collector;
   afterEach(() => c?.close());
 
   it('erases by id and by X-Request-Id (admin only), refuses an empty filter, and really removes the rows', async () => {
-    c = await collector();
+    c = await collector({}, kind);
     await seed(c);
     const rid = { metadata: { 'X-Request-Id': ['user-42-request'] } };
     await call(c, 'admin', 'POST', '/', [
