@@ -40,6 +40,34 @@ describe('sqlite store', () => {
     await store.shutdown();
   });
 
+  it('erasure also leaves no copy from before the exchange was completed (halves stored apart)', async () => {
+    const path = join(dir, 'erase-halves.db');
+    const store = createSqliteStore(path);
+    await store.start();
+    const fileBytes = (): Buffer =>
+      Buffer.concat([path, `${path}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f)));
+    // The request alone makes a row (with the body's text in search_text and the preview); the
+    // response, committed apart, rewrites that row: the first version's bytes are freed then,
+    // long before any erasure.
+    const small = 'half-marker-small-0b7e';
+    const large = 'z'.repeat(9000) + 'half-marker-large-7d1c' + 'w'.repeat(9000);
+    const meta = { metadata: { 'X-Request-Id': ['user-77'] } };
+    for (const [id, body, at] of [
+      ['h-small', small, 1],
+      ['h-large', large, 2],
+    ] as const) {
+      const [req, res] = testPair(id, at, { ...meta, body });
+      await store.putEvents([req!]);
+      for (let i = 0; i < 20; i++) await store.putEvents(testPair(`filler-${id}-${i}`, at + i / 100));
+      await store.putEvents([res!]);
+    }
+    expect(await store.erase({ header: { name: 'x-request-id', value: 'user-77' } })).toBe(2);
+    const after = fileBytes();
+    expect(after.includes(small)).toBe(false);
+    expect(after.includes('half-marker-large-7d1c')).toBe(false);
+    await store.shutdown();
+  });
+
   it('creates the database and its WAL files 0600, whatever the umask', async () => {
     const path = join(dir, 'private.db');
     const old = process.umask(0);

@@ -136,8 +136,8 @@ export interface ExchangeStore {
   /**
    * Erasure (privacy requests): deletes every exchange the filter matches, with its bodies, and
    * takes it out of the rollups, in one transaction; returns how many. The caller refuses an
-   * empty filter. SQLite also overwrites the freed pages and empties the WAL, so the bytes are
-   * gone from the files, not only hidden (sqlite-store.ts).
+   * empty filter. SQLite also zeroes what is freed (secure_delete) and empties the WAL, so the
+   * bytes are gone from the files, not only hidden (sqlite-store.ts).
    */
   erase(filter: ExchangeFilter): Promise<number>;
 }
