@@ -13,6 +13,7 @@
  * stores it again (docs/security.md).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InferlogError } from '../core/errors.js';
 import type { OpLogger } from '../core/log.js';
 import type { ExchangeFilter, ExchangeStore } from '../store/store.js';
 import { confine } from './access.js';
@@ -42,7 +43,15 @@ export function registerErase(
   app.delete<{ Params: { id: string } }>(
     '/api/v1/exchanges/:id',
     { config: { scope: 'admin' } },
-    async (req) => erase(req, { exchangeId: req.params.id }, { id: req.params.id }),
+    async (req) => {
+      // `DELETE /api/v1/exchanges/` (a forgotten id) is a mistake, not an id.
+      if (req.params.id.trim() === '')
+        throw new InferlogError('QUERY_INVALID', 'id: empty; give an exchange key or event id', {
+          status: 400,
+          details: { parameter: 'id' },
+        });
+      return erase(req, { exchangeId: req.params.id }, { id: req.params.id });
+    },
   );
 
   app.delete('/api/v1/exchanges', { config: { scope: 'admin' } }, async (req) =>

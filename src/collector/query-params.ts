@@ -196,7 +196,7 @@ export function parseStatsQuery(
 }
 
 const EraseQuery = ListQuery.omit({ limit: true, cursor: true, follow: true })
-  .extend({ all: z.enum(['true']).optional() })
+  .extend({ all: z.enum(['true'], { error: 'only all=true, alone: it erases every exchange' }).optional() })
   .strict();
 
 /**

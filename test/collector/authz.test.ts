@@ -274,6 +274,15 @@ describe.each(['sqlite', 'postgres'] as const)('collector erasure (%s)', (kind) 
     expect(none.status).toBe(400);
     expect(none.json.error).toMatchObject({ code: 'QUERY_INVALID' });
     expect((none.json.error as { message: string }).message).toContain('all=true');
+    for (const path of ['/api/v1/exchanges/', '/api/v1/exchanges/%20', '/api/v1/exchanges?q=']) {
+      const r = await call(c, 'admin', 'DELETE', path);
+      expect([path, r.status, (r.json.error as { code: string }).code]).toEqual([path, 400, 'QUERY_INVALID']);
+    }
+    const notAll = await call(c, 'admin', 'DELETE', '/api/v1/exchanges?all=false');
+    expect(notAll.json.error).toMatchObject({
+      parameter: 'all',
+      message: expect.stringContaining('only all=true'),
+    });
     expect(await call(c, 'admin', 'DELETE', '/api/v1/exchanges/a1')).toEqual({
       status: 200,
       json: { deleted: 1 },
