@@ -136,7 +136,10 @@ export async function openAuditLog(
   };
   let ticking: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
-    ticking = ticking.then(sync).then(reopenIfMoved);
+    ticking = ticking
+      .then(sync)
+      .then(reopenIfMoved)
+      .catch((err: unknown) => log.error('audit log upkeep failed', { target, error: String(err) }));
   }, SYNC_INTERVAL_MS);
   timer.unref();
 
