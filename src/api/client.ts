@@ -38,11 +38,25 @@ export async function getJson<T>(
   path: string,
   params: Record<string, string | undefined> = {},
 ): Promise<T> {
+  return requestJson<T>('GET', base, path, params);
+}
+
+/** `getJson` with another method (`inferlog erase` sends DELETE); the same errors. */
+export async function requestJson<T>(
+  method: 'GET' | 'DELETE',
+  base: string,
+  path: string,
+  params: Record<string, string | undefined> = {},
+): Promise<T> {
   const u = new URL(path, base.endsWith('/') ? base : base + '/');
   for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v);
   let res: Response;
   try {
-    res = await fetch(u, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+    res = await fetch(u, {
+      method,
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(30_000),
+    });
   } catch (err) {
     throw new InferlogError('COLLECTOR_UNREACHABLE', `collector at ${base} is unreachable: ${why(err)}`, {
       cause: err,

@@ -8,6 +8,10 @@ export interface CollectorMetrics {
   duplicates: client.Counter;
   rejected: client.Counter<'reason'>;
   commitSeconds: client.Histogram;
+  /** Audit lines written (collector/audit.ts), by action. */
+  auditEvents: client.Counter<'action'>;
+  /** Audit lines that could not be written: the request they describe was refused (503). */
+  auditFailures: client.Counter;
 }
 
 export function createCollectorMetrics(withProcessMetrics: boolean): CollectorMetrics {
@@ -22,8 +26,15 @@ export function createCollectorMetrics(withProcessMetrics: boolean): CollectorMe
   });
   // The reasons the server itself decides are exported from the start (as 0), so dashboards and
   // alerts see a rejected series before the first rejection (decode reasons appear when they occur).
-  for (const reason of ['too_large', 'bad_request', 'too_many_events', 'store_unavailable'])
+  for (const reason of ['too_large', 'bad_request', 'too_many_events', 'store_unavailable', 'forbidden'])
     rejected.inc({ reason }, 0);
+  const auditEvents = new client.Counter({
+    name: 'inferlog_collector_audit_events_total',
+    help: 'Audit lines written (body reads, listings with previews, erasures), by action.',
+    labelNames: ['action'],
+    registers,
+  });
+  for (const action of ['read', 'list', 'erase']) auditEvents.inc({ action }, 0);
   return {
     registry,
     received: new client.Counter({
@@ -46,6 +57,12 @@ export function createCollectorMetrics(withProcessMetrics: boolean): CollectorMe
       name: 'inferlog_collector_store_commit_seconds',
       help: 'Time to commit one batch to the store.',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    auditEvents,
+    auditFailures: new client.Counter({
+      name: 'inferlog_collector_audit_failures_total',
+      help: 'Audit lines that could not be written; the requests they describe were answered 503.',
       registers,
     }),
   };

@@ -54,6 +54,8 @@ const ListQuery = z
     until: text.optional(),
     q: text.optional(),
     traceId: text.optional(),
+    requestId: text.optional(),
+    header: text.optional(),
     limit: text.optional(),
     cursor: z.string().max(2048).optional(),
     follow: z.enum(['true', 'false', '1', '0']).optional(),
@@ -80,6 +82,8 @@ function filterFrom(
     until?: string;
     q?: string;
     traceId?: string;
+    requestId?: string;
+    header?: string;
   },
   now: number,
 ): ExchangeFilter {
@@ -96,7 +100,25 @@ function filterFrom(
       throw paramError('traceId', 'must be a W3C trace id: 32 hex digits, not all zero');
     f.traceId = q.traceId.toLowerCase();
   }
+  if (q.requestId !== undefined && q.header !== undefined)
+    throw paramError('header', 'give requestId or header, not both');
+  if (q.requestId !== undefined) f.header = { name: 'x-request-id', value: q.requestId };
+  if (q.header !== undefined) f.header = parseHeaderParam(q.header);
   return f;
+}
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/** `header=X-Request-Id:abc`: a request header the exchange carried (name in any case, value exact). */
+export function parseHeaderParam(text: string): { name: string; value: string } {
+  const at = text.indexOf(':');
+  const name = at < 0 ? '' : text.slice(0, at).trim();
+  if (!HEADER_NAME.test(name))
+    throw paramError(
+      'header',
+      'use Name:value, e.g. header=X-Request-Id:7f3c2a1e (a header name, a colon, the value)',
+    );
+  return { name, value: text.slice(at + 1).trim() };
 }
 
 export function encodeCursor(pos: PagePosition): string {
@@ -171,4 +193,27 @@ export function parseStatsQuery(
   delete filter.untilMs;
   if (window.untilMs <= window.sinceMs) throw paramError('until', 'must be after since');
   return { filter, window };
+}
+
+const EraseQuery = ListQuery.omit({ limit: true, cursor: true, follow: true })
+  .extend({ all: z.enum(['true'], { error: 'only all=true, alone: it erases every exchange' }).optional() })
+  .strict();
+
+/**
+ * `DELETE /api/v1/exchanges?…`: the list's filters, and nothing else. No filter at all is
+ * refused, so a forgotten parameter never erases the whole store; `all=true` says it on purpose.
+ */
+export function parseEraseQuery(query: unknown, now: number): ExchangeFilter {
+  const r = EraseQuery.safeParse(query ?? {});
+  if (!r.success) throw zodToParamError(r.error);
+  const { all, ...rest } = r.data;
+  const filter = filterFrom(rest, now);
+  if (Object.keys(filter).length === 0 && all !== 'true')
+    throw paramError(
+      'filter',
+      'erasure needs a filter (requestId, header, model, namespace, since, until, q, traceId…); to erase every exchange on purpose, give all=true',
+    );
+  if (Object.keys(filter).length > 0 && all === 'true')
+    throw paramError('all', 'all=true erases everything: give it alone, without filters');
+  return filter;
 }

@@ -4,6 +4,8 @@
  *   raw body bytes + headers ──decodeCloudEvents──▶ halves ──commit queue──▶ store (durable) ──▶ 200
  *        │                          └─ invalid ──▶ 400/415 { error: { code: EVENT_INVALID, reason, message } }
  *        └─ batch of more than maxBatchEvents ──▶ 413 { error: { code: PAYLOAD_TOO_LARGE, reason: too_many_events } }
+ *   halves ──an event outside the principal's namespaces/models──▶ 403 { error: { code: FORBIDDEN, reason: forbidden } }
+ *                                                                 (the whole request: nothing of it is stored)
  *
  * The 200 is sent only after the store committed, so a sender that got it can forget the event.
  */
@@ -14,6 +16,9 @@ import type { CeHeaders, DecodedEvent } from '../formats/cloudevents-decode.js';
 import { decodeCloudEvents } from '../formats/cloudevents-decode.js';
 import { isBatchRequest, scanBatch } from './batch-limits.js';
 import type { CommitQueue } from './commit-queue.js';
+import type { Principal } from './auth/principal.js';
+import { isRestricted, mayAccess } from './auth/principal.js';
+import type { ExchangeHalf } from '../store/exchange-record.js';
 import { halfFromEvent } from '../store/exchange-record.js';
 import type { CollectorMetrics } from './metrics.js';
 
@@ -50,6 +55,24 @@ async function decodeInSlices(
     await yieldToLoop();
   }
   return out;
+}
+
+/**
+ * A sender limited to some namespaces or models may write only those: the first event that
+ * claims another refuses the whole request, before anything is committed (a batch is all or
+ * nothing, like a decode error).
+ */
+function checkIngest(principal: Principal, halves: readonly ExchangeHalf[], metrics: CollectorMetrics): void {
+  if (!isRestricted(principal)) return;
+  const at = halves.findIndex((h) => !mayAccess(principal, h.namespace, h.model));
+  if (at < 0) return;
+  const h = halves[at]!;
+  metrics.rejected.inc({ reason: 'forbidden' });
+  throw new InferlogError(
+    'FORBIDDEN',
+    `"${principal.id}" may not write model "${h.model.slice(0, 200)}" in namespace "${h.namespace.slice(0, 200)}" (event ${at}): nothing of this request was stored`,
+    { status: 403, details: { reason: 'forbidden' } },
+  );
 }
 
 export function registerReceive(
@@ -94,6 +117,7 @@ export function registerReceive(
       if (isInferlogError(err, 'EVENT_INVALID')) metrics.rejected.inc({ reason: String(err.details.reason) });
       throw err;
     }
+    checkIngest(req.principal, halves, metrics);
     if (halves.length === 0) return reply.code(200).send({ stored: 0, duplicates: 0 });
     try {
       const r = await queue.submit(halves);

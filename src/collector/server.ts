@@ -2,19 +2,23 @@
  * The collector process: receive CloudEvents, store them, serve the query API and UI.
  *
  *   KServe agent / inferlog ──POST /──▶ receive ──▶ commit queue ──▶ store
- *   CLI / UI ──GET /api/v1/…──▶ query ──▶ store
+ *   CLI / UI ──GET /api/v1/…──▶ query ──▶ store (confined to the principal; body reads audited)
+ *   admin ──DELETE /api/v1/exchanges…──▶ erase ──▶ store.erase (audited)
  *   Prometheus ──GET /metrics──▶ metrics        retention timer ──▶ store.deleteOlderThan
  *
  * Shutdown order: stop accepting, let in-flight requests finish their commits, drain
- * the commit queue, close the store.
+ * the commit queue, close the store, close the audit log.
  */
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { OpLogger } from '../core/log.js';
 import type { Authenticator } from './auth/hook.js';
-import { registerAuth } from './auth/hook.js';
 import type { OidcClientConfig } from './auth/oidc.js';
 import { registerAuthConfig } from './auth/oidc.js';
+import { forbidden, registerAuth } from './auth/hook.js';
+import { isRestricted } from './auth/principal.js';
+import type { AuditLog } from './audit.js';
+import { openAuditLog } from './audit.js';
 import { createOpLogger } from '../core/log.js';
 import { DEFAULT_MAX_BATCH_EVENTS } from './batch-limits.js';
 import { createCommitQueue } from './commit-queue.js';
@@ -22,6 +26,7 @@ import type { CommitQueue } from './commit-queue.js';
 import { collectorErrorHandler, notFound } from './http-errors.js';
 import { createCollectorMetrics } from './metrics.js';
 import type { CollectorMetrics } from './metrics.js';
+import { registerErase } from './erase.js';
 import { registerQuery } from './query.js';
 import { registerReceive } from './receive.js';
 import type { Retention } from './retention.js';
@@ -116,6 +121,13 @@ export interface CollectorOptions {
    * (auth/oidc.ts). Undefined: that route answers 404 (no SSO).
    */
   authConfig?: OidcClientConfig;
+  /**
+   * The audit log (collector/audit.ts): a file (created 0600, appended to) or `-` for stdout.
+   * Every body read, listing with previews and erasure writes one JSON line; a read whose line
+   * cannot be written is answered 503. Undefined: no audit (the CLI always sets one when
+   * authentication is configured).
+   */
+  auditLog?: string;
   log?: OpLogger;
 }
 
@@ -126,6 +138,8 @@ export interface Collector {
   readonly app: FastifyInstance;
   readonly metrics: CollectorMetrics;
   readonly retention: Retention | undefined;
+  /** Where audit lines go, when audited. */
+  readonly auditLog: string | undefined;
   /** Idempotent; finishes in-flight commits before closing the store. */
   close(): Promise<void>;
 }
@@ -136,6 +150,15 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   await store.start();
   const metrics = createCollectorMetrics(options.processMetrics ?? false);
+  let audit: AuditLog | undefined;
+  if (options.auditLog !== undefined) {
+    try {
+      audit = await openAuditLog(options.auditLog, metrics, log);
+    } catch (err) {
+      await store.shutdown().catch(() => undefined);
+      throw err;
+    }
+  }
   const queue: CommitQueue = createCommitQueue(store, metrics);
   const bodyTimeoutMs = options.requestBodyTimeoutMs ?? DEFAULT_REQUEST_BODY_TIMEOUT_MS;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -183,17 +206,24 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     maxEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
     name: options.settingNames?.maxBatchEvents ?? 'maxBatchEvents',
   });
-  registerQuery(app, store, options.statsTopModels ?? DEFAULT_STATS_TOP_MODELS);
   registerAuthConfig(app, options.authConfig);
+  registerQuery(app, store, options.statsTopModels ?? DEFAULT_STATS_TOP_MODELS, audit);
+  registerErase(app, store, audit, log);
   const traceLink = traceLinkHealth(options.traceUrl);
   app.get('/healthz', { config: { public: true } }, async () => ({
     status: 'ok',
     store: store.name,
     ...traceLink,
   }));
-  app.get('/metrics', { config: { scope: 'read' } }, async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  app.get('/metrics', { config: { scope: 'read' } }, async (req, reply) => {
+    // The counters are collector-wide (every namespace's events): a reader limited to some
+    // namespaces or models would learn the others' volumes from them.
+    if (isRestricted(req.principal))
+      throw forbidden(
+        `"${req.principal.id}" is limited to some namespaces or models; /metrics covers all of them`,
+      );
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   const ui = registerUi(app, options.uiDir);
 
   let retention: Retention | undefined;
@@ -206,6 +236,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   } catch (err) {
     await app.close().catch(() => undefined);
     await store.shutdown().catch(() => undefined);
+    await audit?.close().catch(() => undefined);
     throw err;
   }
   const addr = app.server.address();
@@ -223,12 +254,14 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     get retention() {
       return retention;
     },
+    auditLog: audit?.target,
     close() {
       closing ??= (async () => {
         retention?.stop();
         await app.close();
         await queue.drain();
         await store.shutdown();
+        await audit?.close();
         await options.authenticator?.close?.();
       })();
       return closing;

@@ -115,6 +115,11 @@ export const ERROR_CODES = {
     summary:
       "The OIDC provider's discovery document or keys cannot be fetched, so a token cannot be checked (the collector answered 503), or sign-in cannot start.",
   },
+  AUDIT_UNAVAILABLE: {
+    kind: 'retryable',
+    summary:
+      'The collector cannot write its audit log (disk full, file removed): it answered 503 instead of serving bodies unaudited.',
+  },
   INTERRUPTED: {
     kind: 'permanent',
     summary: 'The run was interrupted (Ctrl-C); what was done so far is reported.',

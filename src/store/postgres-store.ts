@@ -20,6 +20,8 @@ import {
   NO_BUCKET,
   NO_STATUS,
   planWindow,
+  pruneSql,
+  rollupKeyValues,
   rollupQuery,
   timeSeriesGroup,
   timeSeriesQuery,
@@ -30,6 +32,7 @@ import type { DbExchangeRow } from './row-codec.js';
 import { fromDb, KIND_CODE, toDbValues, WRITE_COLUMNS } from './row-codec.js';
 import { LIST_COLUMNS, postgresDialect, SqlBuilder } from './sql-filter.js';
 import type {
+  AccessScope,
   ExchangeFilter,
   ExchangePage,
   ExchangeStore,
@@ -42,6 +45,8 @@ import type {
 
 const MIGRATION_LOCK = 7_270_001;
 const ROWS_PER_STATEMENT = 1000;
+/** Exchanges erased per statement round (all in one transaction). */
+const ERASE_CHUNK = 500;
 
 /** The URL without its password, for logs and /healthz. */
 export function redactUrl(url: string): string {
@@ -210,7 +215,13 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
     async listExchanges(filter: ExchangeFilter, page: PageRequest): Promise<ExchangePage> {
       const p = open();
       if (page.order === 'follow' && !page.after && filter.sinceMs === undefined) {
-        const r = await p.query<{ s: string | null }>('SELECT max(seq) AS s FROM exchanges');
+        // A restricted reader starts after its own newest row: the store's sequence would tell it
+        // how much other namespaces wrote.
+        const a = new SqlBuilder(postgresDialect).allow(filter.allow);
+        const r = await p.query<{ s: string | null }>(
+          `SELECT max(seq) AS s FROM exchanges ${a.where()}`,
+          a.params,
+        );
         return { items: [], next: { kind: 'seq', seq: Number(r.rows[0]?.s ?? 0) } };
       }
       const b = new SqlBuilder(postgresDialect).filter(filter).after(page.after);
@@ -233,15 +244,22 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
         next: more && last ? { kind: 'time', timeMs: last.row.timeMs, id: last.row.id } : null,
       };
     },
-    async getExchange(id: string): Promise<ExchangeWithBodies | undefined> {
+    async getExchange(id: string, allow?: AccessScope): Promise<ExchangeWithBodies | undefined> {
       const p = open();
-      // By store key, else the newest exchange with that event id (links that carry a Ce-Id).
+      // By store key, else the newest exchange with that event id (links that carry a Ce-Id),
+      // among the rows the reader may see (in SQL: the newest with that id may be another namespace's).
+      const b = new SqlBuilder(postgresDialect);
+      const idParam = b.p(id);
+      const allowed = b
+        .allow(allow)
+        .clauses.map((c) => ` AND ${c}`)
+        .join('');
       const r = await p.query<DbExchangeRow>(
-        `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = $1
+        `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ${idParam}${allowed}
          UNION ALL
-         (SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = $1 ORDER BY time_ms DESC, key DESC LIMIT 1)
+         (SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = ${idParam}${allowed} ORDER BY time_ms DESC, key DESC LIMIT 1)
          LIMIT 1`,
-        [id],
+        b.params,
       );
       const row = r.rows[0];
       if (!row) return undefined;
@@ -334,6 +352,57 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
         const r = await c.query('DELETE FROM exchanges WHERE time_ms < $1', [t]);
         await c.query('COMMIT');
         return r.rowCount ?? 0;
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        c.release();
+      }
+    },
+    async erase(filter: ExchangeFilter): Promise<number> {
+      const c = await open().connect();
+      try {
+        await c.query('BEGIN');
+        let erased = 0;
+        let last: string | undefined;
+        for (;;) {
+          // Keys in ascending order, chunk after chunk: the same lock order as putEvents, so an
+          // erasure and a concurrent ingest cannot deadlock.
+          const b = new SqlBuilder(postgresDialect).filter(filter);
+          if (last !== undefined) b.clauses.push(`key > ${b.p(last)}`);
+          const keys = (
+            await c.query<{ key: string }>(
+              `SELECT key FROM exchanges ${b.where()} ORDER BY key LIMIT ${ERASE_CHUNK}`,
+              b.params,
+            )
+          ).rows.map((r) => r.key);
+          if (keys.length === 0) break;
+          last = keys[keys.length - 1];
+          await c.query(
+            'SELECT pg_advisory_xact_lock(hashtextextended(x, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n',
+            [keys],
+          );
+          // Read under the locks: a half committed meanwhile changed what the rollups hold.
+          const rows = (
+            await c.query<DbExchangeRow>(
+              `SELECT ${LIST_COLUMNS} FROM exchanges WHERE key = ANY($1::text[])`,
+              [keys],
+            )
+          ).rows.map((r) => fromDb(r).row);
+          for (const [level, deltas] of levelDeltas(rows.map((row) => ({ row, sign: -1 as const })))) {
+            await upsertDeltas(c, level, deltas);
+            for (const x of deltas)
+              await c.query(
+                pruneSql(level.table, (n) => `$${n}`),
+                rollupKeyValues(x),
+              );
+          }
+          await c.query('DELETE FROM exchange_bodies WHERE key = ANY($1::text[])', [keys]);
+          const r = await c.query('DELETE FROM exchanges WHERE key = ANY($1::text[])', [keys]);
+          erased += r.rowCount ?? 0;
+        }
+        await c.query('COMMIT');
+        return erased;
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined);
         throw err;

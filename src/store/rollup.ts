@@ -99,6 +99,18 @@ export function levelDeltas(
   return out;
 }
 
+/**
+ * Deletes a rollup row whose count fell to zero (after an erasure), so no row is left that
+ * still names an erased exchange's model and namespace. Parameters: the ROLLUP_KEY values.
+ */
+export function pruneSql(table: RollupLevel['table'], param: (n: number) => string): string {
+  return `DELETE FROM ${table} WHERE ${ROLLUP_KEY.map((c, i) => `${c} = ${param(i + 1)}`).join(' AND ')} AND n = 0`;
+}
+
+export function rollupKeyValues(d: RollupDelta): unknown[] {
+  return ROLLUP_KEY.map((c) => d[c]);
+}
+
 export function rollupValues(d: RollupDelta): unknown[] {
   return ROLLUP_COLUMNS.map((c) => d[c]);
 }
@@ -136,7 +148,7 @@ export function planWindow(sinceMs: number, untilMs: number): WindowPlan {
 
 /** WHERE over a rollup table for periods [from, to) with the filter's dimensions. */
 function rollupWhere(d: Dialect, filter: ExchangeFilter, part: WindowPlan['rollups'][number]): SqlBuilder {
-  const b = new SqlBuilder(d);
+  const b = new SqlBuilder(d).allow(filter.allow);
   b.clauses.push(`period >= ${b.p(part.from)}`, `period < ${b.p(part.to)}`);
   if (filter.model !== undefined) b.clauses.push(`model = ${b.p(filter.model)}`);
   if (filter.namespace !== undefined) b.clauses.push(`namespace = ${b.p(filter.namespace)}`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,6 +14,60 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 storeContract('sqlite', async () => createSqliteStore(join(dir, `contract-${n++}.db`)));
 
 describe('sqlite store', () => {
+  it('erasure removes the bytes from the database file and its WAL, not only the rows', async () => {
+    const path = join(dir, 'erase.db');
+    const store = createSqliteStore(path);
+    await store.start();
+    const fileBytes = (): Buffer =>
+      Buffer.concat([path, `${path}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f)));
+    // A small body (in the row's page) and one larger than a page (overflow pages), both with
+    // a marker that also lands in search_text (lower case) and the list preview.
+    const small = 'personal-marker-7c1e9';
+    const large = 'x'.repeat(9000) + 'personal-marker-big-4d2a' + 'y'.repeat(9000);
+    await store.putEvents([
+      ...testPair('kept', 0, { body: '{"keep":"me"}' }),
+      ...testPair('gone-1', 1, { body: small, metadata: { 'X-Request-Id': ['user-42'] } }),
+      ...testPair('gone-2', 2, { body: large, metadata: { 'X-Request-Id': ['user-42'] } }),
+    ]);
+    expect(fileBytes().includes(small)).toBe(true);
+    expect(fileBytes().includes('personal-marker-big-4d2a')).toBe(true);
+    expect(await store.erase({ header: { name: 'x-request-id', value: 'user-42' } })).toBe(2);
+    const after = fileBytes();
+    expect(after.includes(small)).toBe(false);
+    expect(after.includes('personal-marker-big-4d2a')).toBe(false);
+    expect(after.includes('user-42')).toBe(false);
+    expect((await store.getExchange('kept'))?.row.complete).toBe(true);
+    await store.shutdown();
+  });
+
+  it('erasure also leaves no copy from before the exchange was completed (halves stored apart)', async () => {
+    const path = join(dir, 'erase-halves.db');
+    const store = createSqliteStore(path);
+    await store.start();
+    const fileBytes = (): Buffer =>
+      Buffer.concat([path, `${path}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f)));
+    // The request alone makes a row (with the body's text in search_text and the preview); the
+    // response, committed apart, rewrites that row: the first version's bytes are freed then,
+    // long before any erasure.
+    const small = 'half-marker-small-0b7e';
+    const large = 'z'.repeat(9000) + 'half-marker-large-7d1c' + 'w'.repeat(9000);
+    const meta = { metadata: { 'X-Request-Id': ['user-77'] } };
+    for (const [id, body, at] of [
+      ['h-small', small, 1],
+      ['h-large', large, 2],
+    ] as const) {
+      const [req, res] = testPair(id, at, { ...meta, body });
+      await store.putEvents([req!]);
+      for (let i = 0; i < 20; i++) await store.putEvents(testPair(`filler-${id}-${i}`, at + i / 100));
+      await store.putEvents([res!]);
+    }
+    expect(await store.erase({ header: { name: 'x-request-id', value: 'user-77' } })).toBe(2);
+    const after = fileBytes();
+    expect(after.includes(small)).toBe(false);
+    expect(after.includes('half-marker-large-7d1c')).toBe(false);
+    await store.shutdown();
+  });
+
   it('creates the database and its WAL files 0600, whatever the umask', async () => {
     const path = join(dir, 'private.db');
     const old = process.umask(0);

@@ -26,6 +26,8 @@ export interface HalfSpec {
   source?: string;
   body?: string | Uint8Array;
   ext?: Record<string, string>;
+  /** Request headers the event carried (Ce-Metadata). */
+  metadata?: Record<string, string[]>;
 }
 
 export function testHalf(s: HalfSpec): ExchangeHalf {
@@ -43,7 +45,7 @@ export function testHalf(s: HalfSpec): ExchangeHalf {
       endpoint: '',
       ...s.ext,
     },
-    metadata: {},
+    metadata: s.metadata ?? {},
     annotations: {},
     data:
       typeof s.body === 'string'
@@ -555,6 +557,127 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
       // A late duplicate of a deleted exchange starts over: retention is by time, not a tombstone.
       await store.putEvents(testPair('old', 0));
       expect((await store.getExchange('old'))?.row.complete).toBe(true);
+    });
+
+    it('confines every read to an allow-list of namespaces and models, in SQL (pages, counts, stats, detail)', async () => {
+      const store = await fresh();
+      const batch = [];
+      for (let i = 0; i < 6; i++)
+        batch.push(...testPair(`a${i}`, i, { namespace: 'team-a', model: 'fraud' }));
+      for (let i = 0; i < 9; i++)
+        batch.push(...testPair(`b${i}`, 10 + i, { namespace: 'team-b', model: 'secret-model', status: 500 }));
+      // The same event id in both namespaces; team-b's copy is the newer one.
+      batch.push(...testPair('shared', 30, { namespace: 'team-a', model: 'fraud', body: 'a-body' }));
+      batch.push(...testPair('shared', 40, { namespace: 'team-b', model: 'secret-model', body: 'b-body' }));
+      batch.push(...testPair('other-model', 50, { namespace: 'team-a', model: 'churn' }));
+      await store.putEvents(batch);
+      const teamA = { allow: { namespaces: ['team-a'] } };
+      // Small pages: every page is full of allowed rows and the cursor walks only them.
+      expect(await listAll(store, teamA, 2)).toEqual([
+        'other-model',
+        'shared',
+        'a5',
+        'a4',
+        'a3',
+        'a2',
+        'a1',
+        'a0',
+      ]);
+      expect(await listAll(store, { allow: { namespaces: ['team-a'], models: ['fraud'] } }, 3)).toHaveLength(
+        7,
+      );
+      expect(await listAll(store, { allow: { namespaces: [] } })).toEqual([]);
+      // A filter naming the other namespace finds nothing, not an error that would confirm it.
+      expect(await listAll(store, { ...teamA, namespace: 'team-b' })).toEqual([]);
+
+      const window = { sinceMs: T0 - 3_600_000, untilMs: T0 + 3 * 3_600_000 };
+      const stats = shapeStats(await store.stats(window, teamA), window);
+      expect(stats.total.count).toBe(8);
+      expect(stats.byModel.map((m) => m.model).sort()).toEqual(['churn', 'fraud']);
+      expect(stats.byStatus.map((s) => s.status)).toEqual(['200']);
+      const series = shapeTimeSeries(await store.timeSeries(window, teamA, 60_000 * 60), window, 60_000 * 60);
+      expect(series.buckets.reduce((n, b) => n + b.count, 0)).toBe(8);
+      const fine = { sinceMs: T0, untilMs: T0 + 60_000 };
+      const seconds = shapeTimeSeries(await store.timeSeries(fine, teamA, 1000), fine, 1000);
+      expect(seconds.buckets.reduce((n, b) => n + b.count, 0)).toBe(8);
+
+      const b0 = await store.getExchange('b0');
+      expect(b0).toBeDefined();
+      expect(await store.getExchange('b0', teamA.allow)).toBeUndefined();
+      expect(await store.getExchange(b0!.row.key, teamA.allow)).toBeUndefined();
+      const shared = await store.getExchange('shared', teamA.allow);
+      expect(new TextDecoder().decode(shared!.requestBody!)).toBe('a-body');
+      expect(
+        await store.getExchange('other-model', { namespaces: ['team-a'], models: ['fraud'] }),
+      ).toBeUndefined();
+
+      // A follow listing starts after the reader's own newest row: the store's sequence would
+      // tell team-a how much team-b wrote.
+      const start = await store.listExchanges(teamA, { limit: 10, order: 'follow' });
+      await store.putEvents(testPair('b-late', 60, { namespace: 'team-b', model: 'secret-model' }));
+      const after = await store.listExchanges(teamA, { limit: 10, order: 'follow', after: start.next! });
+      expect(after).toEqual({ items: [], next: start.next });
+      const everyone = await store.listExchanges({}, { limit: 10, order: 'follow' });
+      expect(everyone.next).not.toEqual(start.next);
+    });
+
+    it('filters by a request header, name in any case', async () => {
+      const store = await fresh();
+      await store.putEvents([
+        ...testPair('h1', 1, { metadata: { 'X-Request-Id': ['req-1'] } }),
+        ...testPair('h2', 2, { metadata: { 'x-request-id': ['req-2'], Other: ['req-1'] } }),
+        ...testPair('h3', 3, { metadata: { 'X-Request-Id': ['say "hi" \\ there'] } }),
+        ...testPair('h4', 4),
+      ]);
+      // Values JSON stores escaped are found too.
+      expect(await listAll(store, { header: { name: 'x-request-id', value: 'say "hi" \\ there' } })).toEqual([
+        'h3',
+      ]);
+      expect(await listAll(store, { header: { name: 'x-request-id', value: 'req-1' } })).toEqual(['h1']);
+      expect(await listAll(store, { header: { name: 'X-REQUEST-ID', value: 'req-2' } })).toEqual(['h2']);
+      expect(await listAll(store, { header: { name: 'X-Request-Id', value: 'req' } })).toEqual([]);
+    });
+
+    it('erases by id and by filter: rows, bodies and their rollup counts, within the allow-list', async () => {
+      const store = await fresh();
+      await store.putEvents([
+        ...testPair('e1', 1, { namespace: 'team-a', metadata: { 'X-Request-Id': ['user-42'] } }),
+        ...testPair('e2', 2, { namespace: 'team-a' }),
+        ...testPair('e3', 3, {
+          namespace: 'team-b',
+          model: 'only-erased',
+          metadata: { 'X-Request-Id': ['user-42'] },
+        }),
+        ...testPair('e4', 4, { namespace: 'team-b' }),
+        ...testPair('dup', 5, { namespace: 'team-a' }),
+        ...testPair('dup', 6, { namespace: 'team-b' }),
+      ]);
+      const window = { sinceMs: T0 - 86_400_000, untilMs: T0 + 86_400_000 };
+      // A restricted eraser erases only what it may see.
+      expect(await store.erase({ exchangeId: 'dup', allow: { namespaces: ['team-a'] } })).toBe(1);
+      expect((await store.getExchange('dup'))?.row.namespace).toBe('team-b');
+      expect(await store.erase({ exchangeId: 'dup' })).toBe(1);
+      expect(await store.getExchange('dup')).toBeUndefined();
+      expect(await store.erase({ header: { name: 'X-Request-Id', value: 'user-42' } })).toBe(2);
+      expect(await store.getExchange('e1')).toBeUndefined();
+      expect(await store.getExchange('e3')).toBeUndefined();
+      expect(await listAll(store)).toEqual(['e4', 'e2']);
+      // Rollups agree with the rows, over whole days (rollups) and seconds (rows), and no row
+      // names the model only erased exchanges had.
+      for (const w of [window, { sinceMs: T0, untilMs: T0 + 10_000 }]) {
+        const stats = shapeStats(await store.stats(w, {}), w);
+        expect(stats.total.count).toBe(2);
+        expect(stats.byModel.map((m) => `${m.namespace}/${m.model}`).sort()).toEqual([
+          'team-a/iris',
+          'team-b/iris',
+        ]);
+      }
+      const series = shapeTimeSeries(await store.timeSeries(window, {}, 86_400_000), window, 86_400_000);
+      expect(series.buckets.reduce((n, b) => n + b.count, 0)).toBe(2);
+      expect(await store.erase({ exchangeId: 'nothing-here' })).toBe(0);
+      // A retry of an erased half starts a new exchange (erasure is not a tombstone).
+      await store.putEvents(testPair('e2', 2, { namespace: 'team-a' }));
+      expect(await listAll(store)).toEqual(['e4', 'e2']);
     });
 
     it('shuts down idempotently', async () => {

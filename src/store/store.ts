@@ -13,7 +13,29 @@ export type StatusFilter =
   | { kind: 'error' }
   | { kind: 'incomplete' };
 
+/**
+ * What one reader may see (its principal's namespaces and models, auth/principal.ts). Rows
+ * outside it do not exist for the query: the stores push it into SQL, so pages, counts, stats
+ * and cursors are computed over the allowed rows only. An empty list allows nothing.
+ */
+export interface AccessScope {
+  namespaces?: readonly string[];
+  models?: readonly string[];
+}
+
+/** A header the exchange's request carried (Ce-Metadata): name compared case-insensitively, value exactly. */
+export interface HeaderMatch {
+  name: string;
+  value: string;
+}
+
 export interface ExchangeFilter {
+  /** The principal's allow-list; undefined = everything (an unrestricted principal). */
+  allow?: AccessScope;
+  /** An exchange by store key, or every exchange with this CloudEvents id (erasure by id). */
+  exchangeId?: string;
+  /** A request header, e.g. `X-Request-Id` (erasure of one user's request; listing). */
+  header?: HeaderMatch;
   model?: string;
   namespace?: string;
   component?: string;
@@ -97,7 +119,8 @@ export interface ExchangeStore {
   /** Stores halves in one durable transaction. Idempotent on (id, kind). */
   putEvents(batch: readonly ExchangeHalf[]): Promise<PutResult>;
   listExchanges(filter: ExchangeFilter, page: PageRequest): Promise<ExchangePage>;
-  getExchange(id: string): Promise<ExchangeWithBodies | undefined>;
+  /** By store key, else the newest exchange with that event id; only among `allow` when given. */
+  getExchange(id: string, allow?: AccessScope): Promise<ExchangeWithBodies | undefined>;
   stats(window: { sinceMs: number; untilMs: number }, filter: ExchangeFilter): Promise<StatsGroup[]>;
   /**
    * Counts per time bucket of `stepMs` over a window aligned to the step (`q` is ignored, as in
@@ -110,4 +133,11 @@ export interface ExchangeStore {
   ): Promise<TimeSeriesGroup[]>;
   /** Deletes exchanges whose time is before `t` (epoch ms); returns how many. */
   deleteOlderThan(t: number): Promise<number>;
+  /**
+   * Erasure (privacy requests): deletes every exchange the filter matches, with its bodies, and
+   * takes it out of the rollups, in one transaction; returns how many. The caller refuses an
+   * empty filter. SQLite also zeroes what is freed (secure_delete) and empties the WAL, so the
+   * bytes are gone from the files, not only hidden (sqlite-store.ts).
+   */
+  erase(filter: ExchangeFilter): Promise<number>;
 }

@@ -183,7 +183,7 @@ describe('inferlog query / tail / collect output', { timeout: 120_000 }, () => {
   });
 });
 
-const COMMANDS = ['up', 'agent', 'validate', 'collect', 'query', 'tail', 'replay'];
+const COMMANDS = ['up', 'agent', 'validate', 'collect', 'query', 'tail', 'replay', 'erase'];
 
 /** `--help` → one entry per option: its flags and its whole (unwrapped) description. */
 function optionsOf(help: string): { flags: string; description: string }[] {

@@ -44,6 +44,27 @@ interface CollectFlags {
   oidcClaim: string;
   oidcUsernameClaim: string;
   oidcGroup: string[];
+  auditLog?: string;
+}
+
+/**
+ * Where audit lines go: `--audit-log` (a file, or `-` for stdout); with authentication
+ * configured and no flag, a file beside the SQLite database (`inferlog.db.audit.log`), or
+ * `./inferlog-audit.log` with PostgreSQL; without authentication and no flag, none (the
+ * loopback quick start has one anonymous user). The ready line says which.
+ */
+export function auditLogFor(
+  flag: string | undefined,
+  authConfigured: boolean,
+  storeUrl: string,
+): string | undefined {
+  if (flag !== undefined) return flag;
+  if (!authConfigured) return undefined;
+  if (storeUrl.startsWith('sqlite:')) {
+    const path = (storeUrl.slice('sqlite:'.length).split('?', 1)[0] ?? '').replace(/^\/\/(?=\/)/, '');
+    if (path !== '' && path !== ':memory:') return `${path}.audit.log`;
+  }
+  return './inferlog-audit.log';
 }
 
 function usage(message: string): never {
@@ -148,6 +169,10 @@ export function register(program: Command): void {
       'also consume CloudEvents from Kafka: kafka://broker:9092/topic?group=inferlog-collector (docs/kafka.md)',
     )
     .option(
+      '--audit-log <file>',
+      'append one JSON line per body read and erasure to this file (0600), or - for stdout; with auth on, default <db>.audit.log',
+    )
+    .option(
       '--trace-url <template>',
       "link each exchange to its trace in the UI: an http(s) URL with {traceId}, e.g. 'https://grafana.example/explore?…{traceId}'",
     );
@@ -231,9 +256,12 @@ export function register(program: Command): void {
     } catch (err) {
       usage(`--store ${(err as Error).message}`);
     }
+    if (flags.auditLog === '') usage('--audit-log: give a file, or - for stdout');
+    const auditLog = auditLogFor(flags.auditLog, oidc !== undefined, flags.store);
     let collector;
     try {
       collector = await startCollector({
+        auditLog,
         store,
         host: flags.host,
         port,
@@ -278,6 +306,9 @@ export function register(program: Command): void {
       ...(source ? { from: source.name } : {}),
       store: store.name,
       ...(flags.retention ? { retention: flags.retention } : {}),
+      ...(collector.auditLog !== undefined
+        ? { audit: collector.auditLog === '-' ? 'stdout' : collector.auditLog }
+        : {}),
     });
     const stop = (signal: string): void => {
       log.info(`${signal}: finishing in-flight commits`);

@@ -16,6 +16,7 @@ const COMMANDS: ReadonlyArray<[name: string, load: () => Promise<{ register: Reg
   ['tail', () => import('./tail.js')],
   ['replay', () => import('./replay.js')],
   ['login', () => import('./login.js')],
+  ['erase', () => import('./erase.js')],
 ];
 
 /** Registers the command named in argv (or all of them, for help and unknown names). */

@@ -32,6 +32,8 @@ interface QueryFlags {
   until?: string;
   q?: string;
   traceId?: string;
+  requestId?: string;
+  header?: string;
   limit: string;
   cursor?: string;
   format: string;
@@ -56,6 +58,8 @@ export function register(program: Command): void {
     .option('--until <t>', 'RFC 3339 or a duration back from now')
     .option('--q <text>', 'text in the request or response body')
     .option('--trace-id <id>', 'the exchanges of one W3C trace (32 hex digits)')
+    .option('--request-id <id>', 'the exchanges whose request carried this X-Request-Id')
+    .option('--header <name:value>', 'the exchanges whose request carried this header value')
     .option('--limit <n>', 'how many (1-1000)', '50')
     .option('--cursor <c>', 'continue after a previous page (nextCursor)')
     .option('--format <f>', 'table, json or jsonl', 'table')
@@ -87,6 +91,8 @@ export function register(program: Command): void {
           until: f.until,
           q: f.q,
           traceId: f.traceId,
+          requestId: f.requestId,
+          header: f.header,
           limit: f.limit,
           cursor: f.cursor,
         });
