@@ -66,7 +66,11 @@ export async function openObjectStore(location: BlobLocation): Promise<ObjectSto
       const { openLocalObjectStore } = await import('./local.js');
       return openLocalObjectStore(location);
     }
-    // s3 (blob-kserve), gs and abfs (blob-stores) are added by their backends.
+    case 's3': {
+      const { openS3ObjectStore } = await import('./s3.js');
+      return openS3ObjectStore(location);
+    }
+    // gs and abfs (blob-stores) are added by their backends.
     default:
       throw new InferlogError('CONFIG_INVALID', `blob storage "${location.scheme}://" is not available yet`, {
         details: { option: 'url' },
