@@ -7,8 +7,9 @@
  * Column types map to Parquet's physical and logical types the way every reader expects:
  * VARCHAR → BYTE_ARRAY (String/UTF8), BOOLEAN → BOOLEAN, BIGINT → INT64, INTEGER → INT32,
  * DOUBLE → DOUBLE, BLOB → BYTE_ARRAY, TIMESTAMP → INT64 (timestamp, microseconds, UTC).
- * A column is OPTIONAL (nullable) unless marked `required` (written REQUIRED, as parquet-go writes
- * a Go struct's plain fields; a null in it is an error).
+ * A column marked `required` refuses nulls (NOT NULL). The file still says OPTIONAL: DuckDB 1.5
+ * (the pinned @duckdb/node-api) writes every column OPTIONAL; DuckDB 2 writes NOT NULL columns
+ * REQUIRED, as parquet-go writes a Go struct's plain fields, so the flag is kept for that day.
  *
  * One in-memory DuckDB instance and one connection serve the process; writes take turns on it
  * (a promise chain), since a connection runs one statement at a time. The temporary file lives
@@ -26,7 +27,7 @@ export interface ParquetColumn {
   /** Column name as written in the file (quoted for DuckDB, so any text works). */
   readonly name: string;
   readonly type: ParquetColumnType;
-  /** REQUIRED in the file's schema (DuckDB: NOT NULL). */
+  /** Never null (DuckDB NOT NULL; REQUIRED in the file once DuckDB writes it so). */
   readonly required?: boolean;
 }
 

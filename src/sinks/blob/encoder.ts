@@ -77,7 +77,8 @@ export const LOG_RECORD_COLUMNS = [
 const PARQUET_COLUMNS: readonly ParquetColumn[] = LOG_RECORD_COLUMNS.map((name) => ({
   name,
   type: name === 'tlsSkipVerify' ? 'BOOLEAN' : 'VARCHAR',
-  // parquet-go writes logRecord's plain (non-pointer) fields as REQUIRED columns.
+  // parquet-go writes logRecord's plain (non-pointer) fields as REQUIRED columns. Asked for;
+  // DuckDB 1.5 still writes OPTIONAL (README "Blob storage"), readers see no other difference.
   required: true,
 }));
 
