@@ -12,11 +12,13 @@
 // tlsSkipVerify: KServe's agent parses the webhook's `--logger-tls-skip-verify false` with pflag,
 // which takes `false` as a positional argument and sets the flag to true; inferlog reads `false`.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliProcess } from '../helpers/cli.js';
+import { runCli, startCli, type CliProcess } from '../helpers/cli.js';
 import { startKserveAgent } from '../helpers/kserve-agent.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { freePort, kserveAgentBin, pythonBin, REPO_ROOT } from '../helpers/peers.js';
@@ -377,4 +379,164 @@ describe('inferlog agent with KServe 0.20 storage logger flags (s3:// on moto)',
     },
     360_000,
   );
+});
+
+describe("every flag of KServe 0.20's agent (cmd/agent/main.go)", () => {
+  it('is accepted with its meaning, and the agent serves and logs', async () => {
+    const storePath = 'all-flags';
+    const { cli, port } = await startOurAgent([
+      '--enable-puller=false',
+      '--config-dir',
+      '/mnt/configs',
+      '--model-dir',
+      '/mnt/models',
+      '--log-url',
+      LOG_URL,
+      '--workers',
+      '5',
+      '--source-uri',
+      'http://localhost:9081/',
+      '--log-mode',
+      'request',
+      '--log-store-path',
+      storePath,
+      '--log-store-format',
+      'csv',
+      '--log-marshaller-url',
+      'http://localhost:9083/marshal',
+      '--log-marshaller-port',
+      '9083',
+      '--log-batch-size',
+      '1',
+      '--log-batch-interval',
+      '0s',
+      '--inference-service',
+      'sklearn-iris',
+      '--namespace',
+      'kserve-test',
+      '--endpoint',
+      'default',
+      '--component',
+      'predictor',
+      '--metadata-headers',
+      'X-Request-Id',
+      '--metadata-annotations',
+      'team=ml',
+      '--enable-batcher=false',
+      '--max-batchsize',
+      '32',
+      '--max-latency',
+      '5000',
+      '--probe-period=-1s',
+      '--logger-ca-cert-file',
+      'my-ca.crt',
+      '--logger-tls-skip-verify=false',
+    ]);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/models/sklearn-iris:predict`, {
+        method: 'POST',
+        body: '{"instances":[[1]]}',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'all' },
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      expect(await cli.stop('SIGTERM')).toBe(0);
+    }
+    // Nothing listens on the embedded marshaller's port: inferlog marshals in-process.
+    expect(cli.stderr()).not.toMatch(/9083/);
+    const objects = await readObjects(moto, `kserve/kserve-test/sklearn-iris/predictor/${storePath}/`);
+    expect(objects.map((o) => keyShape(o.key))).toEqual([
+      `kserve/kserve-test/sklearn-iris/predictor/${storePath}/<id>-request.csv`,
+    ]);
+    expect(objects[0]?.pyarrow).toEqual([
+      expect.objectContaining({
+        reqType: 'org.kubeflow.serving.inference.request',
+        sourceUri: 'http://localhost:9081/',
+        metadata: '{"X-Request-Id":["all"]}',
+        annotations: '{"team":"ml"}',
+        certName: 'my-ca.crt',
+        tlsSkipVerify: 'false',
+      }),
+    ]);
+  }, 120_000);
+
+  it('refuses a format KServe has no marshaller for, naming the flag', async () => {
+    const cli = runCli([
+      'agent',
+      '--port',
+      String(await freePort()),
+      '--log-url',
+      LOG_URL,
+      '--log-store-format',
+      'avro',
+    ]);
+    expect(await cli.exited).not.toBe(0);
+    expect(cli.stderr()).toMatch(/--log-store-format: "avro" must be one of json, csv, parquet/);
+  });
+});
+
+describe('inferlog up with logger.storage (s3://, parquet)', () => {
+  it('validates, serves and writes KServe-named Parquet objects', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'inferlog-blob-up-'));
+    try {
+      const file = path.join(dir, 'isvc.yaml');
+      writeFileSync(
+        file,
+        [
+          'apiVersion: serving.kserve.io/v1beta1',
+          'kind: InferenceService',
+          'metadata: {name: simple-model, namespace: kserve-test}',
+          'spec:',
+          '  predictor:',
+          '    logger:',
+          '      mode: all',
+          `      url: ${LOG_URL}`,
+          '      storage:',
+          '        path: up-run',
+          '        parameters: {format: parquet}',
+          '        key: default',
+          '      batchSize: 4',
+          '      batchInterval: 200ms',
+          '    model:',
+          '      modelFormat: {name: onnx}',
+          `      storageUri: ${path.join(REPO_ROOT, 'examples/models/simple-model')}`,
+          '',
+        ].join('\n'),
+      );
+      const validate = runCli(['validate', '-f', file]);
+      expect(await validate.exited).toBe(0);
+      const port = await freePort();
+      const up = await startCli(['up', '-f', file, '--port', String(port)], moto.env);
+      const bodies: string[] = [];
+      try {
+        for (let i = 0; i < 3; i++) {
+          const body = JSON.stringify({ instances: [[i]] });
+          bodies.push(body);
+          const res = await fetch(`http://127.0.0.1:${port}/v1/models/simple-model:predict`, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/json' },
+          });
+          expect(res.status).toBe(200);
+        }
+      } finally {
+        expect(await up.stop('SIGTERM')).toBe(0);
+      }
+      const objects = await readObjects(moto, 'kserve/kserve-test/simple-model/predictor/up-run/');
+      expect(objects.length).toBeGreaterThan(0);
+      for (const o of objects) expect(keyShape(o.key)).toMatch(/\/up-run\/<id>-(request|response)\.parquet$/);
+      const rows = objects.flatMap((o) => o.pyarrow ?? []);
+      const duck = objects.flatMap((o) => o.duckdb ?? []);
+      expect(duck).toEqual(rows);
+      const requests = rows.filter((r) => r.reqType === 'org.kubeflow.serving.inference.request');
+      expect(requests.map((r) => Buffer.from(String(r.bytes), 'base64').toString()).sort()).toEqual(
+        bodies.sort(),
+      );
+      expect(rows.filter((r) => r.reqType === 'org.kubeflow.serving.inference.response')).toHaveLength(3);
+      for (const r of rows)
+        expect(r).toMatchObject({ url: LOG_URL, inferenceService: 'simple-model', namespace: 'kserve-test' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
