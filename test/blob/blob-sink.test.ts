@@ -8,7 +8,7 @@ import { InferlogError } from '../../src/core/errors.js';
 import { createBlobSink } from '../../src/sinks/blob/sink.js';
 import { contractExchange, sinkContract } from '../../src/sinks/sink.contract.js';
 import type { BlobStoreOptions, SinkOptions } from '../../src/sinks/sink.js';
-import { openS3ObjectStore } from '../../src/transport/object-store/s3.js';
+import { classifyS3Error, openS3ObjectStore } from '../../src/transport/object-store/s3.js';
 import { parseBlobUrl } from '../../src/transport/object-store/open.js';
 import type { ObjectStore } from '../../src/transport/object-store/object-store.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
@@ -255,7 +255,7 @@ describe('a marshaller service of your own (--log-marshaller-url, KServe HTTPMar
 });
 
 describe('S3 failures, classified for the pipeline (real moto)', () => {
-  it('a missing bucket is rejected for good (4xx); a stopped server is retryable (unreachable)', async () => {
+  it('a missing bucket and a stopped server are retryable (the exchanges wait); access denied is not', async () => {
     const missing = createBlobSink(
       new URL('s3://no-such-bucket-here/x'),
       options(1, { path: '', format: 'json' }),
@@ -264,8 +264,20 @@ describe('S3 failures, classified for the pipeline (real moto)', () => {
       .send([contractExchange('n')], live())
       .catch((e: unknown) => e)) as InferlogError;
     expect(err).toBeInstanceOf(InferlogError);
-    expect([err.code, err.kind]).toEqual(['SINK_REJECTED', 'permanent']);
+    expect([err.code, err.kind]).toEqual(['SINK_UNREACHABLE', 'retryable']);
     expect(err.message).toMatch(/NoSuchBucket/);
+    expect(classifyS3Error({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }, 'w').code).toBe(
+      'SINK_REJECTED',
+    );
+    expect(classifyS3Error({ name: 'SlowDown', $metadata: { httpStatusCode: 503 } }, 'w').code).toBe(
+      'SINK_THROTTLED',
+    );
+    expect(classifyS3Error({ name: 'InternalError', $metadata: { httpStatusCode: 500 } }, 'w').code).toBe(
+      'SINK_SERVER_ERROR',
+    );
+    expect(classifyS3Error({ name: 'ExpiredToken', $metadata: { httpStatusCode: 400 } }, 'w').kind).toBe(
+      'retryable',
+    );
     await missing.shutdown();
 
     const other = await startMoto();

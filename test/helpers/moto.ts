@@ -27,8 +27,9 @@ export function motoBin(): string {
   return bin;
 }
 
-export async function startMoto(): Promise<Moto> {
-  const port = await freePort();
+/** `port`: a given port (a test that restarts the store at the same address), else a free one. */
+export async function startMoto(port?: number): Promise<Moto> {
+  port ??= await freePort();
   const proc = spawn('setpriv', ['--pdeathsig', 'KILL', motoBin(), '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -78,6 +78,13 @@ export function classifyS3Error(err: unknown, where: string, signal?: AbortSigna
   }
   if (TRANSIENT_AUTH_NAMES.has(name))
     return new InferlogError('SINK_UNREACHABLE', message, { cause: err, status });
+  // A bucket that does not exist *yet* (created by a later deploy step, or a store that restarted
+  // empty): the exchanges wait in the spool, bounded and counted, instead of being dropped.
+  if (name === 'NoSuchBucket')
+    return new InferlogError('SINK_UNREACHABLE', `${message} (the exchanges wait in the buffer)`, {
+      cause: err,
+      status,
+    });
   if (name === 'TimeoutError' || name === 'RequestTimeout' || status === 408 || e.code === 'ETIMEDOUT')
     return new InferlogError('SINK_TIMEOUT', message, { cause: err, status });
   if (status !== undefined && status >= 500)
