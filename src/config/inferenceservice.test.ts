@@ -143,6 +143,11 @@ describe('InferenceService YAML', () => {
     expect(format).toMatch(
       /^isvc\.yaml:13:11: spec\.predictor\.logger\.storage\.parameters\.format: invalid format "avro": must be one of json, csv, parquet/,
     );
+    const [secret] = problemsOf(isvc('      url: s3://AKIAEXAMPLE:wJalrXUtn@bucket/logs'));
+    expect(secret).toMatch(/logger\.url: credentials in the logger URL are not supported/);
+    expect(secret).not.toMatch(/wJalrXUtn/);
+    const [noContainer] = problemsOf(isvc('      url: abfs://account.dfs.core.windows.net/logs'));
+    expect(noContainer).toMatch(/names no container/);
     const [marshaller] = problemsOf(isvc('      url: s3://b/l\n      marshallerUrl: ftp://m/'));
     expect(marshaller).toMatch(/logger\.marshallerUrl: the marshaller URL must be http:\/\/ or https:\/\//);
   });
