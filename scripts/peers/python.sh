@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Python peer for tests: a venv at .peers/venv with KServe's own model server
 # (the `kserve` package), scikit-learn and the CloudEvents SDK, pinned to versions
-# that install on Python 3.11 from PyPI.
+# that install on Python 3.11 from PyPI; moto's S3 server (moto_server) for the blob sink's
+# tests, and pyarrow and duckdb as independent readers of the Parquet / CSV / JSON it writes.
 #
 #   python.sh install   create the venv if missing, pip-install what is missing
 #   python.sh status    exit 0 when every pinned package is importable
@@ -12,9 +13,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 VENV="$PEERS_DIR/venv"
 PY="${PYTHON:-python3}"
 # kserve 0.21 requires cloudevents<2, so the SDK stays on 1.x (its API: cloudevents.http, cloudevents.kafka).
-PINS=(kserve==0.21.0 scikit-learn==1.9.1 cloudevents==1.13.0)
+PINS=(kserve==0.21.0 scikit-learn==1.9.1 cloudevents==1.13.0 'moto[server]==5.2.5' pyarrow==26.0.1 duckdb==2.0.1)
 # import names of the pins above, for the quick check
-IMPORTS=(kserve sklearn cloudevents)
+IMPORTS=(kserve sklearn cloudevents moto pyarrow duckdb)
 
 have_all() {
   [ -x "$VENV/bin/python" ] || return 1
@@ -23,7 +24,7 @@ import sys
 from importlib.metadata import version
 for pin in sys.argv[1:]:
     name, want = pin.split("==")
-    if version(name) != want:
+    if version(name.split("[")[0]) != want:
         sys.exit(1)
 PY
 }

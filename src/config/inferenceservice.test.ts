@@ -89,13 +89,82 @@ describe('InferenceService YAML', () => {
     ]);
   });
 
-  it('lists the supported schemes for an unknown URL scheme, and explains blob URLs', () => {
+  it('lists the supported schemes for an unknown URL scheme', () => {
     const [ftp] = problemsOf(isvc('      mode: all\n      url: ftp://logs.example.com/'));
     expect(ftp).toMatch(
-      /^isvc\.yaml:9:7: spec\.predictor\.logger\.url: unsupported URL scheme "ftp:"; supported schemes: .*stdout.*http.*https/,
+      /^isvc\.yaml:9:7: spec\.predictor\.logger\.url: unsupported URL scheme "ftp:"; supported schemes: .*stdout.*http.*https.*s3.*gs.*abfs/,
     );
-    const [s3] = problemsOf(isvc('      mode: all\n      url: s3://bucket/logs'));
-    expect(s3).toMatch(/s3:\/\/ is KServe's blob-store logger/);
+  });
+
+  it("accepts KServe 0.20's storage logger: s3://, gs://, abfs:// with logger.storage (issue 11)", () => {
+    for (const url of [
+      's3://bucket/logs',
+      'gs://bucket/logs',
+      'abfs://container@account.dfs.core.windows.net/logs',
+    ]) {
+      const text = isvc(
+        `      mode: all\n      url: ${url}\n      storage:\n        path: /store\n` +
+          `        parameters: {format: parquet}\n        key: default\n        serviceAccountName: logger-sa\n` +
+          `      marshallerUrl: http://localhost:9083/marshal\n      batchSize: 10\n      batchInterval: 5s`,
+      );
+      expect([url, problemsOf(text)]).toEqual([url, []]);
+      const [svc] = parseInferenceServices(text, 'isvc.yaml');
+      expect(svc?.predictor.logger).toMatchObject({
+        url,
+        batchSize: 10,
+        batchIntervalMs: 5000,
+        // KServe's default marshaller URL is its embedded one: marshalled in-process.
+        store: { path: '/store', format: 'parquet' },
+      });
+      expect(svc?.predictor.logger?.store?.marshallerUrl).toBeUndefined();
+    }
+  });
+
+  it("checks logger.storage as KServe's webhook does: path, parameters and key all required, at file:line:col", () => {
+    const problems = problemsOf(
+      isvc('      url: s3://bucket/logs\n      storage:\n        serviceAccountName: sa'),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^isvc\.yaml:9:7: spec\.predictor\.logger\.storage\.path: required when storage is set/,
+      ),
+      expect.stringMatching(
+        /^isvc\.yaml:9:7: spec\.predictor\.logger\.storage\.parameters: required when storage is set/,
+      ),
+      expect.stringMatching(
+        /^isvc\.yaml:9:7: spec\.predictor\.logger\.storage\.key: required when storage is set/,
+      ),
+    ]);
+    const [format] = problemsOf(
+      isvc(
+        '      url: s3://b/l\n      storage:\n        path: x\n        key: k\n        parameters:\n          format: avro',
+      ),
+    );
+    expect(format).toMatch(
+      /^isvc\.yaml:13:11: spec\.predictor\.logger\.storage\.parameters\.format: invalid format "avro": must be one of json, csv, parquet/,
+    );
+    const [secret] = problemsOf(isvc('      url: s3://AKIAEXAMPLE:wJalrXUtn@bucket/logs'));
+    expect(secret).toMatch(/logger\.url: credentials in the logger URL are not supported/);
+    expect(secret).not.toMatch(/wJalrXUtn/);
+    const [noContainer] = problemsOf(isvc('      url: abfs://account.dfs.core.windows.net/logs'));
+    expect(noContainer).toMatch(/names no container/);
+    const [marshaller] = problemsOf(isvc('      url: s3://b/l\n      marshallerUrl: ftp://m/'));
+    expect(marshaller).toMatch(/logger\.marshallerUrl: the marshaller URL must be http:\/\/ or https:\/\//);
+  });
+
+  it('keeps a marshaller service of your own (logger.marshallerUrl) for the blob sink', () => {
+    const [svc] = parseInferenceServices(
+      isvc(
+        '      url: s3://b/l\n      storage: {path: p, key: k, parameters: {format: csv}}\n' +
+          '      marshallerUrl: http://marshaller.ns.svc:8080/marshal',
+      ),
+      'isvc.yaml',
+    );
+    expect(svc?.predictor.logger?.store).toEqual({
+      path: 'p',
+      format: 'csv',
+      marshallerUrl: 'http://marshaller.ns.svc:8080/marshal',
+    });
   });
 
   it('rejects unknown logger fields as the CRD does, and reports every problem at once', () => {

@@ -17,12 +17,18 @@ import type { LogMode } from '../core/exchange.js';
 import { ANNOTATION_PREFIX, EXTENSION_KEYS, EXTENSION_OPTIONS } from './annotations.js';
 import { configError, type ConfigProblem } from './config-error.js';
 import { kserveFieldProblems } from './kserve-fields.js';
-import { loggerSpecSchema, type LoggerSpec } from './logger-spec.js';
+import {
+  DEFAULT_MARSHALLER_PORT,
+  isEmbeddedMarshaller,
+  loggerSpecSchema,
+  type LoggerSpec,
+} from './logger-spec.js';
 import {
   BATCHER_SETTING_DEFAULTS,
   defaultLoggerSettings,
   type BatcherSettings,
   type LoggerSettings,
+  type StoreFormat,
 } from './settings.js';
 import { parseDuration } from '../core/units.js';
 
@@ -120,6 +126,16 @@ export function loggerSettingsFrom(spec: LoggerSpec, annotations: Record<string,
   s.metadataAnnotations = spec.metadataAnnotations ?? [];
   s.batchSize = spec.batchSize ?? 1;
   s.batchIntervalMs = spec.batchInterval ? parseDuration(spec.batchInterval) : 0;
+  if (spec.storage !== undefined || spec.marshallerUrl) {
+    const format = (spec.storage?.parameters?.format ?? 'json').toLowerCase() as StoreFormat;
+    s.store = {
+      path: spec.storage?.path ?? '',
+      format,
+      ...(spec.marshallerUrl && !isEmbeddedMarshaller(spec.marshallerUrl, DEFAULT_MARSHALLER_PORT)
+        ? { marshallerUrl: spec.marshallerUrl }
+        : {}),
+    };
+  }
   for (const opt of EXTENSION_OPTIONS) {
     const raw = annotations[ANNOTATION_PREFIX + opt.key];
     if (raw !== undefined) opt.apply(s, raw);

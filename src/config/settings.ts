@@ -69,6 +69,11 @@ export interface LoggerSettings {
   batchSize: number;
   batchIntervalMs: number;
   tls: { caCertFile?: string; skipVerify: boolean };
+  /**
+   * KServe's storage logger (`logger.storage`, `marshallerUrl`; agent `--log-store-*`,
+   * `--log-marshaller-url`): object naming and format for a blob `url` (s3://, gs://, abfs://).
+   */
+  store?: StoreSettings;
   /** Per-body capture cap; larger bodies are logged truncated with size and sha256. */
   maxCaptureBytes: number;
   /**
@@ -94,6 +99,18 @@ export interface LoggerSettings {
   redaction: RedactionOptions;
   spool: SpoolOptions;
   delivery: DeliveryOptions;
+}
+
+export type StoreFormat = 'json' | 'csv' | 'parquet';
+export const STORE_FORMATS: readonly StoreFormat[] = ['json', 'csv', 'parquet'];
+
+export interface StoreSettings {
+  /** `storage.path` / `--log-store-path`: the key segment after `<namespace>/<isvc>/<component>`. */
+  path: string;
+  /** `storage.parameters.format` / `--log-store-format` (KServe's default json). */
+  format: StoreFormat;
+  /** A marshaller service of the user's own; undefined = KServe's embedded marshallers, in-process. */
+  marshallerUrl?: string;
 }
 
 export const DEFAULT_MAX_CAPTURE_BYTES = 1024 * 1024;

@@ -4,6 +4,7 @@
  * commands that deliver import it.
  */
 import { InferlogError } from '../core/errors.js';
+import { createBlobSink } from './blob/sink.js';
 import { createFileSink } from './file/sink.js';
 import { createHttpSink } from './http/sink.js';
 import { createKafkaSink } from './kafka/sink.js';
@@ -21,6 +22,9 @@ const SINK_FACTORIES: Readonly<Record<SinkScheme, SinkFactory>> = {
   'otlp+http': createOtlpSink,
   'otlp+https': createOtlpSink,
   'otlp+grpc': createOtlpSink,
+  s3: createBlobSink,
+  gs: createBlobSink,
+  abfs: createBlobSink,
 };
 
 /** Builds the sink for a logger URL (`undefined`, '' or `stdout` = stdout). */

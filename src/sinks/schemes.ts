@@ -6,6 +6,7 @@
  */
 import { InferlogError } from '../core/errors.js';
 import { kafkaUrlProblem } from '../transport/kafka-url.js';
+import { blobSinkConfig } from './blob/config.js';
 import { fileSinkConfig } from './file/config.js';
 import { otlpSinkConfig } from './otlp/config.js';
 
@@ -18,11 +19,11 @@ export const SINK_SCHEMES = [
   'otlp+http',
   'otlp+https',
   'otlp+grpc',
+  's3',
+  'gs',
+  'abfs',
 ] as const;
 export type SinkScheme = (typeof SINK_SCHEMES)[number];
-
-/** KServe 0.20's blob-store logger schemes, which inferlog does not write to yet. */
-const BLOB_SCHEMES = new Set(['s3', 'gs', 'abfs']);
 
 const supported = (): string => SINK_SCHEMES.join(', ');
 
@@ -66,10 +67,20 @@ export function sinkUrlProblem(url: string): string | undefined {
         if (err instanceof InferlogError) return err.message;
         throw err;
       }
-    default:
-      if (BLOB_SCHEMES.has(scheme)) {
-        return `${scheme}:// is KServe's blob-store logger, which inferlog does not write to; supported schemes: ${supported()}`;
+    case 's3':
+    case 'gs':
+    case 'abfs':
+      // KServe's blob-store logger (logger.storage): the URL names the bucket and key prefix.
+      if (parsed.password)
+        return `credentials in the logger URL are not supported (${scheme}://): use the environment or a storage secret`;
+      try {
+        blobSinkConfig(url, { batchSize: 1 });
+        return undefined;
+      } catch (err) {
+        if (err instanceof InferlogError) return err.message;
+        throw err;
       }
+    default:
       return `unsupported URL scheme "${scheme}:"; supported schemes: ${supported()}`;
   }
 }

@@ -35,8 +35,22 @@ export interface SinkOptions {
   timeoutMs: number;
   /** TLS for https sinks, with KServe's option names. */
   tls: { caCertFile?: string; skipVerify: boolean };
+  /**
+   * KServe's storage logger (`logger.storage`, `--log-store-path` / `--log-store-format`,
+   * `--log-marshaller-url`): how the blob sink (s3://, gs://, abfs://) names and marshals objects.
+   */
+  store?: BlobStoreOptions;
   /** Where a sink writes if it writes to a stream (tests pass their own). */
   stdout?: NodeJS.WritableStream;
+}
+
+export interface BlobStoreOptions {
+  /** `--log-store-path` / `storage.path`: the key segment after `<namespace>/<isvc>/<component>`. */
+  path: string;
+  /** `--log-store-format` / `storage.parameters.format`. */
+  format: 'json' | 'csv' | 'parquet';
+  /** `--log-marshaller-url` when it names a marshaller of the user's own (else marshalled in-process). */
+  marshallerUrl?: string;
 }
 
 export type SinkFactory = (url: URL, options: SinkOptions) => Sink;

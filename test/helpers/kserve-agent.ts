@@ -23,6 +23,8 @@ export interface KserveAgentOptions {
   args: string[];
   /** How long to wait for another test's agent to let go of the machine-wide lock. */
   lockWaitSeconds?: number;
+  /** More environment (e.g. the S3 variables of its storage logger). */
+  env?: Record<string, string>;
 }
 
 export interface KserveAgent {
@@ -67,7 +69,11 @@ export async function startKserveAgent(opts: KserveAgentOptions): Promise<Kserve
       // Its own process group, so stop() reaches flock and the agent together.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, SERVING_READINESS_PROBE: readinessProbe(opts.componentPort) },
+      env: {
+        ...process.env,
+        ...opts.env,
+        SERVING_READINESS_PROBE: readinessProbe(opts.componentPort),
+      },
     },
   );
   let out = '';

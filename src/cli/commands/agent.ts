@@ -14,9 +14,19 @@ import { requestObserver } from '../../capture/request-observer.js';
 import { createPipelineMetrics } from '../../pipeline/metrics.js';
 import { EXTENSION_OPTIONS } from '../../config/annotations.js';
 import { configError, type ConfigProblem } from '../../config/config-error.js';
-import { loggerSpecSchema } from '../../config/logger-spec.js';
+import {
+  DEFAULT_MARSHALLER_PORT,
+  isEmbeddedMarshaller,
+  loggerSpecSchema,
+  marshallerUrlProblem,
+} from '../../config/logger-spec.js';
 import { loggerSettingsFrom } from '../../config/inferenceservice.js';
-import type { LoggerSettings } from '../../config/settings.js';
+import {
+  STORE_FORMATS,
+  type LoggerSettings,
+  type StoreFormat,
+  type StoreSettings,
+} from '../../config/settings.js';
 import { DEFAULT_SOURCE_URI } from '../../formats/cloudevents-attributes.js';
 import { createOpLogger } from '../../core/log.js';
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
@@ -47,6 +57,9 @@ export interface AgentFlags {
   loggerCaCertFile?: string;
   loggerTlsSkipVerify?: boolean;
   logStorePath?: string;
+  logStoreFormat: string;
+  logMarshallerUrl: string;
+  logMarshallerPort: string;
   host: string;
   adminPort?: string;
   upstreamTimeout?: string;
@@ -108,10 +121,10 @@ export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
       flag(flagOf[String(issue.path[0])] ?? String(issue.path[0]), issue.message);
     throw configError(problems);
   }
-  if (flags.logStorePath)
-    flag('--log-store-path', "KServe's blob-store logger is not supported; use --log-url");
   const annotations: Record<string, string> = {};
   const settings = loggerSettingsFrom(spec.data, annotations);
+  const store = agentStoreSettings(flags, flag);
+  if (store) settings.store = store;
   for (const opt of EXTENSION_OPTIONS) {
     const raw = flags[flagName(opt.key)];
     if (typeof raw !== 'string') continue;
@@ -125,6 +138,35 @@ export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
   settings.tls.skipVerify = flags.loggerTlsSkipVerify === true;
   if (problems.length > 0) throw configError(problems);
   return settings;
+}
+
+/**
+ * KServe's storage logger flags → store settings (only for a blob --log-url; KServe ignores them
+ * for http). `--log-store-format` json|csv|parquet (KServe's default json); `--log-marshaller-url`
+ * names a marshaller of the user's own unless it is KServe's embedded one on
+ * `--log-marshaller-port` (http://localhost:9083/marshal), which inferlog runs in-process.
+ */
+export function agentStoreSettings(
+  flags: AgentFlags,
+  flag: (path: string, message: string) => void,
+): StoreSettings | undefined {
+  const format = (flags.logStoreFormat ?? 'json').toLowerCase();
+  if (!(STORE_FORMATS as readonly string[]).includes(format))
+    flag('--log-store-format', `"${flags.logStoreFormat}" must be one of ${STORE_FORMATS.join(', ')}`);
+  const port = Number(flags.logMarshallerPort ?? DEFAULT_MARSHALLER_PORT);
+  if (!/^\d+$/.test(String(flags.logMarshallerPort ?? DEFAULT_MARSHALLER_PORT)) || port < 1 || port > 65535)
+    flag('--log-marshaller-port', `"${flags.logMarshallerPort}" must be a port number (1-65535)`);
+  const marshallerUrl = flags.logMarshallerUrl ?? `http://localhost:${port}/marshal`;
+  const problem = marshallerUrl === '' ? undefined : marshallerUrlProblem(marshallerUrl);
+  if (problem) flag('--log-marshaller-url', problem);
+  if (!/^(s3|gs|abfs):/i.test(flags.logUrl ?? '')) return undefined;
+  return {
+    path: flags.logStorePath ?? '',
+    format: format as StoreFormat,
+    ...(marshallerUrl !== '' && !problem && !isEmbeddedMarshaller(marshallerUrl, port)
+      ? { marshallerUrl }
+      : {}),
+  };
 }
 
 /**
@@ -178,7 +220,10 @@ export function register(program: Command): void {
     .option('--component-port <port>', 'port of the model server it fronts', '8080')
     .option('--component-host <host>', 'host of the model server', '127.0.0.1')
     .option('--host <host>', 'address to listen on', '0.0.0.0')
-    .option('--log-url <url>', 'where events go: http(s)://, kafka://, file://, stdout (unset: no logging)')
+    .option(
+      '--log-url <url>',
+      'where events go: http(s)://, kafka://, file://, s3://, gs://, abfs://, stdout (unset: no logging)',
+    )
     .option('--log-mode <mode>', 'all | request | response', 'all')
     .addOption(
       withDefault(
@@ -204,7 +249,21 @@ export function register(program: Command): void {
       'do not verify the log URL certificate (true|false, as KServe)',
       parseBool,
     )
-    .option('--log-store-path <path>', 'KServe blob-store logger (not supported)')
+    .option(
+      '--log-store-path <path>',
+      'blob --log-url: key part after <namespace>/<isvc>/<component> (KServe storage.path)',
+    )
+    .option('--log-store-format <format>', 'blob --log-url: json | csv | parquet', 'json')
+    .option(
+      '--log-marshaller-url <url>',
+      'a marshaller service of your own (KServe protocol); the default is marshalled in-process',
+      `http://localhost:${DEFAULT_MARSHALLER_PORT}/marshal`,
+    )
+    .option(
+      '--log-marshaller-port <port>',
+      "port of KServe's embedded marshaller: accepted; inferlog marshals in-process and opens no port",
+      String(DEFAULT_MARSHALLER_PORT),
+    )
     .addOption(
       new Option('--admin-port <port>', 'serve GET /metrics and /healthz on this port, e.g. 9088').default(
         '0',

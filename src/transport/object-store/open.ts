@@ -93,7 +93,10 @@ export async function openObjectStore(
       const { openAzureObjectStore } = await import('./azure.js');
       return openAzureObjectStore(location, resolved);
     }
-    // s3 is added by its backend (blob-kserve's s3.ts), with `resolved` as its options.
+    case 's3': {
+      const { openS3ObjectStore } = await import('./s3.js');
+      return openS3ObjectStore(location);
+    }
     default:
       throw new InferlogError('CONFIG_INVALID', `blob storage "${location.scheme}://" is not available yet`, {
         details: { option: 'url' },
