@@ -9,7 +9,7 @@ import type { ExchangeHalf } from './exchange-record.js';
 import { halfFromEvent } from './exchange-record.js';
 import { shapeStats } from './stats.js';
 import { shapeTimeSeries } from './timeseries.js';
-import type { ExchangeStore, PagePosition } from './store.js';
+import type { ExchangeStore, InstancePosition, PagePosition } from './store.js';
 import { parseRfc3339 } from '../core/units.js';
 
 const T0 = parseRfc3339('2026-08-21T10:00:00Z')!;
@@ -555,6 +555,72 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
       // A late duplicate of a deleted exchange starts over: retention is by time, not a tombstone.
       await store.putEvents(testPair('old', 0));
       expect((await store.getExchange('old'))?.row.complete).toBe(true);
+    });
+
+    it('stores one row per instance, in the transaction that completes an exchange that asks for them', async () => {
+      const store = await fresh();
+      const asks = (halves: ExchangeHalf[]): ExchangeHalf[] => halves.map((h) => ({ ...h, instances: true }));
+      const iris = (id: string, at: number): ExchangeHalf[] => [
+        testHalf({ id, kind: 'request', at, body: '{"instances":[[6.8,2.8,4.8,1.4],[5.1,3.5,1.4,0.2]]}' }),
+        testHalf({ id, kind: 'response', at: at + 0.01, body: '{"predictions":[1,0]}' }),
+      ];
+      // The request alone makes no rows yet; its response (in a later call) completes it.
+      const [req, res] = asks(iris('i1', 0));
+      const first = await store.putEvents([req!]);
+      expect(first.instances).toEqual({ rows: 0, skipped: {} });
+      expect(await store.putEvents([res!])).toMatchObject({ instances: { rows: 2, skipped: {} } });
+      // A retried half adds nothing; an exchange that did not ask has no rows.
+      expect((await store.putEvents([res!])).instances).toEqual({ rows: 0, skipped: {} });
+      await store.putEvents(iris('plain', 1));
+      // One that cannot be split is counted with its reason.
+      const mismatch = asks([
+        testHalf({ id: 'bad', kind: 'request', at: 2, body: '{"instances":[1,2]}' }),
+        testHalf({ id: 'bad', kind: 'response', at: 2.01, body: '{"predictions":[1]}' }),
+      ]);
+      expect((await store.putEvents(mismatch)).instances).toEqual({
+        rows: 0,
+        skipped: { count_mismatch: 1 },
+      });
+      await store.putEvents(asks(iris('i2', 3)));
+
+      const ex = await store.getExchange('i1');
+      const rows = await store.getInstances(ex!.row.key);
+      expect(rows).toEqual([
+        expect.objectContaining({
+          exchangeId: 'i1',
+          key: ex!.row.key,
+          model: 'iris',
+          namespace: 'default',
+          index: 0,
+          input: [6.8, 2.8, 4.8, 1.4],
+          prediction: 1,
+          timeMs: T0,
+        }),
+        expect.objectContaining({ index: 1, input: [5.1, 3.5, 1.4, 0.2], prediction: 0 }),
+      ]);
+      expect(await store.getInstances((await store.getExchange('plain'))!.row.key)).toEqual([]);
+
+      // Listing: newest exchange first, instances in index order, paged without repeats.
+      const seen: string[] = [];
+      let after: InstancePosition | undefined;
+      for (;;) {
+        const page = await store.listInstances({ model: 'iris' }, { limit: 3, ...(after ? { after } : {}) });
+        seen.push(...page.items.map((i) => `${i.exchangeId}/${i.index}`));
+        if (!page.next) break;
+        after = page.next;
+      }
+      expect(seen).toEqual(['i2/0', 'i2/1', 'i1/0', 'i1/1']);
+      expect(
+        (await store.listInstances({ sinceMs: T0 + 2000 }, { limit: 10 })).items.map((i) => i.exchangeId),
+      ).toEqual(['i2', 'i2']);
+      expect((await store.listInstances({ model: 'other' }, { limit: 10 })).items).toEqual([]);
+
+      // Retention takes an exchange's instance rows with it.
+      await store.deleteOlderThan(T0 + 2000);
+      expect((await store.listInstances({}, { limit: 10 })).items.map((i) => i.exchangeId)).toEqual([
+        'i2',
+        'i2',
+      ]);
     });
 
     it('shuts down idempotently', async () => {
