@@ -95,6 +95,11 @@ export function createCommitQueue(store: ExchangeStore, metrics: CollectorMetric
         end();
         metrics.stored.inc(result.stored);
         metrics.duplicates.inc(result.duplicates);
+        if (result.instances) {
+          metrics.instanceRows.inc(result.instances.rows);
+          for (const [reason, n] of Object.entries(result.instances.skipped))
+            metrics.instancesSkipped.inc({ reason }, n);
+        }
         let at = 0;
         for (const s of tx) {
           for (let i = 0; i < s.halves.length; i++) s.waiter.fresh[s.at + i] = result.fresh[at + i]!;

@@ -8,6 +8,9 @@ export interface CollectorMetrics {
   duplicates: client.Counter;
   rejected: client.Counter<'reason'>;
   commitSeconds: client.Histogram;
+  /** `--log-instances`: rows stored, and exchanges that got none, by reason (formats/instances.ts). */
+  instanceRows: client.Counter;
+  instancesSkipped: client.Counter<'reason'>;
 }
 
 export function createCollectorMetrics(withProcessMetrics: boolean): CollectorMetrics {
@@ -24,8 +27,20 @@ export function createCollectorMetrics(withProcessMetrics: boolean): CollectorMe
   // alerts see a rejected series before the first rejection (decode reasons appear when they occur).
   for (const reason of ['too_large', 'bad_request', 'too_many_events', 'store_unavailable'])
     rejected.inc({ reason }, 0);
+  const instancesSkipped = new client.Counter({
+    name: 'inferlog_collector_instances_skipped_total',
+    help: 'Exchanges stored without instance rows (--log-instances), by why they could not be split.',
+    labelNames: ['reason'],
+    registers,
+  });
   return {
     registry,
+    instanceRows: new client.Counter({
+      name: 'inferlog_collector_instance_rows_total',
+      help: 'Instance rows (one per prediction) stored with --log-instances.',
+      registers,
+    }),
+    instancesSkipped,
     received: new client.Counter({
       name: 'inferlog_collector_events_received_total',
       help: 'CloudEvents received (decoded or not).',

@@ -1,15 +1,22 @@
 /**
- * The read side: `GET /api/v1/exchanges`, `/api/v1/exchanges/:id`, `/api/v1/stats`.
+ * The read side: `GET /api/v1/exchanges`, `/api/v1/exchanges/:id`, `/api/v1/stats`, and the rows per
+ * prediction (`--log-instances`): `/api/v1/exchanges/:id/instances`, `/api/v1/instances`.
  *
  *   query string ──parse (zod, once)──▶ filter + page ──▶ store ──▶ view (JSON) ──▶ client
  */
 import type { FastifyInstance } from 'fastify';
 import { InferlogError } from '../core/errors.js';
-import { encodeCursor, parseListQuery, parseStatsQuery } from './query-params.js';
+import {
+  encodeCursor,
+  encodeInstanceCursor,
+  parseInstanceQuery,
+  parseListQuery,
+  parseStatsQuery,
+} from './query-params.js';
 import { shapeStats } from '../store/stats.js';
 import type { ExchangeStore } from '../store/store.js';
 import { alignWindow, chooseStep, shapeTimeSeries } from '../store/timeseries.js';
-import { toFullExchange, toListItem } from '../api/view.js';
+import { toFullExchange, toInstanceView, toListItem } from '../api/view.js';
 
 export function registerQuery(app: FastifyInstance, store: ExchangeStore, statsTopModels: number): void {
   app.get('/api/v1/exchanges', { config: { scope: 'read' } }, async (req) => {
@@ -26,6 +33,30 @@ export function registerQuery(app: FastifyInstance, store: ExchangeStore, statsT
         status: 404,
       });
     return toFullExchange(ex);
+  });
+
+  // One exchange's predictions: 404 for an unknown exchange, [] for one that has no instance rows.
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/exchanges/:id/instances',
+    { config: { scope: 'read' } },
+    async (req) => {
+      const ex = await store.getExchange(req.params.id);
+      if (!ex)
+        throw new InferlogError('NOT_FOUND', `no exchange with id "${req.params.id.slice(0, 200)}"`, {
+          status: 404,
+        });
+      return { items: (await store.getInstances(ex.row.key)).map(toInstanceView) };
+    },
+  );
+
+  app.get('/api/v1/instances', { config: { scope: 'read' } }, async (req) => {
+    // A bad parameter throws QUERY_INVALID (400): the server's error handler answers it.
+    const parsed = parseInstanceQuery(req.query, Date.now());
+    const page = await store.listInstances(parsed.filter, parsed.page);
+    return {
+      items: page.items.map(toInstanceView),
+      nextCursor: page.next ? encodeInstanceCursor(page.next) : null,
+    };
   });
 
   app.get('/api/v1/stats', { config: { scope: 'read' } }, async (req) => {

@@ -109,6 +109,11 @@ export interface CollectorOptions {
    * allows only on loopback or with `--insecure-no-auth`.
    */
   authenticator?: Authenticator;
+  /**
+   * One row per prediction for every exchange stored (`--log-instances`), split from its stored
+   * (already redacted) bodies in the transaction that completes it (formats/instances.ts).
+   */
+  logInstances?: boolean;
   log?: OpLogger;
 }
 
@@ -172,10 +177,17 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     throw notFound(`no route ${req.method} ${req.url.split('?', 1)[0]}`);
   });
 
-  registerReceive(app, queue, metrics, log, {
-    maxEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
-    name: options.settingNames?.maxBatchEvents ?? 'maxBatchEvents',
-  });
+  registerReceive(
+    app,
+    queue,
+    metrics,
+    log,
+    {
+      maxEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
+      name: options.settingNames?.maxBatchEvents ?? 'maxBatchEvents',
+    },
+    options.logInstances ?? false,
+  );
   registerQuery(app, store, options.statsTopModels ?? DEFAULT_STATS_TOP_MODELS);
   const traceLink = traceLinkHealth(options.traceUrl);
   app.get('/healthz', { config: { public: true } }, async () => ({

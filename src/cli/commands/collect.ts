@@ -29,6 +29,7 @@ interface CollectFlags {
   statsTopModels: string;
   from?: string;
   traceUrl?: string;
+  logInstances?: boolean;
 }
 
 function usage(message: string): never {
@@ -88,6 +89,10 @@ export function register(program: Command): void {
     .option(
       '--trace-url <template>',
       "link each exchange to its trace in the UI: an http(s) URL with {traceId}, e.g. 'https://grafana.example/explore?…{traceId}'",
+    )
+    .option(
+      '--log-instances',
+      'also store one row per prediction (input, prediction, index) of every exchange: GET /api/v1/instances',
     );
   addRequestLimitFlags(command, false);
   command.action(async (flags: CollectFlags) => {
@@ -156,6 +161,7 @@ export function register(program: Command): void {
         requestTimeoutMs: limits.requestTimeoutMs,
         retentionMs,
         traceUrl: flags.traceUrl,
+        logInstances: flags.logInstances === true,
         processMetrics: true,
         settingNames: { maxBodyBytes: '--max-body-bytes', maxBatchEvents: '--max-batch-events' },
         log,
@@ -169,7 +175,14 @@ export function register(program: Command): void {
       try {
         // kafkajs loads only when --from is given.
         const { startKafkaSource } = await import('../../sources/kafka/source.js');
-        source = await startKafkaSource(fromUrl, (halves) => s.putEvents(halves), log);
+        source = await startKafkaSource(
+          fromUrl,
+          (halves) => {
+            if (flags.logInstances === true) for (const h of halves) h.instances = true;
+            return s.putEvents(halves);
+          },
+          log,
+        );
       } catch (err) {
         await collector.close().catch(() => {});
         fail(
