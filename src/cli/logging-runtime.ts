@@ -39,6 +39,8 @@ export async function startLogging(
     batchIntervalMs: settings.batchIntervalMs,
     timeoutMs: settings.delivery.timeoutMs,
     tls: settings.tls,
+    logInstances: settings.logInstances === true,
+    instances: { written: (n) => metrics.instanceRows(n), skipped: (r) => metrics.instanceSkipped(r) },
   });
   const stages = [
     createSampler(settings.sampling, { sampledOut: () => metrics.sampledOut() }),
@@ -74,6 +76,7 @@ export async function startLogging(
       else if (settings.spool.dir) extras.push(`spool ${settings.spool.dir}`);
       if (settings.batchSize > 1) extras.push(`batch ${settings.batchSize}`);
       if (settings.spans) extras.push('spans');
+      if (settings.logInstances === true) extras.push('instances');
       return `${sink.name} (${extras.join(', ')})`;
     },
     shutdown(): Promise<void> {
