@@ -156,6 +156,16 @@ describe('splitInstances: one row per prediction', () => {
     });
   });
 
+  it('skips bodies nested deeper than any model input, before anything walks them recursively', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    expect(split('/v1/models/m:predict', `{"instances":[${deep}]}`, { predictions: [1] })).toEqual({
+      skip: 'too_deep',
+    });
+    expect(split('/v1/models/m:predict', { instances: [1] }, `{"predictions":[${deep}]}`)).toEqual({
+      skip: 'too_deep',
+    });
+  });
+
   it('bounds the rows one request can make', () => {
     const many = Array.from({ length: MAX_INSTANCES_PER_EXCHANGE + 1 }, () => 0);
     expect(split('/v1/models/m:predict', { instances: many }, { predictions: many })).toEqual({

@@ -40,6 +40,8 @@ export const INSTANCE_SKIP_REASONS = [
   'count_mismatch',
   /** More than MAX_INSTANCES_PER_EXCHANGE instances: a bound on the rows one request can make. */
   'too_many',
+  /** A body nested deeper than MAX_JSON_DEPTH: its rows could not be written back as JSON. */
+  'too_deep',
 ] as const;
 export type InstanceSkipReason = (typeof INSTANCE_SKIP_REASONS)[number];
 
@@ -49,6 +51,26 @@ export type InstanceSkipReason = (typeof INSTANCE_SKIP_REASONS)[number];
  * bound one client could stall the collector for all. Above it the exchange is skipped, counted.
  */
 export const MAX_INSTANCES_PER_EXCHANGE = 10_000;
+
+/**
+ * The deepest JSON a body may have to be split. JSON.parse reads any depth, but JSON.stringify (which
+ * writes every row) recurses and throws on a few thousand levels: one client's `[[[[…]]]]` would fail
+ * the sink's batch, or the collector's transaction, for every exchange in it, on every retry.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when `v` nests arrays/objects deeper than `max` levels (iterative: any depth is safe to ask). */
+function deeperThan(v: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[v, 1]];
+  while (stack.length > 0) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== 'object') continue;
+    if (d > max) return true;
+    for (const c of Array.isArray(x) ? x : Object.values(x))
+      if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+  }
+  return false;
+}
 
 /** What splitting needs of an exchange: its URL, status and bodies as logged. */
 export interface SplitSource {
@@ -86,11 +108,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 function parseBody(b: BodyBytes): { value: unknown } | { skip: InstanceSkipReason } {
   if (b.truncated === true) return { skip: 'truncated' };
   if (b.stillEncoded === true) return { skip: 'not_json' };
+  let value: unknown;
   try {
-    return { value: JSON.parse(utf8.decode(b.bytes)) };
+    value = JSON.parse(utf8.decode(b.bytes));
   } catch {
     return { skip: 'not_json' };
   }
+  return deeperThan(value, MAX_JSON_DEPTH) ? { skip: 'too_deep' } : { value };
 }
 
 /** V2 tensors of one shape[0], each cut into rows: row i = {name: {datatype, shape (minus the first dim), data}}. */

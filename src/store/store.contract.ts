@@ -623,6 +623,19 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
       ]);
     });
 
+    it('stores the rest of a batch when one exchange cannot be written as rows (nested too deep)', async () => {
+      const store = await fresh();
+      const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+      const halves = [
+        testHalf({ id: 'deep', kind: 'request', at: 0, body: `{"instances":[${deep}]}` }),
+        testHalf({ id: 'deep', kind: 'response', at: 0.01, body: '{"predictions":[1]}' }),
+        ...testPair('fine', 1),
+      ].map((h) => ({ ...h, instances: true }));
+      const r = await store.putEvents(halves);
+      expect(r).toMatchObject({ stored: 4, instances: { rows: 1, skipped: { too_deep: 1 } } });
+      expect((await store.getExchange('deep'))?.row.complete).toBe(true);
+    });
+
     it('shuts down idempotently', async () => {
       const store = await makeStore();
       await store.start();
