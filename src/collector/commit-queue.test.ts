@@ -11,12 +11,12 @@ import { createCommitQueue, MAX_TX_BYTES } from './commit-queue.js';
 const dir = mkdtempSync(join(tmpdir(), 'inferlog-commit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** 100 exchanges whose requests carry ~5,000 one-byte instances each (10 KB): as many rows as bytes allow. */
+/** 40 exchanges whose requests carry ~5,000 one-byte instances each (10 KB): as many rows as bytes allow. */
 function dense(instances: boolean): ExchangeHalf[] {
   const body = `{"instances":[${Array.from({ length: 5000 }, () => '0').join(',')}]}`;
   const predictions = `{"predictions":[${Array.from({ length: 5000 }, () => '1').join(',')}]}`;
   const out: ExchangeHalf[] = [];
-  for (let i = 0; i < 100; i++)
+  for (let i = 0; i < 40; i++)
     out.push(
       testHalf({ id: `d${i}`, kind: 'request', at: i, body }),
       testHalf({ id: `d${i}`, kind: 'response', at: i + 0.01, body: predictions }),
@@ -48,7 +48,7 @@ describe('commit queue', () => {
   it('gives halves that ask for instance rows a smaller share of a transaction: rows cost more than bytes', async () => {
     const plain = await transactions(dense(false));
     const rows = await transactions(dense(true));
-    expect(rows.rows).toBe(100 * 5000);
+    expect(rows.rows).toBe(40 * 5000);
     expect(Math.max(...plain.bytes)).toBeGreaterThan(MAX_TX_BYTES / 2);
     // One 10 KB request makes 5,000 rows: a transaction holds a few such exchanges, not fifty.
     expect(Math.max(...rows.bytes)).toBeLessThanOrEqual(MAX_TX_BYTES / 8);
