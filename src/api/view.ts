@@ -128,6 +128,8 @@ export interface InstanceView {
   time: string;
   /** Its place in the request, 0-based. */
   index: number;
+  /** The exchange's sample weight (1/rate when sampled): weigh rows by it in aggregates. */
+  sampleWeight: number;
   input: unknown;
   prediction?: unknown;
 }
@@ -141,6 +143,7 @@ export function toInstanceView(s: StoredInstance): InstanceView {
     component: s.component,
     time: rfc3339Nano(s.timeMs),
     index: s.index,
+    sampleWeight: s.sampleWeight,
     input: s.input,
   };
   if ('prediction' in s) v.prediction = s.prediction;

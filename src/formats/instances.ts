@@ -223,6 +223,8 @@ export interface InstanceRow {
   input: unknown;
   /** Absent when the response half was not logged. */
   prediction?: unknown;
+  /** How many exchanges the exchange stands for under sampling (1/rate): weigh rows by it in aggregates. */
+  sampleWeight: number;
   /** The request batch the exchange went to the model in (inferlog's batcher), when it did. */
   batch?: { id: string; size: number; position: number };
 }
@@ -259,6 +261,7 @@ export function instanceRows(ex: Exchange): { rows: InstanceRow[] } | { skip: In
         time,
         index: i.index,
         input: i.input,
+        sampleWeight: ex.sampleWeight,
       };
       if ('prediction' in i) row.prediction = i.prediction;
       if (ex.batch) row.batch = ex.batch;

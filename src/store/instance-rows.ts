@@ -55,6 +55,7 @@ export const INSTANCE_COLUMNS = [
   'model',
   'namespace',
   'component',
+  'sample_weight',
   'input',
   'prediction',
 ] as const;
@@ -70,6 +71,7 @@ export function instanceValues(row: ExchangeRow, split: InstanceSplit): unknown[
     row.model,
     row.namespace,
     row.component,
+    row.sampleWeight,
     JSON.stringify(i.input),
     'prediction' in i ? JSON.stringify(i.prediction) : null,
   ]);
@@ -83,6 +85,7 @@ export interface DbInstanceRow {
   model: string;
   namespace: string;
   component: string;
+  sample_weight: number;
   input: string;
   prediction: string | null;
 }
@@ -96,6 +99,7 @@ export function instanceFromDb(r: DbInstanceRow): StoredInstance {
     model: r.model,
     namespace: r.namespace,
     component: r.component,
+    sampleWeight: Number(r.sample_weight),
     input: JSON.parse(r.input),
   };
   if (r.prediction !== null) s.prediction = JSON.parse(r.prediction);

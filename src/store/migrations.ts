@@ -271,6 +271,7 @@ export const MIGRATIONS: readonly Migration[] = [
         model TEXT NOT NULL,
         namespace TEXT NOT NULL,
         component TEXT NOT NULL,
+        sample_weight REAL NOT NULL,
         input TEXT NOT NULL,
         prediction TEXT,
         PRIMARY KEY (key, idx)
@@ -287,6 +288,7 @@ export const MIGRATIONS: readonly Migration[] = [
         model TEXT NOT NULL,
         namespace TEXT NOT NULL,
         component TEXT NOT NULL,
+        sample_weight DOUBLE PRECISION NOT NULL,
         input TEXT NOT NULL,
         prediction TEXT,
         PRIMARY KEY (key, idx)

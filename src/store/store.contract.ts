@@ -595,6 +595,7 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
           input: [6.8, 2.8, 4.8, 1.4],
           prediction: 1,
           timeMs: T0,
+          sampleWeight: 1,
         }),
         expect.objectContaining({ index: 1, input: [5.1, 3.5, 1.4, 0.2], prediction: 0 }),
       ]);

@@ -106,6 +106,8 @@ export interface StoredInstance {
   model: string;
   namespace: string;
   component: string;
+  /** The exchange's sample weight (1/rate when sampled): weigh rows by it in aggregates. */
+  sampleWeight: number;
   input: unknown;
   /** Absent when the exchange's response was not split (never, for rows the collector writes today). */
   prediction?: unknown;

@@ -147,6 +147,7 @@ describe('file sink', () => {
         index: 0,
         input: [6.8, 2.8, 4.8, 1.4],
         prediction: 1,
+        sampleWeight: 1,
       },
       expect.objectContaining({ exchangeId: 'ex-1', index: 1, input: [5.1, 3.5, 1.4, 0.2], prediction: 0 }),
     ]);
