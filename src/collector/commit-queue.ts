@@ -18,7 +18,7 @@
  *    duplicates (the store is idempotent), so nothing is stored twice and nothing is lost.
  */
 import type { ExchangeHalf } from '../store/exchange-record.js';
-import type { CollectorMetrics } from './metrics.js';
+import { countInstances, type CollectorMetrics } from './metrics.js';
 import type { ExchangeStore, PutResult } from '../store/store.js';
 
 interface Waiter {
@@ -104,11 +104,7 @@ export function createCommitQueue(store: ExchangeStore, metrics: CollectorMetric
         end();
         metrics.stored.inc(result.stored);
         metrics.duplicates.inc(result.duplicates);
-        if (result.instances) {
-          metrics.instanceRows.inc(result.instances.rows);
-          for (const [reason, n] of Object.entries(result.instances.skipped))
-            metrics.instancesSkipped.inc({ reason }, n);
-        }
+        countInstances(metrics, result);
         let at = 0;
         for (const s of tx) {
           for (let i = 0; i < s.halves.length; i++) s.waiter.fresh[s.at + i] = result.fresh[at + i]!;

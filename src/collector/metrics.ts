@@ -1,5 +1,6 @@
 /** The collector's Prometheus metrics, on a registry of its own (several collectors can share a process in tests). */
 import client from 'prom-client';
+import type { PutResult } from '../store/store.js';
 
 export interface CollectorMetrics {
   registry: client.Registry;
@@ -64,4 +65,12 @@ export function createCollectorMetrics(withProcessMetrics: boolean): CollectorMe
       registers,
     }),
   };
+}
+
+/** Counts a commit's instance rows and skipped exchanges (`--log-instances`; HTTP and Kafka alike). */
+export function countInstances(metrics: CollectorMetrics, result: PutResult): void {
+  if (!result.instances) return;
+  metrics.instanceRows.inc(result.instances.rows);
+  for (const [reason, n] of Object.entries(result.instances.skipped))
+    metrics.instancesSkipped.inc({ reason }, n);
 }

@@ -13,6 +13,7 @@ import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { KafkaSource } from '../../sources/kafka/source.js';
 import { parseKafkaSourceUrl } from '../../sources/kafka/config.js';
 import { traceUrlProblem } from '../../collector/trace-link.js';
+import { countInstances } from '../../collector/metrics.js';
 import { formatBytes } from '../../core/terminal.js';
 import { parseBytes, parseDuration } from '../../core/units.js';
 import { InferlogError, isInferlogError } from '../../core/errors.js';
@@ -172,14 +173,17 @@ export function register(program: Command): void {
     let source: KafkaSource | undefined;
     if (fromUrl) {
       const s = store;
+      const c = collector;
       try {
         // kafkajs loads only when --from is given.
         const { startKafkaSource } = await import('../../sources/kafka/source.js');
         source = await startKafkaSource(
           fromUrl,
-          (halves) => {
+          async (halves) => {
             if (flags.logInstances === true) for (const h of halves) h.instances = true;
-            return s.putEvents(halves);
+            const result = await s.putEvents(halves);
+            countInstances(c.metrics, result);
+            return result;
           },
           log,
         );
