@@ -269,3 +269,27 @@ export function instanceRows(ex: Exchange): { rows: InstanceRow[] } | { skip: In
     }),
   };
 }
+
+/**
+ * A batch's instance rows as JSON lines (each ending in a newline), how many, and the exchanges that
+ * had none, by reason: what a file-like sink appends, and counts once the write succeeded.
+ */
+export function instanceLines(batch: readonly Exchange[]): {
+  text: string;
+  count: number;
+  skipped: InstanceSkipReason[];
+} {
+  let text = '';
+  let count = 0;
+  const skipped: InstanceSkipReason[] = [];
+  for (const ex of batch) {
+    const r = instanceRows(ex);
+    if ('skip' in r) {
+      skipped.push(r.skip);
+      continue;
+    }
+    for (const row of r.rows) text += JSON.stringify(row) + '\n';
+    count += r.rows.length;
+  }
+  return { text, count, skipped };
+}

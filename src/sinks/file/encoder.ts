@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Exchange } from '../../core/exchange.js';
 import { encodeJsonLine } from '../../formats/json-line.js';
-import { instanceRows, type InstanceSkipReason } from '../../formats/instances.js';
+import { instanceLines, type InstanceSkipReason } from '../../formats/instances.js';
 import { encodeRecord } from '../../formats/jsonl-record.js';
 import type { FileSinkConfig } from './config.js';
 
@@ -24,19 +24,8 @@ export function instanceEncoder(): (batch: readonly Exchange[]) => {
   skipped: InstanceSkipReason[];
 } {
   return (batch) => {
-    let text = '';
-    let count = 0;
-    const skipped: InstanceSkipReason[] = [];
-    for (const ex of batch) {
-      const r = instanceRows(ex);
-      if ('skip' in r) {
-        skipped.push(r.skip);
-        continue;
-      }
-      for (const row of r.rows) text += JSON.stringify(row) + '\n';
-      count += r.rows.length;
-    }
-    return { text: Buffer.from(text), count, skipped };
+    const r = instanceLines(batch);
+    return { ...r, text: Buffer.from(r.text) };
   };
 }
 
