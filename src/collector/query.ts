@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { InferlogError } from '../core/errors.js';
+import { mayAccess } from './auth/principal.js';
 import {
   encodeCursor,
   encodeInstanceCursor,
@@ -41,7 +42,8 @@ export function registerQuery(app: FastifyInstance, store: ExchangeStore, statsT
     { config: { scope: 'read' } },
     async (req) => {
       const ex = await store.getExchange(req.params.id);
-      if (!ex)
+      // Another team's exchange is answered as one that does not exist: its existence is data too.
+      if (!ex || !mayAccess(req.principal, ex.row.namespace, ex.row.model))
         throw new InferlogError('NOT_FOUND', `no exchange with id "${req.params.id.slice(0, 200)}"`, {
           status: 404,
         });
@@ -52,7 +54,13 @@ export function registerQuery(app: FastifyInstance, store: ExchangeStore, statsT
   app.get('/api/v1/instances', { config: { scope: 'read' } }, async (req) => {
     // A bad parameter throws QUERY_INVALID (400): the server's error handler answers it.
     const parsed = parseInstanceQuery(req.query, Date.now());
-    const page = await store.listInstances(parsed.filter, parsed.page);
+    const { namespaces, models } = req.principal;
+    const filter = {
+      ...parsed.filter,
+      ...(namespaces !== undefined ? { allowedNamespaces: namespaces } : {}),
+      ...(models !== undefined ? { allowedModels: models } : {}),
+    };
+    const page = await store.listInstances(filter, parsed.page);
     return {
       items: page.items.map(toInstanceView),
       nextCursor: page.next ? encodeInstanceCursor(page.next) : null,

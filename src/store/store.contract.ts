@@ -615,6 +615,17 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
         (await store.listInstances({ sinceMs: T0 + 2000 }, { limit: 10 })).items.map((i) => i.exchangeId),
       ).toEqual(['i2', 'i2']);
       expect((await store.listInstances({ model: 'other' }, { limit: 10 })).items).toEqual([]);
+      // A restricted reader's bounds (auth/principal.ts): only those namespaces and models; none = nothing.
+      expect(
+        (
+          await store.listInstances(
+            { allowedModels: ['iris'], allowedNamespaces: ['default'] },
+            { limit: 10 },
+          )
+        ).items,
+      ).toHaveLength(4);
+      expect((await store.listInstances({ allowedModels: ['other'] }, { limit: 10 })).items).toEqual([]);
+      expect((await store.listInstances({ allowedNamespaces: [] }, { limit: 10 })).items).toEqual([]);
 
       // Retention takes an exchange's instance rows with it.
       await store.deleteOlderThan(T0 + 2000);

@@ -114,10 +114,14 @@ export interface StoredInstance {
 }
 
 /** Filters of the instance listing: the exchange listing's, without status and body text. */
-export type InstanceFilter = Pick<
+export interface InstanceFilter extends Pick<
   ExchangeFilter,
   'model' | 'namespace' | 'component' | 'sinceMs' | 'untilMs'
->;
+> {
+  /** Only rows of these namespaces / models (a restricted reader's; auth/principal.ts). */
+  allowedNamespaces?: readonly string[];
+  allowedModels?: readonly string[];
+}
 
 /** Where an instance page ends: newest exchange first, then index order within an exchange. */
 export interface InstancePosition {

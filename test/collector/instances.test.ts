@@ -9,11 +9,31 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector/server.js';
 import { startCollector } from '../../src/collector/server.js';
 import { createSqliteStore } from '../../src/store/sqlite-store.js';
+import type { Authenticator } from '../../src/collector/auth/hook.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'inferlog-instances-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * Bearer tokens of the test: `iris-reader` may read model sklearn-iris only; no token is admin
+ * (the senders). An Authenticator as the collector's CLI builds them, over the same interface.
+ */
+const authenticator: Authenticator = {
+  async authenticate(req) {
+    const auth = req.headers.authorization;
+    if (auth === 'Bearer iris-reader')
+      return {
+        id: 'iris-reader',
+        via: 'token',
+        scopes: new Set(['read'] as const),
+        models: ['sklearn-iris'],
+      };
+    if (auth === undefined) return { id: 'sender', via: 'token', scopes: new Set(['admin'] as const) };
+    return undefined;
+  },
+};
 
 function collector(logInstances: boolean): Promise<Collector> {
   return startCollector({
@@ -22,6 +42,7 @@ function collector(logInstances: boolean): Promise<Collector> {
     log: quiet,
     uiDir: join(dir, 'no-ui'),
     logInstances,
+    authenticator,
   });
 }
 
@@ -54,8 +75,8 @@ async function kserveEvent(
   return res.status;
 }
 
-async function get<T>(c: Collector, path: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(c.url + path);
+async function get<T>(c: Collector, path: string, token?: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(c.url + path, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   return { status: res.status, body: (await res.json()) as T };
 }
 
@@ -151,6 +172,18 @@ describe('collector --log-instances', () => {
     // The exchange link of a row opens its exchange.
     const ex = await get<{ id: string }>(c, `/api/v1/exchanges/${other.body.items[0]!.exchange}`);
     expect(ex.body.id).toBe('o1');
+  });
+
+  it('shows a reader limited to some models only their rows, as the exchange listing does', async () => {
+    const all = await get<{ items: InstanceItem[] }>(c, '/api/v1/instances', 'iris-reader');
+    expect(all.status).toBe(200);
+    expect(new Set(all.body.items.map((i) => i.model))).toEqual(new Set(['sklearn-iris']));
+    expect(
+      (await get<{ items: InstanceItem[] }>(c, '/api/v1/instances?model=other', 'iris-reader')).body.items,
+    ).toEqual([]);
+    // Another model's exchange is not found, as if it did not exist.
+    expect((await get(c, '/api/v1/exchanges/o1/instances', 'iris-reader')).status).toBe(404);
+    expect((await get(c, '/api/v1/exchanges/k1/instances', 'iris-reader')).status).toBe(200);
   });
 
   it('rejects bad parameters with the parameter named', async () => {
