@@ -15,6 +15,7 @@ import type { Authenticator } from './auth/hook.js';
 import { registerAuth } from './auth/hook.js';
 import { createOpLogger } from '../core/log.js';
 import { DEFAULT_MAX_BATCH_EVENTS } from './batch-limits.js';
+import { INSTANCE_SKIP_REASONS } from '../formats/instances.js';
 import { createCommitQueue } from './commit-queue.js';
 import type { CommitQueue } from './commit-queue.js';
 import { collectorErrorHandler, notFound } from './http-errors.js';
@@ -134,6 +135,11 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   await store.start();
   const metrics = createCollectorMetrics(options.processMetrics ?? false);
+  if (options.logInstances === true) {
+    // Exported from the start (as 0), so alerts can use rate() without absent().
+    metrics.instanceRows.inc(0);
+    for (const reason of INSTANCE_SKIP_REASONS) metrics.instancesSkipped.inc({ reason }, 0);
+  }
   const queue: CommitQueue = createCommitQueue(store, metrics);
   const bodyTimeoutMs = options.requestBodyTimeoutMs ?? DEFAULT_REQUEST_BODY_TIMEOUT_MS;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;

@@ -200,6 +200,8 @@ describe('collector --log-instances', () => {
     const text = await (await fetch(c.url + '/metrics')).text();
     expect(text).toMatch(/^inferlog_collector_instance_rows_total 5$/m);
     expect(text).toMatch(/^inferlog_collector_instances_skipped_total\{reason="count_mismatch"\} 1$/m);
+    // Every reason is exported from the start, so an alert can use rate() without absent().
+    expect(text).toMatch(/^inferlog_collector_instances_skipped_total\{reason="too_many"\} 0$/m);
   });
 });
 
