@@ -35,7 +35,7 @@ export interface PipelineMetrics {
   inFlight(delta: number): void;
   /** `log-instances`: instance rows a sink wrote, and exchanges it could not split (by reason). */
   instanceRows(count: number): void;
-  instanceSkipped(reason: string): void;
+  instanceSkipped(reason: string, count?: number): void;
   /** Read at scrape time: a buffer's size (several pipelines may share one set of metrics; they add up). */
   watchBuffer(read: () => BufferLevel): void;
   /** Read at scrape time: whether a pipeline's sink is accepting deliveries. */
@@ -192,8 +192,8 @@ export function createPipelineMetrics(
     instanceRows(count) {
       instanceCounters().rows.inc(count);
     },
-    instanceSkipped(reason) {
-      instanceCounters().skipped.inc({ reason });
+    instanceSkipped(reason, count = 1) {
+      instanceCounters().skipped.inc({ reason }, count);
     },
     watchBuffer(read) {
       buffers.push(read);

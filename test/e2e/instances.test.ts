@@ -173,6 +173,7 @@ describe('inferlog up (iris, ONNX, batcher) with inferlog.dev/log-instances and 
       return /inferlog_instances_skipped_total\{reason="no_predictions"\} 1/.test(t) ? t : undefined;
     });
     expect(text).toMatch(/^inferlog_instance_rows_total 11$/m);
+    expect(text).toMatch(/^inferlog_instances_skipped_total\{reason="too_many"\} 0$/m);
   });
 });
 
