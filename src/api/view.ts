@@ -2,7 +2,7 @@
 import { rfc3339Nano } from '../core/time.js';
 import type { BatchView, HalfMeta } from '../store/exchange-record.js';
 import { textOf } from '../store/exchange-record.js';
-import type { ExchangeWithBodies, StoredExchange } from '../store/store.js';
+import type { ExchangeWithBodies, StoredExchange, StoredInstance } from '../store/store.js';
 
 export interface HalfView extends HalfMeta {
   body?: string;
@@ -112,5 +112,40 @@ export function toFullExchange(s: ExchangeWithBodies): ExchangeView {
   const v = base(s);
   v.request = withBody(v.request, s.requestBody);
   v.response = withBody(v.response, s.responseBody);
+  return v;
+}
+
+/** One prediction of a stored exchange (`GET /api/v1/instances`, `/api/v1/exchanges/{id}/instances`). */
+export interface InstanceView {
+  /** The exchange's CloudEvents id, as sent. */
+  exchangeId: string;
+  /** The exchange's store key: `GET /api/v1/exchanges/{exchange}` opens exactly it. */
+  exchange: string;
+  model: string;
+  namespace: string;
+  component: string;
+  /** The exchange's time (RFC 3339). */
+  time: string;
+  /** Its place in the request, 0-based. */
+  index: number;
+  /** The exchange's sample weight (1/rate when sampled): weigh rows by it in aggregates. */
+  sampleWeight: number;
+  input: unknown;
+  prediction?: unknown;
+}
+
+export function toInstanceView(s: StoredInstance): InstanceView {
+  const v: InstanceView = {
+    exchangeId: s.exchangeId,
+    exchange: s.key,
+    model: s.model,
+    namespace: s.namespace,
+    component: s.component,
+    time: rfc3339Nano(s.timeMs),
+    index: s.index,
+    sampleWeight: s.sampleWeight,
+    input: s.input,
+  };
+  if ('prediction' in s) v.prediction = s.prediction;
   return v;
 }

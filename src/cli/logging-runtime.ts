@@ -16,6 +16,7 @@ import { createSampler } from '../pipeline/sampling.js';
 import { createRedactor } from '../pipeline/redaction/index.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { createSinkFor } from '../sinks/registry.js';
+import { INSTANCE_SKIP_REASONS } from '../formats/instances.js';
 import { startSpans, type SpanRuntime } from './tracing.js';
 
 export interface LoggingRuntime {
@@ -40,7 +41,14 @@ export async function startLogging(
     timeoutMs: settings.delivery.timeoutMs,
     tls: settings.tls,
     ...(settings.store ? { store: settings.store } : {}),
+    logInstances: settings.logInstances === true,
+    instances: { written: (n) => metrics.instanceRows(n), skipped: (r) => metrics.instanceSkipped(r) },
   });
+  if (settings.logInstances === true) {
+    // Exported from the start (as 0), so alerts can use rate() without absent().
+    metrics.instanceRows(0);
+    for (const reason of INSTANCE_SKIP_REASONS) metrics.instanceSkipped(reason, 0);
+  }
   const stages = [
     createSampler(settings.sampling, { sampledOut: () => metrics.sampledOut() }),
     createRedactor(settings.redaction),
@@ -75,6 +83,7 @@ export async function startLogging(
       else if (settings.spool.dir) extras.push(`spool ${settings.spool.dir}`);
       if (settings.batchSize > 1) extras.push(`batch ${settings.batchSize}`);
       if (settings.spans) extras.push('spans');
+      if (settings.logInstances === true) extras.push('instances');
       return `${sink.name} (${extras.join(', ')})`;
     },
     shutdown(): Promise<void> {

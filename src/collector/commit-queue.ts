@@ -18,7 +18,7 @@
  *    duplicates (the store is idempotent), so nothing is stored twice and nothing is lost.
  */
 import type { ExchangeHalf } from '../store/exchange-record.js';
-import type { CollectorMetrics } from './metrics.js';
+import { countInstances, type CollectorMetrics } from './metrics.js';
 import type { ExchangeStore, PutResult } from '../store/store.js';
 
 interface Waiter {
@@ -47,6 +47,15 @@ export interface CommitQueue {
 export const MAX_TX_HALVES = 500;
 /** Body bytes per transaction: writing and indexing bodies is most of a commit's cost. */
 export const MAX_TX_BYTES = 512 * 1024;
+/**
+ * What a byte of a half that asks for instance rows (`--log-instances`) counts against MAX_TX_BYTES.
+ * A request can make one row per two bytes (`[0,0,…]`), and a row costs ~10 µs to write (SQLite, 2
+ * cores): 512 KiB of such bodies was seconds of event loop in one transaction. Weighted, a
+ * transaction holds at most 32 KiB of them: ≤ 16,000 rows, under 200 ms.
+ */
+export const INSTANCE_BYTE_WEIGHT = 16;
+
+const cost = (h: ExchangeHalf): number => h.body.byteLength * (h.instances ? INSTANCE_BYTE_WEIGHT : 1);
 
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -70,9 +79,9 @@ export function createCommitQueue(store: ExchangeStore, metrics: CollectorMetric
       while (
         n < s.halves.length &&
         count < MAX_TX_HALVES &&
-        (count === 0 || bytes + s.halves[n]!.body.byteLength <= MAX_TX_BYTES)
+        (count === 0 || bytes + cost(s.halves[n]!) <= MAX_TX_BYTES)
       ) {
-        bytes += s.halves[n]!.body.byteLength;
+        bytes += cost(s.halves[n]!);
         count++;
         n++;
       }
@@ -95,6 +104,7 @@ export function createCommitQueue(store: ExchangeStore, metrics: CollectorMetric
         end();
         metrics.stored.inc(result.stored);
         metrics.duplicates.inc(result.duplicates);
+        countInstances(metrics, result);
         let at = 0;
         for (const s of tx) {
           for (let i = 0; i < s.halves.length; i++) s.waiter.fresh[s.at + i] = result.fresh[at + i]!;

@@ -1,5 +1,6 @@
 /** The collector's Prometheus metrics, on a registry of its own (several collectors can share a process in tests). */
 import client from 'prom-client';
+import type { PutResult } from '../store/store.js';
 
 export interface CollectorMetrics {
   registry: client.Registry;
@@ -12,6 +13,9 @@ export interface CollectorMetrics {
   auditEvents: client.Counter<'action'>;
   /** Audit lines that could not be written: the request they describe was refused (503). */
   auditFailures: client.Counter;
+  /** `--log-instances`: rows stored, and exchanges that got none, by reason (formats/instances.ts). */
+  instanceRows: client.Counter;
+  instancesSkipped: client.Counter<'reason'>;
 }
 
 export function createCollectorMetrics(withProcessMetrics: boolean): CollectorMetrics {
@@ -35,8 +39,20 @@ export function createCollectorMetrics(withProcessMetrics: boolean): CollectorMe
     registers,
   });
   for (const action of ['read', 'list', 'erase']) auditEvents.inc({ action }, 0);
+  const instancesSkipped = new client.Counter({
+    name: 'inferlog_collector_instances_skipped_total',
+    help: 'Exchanges stored without instance rows (--log-instances), by why they could not be split.',
+    labelNames: ['reason'],
+    registers,
+  });
   return {
     registry,
+    instanceRows: new client.Counter({
+      name: 'inferlog_collector_instance_rows_total',
+      help: 'Instance rows (one per prediction) stored with --log-instances.',
+      registers,
+    }),
+    instancesSkipped,
     received: new client.Counter({
       name: 'inferlog_collector_events_received_total',
       help: 'CloudEvents received (decoded or not).',
@@ -66,4 +82,12 @@ export function createCollectorMetrics(withProcessMetrics: boolean): CollectorMe
       registers,
     }),
   };
+}
+
+/** Counts a commit's instance rows and skipped exchanges (`--log-instances`; HTTP and Kafka alike). */
+export function countInstances(metrics: CollectorMetrics, result: PutResult): void {
+  if (!result.instances) return;
+  metrics.instanceRows.inc(result.instances.rows);
+  for (const [reason, n] of Object.entries(result.instances.skipped))
+    metrics.instancesSkipped.inc({ reason }, n);
 }

@@ -3,7 +3,14 @@
  * the parameter and why: an InferlogError QUERY_INVALID with status 400 and `parameter`.
  */
 import { z } from 'zod';
-import type { ExchangeFilter, PagePosition, PageRequest, StatusFilter } from '../store/store.js';
+import type {
+  ExchangeFilter,
+  InstanceFilter,
+  InstancePosition,
+  PagePosition,
+  PageRequest,
+  StatusFilter,
+} from '../store/store.js';
 import { isTraceId } from '../core/trace-context.js';
 import { parseDuration, parseRfc3339 } from '../core/units.js';
 import { InferlogError } from '../core/errors.js';
@@ -143,17 +150,20 @@ export function decodeCursor(text: string): PagePosition {
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 50;
 
+function parseLimit(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_LIMIT;
+  const limit = Number(text);
+  if (!/^\d+$/.test(text) || limit < 1 || limit > MAX_LIMIT)
+    throw paramError('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+  return limit;
+}
+
 export function parseListQuery(query: unknown, now: number): { filter: ExchangeFilter; page: PageRequest } {
   const r = ListQuery.safeParse(query ?? {});
   if (!r.success) throw zodToParamError(r.error);
   const q = r.data;
   const filter = filterFrom(q, now);
-  let limit = DEFAULT_LIMIT;
-  if (q.limit !== undefined) {
-    limit = Number(q.limit);
-    if (!/^\d+$/.test(q.limit) || limit < 1 || limit > MAX_LIMIT)
-      throw paramError('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
-  }
+  const limit = parseLimit(q.limit);
   const order = q.follow === 'true' || q.follow === '1' ? 'follow' : 'newest';
   const page: PageRequest = { limit, order };
   if (q.cursor !== undefined) {
@@ -216,4 +226,50 @@ export function parseEraseQuery(query: unknown, now: number): ExchangeFilter {
   if (Object.keys(filter).length > 0 && all === 'true')
     throw paramError('all', 'all=true erases everything: give it alone, without filters');
   return filter;
+}
+
+/** `GET /api/v1/instances`: the exchange listing's model/namespace/component/time filters and paging. */
+const InstanceQuery = z
+  .object({
+    model: text.optional(),
+    namespace: text.optional(),
+    component: text.optional(),
+    since: text.optional(),
+    until: text.optional(),
+    limit: text.optional(),
+    cursor: z.string().max(2048).optional(),
+  })
+  .strict();
+
+const InstanceCursorShape = z.object({
+  k: z.literal('i'),
+  t: z.number().finite(),
+  key: z.string().max(256),
+  i: z.number().int().nonnegative(),
+});
+
+export function encodeInstanceCursor(pos: InstancePosition): string {
+  return Buffer.from(JSON.stringify({ k: 'i', t: pos.timeMs, key: pos.key, i: pos.index })).toString(
+    'base64url',
+  );
+}
+
+export function parseInstanceQuery(
+  query: unknown,
+  now: number,
+): { filter: InstanceFilter; page: { limit: number; after?: InstancePosition } } {
+  const r = InstanceQuery.safeParse(query ?? {});
+  if (!r.success) throw zodToParamError(r.error);
+  const q = r.data;
+  const filter: InstanceFilter = filterFrom(q, now);
+  const page: { limit: number; after?: InstancePosition } = { limit: parseLimit(q.limit) };
+  if (q.cursor !== undefined) {
+    try {
+      const c = InstanceCursorShape.parse(JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')));
+      page.after = { timeMs: c.t, key: c.key, index: c.i };
+    } catch {
+      throw paramError('cursor', 'not a cursor this API returned');
+    }
+  }
+  return { filter, page };
 }

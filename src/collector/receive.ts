@@ -82,6 +82,8 @@ export function registerReceive(
   log: OpLogger,
   /** The most events per request, and what the operator calls that limit (`--max-batch-events`). */
   batchLimit: { maxEvents: number; name: string },
+  /** `--log-instances`: every exchange also gets one row per prediction when it completes. */
+  logInstances = false,
 ): void {
   const maxBatchEvents = batchLimit.maxEvents;
   // Counted once per request, like a decode error: the scan stops early, so the true count is unknown.
@@ -111,6 +113,7 @@ export function registerReceive(
       if (events.length > maxBatchEvents) return tooMany();
       metrics.received.inc(events.length);
       halves = events.map((ev) => halfFromEvent(ev, now));
+      if (logInstances) for (const h of halves) h.instances = true;
     } catch (err) {
       metrics.received.inc();
       // The decoder's errors carry the status (400/415) and reason; the error handler answers them.

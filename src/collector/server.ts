@@ -21,6 +21,7 @@ import type { AuditLog } from './audit.js';
 import { openAuditLog } from './audit.js';
 import { createOpLogger } from '../core/log.js';
 import { DEFAULT_MAX_BATCH_EVENTS } from './batch-limits.js';
+import { INSTANCE_SKIP_REASONS } from '../formats/instances.js';
 import { createCommitQueue } from './commit-queue.js';
 import type { CommitQueue } from './commit-queue.js';
 import { collectorErrorHandler, notFound } from './http-errors.js';
@@ -128,6 +129,11 @@ export interface CollectorOptions {
    * authentication is configured).
    */
   auditLog?: string;
+  /**
+   * One row per prediction for every exchange stored (`--log-instances`), split from its stored
+   * (already redacted) bodies in the transaction that completes it (formats/instances.ts).
+   */
+  logInstances?: boolean;
   log?: OpLogger;
 }
 
@@ -158,6 +164,11 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       await store.shutdown().catch(() => undefined);
       throw err;
     }
+  }
+  if (options.logInstances === true) {
+    // Exported from the start (as 0), so alerts can use rate() without absent().
+    metrics.instanceRows.inc(0);
+    for (const reason of INSTANCE_SKIP_REASONS) metrics.instancesSkipped.inc({ reason }, 0);
   }
   const queue: CommitQueue = createCommitQueue(store, metrics);
   const bodyTimeoutMs = options.requestBodyTimeoutMs ?? DEFAULT_REQUEST_BODY_TIMEOUT_MS;
@@ -202,10 +213,17 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     throw notFound(`no route ${req.method} ${req.url.split('?', 1)[0]}`);
   });
 
-  registerReceive(app, queue, metrics, log, {
-    maxEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
-    name: options.settingNames?.maxBatchEvents ?? 'maxBatchEvents',
-  });
+  registerReceive(
+    app,
+    queue,
+    metrics,
+    log,
+    {
+      maxEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
+      name: options.settingNames?.maxBatchEvents ?? 'maxBatchEvents',
+    },
+    options.logInstances ?? false,
+  );
   registerAuthConfig(app, options.authConfig);
   registerQuery(app, store, options.statsTopModels ?? DEFAULT_STATS_TOP_MODELS, audit);
   registerErase(app, store, audit, log);

@@ -156,6 +156,13 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
     apply: (s, v) => (s.batchV2 = parseBool(v)),
   },
   {
+    key: 'log-instances',
+    description:
+      'The file sink also writes one row per prediction (input, prediction, index) to <name>.instances.jsonl, from the redacted bodies.',
+    default: 'false',
+    apply: (s, v) => (s.logInstances = parseBool(v)),
+  },
+  {
     key: 'spool-dir',
     description:
       'Directory of the durable disk spool between capture and the sink (default: one of its own under $XDG_STATE_HOME/inferlog, else ~/.local/state/inferlog).',

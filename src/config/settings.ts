@@ -95,6 +95,11 @@ export interface LoggerSettings {
   logBatches?: boolean;
   /** With the request batcher: also merge V2 `/infer` requests (capture/batcher/v2.ts). Opt-in. */
   batchV2?: boolean;
+  /**
+   * `inferlog.dev/log-instances`: the file (and blob) sinks also write one row per prediction
+   * (formats/instances.ts), from the bodies as redacted. Off by default.
+   */
+  logInstances?: boolean;
   sampling: SamplingOptions;
   redaction: RedactionOptions;
   spool: SpoolOptions;
@@ -129,6 +134,7 @@ export function defaultLoggerSettings(): LoggerSettings {
     spans: false,
     logBatches: false,
     batchV2: false,
+    logInstances: false,
     sampling: { rate: 1, keepStatusAtLeast: 400, byTraceId: false },
     redaction: { jsonPaths: [], patterns: [], forceHeaders: [], marker: '[REDACTED]' },
     spool: { maxBytes: 256 * 1024 * 1024, whenFull: 'drop-oldest', durability: 'process' },

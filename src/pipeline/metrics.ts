@@ -33,6 +33,9 @@ export interface PipelineMetrics {
   delivered(count: number, latencySeconds: number): void;
   retried(): void;
   inFlight(delta: number): void;
+  /** `log-instances`: instance rows a sink wrote, and exchanges it could not split (by reason). */
+  instanceRows(count: number): void;
+  instanceSkipped(reason: string, count?: number): void;
   /** Read at scrape time: a buffer's size (several pipelines may share one set of metrics; they add up). */
   watchBuffer(read: () => BufferLevel): void;
   /** Read at scrape time: whether a pipeline's sink is accepting deliveries. */
@@ -147,6 +150,23 @@ export function createPipelineMetrics(
     registers: [registry],
   });
 
+  // Created on first use: only pipelines with `log-instances` export them.
+  let instances: { rows: Counter; skipped: Counter<'reason'> } | undefined;
+  const instanceCounters = (): { rows: Counter; skipped: Counter<'reason'> } =>
+    (instances ??= {
+      rows: new Counter({
+        name: 'inferlog_instance_rows_total',
+        help: 'Instance rows (one per prediction) the sink wrote (inferlog.dev/log-instances).',
+        registers: [registry],
+      }),
+      skipped: new Counter({
+        name: 'inferlog_instances_skipped_total',
+        help: 'Exchanges the sink wrote without instance rows, by why they could not be split.',
+        labelNames: ['reason'],
+        registers: [registry],
+      }),
+    });
+
   return {
     registry,
     requests: createRequestMetrics(registry),
@@ -168,6 +188,12 @@ export function createPipelineMetrics(
     },
     inFlight(delta) {
       inFlight.inc(delta);
+    },
+    instanceRows(count) {
+      instanceCounters().rows.inc(count);
+    },
+    instanceSkipped(reason, count = 1) {
+      instanceCounters().skipped.inc({ reason }, count);
     },
     watchBuffer(read) {
       buffers.push(read);

@@ -8,6 +8,7 @@
  * can help. Retry, timeout and buffering are wrappers around it (src/pipeline/).
  */
 import type { Exchange } from '../core/exchange.js';
+import type { InstanceSkipReason } from '../formats/instances.js';
 
 export interface Sink {
   /** For humans and metrics labels: `stdout`, `file:///var/log/x.jsonl`, `http://collector:8090/`. */
@@ -42,6 +43,18 @@ export interface SinkOptions {
   store?: BlobStoreOptions;
   /** Where a sink writes if it writes to a stream (tests pass their own). */
   stdout?: NodeJS.WritableStream;
+  /**
+   * `inferlog.dev/log-instances`: sinks that keep files (file, blob) also write one row per
+   * prediction (formats/instances.ts `instanceRows`); the others ignore it.
+   */
+  logInstances?: boolean;
+  /** Told, once a batch is written, how many instance rows it held and which exchanges had none (metrics). */
+  instances?: InstanceCounts;
+}
+
+export interface InstanceCounts {
+  written(rows: number): void;
+  skipped(reason: InstanceSkipReason): void;
 }
 
 export interface BlobStoreOptions {

@@ -116,6 +116,11 @@ export interface ExchangeHalf {
   trace?: TraceRef | null;
   /** The `batch` extension, when the exchange was answered from a merged model call. */
   batch?: BatchView | null;
+  /**
+   * Store one row per instance when this half completes the exchange (`collect --log-instances`).
+   * Set by the collector, never read from the event: what is derived is the operator's choice.
+   */
+  instances?: boolean;
 }
 
 /** Where an exchange sits in a distributed trace, as its events said (validated W3C values). */

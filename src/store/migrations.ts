@@ -256,4 +256,45 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX exchanges_trace ON exchanges (trace_id) WHERE trace_id IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'instances',
+    // One row per prediction (`collect --log-instances`), written in the transaction that completes
+    // its exchange and deleted with it. input and prediction are JSON text in both databases: a
+    // JSONB column would refuse a client's "\u0000" and fail the whole batch's transaction.
+    sqlite: `
+      CREATE TABLE instances (
+        key TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        exchange_id TEXT NOT NULL,
+        time_ms REAL NOT NULL,
+        model TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        component TEXT NOT NULL,
+        sample_weight REAL NOT NULL,
+        input TEXT NOT NULL,
+        prediction TEXT,
+        PRIMARY KEY (key, idx)
+      ) WITHOUT ROWID;
+      CREATE INDEX instances_time ON instances (time_ms, key, idx);
+      CREATE INDEX instances_model_time ON instances (model, time_ms, key, idx);
+    `,
+    postgres: `
+      CREATE TABLE instances (
+        key TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        exchange_id TEXT NOT NULL,
+        time_ms DOUBLE PRECISION NOT NULL,
+        model TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        component TEXT NOT NULL,
+        sample_weight DOUBLE PRECISION NOT NULL,
+        input TEXT NOT NULL,
+        prediction TEXT,
+        PRIMARY KEY (key, idx)
+      );
+      CREATE INDEX instances_time ON instances (time_ms, key, idx);
+      CREATE INDEX instances_model_time ON instances (model, time_ms, key, idx);
+    `,
+  },
 ];

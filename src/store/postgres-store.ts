@@ -11,6 +11,17 @@
 import pg from 'pg';
 import type { ExchangeHalf, ExchangeRow } from './exchange-record.js';
 import { mergeHalf } from './exchange-record.js';
+import {
+  countSplit,
+  INSTANCE_COLUMNS,
+  instanceFromDb,
+  instancePage,
+  instanceValues,
+  listInstancesSql,
+  splitStored,
+  wantsInstances,
+  type DbInstanceRow,
+} from './instance-rows.js';
 import { MIGRATIONS } from './migrations.js';
 import type { RollupDelta, RollupLevel } from './rollup.js';
 import {
@@ -134,6 +145,38 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
     }
   }
 
+  /** Instance rows of the exchanges this batch completed that asked for them (bodies are stored by now). */
+  async function insertInstances(
+    c: pg.PoolClient,
+    rows: readonly ExchangeRow[],
+    into: NonNullable<PutResult['instances']>,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const bodies = await c.query<{ key: string; kind: number; body: Buffer }>(
+      'SELECT key, kind, body FROM exchange_bodies WHERE key = ANY($1::text[])',
+      [rows.map((r) => r.key)],
+    );
+    const values: unknown[][] = [];
+    for (const row of rows) {
+      const body = (k: number): Uint8Array | null =>
+        bodies.rows.find((b) => b.key === row.key && b.kind === k)?.body ?? null;
+      const split = splitStored(row, body(KIND_CODE.request), body(KIND_CODE.response));
+      countSplit(into, split);
+      values.push(...instanceValues(row, split));
+    }
+    const n = INSTANCE_COLUMNS.length;
+    for (let i = 0; i < values.length; i += ROWS_PER_STATEMENT) {
+      const chunk = values.slice(i, i + ROWS_PER_STATEMENT);
+      const tuples = chunk.map(
+        (_, j) => `(${INSTANCE_COLUMNS.map((_c, k) => `$${j * n + k + 1}`).join(', ')})`,
+      );
+      await c.query(
+        `INSERT INTO instances (${INSTANCE_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
+        chunk.flat(),
+      );
+    }
+  }
+
   return {
     name: redactUrl(url),
     async start() {
@@ -176,6 +219,8 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
         let duplicates = 0;
         const fresh: boolean[] = [];
         const changes: { row: ExchangeRow; sign: 1 | -1 }[] = [];
+        const instances: NonNullable<PutResult['instances']> = { rows: 0, skipped: {} };
+        const complete = new Map<string, ExchangeRow>();
         for (const half of batch) {
           const before = current.get(half.key);
           const merged = mergeHalf(before, half);
@@ -189,6 +234,7 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
           current.set(half.key, merged);
           changed.add(half.key);
           newHalves.push(half);
+          if (wantsInstances(before, merged, [half])) complete.set(half.key, merged);
         }
         if (changed.size > 0) {
           const seqs = await c.query<{ s: string }>(
@@ -202,9 +248,15 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
           await upsertRows(c, rows);
           await insertBodies(c, newHalves);
           await applyChanges(c, changes);
+          await insertInstances(c, [...complete.values()], instances);
         }
         await c.query('COMMIT');
-        return { stored: newHalves.length, duplicates, fresh };
+        return {
+          stored: newHalves.length,
+          duplicates,
+          fresh,
+          ...(batch.some((h) => h.instances) ? { instances } : {}),
+        };
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined);
         throw err;
@@ -274,6 +326,17 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
         return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
       };
       return { ...fromDb(row), requestBody: body(KIND_CODE.request), responseBody: body(KIND_CODE.response) };
+    },
+    async getInstances(key) {
+      const r = await open().query<DbInstanceRow>(
+        `SELECT ${INSTANCE_COLUMNS.join(', ')} FROM instances WHERE key = $1 ORDER BY idx`,
+        [key],
+      );
+      return r.rows.map(instanceFromDb);
+    },
+    async listInstances(filter, page) {
+      const q = listInstancesSql(postgresDialect, filter, page);
+      return instancePage((await open().query<DbInstanceRow>(q.sql, q.params)).rows, page.limit);
     },
     async stats(window, filter): Promise<StatsGroup[]> {
       const p = open();
@@ -349,6 +412,8 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
           'DELETE FROM exchange_bodies WHERE key IN (SELECT key FROM exchanges WHERE time_ms < $1)',
           [t],
         );
+        // Instance rows carry their exchange's time: the same cut takes them.
+        await c.query('DELETE FROM instances WHERE time_ms < $1', [t]);
         const r = await c.query('DELETE FROM exchanges WHERE time_ms < $1', [t]);
         await c.query('COMMIT');
         return r.rowCount ?? 0;
@@ -398,6 +463,8 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
               );
           }
           await c.query('DELETE FROM exchange_bodies WHERE key = ANY($1::text[])', [keys]);
+          // Instance rows hold the inputs and predictions: personal data as much as the bodies.
+          await c.query('DELETE FROM instances WHERE key = ANY($1::text[])', [keys]);
           const r = await c.query('DELETE FROM exchanges WHERE key = ANY($1::text[])', [keys]);
           erased += r.rowCount ?? 0;
         }

@@ -105,6 +105,7 @@ describe('sqlite store', () => {
       { version: 2, name: 'rollups' },
       { version: 3, name: 'scoped exchange key' },
       { version: 4, name: 'trace id' },
+      { version: 5, name: 'instances' },
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();

@@ -13,6 +13,17 @@ import Database from 'better-sqlite3';
 import { openPrivateSync } from '../core/private-files.js';
 import type { ExchangeHalf, ExchangeRow } from './exchange-record.js';
 import { mergeHalf } from './exchange-record.js';
+import {
+  countSplit,
+  INSTANCE_COLUMNS,
+  instanceFromDb,
+  instancePage,
+  instanceValues,
+  listInstancesSql,
+  splitStored,
+  wantsInstances,
+  type DbInstanceRow,
+} from './instance-rows.js';
 import { MIGRATIONS } from './migrations.js';
 import type { RollupDelta, RollupLevel } from './rollup.js';
 import {
@@ -84,6 +95,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         maxSeq: Database.Statement<[], { s: number | null }>;
         rollup: Map<RollupLevel, Database.Statement<unknown[]>>;
         prune: Map<RollupLevel, Database.Statement<unknown[]>>;
+        insertInstance: Database.Statement<unknown[]>;
+        instancesOf: Database.Statement<[string], DbInstanceRow>;
       }
     | undefined;
   let put: ((batch: readonly ExchangeHalf[]) => PutResult) | undefined;
@@ -156,6 +169,12 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         maxSeq: d.prepare('SELECT max(seq) AS s FROM exchanges'),
         rollup: new Map(LEVELS.map((l) => [l, d.prepare(upsertSql(l.table, 1, () => '?'))])),
         prune: new Map(LEVELS.map((l) => [l, d.prepare(pruneSql(l.table, () => '?'))])),
+        insertInstance: d.prepare(
+          `INSERT OR IGNORE INTO instances (${INSTANCE_COLUMNS.join(', ')}) VALUES (${INSTANCE_COLUMNS.map(() => '?').join(', ')})`,
+        ),
+        instancesOf: d.prepare(
+          `SELECT ${INSTANCE_COLUMNS.join(', ')} FROM instances WHERE key = ? ORDER BY idx`,
+        ),
       };
       seq = stmts.maxSeq.get()?.s ?? 0;
       const s = stmts;
@@ -164,6 +183,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         let duplicates = 0;
         const fresh = new Array<boolean>(batch.length);
         const changes: { row: ExchangeRow; sign: 1 | -1 }[] = [];
+        const instances: NonNullable<PutResult['instances']> = { rows: 0, skipped: {} };
         // Both halves of an exchange in one transaction (a batch from the agent; KServe's two
         // POSTs when a group commit catches both) are merged in memory first: one read and one
         // row write per exchange instead of per half. mergeHalf is pure, so the row is the same.
@@ -196,9 +216,24 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
           else s.insertRow.run(...values);
           if (before) changes.push({ row: before, sign: -1 });
           changes.push({ row, sign: 1 });
+          if (
+            wantsInstances(
+              before,
+              row,
+              at.map((i) => batch[i]!),
+            )
+          ) {
+            // Both bodies are in the table now (this transaction inserted the new one).
+            const bodies = s.bodies.all(key);
+            const body = (k: number): Uint8Array | null => bodies.find((b) => b.kind === k)?.body ?? null;
+            const split = splitStored(row, body(KIND_CODE.request), body(KIND_CODE.response));
+            countSplit(instances, split);
+            for (const values of instanceValues(row, split)) s.insertInstance.run(...values);
+          }
         }
         applyChanges(s.rollup, changes);
-        return { stored, duplicates, fresh };
+        // Only callers that asked for instance rows hear about them.
+        return { stored, duplicates, fresh, ...(batch.some((h) => h.instances) ? { instances } : {}) };
       });
       db = d;
     },
@@ -283,6 +318,15 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       };
       return { ...fromDb(r), requestBody: body(KIND_CODE.request), responseBody: body(KIND_CODE.response) };
     },
+    async getInstances(key) {
+      open();
+      return stmts!.instancesOf.all(key).map(instanceFromDb);
+    },
+    async listInstances(filter, page) {
+      const d = open();
+      const q = listInstancesSql(sqliteDialect, filter, page);
+      return instancePage(d.prepare<unknown[], DbInstanceRow>(q.sql).all(...q.params), page.limit);
+    },
     async stats(window, filter): Promise<StatsGroup[]> {
       const d = open();
       const plan = planWindow(window.sinceMs, window.untilMs);
@@ -365,6 +409,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         d.prepare(
           'DELETE FROM exchange_bodies WHERE key IN (SELECT key FROM exchanges WHERE time_ms < ?)',
         ).run(t);
+        // Instance rows carry their exchange's time: the same cut takes them.
+        d.prepare('DELETE FROM instances WHERE time_ms < ?').run(t);
         return d.prepare('DELETE FROM exchanges WHERE time_ms < ?').run(t).changes;
       })();
     },
@@ -376,6 +422,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         `SELECT ${LIST_COLUMNS} FROM exchanges ${b.where()} LIMIT ${ERASE_CHUNK}`,
       );
       const delBodies = d.prepare<[string]>('DELETE FROM exchange_bodies WHERE key = ?');
+      // Instance rows hold the inputs and predictions: personal data as much as the bodies.
+      const delInstances = d.prepare<[string]>('DELETE FROM instances WHERE key = ?');
       const delRow = d.prepare<[string]>('DELETE FROM exchanges WHERE key = ?');
       // secure_delete (on since start) overwrites what these DELETEs free, cells and whole pages,
       // with zeros, so the bodies do not stay readable in free space.
@@ -395,6 +443,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
           }
           for (const row of rows) {
             delBodies.run(row.key);
+            delInstances.run(row.key);
             delRow.run(row.key);
           }
           n += rows.length;

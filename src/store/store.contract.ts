@@ -9,7 +9,7 @@ import type { ExchangeHalf } from './exchange-record.js';
 import { halfFromEvent } from './exchange-record.js';
 import { shapeStats } from './stats.js';
 import { shapeTimeSeries } from './timeseries.js';
-import type { ExchangeStore, PagePosition } from './store.js';
+import type { ExchangeStore, InstancePosition, PagePosition } from './store.js';
 import { parseRfc3339 } from '../core/units.js';
 
 const T0 = parseRfc3339('2026-08-21T10:00:00Z')!;
@@ -675,9 +675,112 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
       const series = shapeTimeSeries(await store.timeSeries(window, {}, 86_400_000), window, 86_400_000);
       expect(series.buckets.reduce((n, b) => n + b.count, 0)).toBe(2);
       expect(await store.erase({ exchangeId: 'nothing-here' })).toBe(0);
+      // Instance rows (inputs and predictions) go with their exchange.
+      await store.putEvents(
+        [
+          testHalf({ id: 'inst', kind: 'request', at: 7, body: '{"instances":[[1,2],[3,4]]}' }),
+          testHalf({ id: 'inst', kind: 'response', at: 7.01, body: '{"predictions":[0,1]}' }),
+        ].map((h) => ({ ...h, instances: true })),
+      );
+      const instKey = (await store.getExchange('inst'))!.row.key;
+      expect(await store.getInstances(instKey)).toHaveLength(2);
+      expect(await store.erase({ exchangeId: 'inst' })).toBe(1);
+      expect(await store.getInstances(instKey)).toEqual([]);
+      expect((await store.listInstances({}, { limit: 10 })).items).toEqual([]);
       // A retry of an erased half starts a new exchange (erasure is not a tombstone).
       await store.putEvents(testPair('e2', 2, { namespace: 'team-a' }));
       expect(await listAll(store)).toEqual(['e4', 'e2']);
+    });
+
+    it('stores one row per instance, in the transaction that completes an exchange that asks for them', async () => {
+      const store = await fresh();
+      const asks = (halves: ExchangeHalf[]): ExchangeHalf[] => halves.map((h) => ({ ...h, instances: true }));
+      const iris = (id: string, at: number): ExchangeHalf[] => [
+        testHalf({ id, kind: 'request', at, body: '{"instances":[[6.8,2.8,4.8,1.4],[5.1,3.5,1.4,0.2]]}' }),
+        testHalf({ id, kind: 'response', at: at + 0.01, body: '{"predictions":[1,0]}' }),
+      ];
+      // The request alone makes no rows yet; its response (in a later call) completes it.
+      const [req, res] = asks(iris('i1', 0));
+      const first = await store.putEvents([req!]);
+      expect(first.instances).toEqual({ rows: 0, skipped: {} });
+      expect(await store.putEvents([res!])).toMatchObject({ instances: { rows: 2, skipped: {} } });
+      // A retried half adds nothing; an exchange that did not ask has no rows.
+      expect((await store.putEvents([res!])).instances).toEqual({ rows: 0, skipped: {} });
+      await store.putEvents(iris('plain', 1));
+      // One that cannot be split is counted with its reason.
+      const mismatch = asks([
+        testHalf({ id: 'bad', kind: 'request', at: 2, body: '{"instances":[1,2]}' }),
+        testHalf({ id: 'bad', kind: 'response', at: 2.01, body: '{"predictions":[1]}' }),
+      ]);
+      expect((await store.putEvents(mismatch)).instances).toEqual({
+        rows: 0,
+        skipped: { count_mismatch: 1 },
+      });
+      await store.putEvents(asks(iris('i2', 3)));
+
+      const ex = await store.getExchange('i1');
+      const rows = await store.getInstances(ex!.row.key);
+      expect(rows).toEqual([
+        expect.objectContaining({
+          exchangeId: 'i1',
+          key: ex!.row.key,
+          model: 'iris',
+          namespace: 'default',
+          index: 0,
+          input: [6.8, 2.8, 4.8, 1.4],
+          prediction: 1,
+          timeMs: T0,
+          sampleWeight: 1,
+        }),
+        expect.objectContaining({ index: 1, input: [5.1, 3.5, 1.4, 0.2], prediction: 0 }),
+      ]);
+      expect(await store.getInstances((await store.getExchange('plain'))!.row.key)).toEqual([]);
+
+      // Listing: newest exchange first, instances in index order, paged without repeats.
+      const seen: string[] = [];
+      let after: InstancePosition | undefined;
+      for (;;) {
+        const page = await store.listInstances({ model: 'iris' }, { limit: 3, ...(after ? { after } : {}) });
+        seen.push(...page.items.map((i) => `${i.exchangeId}/${i.index}`));
+        if (!page.next) break;
+        after = page.next;
+      }
+      expect(seen).toEqual(['i2/0', 'i2/1', 'i1/0', 'i1/1']);
+      expect(
+        (await store.listInstances({ sinceMs: T0 + 2000 }, { limit: 10 })).items.map((i) => i.exchangeId),
+      ).toEqual(['i2', 'i2']);
+      expect((await store.listInstances({ model: 'other' }, { limit: 10 })).items).toEqual([]);
+      // A restricted reader's bounds (auth/principal.ts): only those namespaces and models; none = nothing.
+      expect(
+        (
+          await store.listInstances(
+            { allowedModels: ['iris'], allowedNamespaces: ['default'] },
+            { limit: 10 },
+          )
+        ).items,
+      ).toHaveLength(4);
+      expect((await store.listInstances({ allowedModels: ['other'] }, { limit: 10 })).items).toEqual([]);
+      expect((await store.listInstances({ allowedNamespaces: [] }, { limit: 10 })).items).toEqual([]);
+
+      // Retention takes an exchange's instance rows with it.
+      await store.deleteOlderThan(T0 + 2000);
+      expect((await store.listInstances({}, { limit: 10 })).items.map((i) => i.exchangeId)).toEqual([
+        'i2',
+        'i2',
+      ]);
+    });
+
+    it('stores the rest of a batch when one exchange cannot be written as rows (nested too deep)', async () => {
+      const store = await fresh();
+      const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+      const halves = [
+        testHalf({ id: 'deep', kind: 'request', at: 0, body: `{"instances":[${deep}]}` }),
+        testHalf({ id: 'deep', kind: 'response', at: 0.01, body: '{"predictions":[1]}' }),
+        ...testPair('fine', 1),
+      ].map((h) => ({ ...h, instances: true }));
+      const r = await store.putEvents(halves);
+      expect(r).toMatchObject({ stored: 4, instances: { rows: 1, skipped: { too_deep: 1 } } });
+      expect((await store.getExchange('deep'))?.row.complete).toBe(true);
     });
 
     it('shuts down idempotently', async () => {

@@ -5,6 +5,7 @@
  *   receive ──ExchangeHalf[]──▶ putEvents (one transaction, idempotent) ──▶ rows
  *   query API ◀── listExchanges / getExchange / stats ◀── rows
  */
+import type { InstanceSkipReason } from '../formats/instances.js';
 import type { ExchangeHalf, ExchangeRow } from './exchange-record.js';
 
 export type StatusFilter =
@@ -107,6 +108,53 @@ export interface PutResult {
   duplicates: number;
   /** Per input half, in order: true when newly stored, false when it was a duplicate. */
   fresh: boolean[];
+  /**
+   * Instance rows written for exchanges that asked for them (`ExchangeHalf.instances`) and were
+   * completed by this batch, and the exchanges that could not be split, by reason (for metrics).
+   */
+  instances?: { rows: number; skipped: Partial<Record<InstanceSkipReason, number>> };
+}
+
+/** One prediction of a stored exchange (`--log-instances`): a row of the `instances` table. */
+export interface StoredInstance {
+  /** The exchange's store key (exchangeKey). */
+  key: string;
+  /** The exchange's CloudEvents id. */
+  exchangeId: string;
+  /** Its place in the request, 0-based. */
+  index: number;
+  /** The exchange's time (request time), epoch ms. */
+  timeMs: number;
+  model: string;
+  namespace: string;
+  component: string;
+  /** The exchange's sample weight (1/rate when sampled): weigh rows by it in aggregates. */
+  sampleWeight: number;
+  input: unknown;
+  /** Absent when the exchange's response was not split (never, for rows the collector writes today). */
+  prediction?: unknown;
+}
+
+/** Filters of the instance listing: the exchange listing's, without status and body text. */
+export interface InstanceFilter extends Pick<
+  ExchangeFilter,
+  'model' | 'namespace' | 'component' | 'sinceMs' | 'untilMs'
+> {
+  /** Only rows of these namespaces / models (a restricted reader's; auth/principal.ts). */
+  allowedNamespaces?: readonly string[];
+  allowedModels?: readonly string[];
+}
+
+/** Where an instance page ends: newest exchange first, then index order within an exchange. */
+export interface InstancePosition {
+  timeMs: number;
+  key: string;
+  index: number;
+}
+
+export interface InstancePage {
+  items: StoredInstance[];
+  next: InstancePosition | null;
 }
 
 export interface ExchangeStore {
@@ -131,7 +179,14 @@ export interface ExchangeStore {
     filter: ExchangeFilter,
     stepMs: number,
   ): Promise<TimeSeriesGroup[]>;
-  /** Deletes exchanges whose time is before `t` (epoch ms); returns how many. */
+  /** The instance rows of one exchange (by store key), in index order; empty when it has none. */
+  getInstances(key: string): Promise<StoredInstance[]>;
+  /** Instance rows, newest exchange first, then by index; keyset-paged like listExchanges. */
+  listInstances(
+    filter: InstanceFilter,
+    page: { limit: number; after?: InstancePosition },
+  ): Promise<InstancePage>;
+  /** Deletes exchanges (and their instance rows) whose time is before `t` (epoch ms); returns how many. */
   deleteOlderThan(t: number): Promise<number>;
   /**
    * Erasure (privacy requests): deletes every exchange the filter matches, with its bodies, and

@@ -91,7 +91,7 @@ describe('inferlog collect / query / tail', { timeout: 120_000 }, () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     const c = await start(
-      ['collect', '--port', String(port), '--store', `sqlite:${db}`, '--retention', '30d'],
+      ['collect', '--port', String(port), '--store', `sqlite:${db}`, '--retention', '30d', '--log-instances'],
       /ready on http/,
     );
     collect = c.child;
@@ -143,6 +143,35 @@ describe('inferlog collect / query / tail', { timeout: 120_000 }, () => {
       complete: true,
       response: { body: '{"predictions":[0]}' },
     });
+  });
+
+  it('query --instances lists one row per prediction (collect --log-instances), as table and jsonl', async () => {
+    // cli-1 (from the test above) has one instance; cli-2 answered 500, so it has none.
+    const jsonl = await run([
+      'query',
+      '--url',
+      url,
+      '--instances',
+      '--model',
+      'cli-model',
+      '--format',
+      'jsonl',
+    ]);
+    expect(jsonl.code).toBe(0);
+    expect(
+      jsonl.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([expect.objectContaining({ exchangeId: 'cli-1', index: 0, input: [1, 2], prediction: 0 })]);
+    const table = await run(['query', '--url', url, '--instances', '--id', 'cli-1']);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^TIME\s+MODEL\s+EXCHANGE\s+#\s+INPUT\s+PREDICTION$/);
+    expect(lines[1]).toMatch(/default\/cli-model\s+cli-1\s+0\s+\[1,2\]\s+0$/);
+    // Filters the instance listing does not have are refused, naming the parameter.
+    const bad = await run(['query', '--url', url, '--instances', '--status', '200']);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('status')]);
   });
 
   it('query exit codes: 2 usage (a filter the collector rejects too, as in replay), 1 no such id, 69 unreachable', async () => {

@@ -76,6 +76,7 @@ describe('inferlog agent in front of KServe’s Python model server', () => {
       String(collectorPort),
       '--store',
       `sqlite:${path.join(dir, 'inferlog.db')}`,
+      '--log-instances',
     ]);
     agentPort = await freePort();
     agent = await startCli([
@@ -144,5 +145,44 @@ describe('inferlog agent in front of KServe’s Python model server', () => {
     // KServe logs only 200s; inferlog logs the 404 too, with its status.
     const all = (await (await fetch(`${api}&status=4xx`)).json()) as { items: ExchangeView[] };
     expect(all.items.some((x) => x.status === 404 && x.complete)).toBe(true);
+  });
+
+  it('stores one row per prediction of its V1 and V2 answers (collect --log-instances)', async () => {
+    await call(agentPort, '/v1/models/sklearn-iris:predict', V1_BODY, { 'X-Request-Id': 'kserve-inst-v1' });
+    const v2 = await call(agentPort, '/v2/models/sklearn-iris/infer', V2_BODY, {
+      'X-Request-Id': 'kserve-inst-v2',
+    });
+    const v2Outputs = (JSON.parse(v2.body) as { outputs: Array<{ name: string; datatype: string }> }).outputs;
+    const base = `http://127.0.0.1:${collectorPort}/api/v1`;
+    const idOf = async (requestId: string): Promise<string | undefined> => {
+      const list = (await (await fetch(`${base}/exchanges?model=sklearn-iris&limit=100`)).json()) as {
+        items: ExchangeView[];
+      };
+      return list.items.find((x) => x.metadata['X-Request-Id']?.[0] === requestId && x.complete)?.id;
+    };
+    type Row = { index: number; input: unknown; prediction: unknown };
+    const rowsOf = async (requestId: string): Promise<Row[]> => {
+      for (let i = 0; i < 100; i++) {
+        const id = await idOf(requestId);
+        if (id !== undefined)
+          return ((await (await fetch(`${base}/exchanges/${id}/instances`)).json()) as { items: Row[] })
+            .items;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no complete exchange for ${requestId}`);
+    };
+    expect((await rowsOf('kserve-inst-v1')).map((r) => [r.index, r.input, r.prediction])).toEqual([
+      [0, [6.8, 2.8, 4.8, 1.4], 1],
+      [1, [6.0, 3.4, 4.5, 1.6], 1],
+    ]);
+    const v2rows = await rowsOf('kserve-inst-v2');
+    expect(v2rows.map((r) => r.input)).toEqual([
+      { 'input-0': { datatype: 'FP32', shape: [4], data: [6.8, 2.8, 4.8, 1.4] } },
+      { 'input-0': { datatype: 'FP32', shape: [4], data: [6.0, 3.4, 4.5, 1.6] } },
+    ]);
+    expect(v2rows.map((r) => r.prediction)).toEqual([
+      { [v2Outputs[0]!.name]: { datatype: v2Outputs[0]!.datatype, shape: [], data: [1] } },
+      { [v2Outputs[0]!.name]: { datatype: v2Outputs[0]!.datatype, shape: [], data: [1] } },
+    ]);
   });
 });

@@ -102,6 +102,7 @@ beforeAll(async () => {
     `sqlite:${join(dir, 'ui.db')}`,
     '--trace-url',
     'https://grafana.example/explore?trace={traceId}',
+    '--log-instances',
   ]);
 
   await exchange(
@@ -357,6 +358,21 @@ describe('web UI in Chromium', () => {
     await expect(req.locator('.body').textContent()).resolves.toBe('{"instances": [[' + '1, '.repeat(40));
     expect(await req.getByRole('button', { name: 'Raw', exact: true }).count()).toBe(0);
     await expect(page.locator('#detail-body').textContent()).resolves.toContain('No response half');
+  });
+
+  it('shows one row per prediction in the detail when the collector stores them (--log-instances)', async () => {
+    await page.goto(`${base}/#/exchange/ok-1`);
+    const table = page.locator('#instances table');
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(2);
+    await expect(table.locator('tbody tr').first().locator('td').allTextContents()).resolves.toEqual([
+      '0',
+      '[6.8,2.8,4.8,1.4]',
+      '1',
+    ]);
+    // An exchange without rows shows no section.
+    await page.goto(`${base}/#/exchange/err-1`);
+    await expect.poll(() => page.locator('#detail-title').textContent()).toContain('flaky-model');
+    await expect(page.locator('#instances').count()).resolves.toBe(0);
   });
 
   it('searches bodies with q', async () => {

@@ -13,6 +13,7 @@
  * raw tensors are concatenated (binary inputs only merge with binary ones). Anything else passes
  * through unbatched, as in KServe.
  */
+import { flatShapedData, isObject, rowsOf } from '../../formats/v2-tensor.js';
 import type { BatchCodec, BatcherAnswer, Member, ModelAnswer } from './batcher.js';
 
 interface V2Input {
@@ -36,22 +37,6 @@ export function v2InferPath(url: string): string | undefined {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   return V2_INFER.test(path) ? path : undefined;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
-
-function product(shape: readonly number[]): number {
-  return shape.reduce((n, d) => n * d, 1);
-}
-
-function flatShapedData(o: Record<string, unknown>): { shape: number[]; data: unknown[] } | undefined {
-  const { shape, data } = o;
-  if (!Array.isArray(shape) || shape.length === 0 || !Array.isArray(data)) return undefined;
-  if (!shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) return undefined;
-  if (data.some((x) => x !== null && typeof x === 'object')) return undefined;
-  if (data.length !== product(shape as number[])) return undefined;
-  return { shape: shape as number[], data };
 }
 
 /**
@@ -203,14 +188,7 @@ export const V2_CODEC: BatchCodec<V2Request> = {
     let row = 0;
     return members.map((m) => {
       const rows = m.count;
-      const sliced = outputs.map((o) => {
-        const per = product(o.shape.slice(1));
-        return {
-          ...o,
-          shape: [rows, ...o.shape.slice(1)],
-          data: o.data.slice(row * per, (row + rows) * per),
-        };
-      });
+      const sliced = outputs.map((o) => rowsOf(o, row, rows));
       row += rows;
       const own = m.payload.id;
       return json(

@@ -13,6 +13,7 @@ import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { KafkaSource } from '../../sources/kafka/source.js';
 import { parseKafkaSourceUrl } from '../../sources/kafka/config.js';
 import { traceUrlProblem } from '../../collector/trace-link.js';
+import { countInstances } from '../../collector/metrics.js';
 import { formatBytes } from '../../core/terminal.js';
 import { parseBytes, parseDuration } from '../../core/units.js';
 import { InferlogError, isInferlogError } from '../../core/errors.js';
@@ -45,6 +46,7 @@ interface CollectFlags {
   oidcUsernameClaim: string;
   oidcGroup: string[];
   auditLog?: string;
+  logInstances?: boolean;
 }
 
 /**
@@ -175,6 +177,10 @@ export function register(program: Command): void {
     .option(
       '--trace-url <template>',
       "link each exchange to its trace in the UI: an http(s) URL with {traceId}, e.g. 'https://grafana.example/explore?…{traceId}'",
+    )
+    .option(
+      '--log-instances',
+      'also store one row per prediction (input, prediction, index) of every exchange: GET /api/v1/instances',
     );
   command
     .option(
@@ -274,6 +280,7 @@ export function register(program: Command): void {
         traceUrl: flags.traceUrl,
         authenticator: oidc?.authenticator,
         authConfig: oidc?.config,
+        logInstances: flags.logInstances === true,
         processMetrics: true,
         settingNames: { maxBodyBytes: '--max-body-bytes', maxBatchEvents: '--max-batch-events' },
         log,
@@ -284,10 +291,20 @@ export function register(program: Command): void {
     let source: KafkaSource | undefined;
     if (fromUrl) {
       const s = store;
+      const c = collector;
       try {
         // kafkajs loads only when --from is given.
         const { startKafkaSource } = await import('../../sources/kafka/source.js');
-        source = await startKafkaSource(fromUrl, (halves) => s.putEvents(halves), log);
+        source = await startKafkaSource(
+          fromUrl,
+          async (halves) => {
+            if (flags.logInstances === true) for (const h of halves) h.instances = true;
+            const result = await s.putEvents(halves);
+            countInstances(c.metrics, result);
+            return result;
+          },
+          log,
+        );
       } catch (err) {
         await collector.close().catch(() => {});
         fail(

@@ -2,6 +2,7 @@
  * `inferlog query`: find stored exchanges through a collector's API.
  *
  *   flags ──▶ GET /api/v1/exchanges (or /exchanges/{id}) ──▶ table | json | jsonl on stdout
+ *   --instances ──▶ GET /api/v1/instances (or /exchanges/{id}/instances): one row per prediction
  *
  * The table fits the terminal (120 columns off a terminal, or $COLUMNS) and is coloured on a
  * terminal only (NO_COLOR, FORCE_COLOR); `--id` prints the exchange and both bodies.
@@ -13,11 +14,11 @@
 import type { Command } from 'commander';
 import { getJson } from '../../api/client.js';
 import type { ListAnswer } from '../../api/client.js';
-import type { ExchangeView } from '../../api/view.js';
+import type { ExchangeView, InstanceView } from '../../api/view.js';
 import { InferlogError } from '../../core/errors.js';
 import { fail } from '../exit-codes.js';
 import { colourEnabled, styles, terminalWidth } from '../../core/terminal.js';
-import { queryColumns, renderDetail } from '../format/exchange.js';
+import { instanceColumns, queryColumns, renderDetail } from '../format/exchange.js';
 import { renderTable } from '../format/table.js';
 import { exitWhenStdoutCloses } from '../util.js';
 
@@ -37,6 +38,7 @@ interface QueryFlags {
   limit: string;
   cursor?: string;
   format: string;
+  instances?: boolean;
 }
 
 /** The collector's answer → message and exit code (exit-codes.ts). */
@@ -63,6 +65,10 @@ export function register(program: Command): void {
     .option('--limit <n>', 'how many (1-1000)', '50')
     .option('--cursor <c>', 'continue after a previous page (nextCursor)')
     .option('--format <f>', 'table, json or jsonl', 'table')
+    .option(
+      '--instances',
+      "one row per prediction instead (collect --log-instances): filters model, namespace, component, since, until; with --id, that exchange's",
+    )
     .action(async (f: QueryFlags) => {
       exitWhenStdoutCloses();
       const width = terminalWidth(process.stdout);
@@ -71,6 +77,36 @@ export function register(program: Command): void {
         fail('query', new InferlogError('USAGE_INVALID', `--format "${f.format}": use table, json or jsonl`));
       }
       try {
+        if (f.instances === true) {
+          const page = await getJson<{ items: InstanceView[]; nextCursor?: string | null }>(
+            f.url,
+            f.id !== undefined
+              ? `api/v1/exchanges/${encodeURIComponent(f.id)}/instances`
+              : 'api/v1/instances',
+            f.id !== undefined
+              ? {}
+              : {
+                  model: f.model,
+                  namespace: f.namespace,
+                  component: f.component,
+                  status: f.status,
+                  since: f.since,
+                  until: f.until,
+                  q: f.q,
+                  traceId: f.traceId,
+                  limit: f.limit,
+                  cursor: f.cursor,
+                },
+          );
+          if (f.format === 'json') process.stdout.write(JSON.stringify(page, null, 2) + '\n');
+          else if (f.format === 'jsonl')
+            process.stdout.write(page.items.map((r) => JSON.stringify(r) + '\n').join(''));
+          else {
+            process.stdout.write(renderTable(instanceColumns(), page.items, width, s));
+            if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
+          }
+          return;
+        }
         if (f.id !== undefined) {
           const ex = await getJson<ExchangeView>(f.url, `api/v1/exchanges/${encodeURIComponent(f.id)}`);
           process.stdout.write(

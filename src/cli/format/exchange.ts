@@ -3,7 +3,7 @@
  * the detail `query --id` prints (both bodies). Every value that came from a client goes through
  * `printable`/`oneLine` (core/terminal.ts) before it is shown.
  */
-import type { ExchangeView, HalfView } from '../../api/view.js';
+import type { ExchangeView, HalfView, InstanceView } from '../../api/view.js';
 import { formatBytes, oneLine, printable, type Styles } from '../../core/terminal.js';
 import type { Column } from './table.js';
 
@@ -73,16 +73,17 @@ function statusStyle(e: ExchangeView, text: string, s: Styles): string {
 }
 
 /** RFC 3339 with milliseconds, always three digits, so the column lines up. */
-const stamp = (e: ExchangeView): string =>
+const stamp = (e: Pick<ExchangeView, 'time'>): string =>
   oneLine(e.time).replace(
     /(:\d\d)(?:\.(\d*))?Z$/,
     (_m, sec: string, frac = '') => `${sec}.${frac.padEnd(3, '0').slice(0, 3)}Z`,
   );
 /** `11-30 10:01:12`: the date still shows, in 14 columns instead of 24. */
-const shortStamp = (e: ExchangeView): string =>
+const shortStamp = (e: Pick<ExchangeView, 'time'>): string =>
   stamp(e).replace(/^\d{4}-(\d\d-\d\d)T(\d\d:\d\d:\d\d).*$/, '$1 $2');
 const timeOfDay = (e: ExchangeView): string => stamp(e).replace(/^.*T(\d\d:\d\d:\d\d\.\d{3}).*$/, '$1');
-const modelText = (e: ExchangeView): string => oneLine(`${e.namespace}/${e.model}`);
+const modelText = (e: Pick<ExchangeView, 'namespace' | 'model'>): string =>
+  oneLine(`${e.namespace}/${e.model}`);
 
 /** `query`'s list: the id stays whole, previews take the width that is left. */
 export function queryColumns(): Column<ExchangeView>[] {
@@ -212,4 +213,34 @@ export function renderDetail(e: ExchangeView, s: Styles): string {
     out.push(bodyText(half));
   }
   return out.join('\n') + '\n';
+}
+
+/** A cell of JSON client data: one line, printable (JSON.stringify already escapes control characters). */
+const jsonCell = (v: unknown): string => (v === undefined ? '-' : oneLine(JSON.stringify(v)));
+
+/** `query --instances`: one row per prediction; the exchange id stays whole, input and prediction share the rest. */
+export function instanceColumns(): Column<InstanceView>[] {
+  return [
+    {
+      header: 'TIME',
+      value: stamp,
+      compact: shortStamp,
+      min: 14,
+      max: 24,
+      keep: 6,
+      style: (_e, t, s) => s.dim(t),
+    },
+    { header: 'MODEL', value: modelText, min: 12, max: 40, keep: 5 },
+    {
+      header: 'EXCHANGE',
+      value: (r) => oneLine(r.exchangeId),
+      min: 0,
+      max: 0,
+      keep: Infinity,
+      style: (_e, t, s) => s.cyan(t),
+    },
+    { header: '#', value: (r) => String(r.index), min: 1, max: 6, align: 'right', keep: 8 },
+    { header: 'INPUT', value: (r) => jsonCell(r.input), min: 16, max: 200, flex: true, keep: 7 },
+    { header: 'PREDICTION', value: (r) => jsonCell(r.prediction), min: 10, max: 120, flex: true, keep: 7 },
+  ];
 }

@@ -7,6 +7,7 @@
  *                                 ──▶ stream (SSE events, assembled text, usage), when streamed
  *                                 ──▶ request | response bodies, side by side
  *                                 ──▶ every other fact, metadata and annotations (folded)
+ *   GET api/v1/exchanges/<key>/instances ──▶ one row per prediction, when the collector stores them
  */
 import { renderHalf, renderStream } from './body-view.js';
 import { toCurl } from './curl.js';
@@ -253,4 +254,76 @@ function mapTable(title, map, empty) {
     ),
   );
   return sec;
+}
+
+/** Rows shown; a request may carry up to 10,000 (the API has them all). */
+const INSTANCE_ROWS_SHOWN = 200;
+/** Characters of an input or prediction shown in a cell (the title has it whole). */
+const INSTANCE_CELL_CHARS = 300;
+
+/** Compact JSON, cut for a table cell. @param {unknown} v @returns {{ text: string, full: string }} */
+function cellJson(v) {
+  const full = v === undefined ? '' : JSON.stringify(v);
+  return {
+    text: full.length > INSTANCE_CELL_CHARS ? `${full.slice(0, INSTANCE_CELL_CHARS)}…` : full,
+    full,
+  };
+}
+
+/**
+ * One row per prediction (`collect --log-instances`): index, input, prediction. Null when the
+ * exchange has no instance rows.
+ * @param {any[]} items  the API's instance rows, in index order
+ * @returns {HTMLElement | null}
+ */
+export function renderInstances(items) {
+  if (!Array.isArray(items) || items.length === 0) return null;
+  const body = h('tbody', {});
+  for (const it of items.slice(0, INSTANCE_ROWS_SHOWN)) {
+    const input = cellJson(it.input);
+    const prediction = cellJson(it.prediction);
+    body.append(
+      h(
+        'tr',
+        {},
+        h('td', { class: 'num' }, String(it.index)),
+        h('td', {}, h('code', { title: input.full !== input.text ? input.full : null }, input.text)),
+        h(
+          'td',
+          {},
+          h('code', { title: prediction.full !== prediction.text ? prediction.full : null }, prediction.text),
+        ),
+      ),
+    );
+  }
+  const more =
+    items.length > INSTANCE_ROWS_SHOWN
+      ? h('p', { class: 'muted small' }, `First ${INSTANCE_ROWS_SHOWN} of ${items.length} instances.`)
+      : null;
+  return h(
+    'section',
+    { class: 'card instances-card', id: 'instances', 'aria-labelledby': 'h-instances' },
+    h('h3', { id: 'h-instances' }, `Instances (${items.length})`),
+    h(
+      'div',
+      { class: 'instances-wrap' },
+      h(
+        'table',
+        { class: 'models-table instances-table' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'col' }, '#'),
+            h('th', { scope: 'col' }, 'Input'),
+            h('th', { scope: 'col' }, 'Prediction'),
+          ),
+        ),
+        body,
+      ),
+    ),
+    more,
+  );
 }

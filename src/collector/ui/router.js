@@ -7,7 +7,7 @@
  *   #/exchange/<id>  ──▶ detail: GET api/v1/exchanges/<id>  (`?q=` highlights the search)
  */
 import { getJson, isAbort } from './api.js';
-import { renderDetail } from './detail-view.js';
+import { renderDetail, renderInstances } from './detail-view.js';
 import { h } from './dom.js';
 import { $, el } from './elements.js';
 import { showError } from './errors.js';
@@ -33,6 +33,7 @@ async function showDetail(id, q) {
       ...renderDetail(ex, { utc: state.utc, backHref: listHref(), q, traceUrl: state.traceUrl }),
     );
     document.title = `${ex.model || 'exchange'} ${ex.status ?? ''} · inferlog`;
+    void showInstances(ex.key ?? id, ac.signal);
   } catch (err) {
     if (isAbort(err)) return;
     el.detailBody.replaceChildren(
@@ -41,6 +42,25 @@ async function showDetail(id, q) {
     showError(el.detailError, err, 'load this exchange');
   }
   $('detail-title')?.focus();
+}
+
+/**
+ * The exchange's instance rows, under its bodies, once they arrive. Optional: an exchange without
+ * rows, or a collector without the route, shows the detail as before.
+ * @param {string} key @param {AbortSignal} signal
+ */
+async function showInstances(key, signal) {
+  let items;
+  try {
+    items = (await getJson(`api/v1/exchanges/${encodeURIComponent(key)}/instances`, undefined, signal)).items;
+  } catch {
+    return;
+  }
+  const section = renderInstances(items);
+  if (!section || signal.aborted) return;
+  const facts = el.detailBody.querySelector('.more-facts');
+  if (facts) facts.before(section);
+  else el.detailBody.append(section);
 }
 
 function showList() {

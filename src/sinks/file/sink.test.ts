@@ -108,6 +108,64 @@ describe('file sink', () => {
     expect(Buffer.from(back.response!.bytes)).toEqual(Buffer.from([0xff, 0x00, 0x01]));
   });
 
+  it('writes one row per prediction to a sibling .instances.jsonl with log-instances, the exchange log unchanged', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'inferlog-file-'));
+    const file = path.join(dir, 'requests.jsonl');
+    const skipped: string[] = [];
+    let rows = 0;
+    const sink = createFileSink(new URL(`file://${file}?format=record`), {
+      ...options,
+      logInstances: true,
+      instances: { written: (n) => (rows += n), skipped: (reason) => skipped.push(reason) },
+    });
+    await sink.start();
+    const iris = {
+      ...exchange(1, '{"instances":[[6.8,2.8,4.8,1.4],[5.1,3.5,1.4,0.2]]}'),
+      response: { bytes: Buffer.from('{"predictions":[1,0]}'), size: 21, truncated: false },
+    };
+    // exchange(2)'s response is not JSON: no rows, counted.
+    await sink.send([iris, exchange(2)], new AbortController().signal);
+    await sink.shutdown();
+    expect(
+      readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => decodeRecord(l).id),
+    ).toEqual(['ex-1', 'ex-2']);
+    const lines = readFileSync(path.join(dir, 'requests.instances.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      {
+        kind: 'instance',
+        exchangeId: 'ex-1',
+        model: 'm',
+        namespace: 'ns',
+        component: 'predictor',
+        time: new Date(1_780_000_000_001).toISOString(),
+        index: 0,
+        input: [6.8, 2.8, 4.8, 1.4],
+        prediction: 1,
+        sampleWeight: 1,
+      },
+      expect.objectContaining({ exchangeId: 'ex-1', index: 1, input: [5.1, 3.5, 1.4, 0.2], prediction: 0 }),
+    ]);
+    expect(rows).toBe(2);
+    expect(skipped).toEqual(['not_json']);
+    expect(statSync(path.join(dir, 'requests.instances.jsonl')).mode & 0o777).toBe(0o600);
+  });
+
+  it('writes no instance file without log-instances', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'inferlog-file-'));
+    const file = path.join(dir, 'requests.jsonl');
+    const sink = createFileSink(new URL(`file://${file}`), options);
+    await sink.start();
+    await sink.send([exchange(1)], new AbortController().signal);
+    await sink.shutdown();
+    expect(readdirSync(dir)).toEqual(['requests.jsonl']);
+  });
+
   it('fails to start with a clear error when the path cannot be opened', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'inferlog-file-'));
     // Not under /proc: Node 20's mkdirSync({ recursive: true }) loops forever there (ENOENT on every try).
