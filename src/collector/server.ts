@@ -14,6 +14,7 @@ import type { OpLogger } from '../core/log.js';
 import type { Authenticator } from './auth/hook.js';
 import { registerAuth } from './auth/hook.js';
 import { createOpLogger } from '../core/log.js';
+import { answerClientError, lingerAfterAnswer } from '../core/lingering-close.js';
 import { DEFAULT_MAX_BATCH_EVENTS } from './batch-limits.js';
 import { createCommitQueue } from './commit-queue.js';
 import type { CommitQueue } from './commit-queue.js';
@@ -49,6 +50,25 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
  * slow query (a GET has no body, and its 'end' comes only after the answer) counts as the
  * sender's pause.
  */
+/**
+ * An answer sent before the request's body was read (413 over --max-body-bytes, 401 before an
+ * upload) closes the connection (the unread body must not be parsed as a next request), but
+ * lingers first, discarding what the sender still writes: closing at once resets the connection
+ * and the sender sees a reset instead of the status (core/lingering-close.ts).
+ */
+function registerEarlyAnswerClose(app: FastifyInstance): void {
+  app.addHook('onSend', (req, reply, payload, done) => {
+    const raw = req.raw;
+    const length = raw.headers['content-length'];
+    const hasBody = length !== undefined ? length !== '0' : raw.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !raw.complete) {
+      reply.header('connection', 'close');
+      lingerAfterAnswer(raw);
+    }
+    done(null, payload);
+  });
+}
+
 function registerBodyTimeout(app: FastifyInstance, ms: number): void {
   app.addHook('onRequest', (req, _reply, done) => {
     const raw = req.raw;
@@ -147,9 +167,25 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     logger: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A head over MAX_HEADER_BYTES or unparsable: answered in the API's error shape, then lingering.
+    clientErrorHandler: (err, socket) =>
+      answerClientError(err, socket, (status) =>
+        status.startsWith('408')
+          ? undefined
+          : {
+              error: {
+                code: status.startsWith('431') ? 'PAYLOAD_TOO_LARGE' : 'EVENT_INVALID',
+                message: status.startsWith('431')
+                  ? `request head is over the collector's limit of ${MAX_HEADER_BYTES} bytes`
+                  : `the request cannot be parsed as HTTP/1.1 (${err.code ?? err.message})`,
+                reason: status.startsWith('431') ? 'headers_too_large' : 'bad_request',
+              },
+            },
+      ),
   });
 
   registerSecurityHeaders(app);
+  registerEarlyAnswerClose(app);
   registerAuth(app, options.authenticator);
   if (bodyTimeoutMs > 0) registerBodyTimeout(app, bodyTimeoutMs);
 
