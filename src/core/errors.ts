@@ -110,6 +110,10 @@ export const ERROR_CODES = {
     summary:
       'The credentials are valid but lack the scope, namespace or model the request needs; it answered 403.',
   },
+  RATE_LIMITED: {
+    kind: 'throttle',
+    summary: 'A collector caller is over its rate limit (--rate-limit); it answered 429 with Retry-After.',
+  },
   INTERRUPTED: {
     kind: 'permanent',
     summary: 'The run was interrupted (Ctrl-C); what was done so far is reported.',

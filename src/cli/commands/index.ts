@@ -15,6 +15,7 @@ const COMMANDS: ReadonlyArray<[name: string, load: () => Promise<{ register: Reg
   ['query', () => import('./query.js')],
   ['tail', () => import('./tail.js')],
   ['replay', () => import('./replay.js')],
+  ['token', () => import('./token.js')],
 ];
 
 /** Registers the command named in argv (or all of them, for help and unknown names). */
