@@ -132,6 +132,8 @@ export function answerClientError(
   socket: Duplex,
   body?: (status: string) => unknown,
 ): void {
+  // The parser reports an error again for every chunk that arrives while we linger: answered once.
+  if (lingering.has(socket)) return;
   const status = clientErrorStatus(err);
   if (status === undefined || !socket.writable) return void socket.destroy();
   const answer = rawAnswer(status, body?.(status));
