@@ -235,7 +235,10 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       // Fastify's default is no limit: a sender trickling one byte every few seconds held a
       // connection (and its buffers) forever. Node answers 408 when the whole request is late.
       requestTimeout: requestTimeoutMs,
-      ...(options.tls ? { https: { ...options.tls.options(), ...http } } : { http }),
+      // A TLS handshake that does not finish is a slow client too: same bound as a head (node: 120 s).
+      ...(options.tls
+        ? { https: { ...options.tls.options(), ...http, handshakeTimeout: headersTimeoutMs } }
+        : { http }),
       logger: false,
       return503OnClosing: true,
       forceCloseConnections: 'idle',

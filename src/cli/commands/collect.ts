@@ -160,7 +160,7 @@ function setUpAuth(flags: CollectFlags, log: OpLogger): AuthSetup {
   const kinds: string[] = [];
   if (source && flags.tlsClientCa !== undefined) {
     chain.push(certificateAuthenticator(source));
-    kinds.push('client certificates');
+    kinds.push('client-certificates');
   }
   if (source) {
     chain.push(tokenAuthenticator(source));
@@ -171,7 +171,7 @@ function setUpAuth(flags: CollectFlags, log: OpLogger): AuthSetup {
   return {
     ...(chain.length > 0 ? { authenticator: chainAuthenticators(chain) } : {}),
     ...(tls ? { tls } : {}),
-    describe: kinds.length > 0 ? kinds.join(' + ') : 'none (every request may read and write everything)',
+    describe: kinds.length > 0 ? kinds.join('+') : 'none',
     close() {
       source?.close();
       tls?.close();
