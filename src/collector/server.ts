@@ -19,7 +19,7 @@ import type { Authenticator } from './auth/hook.js';
 import { registerAuth } from './auth/hook.js';
 import { OPEN_INGEST } from './auth/principal.js';
 import type { RateLimit } from './auth/rate-limit.js';
-import { createRateLimiter, registerRateLimit } from './auth/rate-limit.js';
+import { createRateLimiter, registerFailedAuthLimit, registerRateLimit } from './auth/rate-limit.js';
 import type { ServerTls } from './auth/tls.js';
 import type { Server as TlsServer } from 'node:tls';
 import { createOpLogger } from '../core/log.js';
@@ -264,6 +264,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
 
     registerSecurityHeaders(app);
     registerEarlyAnswerClose(app);
+    if (limiter) registerFailedAuthLimit(app, limiter);
     registerAuth(app, authenticator);
     if (limiter) registerRateLimit(app, limiter);
     if (bodyTimeoutMs > 0) registerBodyTimeout(app, bodyTimeoutMs);

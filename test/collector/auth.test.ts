@@ -376,6 +376,19 @@ describe('HTTP hardening', { timeout: 90_000 }, () => {
     expect((await fetch(new URL('/healthz', url))).status).toBe(200);
   });
 
+  it('--rate-limit: a loop of bad tokens from one address is throttled too (429 before checking)', async () => {
+    const { url } = await collect(['--auth-file', authFile, '--rate-limit', '2/s']);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await fetch(new URL('/api/v1/exchanges', url), { headers: bearer(`ilt_guess${i}`) });
+      statuses.push(res.status);
+      await res.text();
+    }
+    expect(statuses.slice(0, 2)).toEqual([401, 401]);
+    expect(statuses).toContain(429);
+    expect((await fetch(new URL('/healthz', url))).status).toBe(200);
+  });
+
   it('slowloris: a head trickled byte by byte is cut off; an honest request is served meanwhile', async () => {
     const { url } = await collect(['--auth-file', authFile, '--headers-timeout', '1s']);
     const trickled = new Promise<{ answer: string; closedAfterMs: number }>((resolve) => {
