@@ -104,10 +104,15 @@ interface AuthSetup {
 
 /**
  * Checks the auth and TLS flags together, refuses an open non-loopback listener, and builds the
- * authenticator chain (client certificate, then API token; the OIDC authenticator joins the
- * chain last) and the TLS listener options. Exits on a bad flag (2) or file (1).
+ * authenticator chain (client certificate, then API token, then `oidc`'s, which gets the auth file
+ * in force so it can read its live `oidc:` section) and the TLS listener options. Exits on a bad
+ * flag (2) or file (1).
  */
-function setUpAuth(flags: CollectFlags, log: OpLogger): AuthSetup {
+function setUpAuth(
+  flags: CollectFlags,
+  log: OpLogger,
+  oidc?: (authFile: AuthFileSource | undefined) => Authenticator | undefined,
+): AuthSetup {
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined))
     usage('--tls-cert and --tls-key go together: give both (the certificate chain and its private key)');
   if (flags.tlsClientCa !== undefined && flags.tlsCert === undefined)
@@ -167,7 +172,12 @@ function setUpAuth(flags: CollectFlags, log: OpLogger): AuthSetup {
     kinds.push('tokens');
   }
   // The OIDC authenticator (auth/oidc.ts) takes JWT-shaped bearer tokens, which the token
-  // authenticator leaves alone; it joins the chain here, last.
+  // authenticator leaves alone; it joins the chain last.
+  const jwt = oidc?.(source);
+  if (jwt) {
+    chain.push(jwt);
+    kinds.push('oidc');
+  }
   return {
     ...(chain.length > 0 ? { authenticator: chainAuthenticators(chain) } : {}),
     ...(tls ? { tls } : {}),
@@ -329,6 +339,7 @@ export function register(program: Command): void {
         `${flags.ingestOpen ? '--ingest-open' : '--ingest-host'} needs --ingest-port: ingest is opened only on its own listener`,
       );
     }
+    // With OIDC (--oidc-issuer): pass `(authFile) => <its authenticator, reading authFile?.current().oidc>`.
     const auth = setUpAuth(flags, log);
     let store;
     try {
