@@ -320,6 +320,25 @@ describe('TLS and client certificates', { timeout: 120_000 }, () => {
     expect(old).not.toBe('connected');
   });
 
+  it('the ingest listener serves TLS too, and takes client certificates as ingest credentials', async () => {
+    const { ingest } = await collect([
+      '--auth-file',
+      authFile,
+      '--tls-cert',
+      server.cert,
+      '--tls-key',
+      server.key,
+      '--tls-client-ca',
+      ca.cert,
+      '--ingest-port',
+      '0',
+    ]);
+    expect(ingest!.protocol).toBe('https:');
+    expect(await post(ingest!, client)).toBe(200);
+    expect(await post(ingest!)).toBe(401);
+    expect(await post(ingest!, stranger)).toBe(401);
+  });
+
   it('a rotated certificate is served without a restart', async () => {
     const live = { cert: join(dir, 'live.crt'), key: join(dir, 'live.key') };
     copyFileSync(server.cert, live.cert);
