@@ -151,6 +151,9 @@ describe('API tokens', { timeout: 120_000 }, () => {
     }
     // Health and the UI's files carry no captured data.
     expect((await fetch(new URL('/healthz', url))).status).toBe(200);
+    // The refused event is counted, with its reason.
+    const metrics = await (await fetch(new URL('/metrics', url), { headers: bearer(admin) })).text();
+    expect(metrics).toMatch(/inferlog_collector_events_rejected_total\{reason="unauthenticated"\} [1-9]/);
   });
 
   it('401 for an unknown token and for a JWT when no OIDC issuer is configured', async () => {
