@@ -4,7 +4,7 @@
  * real clients (fetch / undici, node:tls, raw sockets).
  */
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +111,25 @@ describe('secure defaults', { timeout: 60_000 }, () => {
     expect(await p.exited).toBe(1);
     expect(p.stderr()).toContain(`${file}:3:11: tokens.0.hash: must be "sha256:"`);
     expect(p.stderr()).toContain(`${file}:4:20: tokens.0.scopes.1: unknown scope "write"`);
+  });
+
+  it('an auth file others may write is refused (they could grant themselves admin)', async () => {
+    const file = join(dir, 'shared-auth.yaml');
+    writeFileSync(file, `tokens:\n  - {name: a, hash: "sha256:${'a'.repeat(64)}", scopes: [read]}\n`, {
+      mode: 0o666,
+    });
+    chmodSync(file, 0o666);
+    const p = runCli([
+      'collect',
+      '--port',
+      '0',
+      '--store',
+      `sqlite:${join(dir, 'b.db')}`,
+      '--auth-file',
+      file,
+    ]);
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toMatch(/mode 0666: group or others can write to it.*chmod 600/);
   });
 });
 

@@ -29,6 +29,7 @@ import {
   fsyncSync,
   readFileSync,
   renameSync,
+  statSync,
   writeSync,
   openSync,
   unlinkSync,
@@ -268,6 +269,20 @@ export function parseAuthFile(text: string, file: string): AuthFile {
   return { tokens, certificates, ...(top.oidc !== undefined ? { oidc: top.oidc } : {}) };
 }
 
+/**
+ * Whoever can write the auth file can grant themselves admin: a file group or others may write is
+ * refused (at start, and on reload, where the previous version stays in force).
+ */
+function assertNotShared(file: string): void {
+  const mode = statSync(file).mode;
+  if ((mode & 0o022) !== 0)
+    throw new InferlogError(
+      'CONFIG_INVALID',
+      `${file}: the auth file has mode 0${(mode & 0o777).toString(8)}: group or others can write to it, and ` +
+        `so grant themselves any scope; run \`chmod 600 ${file}\``,
+    );
+}
+
 /** Reads and parses the auth file at start-up; a missing or bad file is CONFIG_INVALID. */
 export function readAuthFile(file: string): { text: Buffer; auth: AuthFile } {
   let text: Buffer;
@@ -281,6 +296,7 @@ export function readAuthFile(file: string): { text: Buffer; auth: AuthFile } {
       { cause: err },
     );
   }
+  assertNotShared(file);
   return { text, auth: parseAuthFile(text.toString('utf8'), file) };
 }
 
@@ -301,7 +317,9 @@ export function watchAuthFile(file: string, log: OpLogger, intervalMs?: number):
     [file],
     [first.text],
     ([text]) => {
-      current = parseAuthFile(text!.toString('utf8'), file);
+      const next = parseAuthFile(text!.toString('utf8'), file);
+      assertNotShared(file);
+      current = next;
     },
     { what: `auth file ${file}`, log, ...(intervalMs !== undefined ? { intervalMs } : {}) },
   );
