@@ -333,6 +333,8 @@ export function register(program: Command): void {
       const ingestPort = Number(flags.ingestPort);
       if (!/^\d+$/.test(flags.ingestPort) || ingestPort > 65535)
         usage(`--ingest-port "${flags.ingestPort}": use a number from 0 to 65535`);
+      if (ingestPort !== 0 && ingestPort === port && (flags.ingestHost ?? flags.host) === flags.host)
+        usage(`--ingest-port ${ingestPort} is also --port: the ingest listener needs a port of its own`);
       ingest = { port: ingestPort, open: flags.ingestOpen === true, host: flags.ingestHost ?? flags.host };
     } else if (flags.ingestOpen || flags.ingestHost !== undefined) {
       usage(
