@@ -80,13 +80,18 @@ function usage(message: string): never {
  */
 function startFailure(err: unknown, flags: CollectFlags): InferlogError {
   if (isInferlogError(err)) return err;
-  const e = err as NodeJS.ErrnoException;
+  const e = err as NodeJS.ErrnoException & { port?: number };
   const message = `cannot start: ${e.message}`;
+  // Which listener failed: the ingest one when its port is the one named.
+  const ingest =
+    flags.ingestPort !== undefined && e.port !== undefined && String(e.port) === flags.ingestPort;
   if (e.code === 'EADDRINUSE' || e.code === 'EACCES')
     return new InferlogError(
       'LISTEN_FAILED',
       e.code === 'EADDRINUSE'
-        ? `port ${flags.port} on ${flags.host} is already in use: stop the other process or pick another with --port`
+        ? ingest
+          ? `port ${flags.ingestPort} on ${flags.ingestHost ?? flags.host} is already in use: stop the other process or pick another with --ingest-port`
+          : `port ${flags.port} on ${flags.host} is already in use: stop the other process or pick another with --port`
         : message,
       { cause: err },
     );
