@@ -31,6 +31,7 @@ import type { BatcherOptions, BatchObserver } from './batcher/batcher.js';
 import { createBatcherInterceptor } from './batcher/interceptor.js';
 import { isStreamingResponse, type InFlight, type Recorder } from './recorder.js';
 import { createBodyWatch } from './body-watch.js';
+import { answerClientError } from '../core/lingering-close.js';
 
 export interface ProxyOptions {
   /** Where the model listens, e.g. http://127.0.0.1:8080. */
@@ -455,17 +456,9 @@ export function createCaptureProxy(options: ProxyOptions): CaptureProxy {
         return;
       }
     }
-    if (socket.writable) {
-      const status =
-        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? '408 Request Timeout'
-          : err.code === 'HPE_HEADER_OVERFLOW'
-            ? '431 Request Header Fields Too Large'
-            : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    }
-    // end() alone leaves the socket readable: a client trickling bytes would keep it open.
-    socket.destroySoon();
+    // 431/400 linger, so a client still writing its request sees the status, not a reset; 408
+    // closes at once (core/lingering-close.ts).
+    answerClientError(err, socket);
   });
 
   return {

@@ -30,3 +30,33 @@ describe('defaults shown in help are the defaults in effect', () => {
     });
   });
 });
+
+describe('collect: the limits shown in help are the ones in effect', () => {
+  it('--max-connections and --headers-timeout show the server defaults', async () => {
+    const { register } = await import('./commands/collect.js');
+    const { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS } = await import('../collector/server.js');
+    const { parseDuration } = await import('../core/units.js');
+    const program = new Command();
+    register(program);
+    const collect = program.commands.find((c) => c.name() === 'collect')!;
+    const shown = (flag: string): unknown => collect.options.find((o) => o.long === flag)?.defaultValue;
+    expect(Number(shown('--max-connections'))).toBe(DEFAULT_MAX_CONNECTIONS);
+    expect(parseDuration(String(shown('--headers-timeout')))).toBe(DEFAULT_HEADERS_TIMEOUT_MS);
+    for (const flag of [
+      '--auth-file',
+      '--tls-cert',
+      '--tls-key',
+      '--tls-client-ca',
+      '--insecure-no-auth',
+      '--metrics-public',
+      '--ingest-port',
+      '--ingest-host',
+      '--ingest-open',
+      '--rate-limit',
+    ])
+      expect(
+        collect.options.some((o) => o.long === flag),
+        flag,
+      ).toBe(true);
+  });
+});

@@ -28,6 +28,12 @@ function send(reply: FastifyReply, err: InferlogError): FastifyReply {
     .send({ error: { code: err.code, message: err.message, ...err.details } });
 }
 
+/** Refusals only the auth and rate-limit hooks make (never a route): counted for ingest here. */
+const EDGE_REASONS: Partial<Record<string, string>> = {
+  UNAUTHENTICATED: 'unauthenticated',
+  RATE_LIMITED: 'rate_limited',
+};
+
 export interface ErrorHandlerOptions {
   metrics: CollectorMetrics;
   log: OpLogger;
@@ -62,12 +68,15 @@ export function toHttpError(err: unknown, options: ErrorHandlerOptions): Inferlo
 export function collectorErrorHandler(
   options: ErrorHandlerOptions,
 ): (err: unknown, req: FastifyRequest, reply: FastifyReply) => FastifyReply {
-  return (err, _req, reply) => {
+  return (err, req, reply) => {
     const answer = toHttpError(err, options);
     // Errors routes threw on purpose were counted where they were found; fastify's own are counted here.
     if (!isInferlogError(err)) {
       if (answer.code === 'PAYLOAD_TOO_LARGE') options.metrics.rejected.inc({ reason: 'too_large' });
       else if (answer.code === 'EVENT_INVALID') options.metrics.rejected.inc({ reason: 'bad_request' });
+    } else if (req.method === 'POST' && EDGE_REASONS[answer.code] !== undefined) {
+      // Events refused at the edge, before receive ran (auth/hook.ts, auth/rate-limit.ts).
+      options.metrics.rejected.inc({ reason: EDGE_REASONS[answer.code]! });
     }
     // An unexpected error is logged here; errors thrown on purpose were logged where they arose.
     if (!isInferlogError(err) && answer.status !== undefined && answer.status >= 500) {

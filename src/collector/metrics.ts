@@ -30,7 +30,15 @@ export function createCollectorMetrics(withProcessMetrics: boolean): CollectorMe
   });
   // The reasons the server itself decides are exported from the start (as 0), so dashboards and
   // alerts see a rejected series before the first rejection (decode reasons appear when they occur).
-  for (const reason of ['too_large', 'bad_request', 'too_many_events', 'store_unavailable', 'forbidden'])
+  for (const reason of [
+    'too_large',
+    'bad_request',
+    'too_many_events',
+    'store_unavailable',
+    'forbidden',
+    'unauthenticated',
+    'rate_limited',
+  ])
     rejected.inc({ reason }, 0);
   const auditEvents = new client.Counter({
     name: 'inferlog_collector_audit_events_total',

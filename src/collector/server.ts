@@ -6,6 +6,10 @@
  *   admin ──DELETE /api/v1/exchanges…──▶ erase ──▶ store.erase (audited)
  *   Prometheus ──GET /metrics──▶ metrics        retention timer ──▶ store.deleteOlderThan
  *
+ * Every request passes, in order: connection cap ──▶ TLS (optional) ──▶ auth (auth/hook.ts) ──▶
+ * rate limit ──▶ body limits ──▶ route. An optional second listener (`ingest`) serves only
+ * receive, with the same hooks and the same commit queue, store and metrics.
+ *
  * Shutdown order: stop accepting, let in-flight requests finish their commits, drain
  * the commit queue, close the store, close the audit log.
  */
@@ -19,15 +23,21 @@ import { forbidden, registerAuth } from './auth/hook.js';
 import { isRestricted } from './auth/principal.js';
 import type { AuditLog } from './audit.js';
 import { openAuditLog } from './audit.js';
-import { createOpLogger } from '../core/log.js';
-import { DEFAULT_MAX_BATCH_EVENTS } from './batch-limits.js';
 import { INSTANCE_SKIP_REASONS } from '../formats/instances.js';
+import { registerErase } from './erase.js';
+import { OPEN_INGEST } from './auth/principal.js';
+import type { RateLimit } from './auth/rate-limit.js';
+import { createRateLimiter, registerFailedAuthLimit, registerRateLimit } from './auth/rate-limit.js';
+import type { ServerTls } from './auth/tls.js';
+import type { Server as TlsServer } from 'node:tls';
+import { createOpLogger } from '../core/log.js';
+import { answerClientError, lingerAfterAnswer } from '../core/lingering-close.js';
+import { DEFAULT_MAX_BATCH_EVENTS } from './batch-limits.js';
 import { createCommitQueue } from './commit-queue.js';
 import type { CommitQueue } from './commit-queue.js';
 import { collectorErrorHandler, notFound } from './http-errors.js';
 import { createCollectorMetrics } from './metrics.js';
 import type { CollectorMetrics } from './metrics.js';
-import { registerErase } from './erase.js';
 import { registerQuery } from './query.js';
 import { registerReceive } from './receive.js';
 import type { Retention } from './retention.js';
@@ -49,6 +59,10 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const MAX_HEADER_BYTES = 512 * 1024;
 export const DEFAULT_REQUEST_BODY_TIMEOUT_MS = 60_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+/** A request head must be in within this (nginx's client_header_timeout is 60 s; heads are small). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
+/** Open connections per listener; each costs a socket and buffers, so a flood cannot take them all. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
 
 /**
  * A body that stops arriving for `ms` gets 408 and its connection closed, so a stalled sender
@@ -57,6 +71,25 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
  * slow query (a GET has no body, and its 'end' comes only after the answer) counts as the
  * sender's pause.
  */
+/**
+ * An answer sent before the request's body was read (413 over --max-body-bytes, 401 before an
+ * upload) closes the connection (the unread body must not be parsed as a next request), but
+ * lingers first, discarding what the sender still writes: closing at once resets the connection
+ * and the sender sees a reset instead of the status (core/lingering-close.ts).
+ */
+function registerEarlyAnswerClose(app: FastifyInstance): void {
+  app.addHook('onSend', (req, reply, payload, done) => {
+    const raw = req.raw;
+    const length = raw.headers['content-length'];
+    const hasBody = length !== undefined ? length !== '0' : raw.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !raw.complete) {
+      reply.header('connection', 'close');
+      lingerAfterAnswer(raw);
+    }
+    done(null, payload);
+  });
+}
+
 function registerBodyTimeout(app: FastifyInstance, ms: number): void {
   app.addHook('onRequest', (req, _reply, done) => {
     const raw = req.raw;
@@ -134,13 +167,32 @@ export interface CollectorOptions {
    * (already redacted) bodies in the transaction that completes it (formats/instances.ts).
    */
   logInstances?: boolean;
+  /** TLS on every listener, rotated on change (auth/tls.ts); undefined = plain http. Closed with the collector. */
+  tls?: ServerTls;
+  /**
+   * A second listener that serves only ingest (`POST /`, and /healthz): KServe's own agent cannot
+   * send credentials, so ingest can be left `open` there while the main port keeps the read API
+   * private. Not open: it needs ingest credentials (token, client certificate) like the main port.
+   */
+  ingest?: { host?: string; port: number; open: boolean };
+  /** /metrics needs no credentials (`--metrics-public`); by default it needs the read scope. */
+  metricsPublic?: boolean;
+  /** Open connections per listener; more are closed as they arrive. Default DEFAULT_MAX_CONNECTIONS. */
+  maxConnections?: number;
+  /** A request head not complete after this long gets 408 (slowloris); default 20 s. */
+  headersTimeoutMs?: number;
+  /** Requests per second per principal (auth/rate-limit.ts); more get 429 with Retry-After. */
+  rateLimit?: RateLimit;
   log?: OpLogger;
 }
 
 export interface Collector {
-  /** `http://host:port` it listens on. */
+  /** `http(s)://host:port` it listens on. */
   readonly url: string;
   readonly port: number;
+  /** The ingest listener's URL and port, when there is one. */
+  readonly ingestUrl?: string;
+  readonly ingestPort?: number;
   readonly app: FastifyInstance;
   readonly metrics: CollectorMetrics;
   readonly retention: Retention | undefined;
@@ -148,6 +200,26 @@ export interface Collector {
   readonly auditLog: string | undefined;
   /** Idempotent; finishes in-flight commits before closing the store. */
   close(): Promise<void>;
+}
+
+/** A listener's URL. */
+function listenerUrl(app: FastifyInstance, host: string, secure: boolean): { url: string; port: number } {
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return { url: `${secure ? 'https' : 'http'}://${urlHost}:${port}`, port };
+}
+
+/**
+ * The open ingest listener's authenticator: credentials, when sent, still count (a team-a token
+ * stays limited to team-a); without any, the sender is the listener itself, allowed to ingest only.
+ */
+function openIngest(inner: Authenticator | undefined): Authenticator {
+  return {
+    async authenticate(req) {
+      return (await inner?.authenticate(req)) ?? OPEN_INGEST;
+    },
+  };
 }
 
 export async function startCollector(options: CollectorOptions): Promise<Collector> {
@@ -173,114 +245,165 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const queue: CommitQueue = createCommitQueue(store, metrics);
   const bodyTimeoutMs = options.requestBodyTimeoutMs ?? DEFAULT_REQUEST_BODY_TIMEOUT_MS;
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const app = Fastify({
-    bodyLimit: maxBodyBytes,
-    // Fastify's default is no limit: a sender trickling one byte every few seconds held a
-    // connection (and its buffers) forever. Node answers 408 when the whole request is late.
-    requestTimeout: requestTimeoutMs,
-    http: {
-      maxHeaderSize: MAX_HEADER_BYTES,
-      // Node reads requestTimeout when the server is made (fastify's later assignment does not
-      // arm the check), and checks it every connectionsCheckingInterval (default 30 s).
-      requestTimeout: requestTimeoutMs,
-      connectionsCheckingInterval: Math.min(30_000, Math.max(100, requestTimeoutMs / 10)),
-    },
-    logger: false,
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
-  });
-
-  registerSecurityHeaders(app);
-  registerAuth(app, options.authenticator);
-  if (bodyTimeoutMs > 0) registerBodyTimeout(app, bodyTimeoutMs);
-
-  // Every body is kept as raw bytes: binary payloads must be stored byte-exact, and
-  // decoding is the decoder's job (it picks binary/structured/batch from the headers).
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req, body, done) =>
-    done(null, body),
-  );
-
-  app.setErrorHandler(
-    collectorErrorHandler({
-      metrics,
-      log,
-      maxBodyBytes,
-      maxBodyBytesName: options.settingNames?.maxBodyBytes ?? 'maxBodyBytes',
-    }),
-  );
-  app.setNotFoundHandler((req) => {
-    throw notFound(`no route ${req.method} ${req.url.split('?', 1)[0]}`);
-  });
-
-  registerReceive(
-    app,
-    queue,
+  const headersTimeoutMs = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeoutMs);
+  const limiter = options.rateLimit ? createRateLimiter(options.rateLimit) : undefined;
+  const traceLink = traceLinkHealth(options.traceUrl);
+  const errorHandler = collectorErrorHandler({
     metrics,
     log,
-    {
-      maxEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
-      name: options.settingNames?.maxBatchEvents ?? 'maxBatchEvents',
-    },
-    options.logInstances ?? false,
-  );
-  registerAuthConfig(app, options.authConfig);
-  registerQuery(app, store, options.statsTopModels ?? DEFAULT_STATS_TOP_MODELS, audit);
-  registerErase(app, store, audit, log);
-  const traceLink = traceLinkHealth(options.traceUrl);
-  app.get('/healthz', { config: { public: true } }, async () => ({
-    status: 'ok',
-    store: store.name,
-    ...traceLink,
-  }));
-  app.get('/metrics', { config: { scope: 'read' } }, async (req, reply) => {
-    // The counters are collector-wide (every namespace's events): a reader limited to some
-    // namespaces or models would learn the others' volumes from them.
-    if (isRestricted(req.principal))
-      throw forbidden(
-        `"${req.principal.id}" is limited to some namespaces or models; /metrics covers all of them`,
-      );
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    maxBodyBytes,
+    maxBodyBytesName: options.settingNames?.maxBodyBytes ?? 'maxBodyBytes',
   });
-  const ui = registerUi(app, options.uiDir);
+
+  /**
+   * One fastify instance per listener, with the same limits, hooks and error shape; the commit
+   * queue, store and metrics are shared. `ingest` serves only POST (and /healthz): the read API
+   * is never reachable on the ingest port.
+   */
+  const createApp = (role: 'main' | 'ingest', authenticator: Authenticator | undefined): FastifyInstance => {
+    const http = {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      // Node reads requestTimeout when the server is made (fastify's later assignment does not
+      // arm the check), and checks it and headersTimeout every connectionsCheckingInterval
+      // (default 30 s, too coarse for a short headers timeout).
+      requestTimeout: requestTimeoutMs,
+      // A head trickled a byte at a time (slowloris) is cut off with 408 after this.
+      headersTimeout: headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, headersTimeoutMs / 10)),
+    };
+    const app = Fastify({
+      bodyLimit: maxBodyBytes,
+      // Fastify's default is no limit: a sender trickling one byte every few seconds held a
+      // connection (and its buffers) forever. Node answers 408 when the whole request is late.
+      requestTimeout: requestTimeoutMs,
+      // A TLS handshake that does not finish is a slow client too: same bound as a head (node: 120 s).
+      ...(options.tls
+        ? { https: { ...options.tls.options(), ...http, handshakeTimeout: headersTimeoutMs } }
+        : { http }),
+      logger: false,
+      return503OnClosing: true,
+      forceCloseConnections: 'idle',
+      // A head over MAX_HEADER_BYTES or unparsable: answered in the API's error shape, then lingering.
+      clientErrorHandler: (err, socket) =>
+        answerClientError(err, socket, (status) =>
+          status.startsWith('408')
+            ? undefined
+            : {
+                error: {
+                  code: status.startsWith('431') ? 'PAYLOAD_TOO_LARGE' : 'EVENT_INVALID',
+                  message: status.startsWith('431')
+                    ? `request head is over the collector's limit of ${MAX_HEADER_BYTES} bytes`
+                    : `the request cannot be parsed as HTTP/1.1 (${err.code ?? err.message})`,
+                  reason: status.startsWith('431') ? 'headers_too_large' : 'bad_request',
+                },
+              },
+        ),
+    });
+    // Connections over the cap are closed as they arrive, before any byte is read.
+    app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (options.tls) options.tls.attach(app.server as unknown as TlsServer);
+
+    registerSecurityHeaders(app);
+    registerEarlyAnswerClose(app);
+    if (limiter) registerFailedAuthLimit(app, limiter);
+    registerAuth(app, authenticator);
+    if (limiter) registerRateLimit(app, limiter);
+    if (bodyTimeoutMs > 0) registerBodyTimeout(app, bodyTimeoutMs);
+
+    // Every body is kept as raw bytes: binary payloads must be stored byte-exact, and
+    // decoding is the decoder's job (it picks binary/structured/batch from the headers).
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req, body, done) =>
+      done(null, body),
+    );
+    app.setErrorHandler(errorHandler);
+    app.setNotFoundHandler((req) => {
+      throw notFound(`no route ${req.method} ${req.url.split('?', 1)[0]}`);
+    });
+
+    registerReceive(
+      app,
+      queue,
+      metrics,
+      log,
+      {
+        maxEvents: options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS,
+        name: options.settingNames?.maxBatchEvents ?? 'maxBatchEvents',
+      },
+      options.logInstances ?? false,
+    );
+    app.get('/healthz', { config: { public: true } }, async () => ({
+      status: 'ok',
+      store: store.name,
+      ...traceLink,
+    }));
+    if (role === 'ingest') return app;
+    registerAuthConfig(app, options.authConfig);
+    registerQuery(app, store, options.statsTopModels ?? DEFAULT_STATS_TOP_MODELS, audit);
+    registerErase(app, store, audit, log);
+    app.get(
+      '/metrics',
+      { config: options.metricsPublic === true ? { public: true } : { scope: 'read' } },
+      async (req, reply) => {
+        // The counters are collector-wide (every namespace's events): a reader limited to some
+        // namespaces or models would learn the others' volumes from them.
+        if (options.metricsPublic !== true && isRestricted(req.principal))
+          throw forbidden(
+            `"${req.principal.id}" is limited to some namespaces or models; /metrics covers all of them`,
+          );
+        return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      },
+    );
+    log.debug('collector routes ready', { ui: registerUi(app, options.uiDir) });
+    return app;
+  };
+
+  const app = createApp('main', options.authenticator);
+  const ingestApp = options.ingest
+    ? createApp('ingest', options.ingest.open ? openIngest(options.authenticator) : options.authenticator)
+    : undefined;
+  const host = options.host ?? '127.0.0.1';
+  const ingestHost = options.ingest?.host ?? host;
 
   let retention: Retention | undefined;
   try {
-    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? DEFAULT_COLLECTOR_PORT });
+    await app.listen({ host, port: options.port ?? DEFAULT_COLLECTOR_PORT });
+    if (ingestApp) await ingestApp.listen({ host: ingestHost, port: options.ingest!.port });
     if (options.retentionMs !== undefined) {
       retention = startRetention(store, options.retentionMs, log);
       await retention.runOnce();
     }
   } catch (err) {
     await app.close().catch(() => undefined);
+    await ingestApp?.close().catch(() => undefined);
     await store.shutdown().catch(() => undefined);
     await audit?.close().catch(() => undefined);
     throw err;
   }
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : (options.port ?? DEFAULT_COLLECTOR_PORT);
-  const host = options.host ?? '127.0.0.1';
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  log.debug('collector routes ready', { ui });
+  const secure = options.tls !== undefined;
+  const main = listenerUrl(app, host, secure);
+  const ingest = ingestApp ? listenerUrl(ingestApp, ingestHost, secure) : undefined;
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${port}`,
-    port,
+    url: main.url,
+    port: main.port,
+    ...(ingest ? { ingestUrl: ingest.url, ingestPort: ingest.port } : {}),
     app,
     metrics,
+    auditLog: audit?.target,
     get retention() {
       return retention;
     },
-    auditLog: audit?.target,
     close() {
       closing ??= (async () => {
         retention?.stop();
-        await app.close();
+        await Promise.all([app.close(), ingestApp?.close()]);
         await queue.drain();
         await store.shutdown();
         await audit?.close();
         await options.authenticator?.close?.();
+        options.tls?.close();
       })();
       return closing;
     },

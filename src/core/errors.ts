@@ -120,6 +120,10 @@ export const ERROR_CODES = {
     summary:
       'The collector cannot write its audit log (disk full, file removed): it answered 503 instead of serving bodies unaudited.',
   },
+  RATE_LIMITED: {
+    kind: 'throttle',
+    summary: 'A collector caller is over its rate limit (--rate-limit); it answered 429 with Retry-After.',
+  },
   INTERRUPTED: {
     kind: 'permanent',
     summary: 'The run was interrupted (Ctrl-C); what was done so far is reported.',

@@ -2,37 +2,66 @@
  * `inferlog collect`: run the collector (receive CloudEvents, store, serve the query API).
  *
  *   flags ──validate──▶ store URL + options ──▶ startCollector ──▶ one ready line on stderr
+ *     └─ auth: --auth-file (tokens, certificate identities) + --tls-client-ca ──▶ chainAuthenticators
+ *        secure default: a non-loopback listener with no authentication does not start (exit 2)
  *   SIGTERM / SIGINT ──▶ close (in-flight commits finish) ──▶ "stopped cleanly" ──▶ exit 0
  */
 import type { Command } from 'commander';
 import { createOpLogger } from '../../core/log.js';
 import { DEFAULT_MAX_BATCH_EVENTS } from '../../collector/batch-limits.js';
-import { DEFAULT_COLLECTOR_PORT, DEFAULT_MAX_BODY_BYTES, startCollector } from '../../collector/server.js';
+import {
+  DEFAULT_COLLECTOR_PORT,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  startCollector,
+} from '../../collector/server.js';
+import { chainAuthenticators } from '../../collector/auth/chain.js';
+import type { Authenticator } from '../../collector/auth/hook.js';
+import type { RateLimit } from '../../collector/auth/rate-limit.js';
+import { parseRateLimit } from '../../collector/auth/rate-limit.js';
+import type { ServerTls } from '../../collector/auth/tls.js';
+import { certificateAuthenticator, loadServerTls } from '../../collector/auth/tls.js';
+import type { AuthFileSource } from '../../collector/auth/token-file.js';
+import { tokenAuthenticator, watchAuthFile } from '../../collector/auth/token-file.js';
+import type { OpLogger } from '../../core/log.js';
+import { exitWithConfigError } from '../util.js';
 import { DEFAULT_STATS_TOP_MODELS } from '../../store/stats.js';
 import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { KafkaSource } from '../../sources/kafka/source.js';
 import { parseKafkaSourceUrl } from '../../sources/kafka/config.js';
 import { traceUrlProblem } from '../../collector/trace-link.js';
 import { countInstances } from '../../collector/metrics.js';
-import { formatBytes } from '../../core/terminal.js';
+import { formatBytes, formatDuration } from '../../core/terminal.js';
 import { parseBytes, parseDuration } from '../../core/units.js';
 import { InferlogError, isInferlogError } from '../../core/errors.js';
 import { fail } from '../exit-codes.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
-import type { Authenticator } from '../../collector/auth/hook.js';
 import type { OidcClientConfig, OidcGroupGrant } from '../../collector/auth/oidc.js';
 import {
   DEFAULT_OIDC_CLAIM,
   createOidcAuthenticator,
   oidcClientConfig,
   oidcUrlProblem,
+  liveOidcGroups,
   parseGroupGrant,
 } from '../../collector/auth/oidc.js';
-import type { OpLogger } from '../../core/log.js';
 
 interface CollectFlags {
   port: string;
   host: string;
+  authFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  insecureNoAuth?: boolean;
+  metricsPublic?: boolean;
+  ingestPort?: string;
+  ingestHost?: string;
+  ingestOpen?: boolean;
+  maxConnections: string;
+  headersTimeout: string;
+  rateLimit?: string;
   store: string;
   retention?: string;
   maxBodyBytes: string;
@@ -69,6 +98,12 @@ export function auditLogFor(
   return './inferlog-audit.log';
 }
 
+/** 127.0.0.0/8, ::1 and `localhost`: only this machine can connect. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
+}
+
 function usage(message: string): never {
   fail('collect', new InferlogError('USAGE_INVALID', message));
 }
@@ -80,13 +115,18 @@ function usage(message: string): never {
  */
 function startFailure(err: unknown, flags: CollectFlags): InferlogError {
   if (isInferlogError(err)) return err;
-  const e = err as NodeJS.ErrnoException;
+  const e = err as NodeJS.ErrnoException & { port?: number };
   const message = `cannot start: ${e.message}`;
+  // Which listener failed: the ingest one when its port is the one named.
+  const ingest =
+    flags.ingestPort !== undefined && e.port !== undefined && String(e.port) === flags.ingestPort;
   if (e.code === 'EADDRINUSE' || e.code === 'EACCES')
     return new InferlogError(
       'LISTEN_FAILED',
       e.code === 'EADDRINUSE'
-        ? `port ${flags.port} on ${flags.host} is already in use: stop the other process or pick another with --port`
+        ? ingest
+          ? `port ${flags.ingestPort} on ${flags.ingestHost ?? flags.host} is already in use: stop the other process or pick another with --ingest-port`
+          : `port ${flags.port} on ${flags.host} is already in use: stop the other process or pick another with --port`
         : message,
       { cause: err },
     );
@@ -101,6 +141,7 @@ function startFailure(err: unknown, flags: CollectFlags): InferlogError {
 function oidcFrom(
   flags: CollectFlags,
   log: OpLogger,
+  authFile: AuthFileSource | undefined,
 ): { authenticator: Authenticator; config: OidcClientConfig } | undefined {
   if (flags.oidcIssuer === undefined) {
     const stray =
@@ -116,8 +157,10 @@ function oidcFrom(
   if (problem !== undefined) usage(`--oidc-issuer ${problem}`);
   if (flags.oidcAudience === undefined)
     usage('--oidc-issuer needs --oidc-audience: the aud its tokens carry for this collector (its client id)');
-  if (flags.oidcGroup.length === 0)
-    usage("--oidc-issuer needs at least one --oidc-group, e.g. --oidc-group 'ml-readers=read:team-a'");
+  if (flags.oidcGroup.length === 0 && authFile?.current().oidc === undefined)
+    usage(
+      "--oidc-issuer needs at least one --oidc-group, e.g. --oidc-group 'ml-readers=read:team-a', or an oidc.groups section in --auth-file",
+    );
   const groups = new Map<string, OidcGroupGrant>();
   for (const text of flags.oidcGroup) {
     const eq = text.indexOf('=');
@@ -136,9 +179,105 @@ function oidcFrom(
     audience: flags.oidcAudience,
     claim: flags.oidcClaim,
     usernameClaim: flags.oidcUsernameClaim,
-    groups,
+    // The auth file's oidc.groups (reloaded with it) wins over the flags, group by group.
+    groups: authFile ? liveOidcGroups(groups, () => authFile.current().oidc, log) : groups,
   };
   return { authenticator: createOidcAuthenticator(settings, log), config: oidcClientConfig(settings) };
+}
+
+interface AuthSetup {
+  authenticator?: Authenticator;
+  tls?: ServerTls;
+  /** For the ready line: what authenticates requests. */
+  describe: string;
+  close(): void;
+}
+
+/**
+ * Checks the auth and TLS flags together, refuses an open non-loopback listener, and builds the
+ * authenticator chain (client certificate, then API token, then `oidc`'s, which gets the auth file
+ * in force so it can read its live `oidc:` section) and the TLS listener options. Exits on a bad
+ * flag (2) or file (1).
+ */
+function setUpAuth(
+  flags: CollectFlags,
+  log: OpLogger,
+  oidc?: (authFile: AuthFileSource | undefined) => Authenticator | undefined,
+): AuthSetup {
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined))
+    usage('--tls-cert and --tls-key go together: give both (the certificate chain and its private key)');
+  if (flags.tlsClientCa !== undefined && flags.tlsCert === undefined)
+    usage(
+      '--tls-client-ca needs --tls-cert and --tls-key: client certificates are checked in the TLS handshake',
+    );
+  if (flags.tlsClientCa !== undefined && flags.authFile === undefined)
+    usage(
+      '--tls-client-ca needs --auth-file with a certificates: list that maps each client identity to scopes, e.g. ' +
+        '`certificates: [{subject: "CN=agent-team-a", scopes: [ingest], namespaces: [team-a]}]`',
+    );
+  const authenticated =
+    flags.authFile !== undefined || flags.tlsClientCa !== undefined || flags.oidcIssuer !== undefined;
+  const exposed = [
+    flags.host,
+    ...(flags.ingestPort !== undefined && !flags.ingestOpen ? [flags.ingestHost ?? flags.host] : []),
+  ].filter((h) => !isLoopback(h));
+  if (!authenticated && flags.insecureNoAuth !== true && exposed.length > 0)
+    usage(
+      `--host ${exposed[0]} can be reached from other machines, and no authentication is configured: ` +
+        'anyone who can connect could read every captured request and response. Secure it with ' +
+        '--auth-file FILE (API tokens: inferlog token create --auth-file FILE --name NAME --scope read), ' +
+        '--tls-client-ca FILE (client certificates) or --oidc-issuer URL (single sign-on), with --tls-cert and ' +
+        '--tls-key for TLS; or pass --insecure-no-auth to run it open on purpose',
+    );
+  if (authenticated && flags.tlsCert === undefined && !isLoopback(flags.host))
+    log.warn(
+      'credentials will travel in clear text: serve TLS with --tls-cert and --tls-key (unless a proxy or mesh terminates TLS in front of the collector)',
+    );
+
+  let source: AuthFileSource | undefined;
+  let tls: ServerTls | undefined;
+  try {
+    if (flags.authFile !== undefined) source = watchAuthFile(flags.authFile, log);
+    if (flags.tlsCert !== undefined && flags.tlsKey !== undefined)
+      tls = loadServerTls(
+        {
+          certFile: flags.tlsCert,
+          keyFile: flags.tlsKey,
+          ...(flags.tlsClientCa !== undefined ? { clientCaFile: flags.tlsClientCa } : {}),
+        },
+        log,
+      );
+  } catch (err) {
+    source?.close();
+    if (isInferlogError(err, 'CONFIG_INVALID')) exitWithConfigError(err);
+    fail('collect', err);
+  }
+  const chain: Authenticator[] = [];
+  const kinds: string[] = [];
+  if (source && flags.tlsClientCa !== undefined) {
+    chain.push(certificateAuthenticator(source));
+    kinds.push('client-certificates');
+  }
+  if (source) {
+    chain.push(tokenAuthenticator(source));
+    kinds.push('tokens');
+  }
+  // The OIDC authenticator (auth/oidc.ts) takes JWT-shaped bearer tokens, which the token
+  // authenticator leaves alone; it joins the chain last.
+  const jwt = oidc?.(source);
+  if (jwt) {
+    chain.push(jwt);
+    kinds.push('oidc');
+  }
+  return {
+    ...(chain.length > 0 ? { authenticator: chainAuthenticators(chain) } : {}),
+    ...(tls ? { tls } : {}),
+    describe: kinds.length > 0 ? kinds.join('+') : 'none',
+    close() {
+      source?.close();
+      tls?.close();
+    },
+  };
 }
 
 export function register(program: Command): void {
@@ -207,6 +346,45 @@ export function register(program: Command): void {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     );
+  command
+    .option(
+      '--auth-file <file>',
+      'API tokens (stored as hashes), client-certificate identities and the OIDC mapping, YAML or JSON; reloaded on change (inferlog token create)',
+    )
+    .option('--tls-cert <file>', 'serve HTTPS (TLS 1.2+) with this PEM certificate chain; reloaded on change')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert; reloaded on change')
+    .option(
+      '--tls-client-ca <file>',
+      'accept client certificates signed by this CA (mTLS); --auth-file certificates: maps them to scopes',
+    )
+    .option(
+      '--insecure-no-auth',
+      'allow a non-loopback --host with no authentication: anyone who can reach it reads every exchange',
+    )
+    .option('--metrics-public', '/metrics needs no credentials (by default it needs the read scope)')
+    .option(
+      '--ingest-port <port>',
+      'a second listener for ingest only (POST /); the read API is never served on it',
+    )
+    .option('--ingest-host <host>', 'address of the ingest listener (default: --host)')
+    .option(
+      '--ingest-open',
+      "the ingest listener accepts events without credentials (KServe's agent cannot send any)",
+    )
+    .option(
+      '--max-connections <n>',
+      'open connections per listener; more are closed at once',
+      String(DEFAULT_MAX_CONNECTIONS),
+    )
+    .option(
+      '--headers-timeout <duration>',
+      'answer 408 when a request head has not arrived after this long (slowloris)',
+      formatDuration(DEFAULT_HEADERS_TIMEOUT_MS),
+    )
+    .option(
+      '--rate-limit <rate>',
+      'requests per principal, e.g. 50/s or 600/m; more get 429 with Retry-After (default: no limit)',
+    );
   addRequestLimitFlags(command, false);
   command.action(async (flags: CollectFlags) => {
     const log = createOpLogger('collect');
@@ -255,7 +433,45 @@ export function register(program: Command): void {
         usage(`--from ${isInferlogError(err) ? err.message : `"${flags.from}" is not a kafka:// URL`}`);
       }
     }
-    const oidc = oidcFrom(flags, log);
+    const maxConnections = Number(flags.maxConnections);
+    if (!/^\d+$/.test(flags.maxConnections) || maxConnections < 1)
+      usage(`--max-connections "${flags.maxConnections}": use a positive number of connections`);
+    let headersTimeoutMs = 0;
+    try {
+      headersTimeoutMs = parseDuration(flags.headersTimeout);
+    } catch {
+      // The message below says what a valid duration looks like.
+    }
+    if (!(headersTimeoutMs > 0))
+      usage(`--headers-timeout "${flags.headersTimeout}": use a duration above zero, e.g. 20s`);
+    let rateLimit: RateLimit | undefined;
+    if (flags.rateLimit !== undefined) {
+      try {
+        rateLimit = parseRateLimit(flags.rateLimit);
+      } catch (err) {
+        usage(`--rate-limit ${(err as Error).message}`);
+      }
+    }
+    let ingest: { host?: string; port: number; open: boolean } | undefined;
+    if (flags.ingestPort !== undefined) {
+      const ingestPort = Number(flags.ingestPort);
+      if (!/^\d+$/.test(flags.ingestPort) || ingestPort > 65535)
+        usage(`--ingest-port "${flags.ingestPort}": use a number from 0 to 65535`);
+      if (ingestPort !== 0 && ingestPort === port && (flags.ingestHost ?? flags.host) === flags.host)
+        usage(`--ingest-port ${ingestPort} is also --port: the ingest listener needs a port of its own`);
+      ingest = { port: ingestPort, open: flags.ingestOpen === true, host: flags.ingestHost ?? flags.host };
+    } else if (flags.ingestOpen || flags.ingestHost !== undefined) {
+      usage(
+        `${flags.ingestOpen ? '--ingest-open' : '--ingest-host'} needs --ingest-port: ingest is opened only on its own listener`,
+      );
+    }
+    const sso: { oidc?: { authenticator: Authenticator; config: OidcClientConfig } } = {};
+    const auth = setUpAuth(flags, log, (authFile) => {
+      const oidc = oidcFrom(flags, log, authFile);
+      if (oidc) sso.oidc = oidc;
+      return oidc?.authenticator;
+    });
+    const oidc = sso.oidc;
     let store;
     try {
       store = openStore(flags.store);
@@ -263,7 +479,7 @@ export function register(program: Command): void {
       usage(`--store ${(err as Error).message}`);
     }
     if (flags.auditLog === '') usage('--audit-log: give a file, or - for stdout');
-    const auditLog = auditLogFor(flags.auditLog, oidc !== undefined, flags.store);
+    const auditLog = auditLogFor(flags.auditLog, auth.authenticator !== undefined, flags.store);
     let collector;
     try {
       collector = await startCollector({
@@ -278,14 +494,21 @@ export function register(program: Command): void {
         requestTimeoutMs: limits.requestTimeoutMs,
         retentionMs,
         traceUrl: flags.traceUrl,
-        authenticator: oidc?.authenticator,
         authConfig: oidc?.config,
         logInstances: flags.logInstances === true,
         processMetrics: true,
+        authenticator: auth.authenticator,
+        tls: auth.tls,
+        ingest,
+        metricsPublic: flags.metricsPublic === true,
+        maxConnections,
+        headersTimeoutMs,
+        rateLimit,
         settingNames: { maxBodyBytes: '--max-body-bytes', maxBatchEvents: '--max-batch-events' },
         log,
       });
     } catch (err) {
+      auth.close();
       fail('collect', startFailure(err, flags));
     }
     let source: KafkaSource | undefined;
@@ -320,6 +543,9 @@ export function register(program: Command): void {
       }
     }
     log.info(`ready on ${collector.url}`, {
+      ...(collector.ingestUrl ? { ingest: collector.ingestUrl } : {}),
+      ...(ingest?.open ? { ingestAuth: 'open' } : {}),
+      auth: auth.describe,
       ...(source ? { from: source.name } : {}),
       store: store.name,
       ...(flags.retention ? { retention: flags.retention } : {}),
@@ -332,6 +558,7 @@ export function register(program: Command): void {
       // Leave the consumer group first: its partitions move to the other collectors.
       (source?.shutdown() ?? Promise.resolve())
         .then(() => collector.close())
+        .then(() => auth.close())
         .then(
           () => {
             log.info('stopped cleanly');

@@ -17,6 +17,7 @@ const COMMANDS: ReadonlyArray<[name: string, load: () => Promise<{ register: Reg
   ['replay', () => import('./replay.js')],
   ['login', () => import('./login.js')],
   ['erase', () => import('./erase.js')],
+  ['token', () => import('./token.js')],
 ];
 
 /** Registers the command named in argv (or all of them, for help and unknown names). */

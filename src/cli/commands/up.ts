@@ -15,6 +15,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { Command } from 'commander';
 import { observeAll, V1Batcher, type BatchObserver } from '../../capture/batcher/batcher.js';
 import { batchLogger } from '../../capture/batcher/log-batches.js';
@@ -26,6 +27,7 @@ import { requestObserver, type ServedAt } from '../../capture/request-observer.j
 import { UNMATCHED_MODEL } from '../../core/exchange.js';
 import { loadInferenceServices, type ServiceConfig } from '../../config/inferenceservice.js';
 import { createOpLogger } from '../../core/log.js';
+import { answerClientError } from '../../core/lingering-close.js';
 import { createModelServer, modelInBody, modelInBodyRoute } from '../../model-server/index.js';
 import { modelInPath } from '../../core/model-in-path.js';
 import { createPipelineMetrics } from '../../pipeline/metrics.js';
@@ -274,6 +276,10 @@ export function register(program: Command): void {
           observe(req, res);
           capture(req, res);
         },
+      );
+      // Node's own answer to a head over its limit (431) resets a client still writing its body.
+      server.on('clientError', (err: Error & { code?: string }, socket: Duplex) =>
+        answerClientError(err, socket),
       );
       let bound: number;
       try {

@@ -37,6 +37,16 @@ export const UNAUTHENTICATED_LOOPBACK: Principal = Object.freeze({
   scopes: new Set<Scope>(SCOPES),
 });
 
+/**
+ * A sender on an ingest listener opened with `--ingest-open` that sent no credentials (KServe's
+ * own agent cannot): it may ingest, nothing else.
+ */
+export const OPEN_INGEST: Principal = Object.freeze({
+  id: 'ingest-listener',
+  via: 'ingest-listener',
+  scopes: new Set<Scope>(['ingest']),
+});
+
 export function hasScope(principal: Principal, scope: Scope): boolean {
   return principal.scopes.has(scope) || principal.scopes.has('admin');
 }
