@@ -16,6 +16,7 @@ import { createSampler } from '../pipeline/sampling.js';
 import { createRedactor } from '../pipeline/redaction/index.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { createSinkFor } from '../sinks/registry.js';
+import type { StoreCredentials } from '../transport/object-store/object-store.js';
 import { startSpans, type SpanRuntime } from './tracing.js';
 
 export interface LoggingRuntime {
@@ -28,18 +29,29 @@ export interface LoggingRuntime {
   shutdown(): Promise<void>;
 }
 
+export interface LoggingExtras {
+  /** Blob store credentials from `--storage-config` (resolveStoreCredentials); else the environment's. */
+  storeCredentials?: StoreCredentials;
+}
+
 export async function startLogging(
   settings: LoggerSettings,
   source: ExchangeSource,
   log: OpLogger,
   metrics: PipelineMetrics = createPipelineMetrics(),
+  extras: LoggingExtras = {},
 ): Promise<LoggingRuntime> {
+  // A blob URL without logger.storage still writes (json, no path): credentials need a store too.
+  const store =
+    extras.storeCredentials !== undefined
+      ? { ...(settings.store ?? { path: '', format: 'json' as const }), credentials: extras.storeCredentials }
+      : settings.store;
   const sink = createSinkFor(settings.url, {
     batchSize: settings.batchSize,
     batchIntervalMs: settings.batchIntervalMs,
     timeoutMs: settings.delivery.timeoutMs,
     tls: settings.tls,
-    ...(settings.store ? { store: settings.store } : {}),
+    ...(store ? { store } : {}),
   });
   const stages = [
     createSampler(settings.sampling, { sampledOut: () => metrics.sampledOut() }),
