@@ -124,6 +124,10 @@ export function register(program: Command): void {
           const credentials = storageConfig.credentialsFor(logger?.url, logger?.store?.key, svc.name);
           if (credentials) storeCredentials.set(svc.name, credentials);
         }
+        if (opts.storageConfig !== undefined && storeCredentials.size === 0)
+          log.warn(
+            `--storage-config ${opts.storageConfig} is not used: no logger writes to s3://, gs:// or abfs://`,
+          );
       } catch (e) {
         if (isInferlogError(e, 'USAGE_INVALID')) fail('up', e);
         exitWithConfigError(e);
