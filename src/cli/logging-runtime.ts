@@ -17,6 +17,7 @@ import { createRedactor } from '../pipeline/redaction/index.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { createSinkFor } from '../sinks/registry.js';
 import { INSTANCE_SKIP_REASONS } from '../formats/instances.js';
+import type { StoreCredentials } from '../transport/object-store/object-store.js';
 import { startSpans, type SpanRuntime } from './tracing.js';
 
 export interface LoggingRuntime {
@@ -29,18 +30,29 @@ export interface LoggingRuntime {
   shutdown(): Promise<void>;
 }
 
+export interface LoggingExtras {
+  /** Blob store credentials from `--storage-config` (resolveStoreCredentials); else the environment's. */
+  storeCredentials?: StoreCredentials;
+}
+
 export async function startLogging(
   settings: LoggerSettings,
   source: ExchangeSource,
   log: OpLogger,
   metrics: PipelineMetrics = createPipelineMetrics(),
+  extras: LoggingExtras = {},
 ): Promise<LoggingRuntime> {
+  // A blob URL without logger.storage still writes (json, no path): credentials need a store too.
+  const store =
+    extras.storeCredentials !== undefined
+      ? { ...(settings.store ?? { path: '', format: 'json' as const }), credentials: extras.storeCredentials }
+      : settings.store;
   const sink = createSinkFor(settings.url, {
     batchSize: settings.batchSize,
     batchIntervalMs: settings.batchIntervalMs,
     timeoutMs: settings.delivery.timeoutMs,
     tls: settings.tls,
-    ...(settings.store ? { store: settings.store } : {}),
+    ...(store ? { store } : {}),
     logInstances: settings.logInstances === true,
     instances: { written: (n) => metrics.instanceRows(n), skipped: (r) => metrics.instanceSkipped(r) },
   });

@@ -114,7 +114,7 @@ describe('InferenceService YAML', () => {
         batchSize: 10,
         batchIntervalMs: 5000,
         // KServe's default marshaller URL is its embedded one: marshalled in-process.
-        store: { path: '/store', format: 'parquet' },
+        store: { path: '/store', format: 'parquet', key: 'default' },
       });
       expect(svc?.predictor.logger?.store?.marshallerUrl).toBeUndefined();
     }
@@ -163,6 +163,8 @@ describe('InferenceService YAML', () => {
     expect(svc?.predictor.logger?.store).toEqual({
       path: 'p',
       format: 'csv',
+      // storage.key: the storage-config entry `inferlog up --storage-config` reads.
+      key: 'k',
       marshallerUrl: 'http://marshaller.ns.svc:8080/marshal',
     });
   });

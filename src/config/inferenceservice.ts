@@ -131,6 +131,7 @@ export function loggerSettingsFrom(spec: LoggerSpec, annotations: Record<string,
     s.store = {
       path: spec.storage?.path ?? '',
       format,
+      ...(spec.storage?.key !== undefined ? { key: spec.storage.key } : {}),
       ...(spec.marshallerUrl && !isEmbeddedMarshaller(spec.marshallerUrl, DEFAULT_MARSHALLER_PORT)
         ? { marshallerUrl: spec.marshallerUrl }
         : {}),

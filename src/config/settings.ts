@@ -116,6 +116,12 @@ export interface StoreSettings {
   format: StoreFormat;
   /** A marshaller service of the user's own; undefined = KServe's embedded marshallers, in-process. */
   marshallerUrl?: string;
+  /**
+   * `storage.key`: the storage-config Secret entry holding the store's credentials. Used by
+   * `inferlog up --storage-config FILE`; KServe's agent itself never reads it (its webhook injects
+   * the service account's secrets as environment variables).
+   */
+  key?: string;
 }
 
 export const DEFAULT_MAX_CAPTURE_BYTES = 1024 * 1024;

@@ -7,6 +7,7 @@
  * the whole batch, or rejects with an InferlogError whose `kind` says whether a retry
  * can help. Retry, timeout and buffering are wrappers around it (src/pipeline/).
  */
+import type { StoreCredentials } from '../transport/object-store/object-store.js';
 import type { Exchange } from '../core/exchange.js';
 import type { InstanceSkipReason } from '../formats/instances.js';
 
@@ -64,6 +65,11 @@ export interface BlobStoreOptions {
   format: 'json' | 'csv' | 'parquet';
   /** `--log-marshaller-url` when it names a marshaller of the user's own (else marshalled in-process). */
   marshallerUrl?: string;
+  /**
+   * Credentials resolved from a storage-config file (`--storage-config`, resolveStoreCredentials);
+   * absent: the store resolves them from the environment, as KServe's agent does.
+   */
+  credentials?: StoreCredentials;
 }
 
 export type SinkFactory = (url: URL, options: SinkOptions) => Sink;

@@ -25,7 +25,10 @@ beforeAll(async () => {
     saved[k] = process.env[k];
     process.env[k] = v;
   }
-  reader = await openS3ObjectStore({ scheme: 's3', bucket: 'unused', prefix: '' }, moto.env);
+  reader = await openS3ObjectStore(
+    { scheme: 's3', bucket: 'unused', prefix: '' },
+    { credentials: moto.credentials },
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -54,7 +57,10 @@ function options(batchSize: number, store?: BlobStoreOptions): SinkOptions {
 }
 
 async function objects(bucket: string): Promise<Array<{ key: string; text: string }>> {
-  const store = await openS3ObjectStore({ scheme: 's3', bucket, prefix: '' }, moto.env);
+  const store = await openS3ObjectStore(
+    { scheme: 's3', bucket, prefix: '' },
+    { credentials: moto.credentials },
+  );
   try {
     const out: Array<{ key: string; text: string }> = [];
     for await (const o of store.list(''))
@@ -283,7 +289,7 @@ describe('S3 failures, classified for the pipeline (real moto)', () => {
     const other = await startMoto();
     const bucket = 'soon-gone';
     await other.createBucket(bucket);
-    const store = await openS3ObjectStore(parseBlobUrl(`s3://${bucket}`), other.env);
+    const store = await openS3ObjectStore(parseBlobUrl(`s3://${bucket}`), { credentials: other.credentials });
     await store.put('k', new Uint8Array([1]));
     await other.stop();
     const down = (await store.put('k', new Uint8Array([1])).catch((e: unknown) => e)) as InferlogError;
@@ -294,7 +300,7 @@ describe('S3 failures, classified for the pipeline (real moto)', () => {
 
   it('large objects go up as multipart uploads and read back whole', async () => {
     const bucket = await newBucket();
-    const store = await openS3ObjectStore(parseBlobUrl(`s3://${bucket}`), moto.env);
+    const store = await openS3ObjectStore(parseBlobUrl(`s3://${bucket}`), { credentials: moto.credentials });
     const big = new Uint8Array(20 * 1024 * 1024);
     for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
     await store.put('big.bin', big);

@@ -10,12 +10,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { S3Credentials } from '../../src/transport/object-store/object-store.js';
 import { PEERS_DIR, freePort, portAnswers } from './peers.js';
 
 export interface Moto {
   endpoint: string;
   /** The environment a process needs to write to this server (KServe's variable names). */
   env: Record<string, string>;
+  /** The same settings as S3Credentials (what resolveStoreCredentials gives for `env`). */
+  credentials: S3Credentials;
   createBucket(name: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -57,6 +60,14 @@ export async function startMoto(port?: number): Promise<Moto> {
   return {
     endpoint,
     env,
+    credentials: {
+      kind: 's3',
+      endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      accessKeyId: 'testing',
+      secretAccessKey: 'testing',
+    },
     async createBucket(name) {
       const res = await fetch(`${endpoint}/${name}`, { method: 'PUT' });
       if (!res.ok) throw new Error(`moto: create bucket ${name}: ${res.status} ${await res.text()}`);

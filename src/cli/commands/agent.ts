@@ -34,6 +34,8 @@ import { agentSpoolName, memoryOnlyWarning, planBuffer, stateHome } from '../def
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
 import { withDefault } from '../help.js';
 import { exitWithConfigError, listen } from '../util.js';
+import { storageConfigReader } from '../storage-config.js';
+import type { StoreCredentials } from '../../transport/object-store/object-store.js';
 import { InferlogError } from '../../core/errors.js';
 import { parseDuration } from '../../core/units.js';
 import { fail } from '../exit-codes.js';
@@ -60,6 +62,8 @@ export interface AgentFlags {
   logStoreFormat: string;
   logMarshallerUrl: string;
   logMarshallerPort: string;
+  storageConfig?: string;
+  storageKey?: string;
   host: string;
   adminPort?: string;
   upstreamTimeout?: string;
@@ -264,6 +268,11 @@ export function register(program: Command): void {
       "port of KServe's embedded marshaller: accepted; inferlog marshals in-process and opens no port",
       String(DEFAULT_MARSHALLER_PORT),
     )
+    .option(
+      '--storage-config <path>',
+      "blob --log-url: KServe storage-config Secret (mounted directory, manifest or key→entry map) for the store's credentials",
+    )
+    .option('--storage-key <key>', 'blob --log-url: the --storage-config entry to use (KServe storage.key)')
     .addOption(
       new Option('--admin-port <port>', 'serve GET /metrics and /healthz on this port, e.g. 9088').default(
         '0',
@@ -314,9 +323,22 @@ export function register(program: Command): void {
     const metrics = createPipelineMetrics();
     let runtime: LoggingRuntime | undefined;
     let settings: LoggerSettings | undefined;
+    let storeCredentials: StoreCredentials | undefined;
     if (flags.logUrl !== undefined && flags.logUrl !== '') {
       try {
         settings = agentLoggerSettings(flags);
+        if (flags.storageKey !== undefined && flags.storageConfig === undefined)
+          // Without a file the key would be ignored and the store opened with other credentials.
+          throw new InferlogError(
+            'CONFIG_INVALID',
+            'inferlog agent: --storage-key names an entry of --storage-config, which is not given',
+            { details: { option: '--storage-key' } },
+          );
+        storeCredentials = storageConfigReader(flags.storageConfig, '--storage-key').credentialsFor(
+          flags.logUrl,
+          flags.storageKey,
+          'inferlog agent',
+        );
       } catch (e) {
         exitWithConfigError(e);
       }
@@ -336,6 +358,7 @@ export function register(program: Command): void {
         },
         log,
         metrics,
+        { storeCredentials },
       );
     }
     const runtimes = runtime ? [runtime] : [];

@@ -39,6 +39,8 @@ import { exitWithConfigError, listen } from '../util.js';
 import { parseBytes } from '../../core/units.js';
 import { InferlogError, isInferlogError } from '../../core/errors.js';
 import { fail } from '../exit-codes.js';
+import { storageConfigReader } from '../storage-config.js';
+import type { StoreCredentials } from '../../transport/object-store/object-store.js';
 
 function pickAnnotations(svc: ServiceConfig, keys: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -96,7 +98,11 @@ export function register(program: Command): void {
     .requiredOption('-f, --file <file>', 'InferenceService YAML (the file you would kubectl apply)')
     .option('--port <port>', 'port to listen on (default: $PORT or 8080)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--max-body-bytes <size>', 'largest request body the model server accepts (413 above)', '16MiB');
+    .option('--max-body-bytes <size>', 'largest request body the model server accepts (413 above)', '16MiB')
+    .option(
+      '--storage-config <path>',
+      'KServe storage-config Secret (manifest, key→entry map or mounted directory): blob logger credentials, entry logger.storage.key',
+    );
   addRequestLimitFlags(cmd, false);
   cmd.action(
     async (opts: {
@@ -104,14 +110,26 @@ export function register(program: Command): void {
       port?: string;
       host: string;
       maxBodyBytes: string;
+      storageConfig?: string;
       [flag: string]: unknown;
     }) => {
       const log = createOpLogger('up');
       let services: ServiceConfig[];
       let limits: RequestLimits;
+      const storeCredentials = new Map<string, StoreCredentials>();
       try {
         limits = requestLimitsFrom(opts, 'inferlog up');
         services = loadInferenceServices(opts.file, SERVE_CHECKS);
+        const storageConfig = storageConfigReader(opts.storageConfig, 'logger.storage.key');
+        for (const svc of services) {
+          const logger = svc.predictor.logger;
+          const credentials = storageConfig.credentialsFor(logger?.url, logger?.store?.key, svc.name);
+          if (credentials) storeCredentials.set(svc.name, credentials);
+        }
+        if (opts.storageConfig !== undefined && storeCredentials.size === 0)
+          log.warn(
+            `--storage-config ${opts.storageConfig} is not used: no logger writes to s3://, gs:// or abfs://`,
+          );
       } catch (e) {
         if (isInferlogError(e, 'USAGE_INVALID')) fail('up', e);
         exitWithConfigError(e);
@@ -186,6 +204,7 @@ export function register(program: Command): void {
             },
             log,
             metrics,
+            { storeCredentials: storeCredentials.get(svc.name) },
           ),
         );
       }

@@ -35,7 +35,8 @@ export const createBlobSink: SinkFactory = (url, options) => {
   let closed = false;
 
   const open = (): Promise<ObjectStore> => {
-    opening ??= openObjectStore(config.location);
+    const credentials = config.store.credentials;
+    opening ??= openObjectStore(config.location, credentials ? { credentials } : {});
     opening.catch(() => (opening = undefined));
     return opening;
   };

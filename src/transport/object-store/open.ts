@@ -95,11 +95,14 @@ export async function openObjectStore(
     }
     case 's3': {
       const { openS3ObjectStore } = await import('./s3.js');
-      return openS3ObjectStore(location);
+      return openS3ObjectStore(location, resolved);
     }
-    default:
-      throw new InferlogError('CONFIG_INVALID', `blob storage "${location.scheme}://" is not available yet`, {
+    default: {
+      // Every BlobScheme has a case above: a new scheme fails to compile here until it has one.
+      const unhandled: never = location.scheme;
+      throw new InferlogError('CONFIG_INVALID', `blob storage "${String(unhandled)}://" has no backend`, {
         details: { option: 'url' },
       });
+    }
   }
 }
