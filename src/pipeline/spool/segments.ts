@@ -125,6 +125,8 @@ export async function readFrames(
   opts: { from: number; limit: number; isWrite: boolean; max: number },
   out: Exchange[],
   sink: FrameSink,
+  /** When given, receives each record's frame offset, in step with `out`. */
+  starts?: number[],
 ): Promise<void> {
   const { limit, isWrite, max } = opts;
   let offset = opts.from;
@@ -143,6 +145,7 @@ export async function readFrames(
         const r = scanFrame(chunk, pos);
         if (r.kind === 'record') {
           out.push(r.exchange);
+          starts?.push(offset + pos);
           pos = r.end;
           inCorruptRun = false;
         } else if (r.kind === 'corrupt') {
