@@ -124,7 +124,7 @@ class DeliveryPipeline implements Pipeline {
     this.log = o.log;
     this.settings = o.settings;
     this.metrics = o.metrics ?? createPipelineMetrics();
-    this.maxInFlight = Math.max(1, o.maxInFlight ?? 4);
+    this.maxInFlight = Math.max(1, o.maxInFlight ?? o.sink.maxInFlight ?? 4);
     this.maxHoldDelayMs = o.maxHoldDelayMs ?? 30_000;
     const { spool, delivery } = o.settings;
     const onDrop = (reason: Parameters<PipelineMetrics['dropped']>[0], count: number): void =>
@@ -248,7 +248,7 @@ class DeliveryPipeline implements Pipeline {
     // Let the rest of this event-loop turn's exchanges arrive first: under load one send then
     // carries many exchanges (one write, one timer) instead of one each. Costs at most one turn.
     if (max > 1 && this.buffer.unread() < max) await new Promise<void>((r) => setImmediate(r));
-    const interval = this.settings.batchIntervalMs;
+    const interval = this.sink.batchIntervalMs ?? this.settings.batchIntervalMs;
     if (max > 1 && interval > 0 && !this.draining) {
       const deadline = Date.now() + interval;
       while (this.buffer.unread() < max && !this.draining && !this.abortSends.signal.aborted) {
