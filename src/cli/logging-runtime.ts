@@ -39,6 +39,7 @@ export async function startLogging(
     batchIntervalMs: settings.batchIntervalMs,
     timeoutMs: settings.delivery.timeoutMs,
     tls: settings.tls,
+    ...(settings.blob ? { blob: settings.blob } : {}),
   });
   const stages = [
     createSampler(settings.sampling, { sampledOut: () => metrics.sampledOut() }),

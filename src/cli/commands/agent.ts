@@ -47,6 +47,7 @@ export interface AgentFlags {
   loggerCaCertFile?: string;
   loggerTlsSkipVerify?: boolean;
   logStorePath?: string;
+  logStoreLayout?: string;
   host: string;
   adminPort?: string;
   upstreamTimeout?: string;
@@ -112,6 +113,9 @@ export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
     flag('--log-store-path', "KServe's blob-store logger is not supported; use --log-url");
   const annotations: Record<string, string> = {};
   const settings = loggerSettingsFrom(spec.data, annotations);
+  // `--log-store-layout` is the blob-store flags' spelling of `--blob-layout`.
+  if (flags.logStoreLayout !== undefined && flags.blobLayout === undefined)
+    flags.blobLayout = flags.logStoreLayout;
   for (const opt of EXTENSION_OPTIONS) {
     const raw = flags[flagName(opt.key)];
     if (typeof raw !== 'string') continue;
@@ -205,6 +209,7 @@ export function register(program: Command): void {
       parseBool,
     )
     .option('--log-store-path <path>', 'KServe blob-store logger (not supported)')
+    .option('--log-store-layout <layout>', 'the same as --blob-layout: kserve or exchanges')
     .addOption(
       new Option('--admin-port <port>', 'serve GET /metrics and /healthz on this port, e.g. 9088').default(
         '0',
