@@ -2,6 +2,7 @@
  * `inferlog query`: find stored exchanges through a collector's API.
  *
  *   flags ──▶ GET /api/v1/exchanges (or /exchanges/{id}) ──▶ table | json | jsonl on stdout
+ *   --from URL / --db FILE [--sql …] ──▶ lake/run.ts (DuckDB over Parquet or the SQLite store)
  *
  * The table fits the terminal (120 columns off a terminal, or $COLUMNS) and is coloured on a
  * terminal only (NO_COLOR, FORCE_COLOR); `--id` prints the exchange and both bodies.
@@ -20,6 +21,7 @@ import { colourEnabled, styles, terminalWidth } from '../../core/terminal.js';
 import { queryColumns, renderDetail } from '../format/exchange.js';
 import { renderTable } from '../format/table.js';
 import { exitWhenStdoutCloses } from '../util.js';
+import { runLakeQuery } from '../lake/run.js';
 
 interface QueryFlags {
   url: string;
@@ -35,6 +37,9 @@ interface QueryFlags {
   limit: string;
   cursor?: string;
   format: string;
+  from?: string;
+  db?: string;
+  sql?: string;
 }
 
 /** The collector's answer → message and exit code (exit-codes.ts). */
@@ -58,11 +63,27 @@ export function register(program: Command): void {
     .option('--trace-id <id>', 'the exchanges of one W3C trace (32 hex digits)')
     .option('--limit <n>', 'how many (1-1000)', '50')
     .option('--cursor <c>', 'continue after a previous page (nextCursor)')
-    .option('--format <f>', 'table, json or jsonl', 'table')
+    .option('--format <f>', 'table, json or jsonl (--sql: also csv)', 'table')
+    .option(
+      '--from <url>',
+      'read Parquet of the exchanges layout instead of a collector: s3://, gs://, abfs://, or a directory',
+    )
+    .option('--db <file>', "read a collector's SQLite store directly (with --sql)")
+    .option('--sql <select>', 'run SQL over a view named exchanges (with --from or --db)')
     .action(async (f: QueryFlags) => {
       exitWhenStdoutCloses();
       const width = terminalWidth(process.stdout);
       const s = styles(colourEnabled(process.stdout));
+      if (f.from !== undefined || f.db !== undefined || f.sql !== undefined) {
+        try {
+          if (f.from === undefined && f.db === undefined)
+            throw new InferlogError('USAGE_INVALID', '--sql needs --from URL or --db FILE');
+          await runLakeQuery(f, { out: process.stdout, err: process.stderr, width, styles: s });
+        } catch (err) {
+          failWith('query', err);
+        }
+        return;
+      }
       if (!['table', 'json', 'jsonl'].includes(f.format)) {
         fail('query', new InferlogError('USAGE_INVALID', `--format "${f.format}": use table, json or jsonl`));
       }

@@ -24,7 +24,7 @@ import type { CapturedBody, Exchange } from '../../core/exchange.js';
 import { modelInPath } from '../../core/model-in-path.js';
 import { createTableSql, EXCHANGE_COLUMNS } from './schema.js';
 
-type DuckDB = typeof import('@duckdb/node-api');
+export type DuckDB = typeof import('@duckdb/node-api');
 
 export interface ParquetEncoder {
   /** One Parquet file holding `exchanges`, in order. */
@@ -53,14 +53,7 @@ export async function createParquetEncoder(): Promise<ParquetEncoder> {
     const file = join(dir, `${table}.parquet`);
     await conn.run(createTableSql(table));
     try {
-      const app = await conn.createAppender(table);
-      try {
-        const types = columnTypes(app);
-        for (const ex of exchanges) appendRow(duck, app, types, ex);
-        app.flushSync();
-      } finally {
-        app.closeSync();
-      }
+      await appendExchanges(duck, conn, table, exchanges);
       await conn.run(
         `COPY ${table} TO '${file.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`,
       );
@@ -88,6 +81,26 @@ export async function createParquetEncoder(): Promise<ParquetEncoder> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Appends `exchanges` as rows of EXCHANGE_COLUMNS to `table` (created with createTableSql).
+ * Also how `inferlog query --db` feeds a collector's SQLite store to DuckDB.
+ */
+export async function appendExchanges(
+  duck: DuckDB,
+  conn: DuckDBConnection,
+  table: string,
+  exchanges: Iterable<Exchange>,
+): Promise<void> {
+  const app = await conn.createAppender(table);
+  try {
+    const types = columnTypes(app);
+    for (const ex of exchanges) appendRow(duck, app, types, ex);
+    app.flushSync();
+  } finally {
+    app.closeSync();
+  }
 }
 
 const micros = (ms: number): bigint => BigInt(Math.round(ms * 1000));
