@@ -21,6 +21,7 @@ import type {
   DuckDBStructType,
 } from '@duckdb/node-api';
 import type { CapturedBody, Exchange } from '../../core/exchange.js';
+import { InferlogError } from '../../core/errors.js';
 import { modelInPath } from '../../core/model-in-path.js';
 import { createTableSql, EXCHANGE_COLUMNS } from './schema.js';
 
@@ -66,7 +67,7 @@ export async function createParquetEncoder(): Promise<ParquetEncoder> {
 
   return {
     encode(exchanges) {
-      if (closed) return Promise.reject(new Error('parquet encoder is closed')); // cannot happen: the sink closes it last
+      if (closed) return Promise.reject(new InferlogError('SINK_IO', 'the Parquet encoder is closed'));
       // One file at a time through the one connection.
       const p = busy.then(() => encodeNow(exchanges));
       busy = p.catch(() => {});
