@@ -6,13 +6,13 @@
  *   SIGKILL the agent three times mid-load (files are written every 100 ms, so kills land mid-write),
  *   restart it on the same spool, then count rows per id across every file with DuckDB.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/wait.js';
 import { freePort, health, load, startAgent, startModel, type Proc } from '../fault/harness.js';
+import { rowsPerId } from './lake-files.js';
 
 const procs: Proc[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -20,24 +20,6 @@ afterEach(async () => {
   for (const p of procs.splice(0).reverse()) await p.kill('SIGKILL').catch(() => {});
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** Rows per id across every Parquet file under `dir`. */
-export async function rowsPerId(dir: string): Promise<Map<string, number>> {
-  const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.parquet'));
-  if (files.length === 0) return new Map();
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    const list = files.map((f) => `'${join(dir, f).replace(/'/g, "''")}'`).join(', ');
-    const r = await conn.runAndReadAll(
-      `SELECT id, count(*)::INTEGER AS n FROM read_parquet([${list}]) GROUP BY id`,
-    );
-    return new Map(r.getRowObjectsJS().map((row) => [row.id as string, row.n as number]));
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
-}
 
 describe('exchanges lake under SIGKILL', () => {
   it(
