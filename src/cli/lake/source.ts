@@ -136,14 +136,7 @@ export async function openLakeDb(file: string): Promise<LakeSource> {
   } catch (err) {
     conn.closeSync();
     instance.closeSync();
-    if (err instanceof InferlogError) throw err;
-    throw new InferlogError(
-      'USAGE_INVALID',
-      `--db ${file}: cannot read it as a collector store: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
+    throw unreadable(`--db ${file} (a collector's SQLite store)`, err);
   }
 }
 
