@@ -258,7 +258,7 @@ class DeliveryPipeline implements Pipeline {
       }
     }
     if (this.abortSends.signal.aborted) return undefined;
-    return this.buffer.read(max);
+    return this.buffer.read(max, this.sink.maxBatchBytes);
   }
 
   private dispatch(batch: ReadBatch): void {

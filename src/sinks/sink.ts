@@ -20,6 +20,11 @@ export interface Sink {
    * same object after a crash only if no later batch was written before an earlier one was acked.
    */
   readonly maxInFlight?: number;
+  /**
+   * The most bytes (as the spool stores them) one batch may load into memory, whatever maxBatch
+   * says: a sink whose batches are large (the exchanges lake) stays bounded when bodies grow.
+   */
+  readonly maxBatchBytes?: number;
   /** How long the pipeline waits to fill a batch (default: `--log-batch-interval`). */
   readonly batchIntervalMs?: number;
   /** Opens connections, files. Rejects when the sink cannot work at all (bad path, bad TLS config). */

@@ -56,4 +56,28 @@ describe('spool record origins (what a sink names objects after)', () => {
     }
     expect(origins[0]).not.toBe(origins[1]);
   });
+
+  it('stops a read at about maxBytes (at least one record), from memory and from disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inferlog-origin-'));
+    try {
+      for (const cacheBytes of [undefined, 0]) {
+        const s = open(dir, cacheBytes);
+        for (let i = 0; i < 10; i++) s.append(exchange(`big-${i}`, 4000));
+        const first = await s.read(100, 9000);
+        expect(first?.exchanges.length).toBeGreaterThanOrEqual(2);
+        expect(first?.exchanges.length).toBeLessThanOrEqual(3);
+        const tiny = await s.read(100, 1);
+        expect(tiny?.exchanges.length).toBe(1);
+        const rest = await s.read(100);
+        const ids = [...(first?.exchanges ?? []), ...(tiny?.exchanges ?? []), ...(rest?.exchanges ?? [])].map(
+          (e) => e.id,
+        );
+        expect(ids).toEqual(Array.from({ length: 10 }, (_, i) => `big-${i}`));
+        for (const b of [first, tiny, rest]) if (b) s.ack(b);
+        await s.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -145,9 +145,10 @@ export class Spool implements DeliveryBuffer {
     }
   }
 
-  async read(max: number): Promise<ReadBatch | undefined> {
+  async read(max: number, maxBytes = Infinity): Promise<ReadBatch | undefined> {
     const out: Exchange[] = [];
-    while (out.length < max && !this.closed) {
+    let bytes = 0;
+    while (out.length < max && bytes < maxBytes && !this.closed) {
       const seg = this.segments.find((s) => s.seq >= this.cursor.seq);
       if (!seg) break;
       if (seg.seq !== this.cursor.seq) this.cursor = { seq: seg.seq, offset: 0 };
@@ -165,11 +166,12 @@ export class Spool implements DeliveryBuffer {
       if (hit) {
         setOrigin(hit.exchange, this.originAt(hit.seq, hit.offset));
         out.push(hit.exchange);
+        bytes += hit.size;
         this.cursor = { seq: hit.seq, offset: hit.end };
         continue;
       }
       try {
-        await this.readDisk(seg, max, out); // max: the batch size, counting what `out` holds
+        bytes += await this.readDisk(seg, max, out, maxBytes - bytes); // max: the batch size, counting what `out` holds
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         this.segmentLost(seg);
@@ -301,13 +303,13 @@ export class Spool implements DeliveryBuffer {
 
   // ── reading ─────────────────────────────────────────────────────────────────
 
-  private async readDisk(seg: Segment, max: number, out: Exchange[]): Promise<void> {
+  private async readDisk(seg: Segment, max: number, out: Exchange[], maxBytes: number): Promise<number> {
     const isWrite = seg === this.segments[this.segments.length - 1];
     const first = out.length;
     const starts: number[] = [];
-    await readFrames(
+    const taken = await readFrames(
       segmentPath(this.config.dir, seg.seq),
-      { from: this.cursor.offset, limit: seg.bytes, isWrite, max },
+      { from: this.cursor.offset, limit: seg.bytes, isWrite, max, maxBytes },
       out,
       {
         advance: (offset) => (this.cursor = { seq: seg.seq, offset }),
@@ -324,6 +326,7 @@ export class Spool implements DeliveryBuffer {
     );
     for (let i = first; i < out.length; i++)
       setOrigin(out[i] as Exchange, this.originAt(seg.seq, starts[i - first] as number));
+    return taken;
   }
 
   /**

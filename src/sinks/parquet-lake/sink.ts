@@ -45,6 +45,8 @@ export function createLakeSink(url: string, options: Pick<SinkOptions, 'blob'>):
 class LakeSink implements Sink {
   readonly name: string;
   readonly maxInFlight = 1;
+  /** The spool loads no more than this for one file, however many rows maxBatch allows. */
+  readonly maxBatchBytes = MAX_BATCH_MEMORY;
   readonly batchIntervalMs: number;
   private store: ObjectStore | undefined;
   private encoder: ParquetEncoder | undefined;
