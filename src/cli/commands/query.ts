@@ -69,7 +69,10 @@ export function register(program: Command): void {
       'read Parquet of the exchanges layout instead of a collector: s3://, gs://, abfs://, or a directory',
     )
     .option('--db <file>', "read a collector's SQLite store directly (with --sql)")
-    .option('--sql <select>', 'run SQL over a view named exchanges (with --from or --db)')
+    .option(
+      '--sql <select>',
+      'run SQL over a view named exchanges (with --from or --db); filters only choose the partitions read',
+    )
     .action(async (f: QueryFlags) => {
       exitWhenStdoutCloses();
       const width = terminalWidth(process.stdout);
