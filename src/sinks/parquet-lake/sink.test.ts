@@ -179,4 +179,23 @@ describe('exchanges lake layout', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('rejects a batch it cannot encode for good, before writing any part of it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inferlog-lake-'));
+    const sink = createLakeSink(dir, lakeOptions);
+    try {
+      await sink.start();
+      const good = contractExchange('good', {
+        requestTime: Date.UTC(2026, 10, 30, 1),
+        responseTime: Date.UTC(2026, 10, 30, 1) + 1,
+      });
+      const bad = contractExchange('bad', { requestTime: NaN, responseTime: NaN }); // a damaged record
+      const err = await sink.send([good, bad], live()).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'SINK_REJECTED' });
+      expect(filesUnder(dir)).toEqual([]);
+    } finally {
+      await sink.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -85,19 +85,26 @@ class LakeSink implements Sink {
     if (this.closed || !this.store || !this.encoder)
       throw new InferlogError('SINK_IO', `${this.name}: the sink is not open`);
     const { store, encoder } = this;
+    // Every file is encoded before any is written: a batch DuckDB refuses is rejected whole, so
+    // no part of a batch counted as dropped is in the lake.
+    const files: { key: string; bytes: Uint8Array; rows: Exchange[] }[] = [];
     for (const group of byPartition(batch)) {
-      if (signal.aborted) throw new InferlogError('SINK_TIMEOUT', `${this.name}: send aborted`);
       const first = group.exchanges[0] as Exchange;
       const origin = originOf(first) ?? `mem${this.runId}-${String(this.memorySeq++).padStart(10, '0')}`;
-      const key = objectKey(this.config.location.prefix, group.partition, origin);
-      let bytes: Uint8Array;
       try {
-        bytes = await encoder.encode(group.exchanges);
+        files.push({
+          key: objectKey(this.config.location.prefix, group.partition, origin),
+          bytes: await encoder.encode(group.exchanges),
+          rows: group.exchanges,
+        });
       } catch (err) {
         throw encodeError(this.name, err);
       }
-      await store.put(key, bytes, { contentType: 'application/vnd.apache.parquet', signal });
-      this.measure(group.exchanges, bytes.byteLength);
+    }
+    for (const f of files) {
+      if (signal.aborted) throw new InferlogError('SINK_TIMEOUT', `${this.name}: send aborted`);
+      await store.put(f.key, f.bytes, { contentType: 'application/vnd.apache.parquet', signal });
+      this.measure(f.rows, f.bytes.byteLength);
     }
   }
 
