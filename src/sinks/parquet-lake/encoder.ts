@@ -38,14 +38,18 @@ const ROW_GROUP_ROWS = 122_880;
 
 export async function createParquetEncoder(): Promise<ParquetEncoder> {
   const duck: DuckDB = await import('@duckdb/node-api');
+  const dir = await mkdtemp(join(tmpdir(), 'inferlog-parquet-'));
   const instance: DuckDBInstance = await duck.DuckDBInstance.create(':memory:', {
     threads: '1',
+    // A sidecar's budget, not DuckDB's default of 80% of the machine: past it, DuckDB spills to
+    // the private temporary directory instead of growing.
+    memory_limit: '512MB',
+    temp_directory: join(dir, 'spill'),
     // Nothing from the network: the parquet writer is built in, and nothing else may load.
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
   });
   const conn: DuckDBConnection = await instance.connect();
-  const dir = await mkdtemp(join(tmpdir(), 'inferlog-parquet-'));
   let busy: Promise<unknown> = Promise.resolve();
   let closed = false;
 
