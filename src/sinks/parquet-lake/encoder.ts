@@ -142,9 +142,12 @@ function appendRow(duck: DuckDB, a: DuckDBAppender, types: ColumnTypes, ex: Exch
   const int = (v: number | undefined): void => (v === undefined ? a.appendNull() : a.appendInteger(v));
   const bool = (v: boolean | undefined): void => (v === undefined ? a.appendNull() : a.appendBoolean(v));
   a.appendVarchar(ex.id);
-  a.appendTimestampTZ(duck.timestampTZValue(micros(ex.requestTime)));
-  a.appendTimestampTZ(duck.timestampTZValue(micros(ex.responseTime)));
-  a.appendBigInt(micros(ex.responseTime - ex.requestTime));
+  const timeUs = micros(ex.requestTime);
+  const responseUs = micros(ex.responseTime);
+  a.appendTimestampTZ(duck.timestampTZValue(timeUs));
+  a.appendTimestampTZ(duck.timestampTZValue(responseUs));
+  // The difference of the stored instants, so `latency_us = epoch_us(response_time) - epoch_us(time)` always holds.
+  a.appendBigInt(responseUs - timeUs);
   a.appendInteger(ex.status);
   a.appendVarchar(ex.method);
   a.appendVarchar(ex.url);

@@ -117,9 +117,13 @@ describe('exchanges lake layout', () => {
     const sink = createLakeSink(dir, lakeOptions);
     try {
       await sink.start();
+      // Sub-microsecond times where rounding the difference and differencing the rounded instants disagree.
+      const rq = Date.UTC(2026, 10, 30, 12, 0, 0, 0) + 0.0004;
+      const rs = Date.UTC(2026, 10, 30, 12, 0, 0, 7) + 0.500148;
+      expect(Math.round(rs * 1000) - Math.round(rq * 1000)).not.toBe(Math.round((rs - rq) * 1000));
       const ex = contractExchange('typed', {
-        requestTime: Date.UTC(2026, 10, 30, 12, 0, 0, 0) + 0.25,
-        responseTime: Date.UTC(2026, 10, 30, 12, 0, 0, 7) + 0.5,
+        requestTime: rq,
+        responseTime: rs,
         metadata: { 'X-Request-Id': ['r-1'], 'X-Tags': ['a', 'b'] },
         request: {
           bytes: new Uint8Array([0, 0xff, 0x89, 0x50]),
@@ -144,7 +148,8 @@ describe('exchanges lake layout', () => {
       await sink.send([ex], live());
       const [row] = await rowsIn(
         dir,
-        `SELECT typeof(time) AS time_type, epoch_us(time) AS time_us, latency_us, status, typeof(status) AS status_type,
+        `SELECT typeof(time) AS time_type, epoch_us(time) AS time_us, latency_us, status,
+                latency_us = epoch_us(response_time) - epoch_us(time) AS latency_consistent, typeof(status) AS status_type,
                 request_body, request_size, request_truncated, request_sha256, request_content_encoding,
                 metadata['X-Tags'] AS tags, typeof(metadata) AS metadata_type, stream.total_tokens AS tokens,
                 stream.assembled_text AS text, trace_id, trace_flags, batch_id, batch_position, sample_weight,
@@ -153,8 +158,9 @@ describe('exchanges lake layout', () => {
       );
       expect(row).toMatchObject({
         time_type: 'TIMESTAMP WITH TIME ZONE',
-        time_us: BigInt(Date.UTC(2026, 10, 30, 12, 0, 0, 0)) * 1000n + 250n,
-        latency_us: 7250n,
+        time_us: BigInt(Math.round(rq * 1000)),
+        latency_us: BigInt(Math.round(rs * 1000) - Math.round(rq * 1000)),
+        latency_consistent: true,
         status: 200,
         status_type: 'INTEGER',
         request_size: 9000n,
