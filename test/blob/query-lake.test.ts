@@ -161,6 +161,22 @@ describe('inferlog query --from (exchanges layout)', () => {
     expect(risky.out).toBe(`note\r\n"'=HYPERLINK(""x"")"\r\n`);
   });
 
+  it('--sql sees only the exchanges the filters match; a filter value is a value, never SQL', async () => {
+    const base = ['--from', dir, '--namespace', 'prod', '--since', '2026-11-30T00:00:00Z'];
+    const sql = ['--sql', 'SELECT id FROM exchanges ORDER BY id', '--format', 'jsonl'];
+    const ids = (out: string): string[] =>
+      out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(ids((await query([...base, '--status', '5xx', ...sql])).out)).toEqual(['a2']);
+    expect(ids((await query([...base, '--q', 'BOOM', ...sql])).out)).toEqual(['a2']);
+    const injected = await query([...base, '--model', "iris' OR '1'='1", ...sql]);
+    expect(injected.err).toBe('');
+    expect(ids(injected.out)).toEqual([]);
+  });
+
   it('--sql can read only the lake: no other files, no writing, no settings changes', async () => {
     const target = join(dir, '..', `inferlog-escape-${process.pid}.csv`);
     for (const sql of [

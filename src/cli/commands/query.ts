@@ -71,7 +71,7 @@ export function register(program: Command): void {
     .option('--db <file>', "read a collector's SQLite store directly (with --sql)")
     .option(
       '--sql <select>',
-      'run SQL over a view named exchanges (with --from or --db); filters only choose the partitions read',
+      'run SQL over a view named exchanges (with --from or --db): the exchanges the filters match',
     )
     .action(async (f: QueryFlags) => {
       exitWhenStdoutCloses();

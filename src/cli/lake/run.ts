@@ -68,7 +68,7 @@ export async function runLakeQuery(f: LakeQueryFlags, o: Output): Promise<void> 
     Date.now(),
   );
   const source: LakeSource =
-    f.db !== undefined ? await openLakeDb(f.db) : await openLakeFrom(f.from as string, filter);
+    f.db !== undefined ? await openLakeDb(f.db, filter) : await openLakeFrom(f.from as string, filter);
   try {
     await answer(source, f, filter, page, o);
   } catch (err) {

@@ -22,6 +22,7 @@ import { createTableSql } from '../../sinks/parquet-lake/schema.js';
 import { escapePartitionValue, unescapePartitionValue } from '../../sinks/parquet-lake/keys.js';
 import { appendExchanges, type DuckDB } from '../../sinks/parquet-lake/encoder.js';
 import { readSqliteExchanges } from './sqlite.js';
+import { whereOf } from './filter.js';
 
 export interface LakeSource {
   readonly conn: DuckDBConnection;
@@ -80,11 +81,12 @@ export async function openLakeFrom(
         paths.push(path);
       }
     }
-    if (paths.length === 0) await conn.run(createTableSql('exchanges'));
+    if (paths.length === 0) await conn.run(createTableSql('exchanges_all'));
     else
       await conn.run(
-        `CREATE VIEW exchanges AS SELECT * FROM read_parquet([${paths.map(quote).join(', ')}], union_by_name = true, hive_partitioning = false)`,
+        `CREATE VIEW exchanges_all AS SELECT * FROM read_parquet([${paths.map(quote).join(', ')}], union_by_name = true, hive_partitioning = false)`,
       );
+    await conn.run(`CREATE VIEW exchanges AS SELECT * FROM exchanges_all ${inlineWhere(filter)}`);
     await lockDown(conn, [location.scheme === 'file' ? location.bucket : tmp]);
     return {
       conn,
@@ -114,15 +116,16 @@ export function unreadable(from: string, err: unknown): InferlogError {
 }
 
 /** Opens a collector's SQLite store (`--db FILE`) as the same `exchanges` table. */
-export async function openLakeDb(file: string): Promise<LakeSource> {
+export async function openLakeDb(file: string, filter: ExchangeFilter = {}): Promise<LakeSource> {
   const { duck, instance, conn } = await openDuck();
   try {
-    await conn.run(createTableSql('exchanges'));
+    await conn.run(createTableSql('exchanges_all'));
     let n = 0;
     for (const chunk of readSqliteExchanges(file, 2000)) {
-      await appendExchanges(duck, conn, 'exchanges', chunk);
+      await appendExchanges(duck, conn, 'exchanges_all', chunk);
       n += chunk.length;
     }
+    await conn.run(`CREATE VIEW exchanges AS SELECT * FROM exchanges_all ${inlineWhere(filter)}`);
     await lockDown(conn, []);
     return {
       conn,
@@ -138,6 +141,22 @@ export async function openLakeDb(file: string): Promise<LakeSource> {
     instance.closeSync();
     throw unreadable(`--db ${file} (a collector's SQLite store)`, err);
   }
+}
+
+/**
+ * The filters as a WHERE clause with the values written in (a view cannot take parameters), so
+ * `--sql` sees only the exchanges the filters match, as a listing does. The SQL around the
+ * placeholders is ours (column names, functions); only values come from flags, and each is a
+ * quoted string literal or a number.
+ */
+export function inlineWhere(filter: ExchangeFilter): string {
+  const { sql, params } = whereOf(filter);
+  let i = 0;
+  return sql.replace(/\?/g, () => {
+    const v = params[i++];
+    if (typeof v === 'bigint' || typeof v === 'number') return String(v);
+    return quote(String(v));
+  });
 }
 
 // ── partition pruning ─────────────────────────────────────────────────────────
