@@ -50,7 +50,9 @@ export function failWith(command: string, err: unknown): never {
 export function register(program: Command): void {
   program
     .command('query')
-    .description('List stored exchanges from a collector (newest first), or show one with --id.')
+    .description(
+      'List stored exchanges from a collector or Parquet files (--from), newest first; show one with --id; or run SQL (--sql).',
+    )
     .option('--url <url>', 'the collector', 'http://127.0.0.1:8090')
     .option('--id <id>', 'show one exchange with both bodies (--format json for the API object)')
     .option('--model <name>', 'InferenceService name')
