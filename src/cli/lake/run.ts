@@ -165,7 +165,7 @@ async function runSql(source: LakeSource, sql: string, format: string, o: Output
   if (format === 'json') o.out.write(first ? ']\n' : '\n]\n');
   if (format === 'table') {
     const columns: Column<Record<string, unknown>>[] = names.map((n) => ({
-      header: n,
+      header: oneLine(n), // PIVOT makes column names out of data
       value: (row) => oneLine(cellText(row[n])),
       min: Math.min(8, Math.max(1, n.length)),
       max: 60,
