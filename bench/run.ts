@@ -4,6 +4,7 @@
  *   payload files ─▶ for each scenario (lib/scenarios.ts): start processes ─▶ sanity POST
  *        ─▶ for each payload × connections: warm-up, measured run (lib/measure.ts) ─▶ stop, check the log
  *   ─▶ collector: seed, ingest, queries (lib/collector-bench.ts)
+ *   ─▶ lake: Parquet writes, bytes per exchange, DuckDB queries (lib/lake-bench.ts)
  *   ─▶ optional --profile: the agent and in-process capture under --cpu-prof
  *   ─▶ ratios to scenario 1, targets ─▶ table on stdout, JSON + markdown in bench/results/
  *
@@ -33,6 +34,7 @@ import { SCENARIOS, type BenchEnv, type RunningScenario, type Scenario } from '.
 import { measurePoint } from './lib/measure.js';
 import { nginxBinary, nginxVersion } from './lib/nginx.js';
 import { runCollectorBench } from './lib/collector-bench.js';
+import { runLakeBench } from './lib/lake-bench.js';
 import { summariseProfile } from './lib/cpu-profile.js';
 import { addRatios, evaluateTargets, REFERENCE, renderMarkdown } from './lib/report.js';
 import type { BenchReport, PointResult, ProfileSummary, ScenarioStatus } from './lib/results.js';
@@ -365,6 +367,37 @@ async function main(): Promise<number> {
       });
     }
 
+    let lake: BenchReport['lake'];
+    if (selected(o, 'lake')) {
+      try {
+        lake = await runLakeBench(REPO, tmp, {
+          n: o.lakeN,
+          queryRequests: o.smoke ? 10 : 200,
+          queryBudgetS: o.smoke ? 2 : 8,
+          progress,
+        });
+      } catch (err) {
+        lake = {
+          exchanges: o.lakeN,
+          files: 0,
+          writeSeconds: 0,
+          exchangesPerS: 0,
+          exchangesPerCoreS: 0,
+          parquetBytesPerExchange: 0,
+          jsonlBytesPerExchange: 0,
+          queries: [],
+          note: err instanceof Error ? err.message : String(err),
+        };
+      }
+      statuses.push({
+        id: 'lake',
+        n: 0,
+        title: 'exchanges layout: Parquet writes, bytes, DuckDB queries',
+        status: lake.note === undefined ? 'ok' : 'failed',
+        ...(lake.note === undefined ? {} : { reason: lake.note }),
+      });
+    }
+
     const profiles: ProfileSummary[] = [];
     if (collector?.profilePath && collector.profileWindow) {
       const keep = join(o.out, 'collector.cpuprofile');
@@ -401,11 +434,13 @@ async function main(): Promise<number> {
         payloadBytes: payloads.map((p) => p.bytes),
         timeoutS: o.timeoutS,
         seed: o.seed,
+        lakeN: o.lakeN,
         loadThreads: 1,
       },
       scenarios: statuses,
       points,
       collector,
+      lake,
       targets: evaluateTargets(points, collector, statuses),
       profiles,
     };

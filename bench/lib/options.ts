@@ -25,6 +25,9 @@ Options:
   --skip <ids>          leave out these scenario ids
   --generator <g>       auto, wrk or autocannon (default: auto)
   --seed <n>            exchanges seeded for the query benchmark (default: 1M; 2000 with --smoke)
+  --lake-n <n>          exchanges written as Parquet and queried with DuckDB for the
+                        exchanges-layout benchmark (scenario id lake; default: 1M;
+                        2000 with --smoke)
   --reseed              rebuild the seeded store even when bench/results/seed-cache/ has one
   --profile             then profile the agent and in-process capture with --cpu-prof
   --timeout <s>         seconds to wait for a process to start (default: 30)
@@ -77,6 +80,7 @@ const Options = z.object({
   skip: z.array(z.string()),
   generator: z.enum(['auto', 'wrk', 'autocannon']),
   seed: z.number().int().min(100).max(50_000_000),
+  lakeN: z.number().int().min(100).max(50_000_000),
   profile: z.boolean(),
   out: z.string().min(1),
   bin: z.string().min(1),
@@ -101,6 +105,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       skip: { type: 'string' },
       generator: { type: 'string', default: 'auto' },
       seed: { type: 'string' },
+      'lake-n': { type: 'string' },
       profile: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
       bin: { type: 'string', default: 'bin/inferlog.js' },
@@ -123,6 +128,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     skip: ids(values.skip),
     generator: values.generator,
     seed: Number(values.seed ?? (smoke ? 2000 : 1_000_000)),
+    lakeN: Number(values['lake-n'] ?? (smoke ? 2000 : 1_000_000)),
     profile: values.profile ?? false,
     out: values.out,
     bin: values.bin,
@@ -139,7 +145,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   return Object.freeze(parsed.data);
 }
 
-/** Whether a scenario id (or `collector`) is selected by --only/--skip. */
+/** Whether a scenario id (or `collector`, `lake`) is selected by --only/--skip. */
 export function selected(o: BenchOptions, id: string): boolean {
   if (o.only.length && !o.only.includes(id)) return false;
   return !o.skip.includes(id);

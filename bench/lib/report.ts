@@ -7,6 +7,7 @@
 import type {
   BenchReport,
   CollectorResults,
+  LakeResults,
   PointResult,
   Ratios,
   ScenarioStatus,
@@ -58,6 +59,24 @@ export function pointsTable(points: PointResult[]): string {
     return `| ${p.n} | ${p.scenario} | ${p.payload} | ${p.connections} | ${num(p.load.rps)} | ${x(r?.rps)} | ${num(p.load.p50Ms)} | ${x(r?.p50)} | ${num(p.load.p99Ms)} | ${x(r?.p99)} | ${num(p.subjectCpuUsPerReq)} | ${x(r?.subjectCpu)} | ${num(p.totalCpuUsPerReq)} | ${x(r?.totalCpu)} | ${num(p.subjectPeakRssMiB, 0)} | ${x(r?.subjectRss)} | ${p.load.errors} | ${num(p.outsideCpuPct, 0)} |`;
   });
   return [head, sep, ...rows].join('\n');
+}
+
+export function lakeTable(l: LakeResults): string {
+  if (l.note) return `Exchanges layout part failed: ${l.note}`;
+  const lines = [
+    `Wrote ${l.exchanges.toLocaleString('en')} exchanges as ${l.files} Parquet files in ${l.writeSeconds.toFixed(1)} s: ` +
+      `${Math.round(l.exchangesPerS).toLocaleString('en')} exchanges/s, ${Math.round(l.exchangesPerCoreS).toLocaleString('en')} per CPU-second (one core). ` +
+      `Stored ${l.parquetBytesPerExchange.toFixed(1)} bytes per exchange in Parquet (zstd) against ${l.jsonlBytesPerExchange.toFixed(1)} in JSON lines ` +
+      `(${(l.jsonlBytesPerExchange / l.parquetBytesPerExchange).toFixed(1)}× smaller).`,
+    '',
+    `| DuckDB query over ${l.exchanges.toLocaleString('en')} exchanges (in process, every file) | runs | p50 ms | p99 ms | max ms |`,
+    '|---|---|---|---|---|',
+  ];
+  for (const q of l.queries)
+    lines.push(
+      `| ${q.name} | ${q.latency.n} | ${num(q.latency.p50Ms)} | ${num(q.latency.p99Ms)} | ${num(q.latency.maxMs)} |`,
+    );
+  return lines.join('\n');
 }
 
 export function collectorTable(c: CollectorResults): string {
@@ -276,6 +295,7 @@ export function renderMarkdown(r: BenchReport): string {
     inProcessSummary(r.points),
   ];
   if (r.collector) parts.push('', '### Collector', '', collectorTable(r.collector));
+  if (r.lake) parts.push('', '### Exchanges layout (Parquet, DuckDB)', '', lakeTable(r.lake));
   parts.push('', '### Targets', '', targetsTable(r.targets));
   for (const p of r.profiles) {
     parts.push(

@@ -100,6 +100,20 @@ export interface ProfileSummary {
   topSelf: { fn: string; where: string; ms: number; pct: number }[];
 }
 
+/** The exchanges layout: Parquet writing, size against JSON lines, DuckDB queries (lake-bench.ts). */
+export interface LakeResults {
+  exchanges: number;
+  files: number;
+  writeSeconds: number;
+  exchangesPerS: number;
+  /** Exchanges per CPU-second of the writing process (DuckDB runs one thread). */
+  exchangesPerCoreS: number;
+  parquetBytesPerExchange: number;
+  jsonlBytesPerExchange: number;
+  queries: { name: string; latency: LatencySummary }[];
+  note?: string;
+}
+
 export interface BenchReport {
   startedAt: string;
   finishedAt: string;
@@ -109,6 +123,7 @@ export interface BenchReport {
   scenarios: ScenarioStatus[];
   points: PointResult[];
   collector?: CollectorResults;
+  lake?: LakeResults;
   targets: TargetResult[];
   profiles: ProfileSummary[];
 }

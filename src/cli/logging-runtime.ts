@@ -55,6 +55,7 @@ export async function startLogging(
     ...(store ? { store } : {}),
     logInstances: settings.logInstances === true,
     instances: { written: (n) => metrics.instanceRows(n), skipped: (r) => metrics.instanceSkipped(r) },
+    ...(settings.blob ? { blob: settings.blob } : {}),
   });
   if (settings.logInstances === true) {
     // Exported from the start (as 0), so alerts can use rate() without absent().

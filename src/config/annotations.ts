@@ -3,7 +3,14 @@
  * InferenceService (so the same YAML still applies to a real cluster) or as agent flags.
  * Each entry: annotation key, flag name, and a parser that throws a human message.
  */
-import type { LoggerSettings, SpoolDurability, SpoolWhenFull } from './settings.js';
+import {
+  DEFAULT_BLOB_SETTINGS,
+  type BlobLayout,
+  type BlobSettings,
+  type LoggerSettings,
+  type SpoolDurability,
+  type SpoolWhenFull,
+} from './settings.js';
 import { parseBytes, parseDuration } from '../core/units.js';
 import { InferlogError } from '../core/errors.js';
 
@@ -42,6 +49,12 @@ function parsePositiveInt(v: string): number {
   return n;
 }
 
+function parsePositiveBytes(v: string): number {
+  const n = parseBytes(v);
+  if (n < 1) throw new InferlogError('CONFIG_INVALID', `"${v}" must be a size above 0, e.g. 128MiB`);
+  return n;
+}
+
 function parseBool(v: string): boolean {
   if (v === 'true') return true;
   if (v === 'false') return false;
@@ -53,6 +66,12 @@ function oneOf<T extends string>(allowed: readonly T[]) {
     if ((allowed as readonly string[]).includes(v)) return v as T;
     throw new InferlogError('CONFIG_INVALID', `"${v}" must be one of ${allowed.join(', ')}`);
   };
+}
+
+/** The blob settings to change, created with their defaults on first use. */
+function blobOf(s: LoggerSettings): BlobSettings {
+  s.blob ??= { ...DEFAULT_BLOB_SETTINGS };
+  return s.blob;
 }
 
 export interface ExtensionOption {
@@ -216,6 +235,25 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
     description: 'Attempts for a failing send before it waits in the buffer again.',
     default: '5',
     apply: (s, v) => (s.delivery.maxRetries = parseNonNegativeInt(v)),
+  },
+  {
+    key: 'blob-layout',
+    description:
+      "Blob storage layout: kserve (KServe's objects per batch) or exchanges (one Parquet row per exchange, Hive-partitioned by namespace, InferenceService, date and hour).",
+    default: 'kserve',
+    apply: (s, v) => (blobOf(s).layout = oneOf<BlobLayout>(['kserve', 'exchanges'])(v)),
+  },
+  {
+    key: 'blob-target-bytes',
+    description: 'Layout exchanges: write a Parquet file once it would reach about this size.',
+    default: '128MiB',
+    apply: (s, v) => (blobOf(s).targetBytes = parsePositiveBytes(v)),
+  },
+  {
+    key: 'blob-max-age',
+    description: 'Layout exchanges: write a Parquet file once its oldest exchange has waited this long.',
+    default: '5m',
+    apply: (s, v) => (blobOf(s).maxAgeMs = parseDuration(v)),
   },
 ];
 

@@ -261,4 +261,12 @@ describe('semantic checks', () => {
       /^isvc\.yaml:7:5: metadata\.annotations\.inferlog\.dev\/redact-json-paths: invalid JSON path "instances\[x"/,
     );
   });
+
+  it('layout exchanges needs a blob storage logger URL, reported at the annotation', () => {
+    const ann = '  annotations:\n    inferlog.dev/blob-layout: exchanges\n';
+    expect(problemsOf(isvc('      url: http://collector:8090/', ann)).join('\n')).toMatch(
+      /isvc\.yaml:6:\d+: .*blob-layout.*must be s3:\/\/, gs:\/\/, abfs:\/\/ or a directory/,
+    );
+    expect(problemsOf(isvc('      url: file:///var/log/lake', ann))).toEqual([]);
+  });
 });

@@ -173,8 +173,18 @@ function positionOf(
 /** inferlog.dev/* annotations: known names (did-you-mean otherwise), values that parse. */
 function annotationProblems(
   annotations: Record<string, unknown>,
+  loggerUrls: readonly unknown[] = [],
 ): Array<{ path: string[]; message: string }> {
   const out: Array<{ path: string[]; message: string }> = [];
+  // The exchanges layout writes Parquet objects: its logger URL must name a blob store or a directory.
+  if (annotations[`${ANNOTATION_PREFIX}blob-layout`] === 'exchanges') {
+    const bad = loggerUrls.find((u) => typeof u !== 'string' || !/^(s3|gs|abfss?|file):\/\/|^\//.test(u));
+    if (bad !== undefined || loggerUrls.length === 0)
+      out.push({
+        path: ['metadata', 'annotations', `${ANNOTATION_PREFIX}blob-layout`],
+        message: `layout exchanges writes Parquet to blob storage: logger.url must be s3://, gs://, abfs:// or a directory (file:///…), not ${bad === undefined ? 'unset' : JSON.stringify(String(bad).slice(0, 100))}`,
+      });
+  }
   for (const [key, raw] of Object.entries(annotations)) {
     if (!key.startsWith(ANNOTATION_PREFIX)) continue;
     const name = key.slice(ANNOTATION_PREFIX.length);
@@ -235,7 +245,13 @@ export function parseInferenceServices(
     const reported = new Set(fieldProblems.map((p) => p.path.join('.')));
     const annotationsValue = (value as { metadata?: { annotations?: unknown } }).metadata?.annotations;
     if (annotationsValue !== null && typeof annotationsValue === 'object') {
-      for (const p of annotationProblems(annotationsValue as Record<string, unknown>))
+      const spec =
+        (value as { spec?: Record<string, { logger?: { url?: unknown } } | undefined> }).spec ?? {};
+      const loggerUrls = ['predictor', 'transformer', 'explainer']
+        .map((c) => spec[c]?.logger)
+        .filter((l) => l !== undefined && l !== null)
+        .map((l) => l.url);
+      for (const p of annotationProblems(annotationsValue as Record<string, unknown>, loggerUrls))
         at(doc, p.path, p.message);
     }
     const parsed = isvcSchema.safeParse(value);

@@ -100,6 +100,12 @@ export interface LoggerSettings {
    * (formats/instances.ts), from the bodies as redacted. Off by default.
    */
   logInstances?: boolean;
+  /**
+   * Blob storage layout (`inferlog.dev/blob-layout`, agent `--blob-layout` / `--log-store-layout`):
+   * unset or `kserve` = KServe's objects per batch; `exchanges` = one Parquet row per exchange in
+   * Hive partitions (sinks/parquet-lake/).
+   */
+  blob?: BlobSettings;
   sampling: SamplingOptions;
   redaction: RedactionOptions;
   spool: SpoolOptions;
@@ -124,6 +130,22 @@ export interface StoreSettings {
   key?: string;
 }
 
+export type BlobLayout = 'kserve' | 'exchanges';
+
+export interface BlobSettings {
+  layout: BlobLayout;
+  /** `exchanges`: write a file once it would reach about this many bytes (default 128 MiB)… */
+  targetBytes: number;
+  /** …or once its oldest exchange has waited this long (default 5 min). */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_BLOB_SETTINGS: Readonly<BlobSettings> = {
+  layout: 'kserve',
+  targetBytes: 128 * 1024 * 1024,
+  maxAgeMs: 5 * 60_000,
+};
+
 export const DEFAULT_MAX_CAPTURE_BYTES = 1024 * 1024;
 
 export function defaultLoggerSettings(): LoggerSettings {
@@ -141,6 +163,7 @@ export function defaultLoggerSettings(): LoggerSettings {
     logBatches: false,
     batchV2: false,
     logInstances: false,
+    blob: { ...DEFAULT_BLOB_SETTINGS },
     sampling: { rate: 1, keepStatusAtLeast: 400, byTraceId: false },
     redaction: { jsonPaths: [], patterns: [], forceHeaders: [], marker: '[REDACTED]' },
     spool: { maxBytes: 256 * 1024 * 1024, whenFull: 'drop-oldest', durability: 'process' },

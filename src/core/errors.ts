@@ -100,6 +100,11 @@ export const ERROR_CODES = {
     kind: 'permanent',
     summary: 'An output file (e.g. the replay report) cannot be created.',
   },
+  LAKE_UNREADABLE: {
+    kind: 'permanent',
+    summary:
+      '`query --from/--db`: the blob store cannot be listed or read, or an object is not Parquet of the exchanges layout.',
+  },
   UNAUTHENTICATED: {
     kind: 'permanent',
     summary:

@@ -48,8 +48,12 @@ export interface ReadBatch {
 export interface DeliveryBuffer {
   /** Hot path: stores the exchange or counts it dropped. Synchronous; never throws. */
   append(exchange: Exchange): void;
-  /** Up to `max` records not yet handed out, oldest first; undefined when there are none. */
-  read(max: number): Promise<ReadBatch | undefined>;
+  /**
+   * Up to `max` records not yet handed out, oldest first; undefined when there are none. With
+   * `maxBytes`, a buffer that must load records to hand them out (the spool) stops once they
+   * reach about that many bytes (always at least one record).
+   */
+  read(max: number, maxBytes?: number): Promise<ReadBatch | undefined>;
   /** The batch is done (delivered or rejected for good): its records may be forgotten. */
   ack(batch: ReadBatch): void;
   /** Records stored and not yet handed out by `read`. */

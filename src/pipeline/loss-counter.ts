@@ -121,8 +121,8 @@ export class CountedMemoryBuffer implements DeliveryBuffer {
     this.write(this.inner.records);
   }
 
-  read(max: number): Promise<ReadBatch | undefined> {
-    return this.inner.read(max);
+  read(max: number, maxBytes?: number): Promise<ReadBatch | undefined> {
+    return this.inner.read(max, maxBytes);
   }
 
   ack(batch: ReadBatch): void {

@@ -294,3 +294,51 @@ describe('pipeline, disk spool', () => {
     expect(dropped + (await metric(metrics, 'inferlog_spool_records'))).toBe(2000);
   });
 });
+
+describe('pipeline feeding a sink with large batches (the exchanges lake)', () => {
+  it.each([
+    [
+      'disk spool',
+      (): LoggerSettings => {
+        const s = settings({ spoolDir: spoolDir(), whenFull: 'drop-newest' });
+        s.spool.maxBytes = 256 * 1024;
+        return s;
+      },
+    ],
+    ['memory queue', (): LoggerSettings => settings({ memoryQueueSize: 100 })],
+  ])(
+    'with the %s: sends once a batch holds half the buffer instead of waiting out the interval and dropping',
+    async (_name, make) => {
+      const got: Exchange[][] = [];
+      const metrics = createPipelineMetrics({ processMetrics: false });
+      const pipeline = createPipeline({
+        sink: {
+          name: 'big-batches',
+          maxBatch: 1_000_000,
+          maxInFlight: 1,
+          maxBatchBytes: 1 << 30,
+          batchIntervalMs: 600_000,
+          start: async () => {},
+          send: async (batch) => void got.push([...batch]),
+          shutdown: async () => {},
+        },
+        stages: [],
+        settings: make(),
+        log,
+        metrics,
+      });
+      await pipeline.start();
+      pipelines.push(pipeline);
+      // 300 exchanges of ~2 KiB: more than the spool (256 KiB) or the queue (100) holds at once.
+      for (let i = 0; i < 300; i++) {
+        pipeline.submit(exchange(`big-${i}`, 2000));
+        if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
+      }
+      // More than the buffer could ever hold went out without waiting for the interval; only the
+      // last partial batch (under half the buffer) waits for it, as blob-max-age says.
+      await waitFor(() => got.flat().length >= 200, 'batches sent long before the 10-minute interval');
+      expect(await metric(metrics, 'inferlog_exchanges_dropped_total', '{reason="spool_full"}')).toBe(0);
+      expect(await metric(metrics, 'inferlog_exchanges_dropped_total', '{reason="queue_full"}')).toBe(0);
+    },
+  );
+});

@@ -102,6 +102,11 @@ class DeliveryPipeline implements Pipeline {
   private readonly settings: LoggerSettings;
   private readonly maxInFlight: number;
   private readonly maxHoldDelayMs: number;
+  /**
+   * For a sink of large batches (it sets maxBatchBytes: the exchanges lake): the most one batch may
+   * gather, half the buffer's room, so that waiting to fill a batch never fills the buffer.
+   */
+  private readonly batchCaps: { records: number; bytes: number } | undefined;
   private readonly stopRetrying = new AbortController();
   private readonly abortSends = new AbortController();
   private inFlight = 0;
@@ -124,7 +129,7 @@ class DeliveryPipeline implements Pipeline {
     this.log = o.log;
     this.settings = o.settings;
     this.metrics = o.metrics ?? createPipelineMetrics();
-    this.maxInFlight = Math.max(1, o.maxInFlight ?? 4);
+    this.maxInFlight = Math.max(1, o.maxInFlight ?? o.sink.maxInFlight ?? 4);
     this.maxHoldDelayMs = o.maxHoldDelayMs ?? 30_000;
     const { spool, delivery } = o.settings;
     const onDrop = (reason: Parameters<PipelineMetrics['dropped']>[0], count: number): void =>
@@ -142,6 +147,11 @@ class DeliveryPipeline implements Pipeline {
       this.buffer = spool.dir === undefined ? memory : openCountedMemory(memory, spool.dir, onDrop, o.log);
     }
     const capacityBytes = this.buffer.persistent ? spool.maxBytes : delivery.memoryQueueBytes;
+    if (o.sink.maxBatchBytes !== undefined)
+      this.batchCaps = {
+        bytes: Math.max(1, Math.min(o.sink.maxBatchBytes, Math.floor(capacityBytes / 2))),
+        records: this.buffer.persistent ? Infinity : Math.max(1, Math.floor(delivery.memoryQueueSize / 2)),
+      };
     this.metrics.watchBuffer(() => ({
       bytes: this.buffer.bytes,
       records: this.buffer.records,
@@ -238,9 +248,15 @@ class DeliveryPipeline implements Pipeline {
     }
   }
 
-  /** Up to sink.maxBatch records; a partial batch once batchIntervalMs has passed since it began waiting. */
+  /**
+   * Up to sink.maxBatch records (within batchCaps); a partial batch once batchIntervalMs has passed
+   * since it began waiting, or once the batch holds half of what the buffer can.
+   */
   private async nextBatch(): Promise<ReadBatch | undefined> {
-    const max = Math.max(1, this.sink.maxBatch);
+    const max = Math.max(1, Math.min(this.sink.maxBatch, this.batchCaps?.records ?? Infinity));
+    const full = (): boolean =>
+      this.buffer.unread() >= max ||
+      (this.batchCaps !== undefined && this.buffer.bytes >= this.batchCaps.bytes);
     if (this.buffer.unread() === 0) {
       await this.waitData(60_000);
       if (this.buffer.unread() === 0) return undefined;
@@ -248,17 +264,17 @@ class DeliveryPipeline implements Pipeline {
     // Let the rest of this event-loop turn's exchanges arrive first: under load one send then
     // carries many exchanges (one write, one timer) instead of one each. Costs at most one turn.
     if (max > 1 && this.buffer.unread() < max) await new Promise<void>((r) => setImmediate(r));
-    const interval = this.settings.batchIntervalMs;
+    const interval = this.sink.batchIntervalMs ?? this.settings.batchIntervalMs;
     if (max > 1 && interval > 0 && !this.draining) {
       const deadline = Date.now() + interval;
-      while (this.buffer.unread() < max && !this.draining && !this.abortSends.signal.aborted) {
+      while (!full() && !this.draining && !this.abortSends.signal.aborted) {
         const left = deadline - Date.now();
         if (left <= 0) break;
         await this.waitData(left);
       }
     }
     if (this.abortSends.signal.aborted) return undefined;
-    return this.buffer.read(max);
+    return this.buffer.read(max, this.batchCaps?.bytes);
   }
 
   private dispatch(batch: ReadBatch): void {

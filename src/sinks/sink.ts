@@ -14,8 +14,21 @@ import type { InstanceSkipReason } from '../formats/instances.js';
 export interface Sink {
   /** For humans and metrics labels: `stdout`, `file:///var/log/x.jsonl`, `http://collector:8090/`. */
   readonly name: string;
-  /** The most exchanges one `send` takes; 1 means per-event delivery. */
+  /** The most exchanges one `send` takes; 1 means per-event delivery. May change between sends. */
   readonly maxBatch: number;
+  /**
+   * Batches the pipeline may have in flight to this sink at once (default: the pipeline's, 4).
+   * The exchanges lake takes 1: it names each object after its first record, which names the
+   * same object after a crash only if no later batch was written before an earlier one was acked.
+   */
+  readonly maxInFlight?: number;
+  /**
+   * The most bytes (as the spool stores them) one batch may load into memory, whatever maxBatch
+   * says: a sink whose batches are large (the exchanges lake) stays bounded when bodies grow.
+   */
+  readonly maxBatchBytes?: number;
+  /** How long the pipeline waits to fill a batch (default: `--log-batch-interval`). */
+  readonly batchIntervalMs?: number;
   /** Opens connections, files. Rejects when the sink cannot work at all (bad path, bad TLS config). */
   start(): Promise<void>;
   /**
@@ -42,6 +55,8 @@ export interface SinkOptions {
    * `--log-marshaller-url`): how the blob sink (s3://, gs://, abfs://) names and marshals objects.
    */
   store?: BlobStoreOptions;
+  /** Blob storage (`s3://`, `gs://`, `abfs://`, a directory): which layout, and its file sizing. */
+  blob?: BlobSinkOptions;
   /** Where a sink writes if it writes to a stream (tests pass their own). */
   stdout?: NodeJS.WritableStream;
   /**
@@ -73,3 +88,13 @@ export interface BlobStoreOptions {
 }
 
 export type SinkFactory = (url: URL, options: SinkOptions) => Sink;
+
+/** `inferlog.dev/blob-layout` and its sizing (`inferlog.dev/blob-target-bytes`, `blob-max-age`). */
+export interface BlobSinkOptions {
+  /** `kserve`: KServe's objects per batch (the default); `exchanges`: one Parquet row per exchange. */
+  layout: 'kserve' | 'exchanges';
+  /** `exchanges`: a file is written once it would reach about this many bytes… */
+  targetBytes: number;
+  /** …or once its oldest exchange has waited this long. */
+  maxAgeMs: number;
+}

@@ -15,7 +15,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('npm run bench -- --smoke', () => {
   it(
-    'runs every scenario and the collector part, prints the table and writes JSON',
+    'runs every scenario, the collector and the exchanges-layout parts, prints the table and writes JSON',
     { timeout: 240_000 },
     () => {
       const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], {
@@ -43,6 +43,7 @@ describe('npm run bench -- --smoke', () => {
           'inproc-http-batch',
           'agent-batcher',
           'collector',
+          'lake',
         ]),
       );
       for (const s of ran) expect(s.status, `${s.id}: ${s.reason ?? ''}`).toBe('ok');
@@ -69,6 +70,13 @@ describe('npm run bench -- --smoke', () => {
       for (const i of report.collector?.ingest ?? []) expect(i.stored, i.mode).toBe(i.events / 2);
       expect(report.collector?.queries?.length).toBeGreaterThan(0);
       expect(report.targets).toHaveLength(6);
+      // The exchanges layout: every exchange written, both sizes measured, every query timed.
+      expect(report.lake?.note).toBeUndefined();
+      expect(report.lake?.exchanges).toBe(2000);
+      expect(report.lake?.parquetBytesPerExchange).toBeGreaterThan(0);
+      expect(report.lake?.jsonlBytesPerExchange).toBeGreaterThan(0);
+      expect(report.lake?.queries.map((q) => q.latency.n > 0)).toEqual(Array(8).fill(true));
+      expect(run.stdout).toContain('### Exchanges layout (Parquet, DuckDB)');
     },
   );
 });

@@ -64,6 +64,7 @@ export interface AgentFlags {
   logMarshallerPort: string;
   storageConfig?: string;
   storageKey?: string;
+  logStoreLayout?: string;
   host: string;
   adminPort?: string;
   upstreamTimeout?: string;
@@ -129,6 +130,9 @@ export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
   const settings = loggerSettingsFrom(spec.data, annotations);
   const store = agentStoreSettings(flags, flag);
   if (store) settings.store = store;
+  // `--log-store-layout` is the blob-store flags' spelling of `--blob-layout`.
+  if (flags.logStoreLayout !== undefined && flags.blobLayout === undefined)
+    flags.blobLayout = flags.logStoreLayout;
   for (const opt of EXTENSION_OPTIONS) {
     const raw = flags[flagName(opt.key)];
     if (typeof raw !== 'string') continue;
@@ -273,6 +277,7 @@ export function register(program: Command): void {
       "blob --log-url: KServe storage-config Secret (mounted directory, manifest or key→entry map) for the store's credentials",
     )
     .option('--storage-key <key>', 'blob --log-url: the --storage-config entry to use (KServe storage.key)')
+    .option('--log-store-layout <layout>', 'the same as --blob-layout: kserve or exchanges')
     .addOption(
       new Option('--admin-port <port>', 'serve GET /metrics and /healthz on this port, e.g. 9088').default(
         '0',

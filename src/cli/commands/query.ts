@@ -3,6 +3,7 @@
  *
  *   flags ──▶ GET /api/v1/exchanges (or /exchanges/{id}) ──▶ table | json | jsonl on stdout
  *   --instances ──▶ GET /api/v1/instances (or /exchanges/{id}/instances): one row per prediction
+ *   --from URL / --db FILE [--sql …] ──▶ lake/run.ts (DuckDB over Parquet or the SQLite store)
  *
  * The table fits the terminal (120 columns off a terminal, or $COLUMNS) and is coloured on a
  * terminal only (NO_COLOR, FORCE_COLOR); `--id` prints the exchange and both bodies.
@@ -21,6 +22,7 @@ import { colourEnabled, styles, terminalWidth } from '../../core/terminal.js';
 import { instanceColumns, queryColumns, renderDetail } from '../format/exchange.js';
 import { renderTable } from '../format/table.js';
 import { exitWhenStdoutCloses } from '../util.js';
+import { runLakeQuery } from '../lake/run.js';
 
 interface QueryFlags {
   url: string;
@@ -39,6 +41,9 @@ interface QueryFlags {
   cursor?: string;
   format: string;
   instances?: boolean;
+  from?: string;
+  db?: string;
+  sql?: string;
 }
 
 /** The collector's answer → message and exit code (exit-codes.ts). */
@@ -49,7 +54,9 @@ export function failWith(command: string, err: unknown): never {
 export function register(program: Command): void {
   program
     .command('query')
-    .description('List stored exchanges from a collector (newest first), or show one with --id.')
+    .description(
+      'List stored exchanges from a collector or Parquet files (--from), newest first; show one with --id; or run SQL (--sql).',
+    )
     .option('--url <url>', 'the collector', 'http://127.0.0.1:8090')
     .option('--id <id>', 'show one exchange with both bodies (--format json for the API object)')
     .option('--model <name>', 'InferenceService name')
@@ -69,10 +76,30 @@ export function register(program: Command): void {
       '--instances',
       "one row per prediction instead (collect --log-instances): filters model, namespace, component, since, until; with --id, that exchange's",
     )
+    .option('--format <f>', 'table, json or jsonl (--sql: also csv)', 'table')
+    .option(
+      '--from <url>',
+      'read Parquet of the exchanges layout instead of a collector: s3://, gs://, abfs://, or a directory',
+    )
+    .option('--db <file>', "read a collector's SQLite store directly (with --sql)")
+    .option(
+      '--sql <select>',
+      'run SQL over a view named exchanges (with --from or --db): the exchanges the filters match',
+    )
     .action(async (f: QueryFlags) => {
       exitWhenStdoutCloses();
       const width = terminalWidth(process.stdout);
       const s = styles(colourEnabled(process.stdout));
+      if (f.from !== undefined || f.db !== undefined || f.sql !== undefined) {
+        try {
+          if (f.from === undefined && f.db === undefined)
+            throw new InferlogError('USAGE_INVALID', '--sql needs --from URL or --db FILE');
+          await runLakeQuery(f, { out: process.stdout, err: process.stderr, width, styles: s });
+        } catch (err) {
+          failWith('query', err);
+        }
+        return;
+      }
       if (!['table', 'json', 'jsonl'].includes(f.format)) {
         fail('query', new InferlogError('USAGE_INVALID', `--format "${f.format}": use table, json or jsonl`));
       }

@@ -115,18 +115,23 @@ export interface FrameSink {
 }
 
 /**
- * Reads records of one segment from `from` into `out` until `out` holds `max`, or up to `limit`
+ * Reads records of one segment from `from` into `out` until `out` holds `max` (or the frames read
+ * reach `maxBytes`; returns the frame bytes read), or up to `limit`
  * (only bytes whose writeSync has returned, so a read never sees half a frame from this process).
  * A bad record is skipped to the next frame magic and reported once; nothing in a file stops the
  * reader (rule 4). Throws ENOENT when the file is gone.
  */
 export async function readFrames(
   path: string,
-  opts: { from: number; limit: number; isWrite: boolean; max: number },
+  opts: { from: number; limit: number; isWrite: boolean; max: number; maxBytes?: number },
   out: Exchange[],
   sink: FrameSink,
-): Promise<void> {
+  /** When given, receives each record's frame offset, in step with `out`. */
+  starts?: number[],
+): Promise<number> {
   const { limit, isWrite, max } = opts;
+  const maxBytes = opts.maxBytes ?? Infinity;
+  let taken = 0;
   let offset = opts.from;
   const handle = await openPrivateForRead(path);
   try {
@@ -139,10 +144,12 @@ export async function readFrames(
       const atEnd = offset + bytesRead >= limit;
       let pos = 0;
       let needMore = 0;
-      while (pos < chunk.length && out.length < max) {
+      while (pos < chunk.length && out.length < max && taken < maxBytes) {
         const r = scanFrame(chunk, pos);
         if (r.kind === 'record') {
           out.push(r.exchange);
+          starts?.push(offset + pos);
+          taken += r.end - pos;
           pos = r.end;
           inCorruptRun = false;
         } else if (r.kind === 'corrupt') {
@@ -167,11 +174,12 @@ export async function readFrames(
       }
       offset += pos;
       sink.advance(offset);
-      if (out.length >= max || offset >= limit || sink.closed()) break;
+      if (out.length >= max || taken >= maxBytes || offset >= limit || sink.closed()) break;
       want = Math.min(Math.max(READ_CHUNK, needMore), limit - offset);
       if (isWrite && want <= 0) break;
     }
   } finally {
     await handle.close();
   }
+  return taken;
 }

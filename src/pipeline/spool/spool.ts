@@ -16,6 +16,7 @@
  */
 import { unlinkSync } from 'node:fs';
 import type { Exchange } from '../../core/exchange.js';
+import { setOrigin } from '../../core/record-origin.js';
 import type { OpLogger } from '../../core/log.js';
 import type { SpoolWhenFull } from '../../config/settings.js';
 import type { DeliveryBuffer, DropCounter, ReadBatch } from '../buffer.js';
@@ -24,6 +25,7 @@ import { encodeFrame } from './codec.js';
 import { AckQueue, before, LedgerFile, type Position, type SpoolBatch } from './ledger.js';
 import { claimDirectory, type DirLock } from './lock.js';
 import { recoverSegments } from './recovery.js';
+import { readOrCreateSpoolId } from './files.js';
 import { readFrames, segmentName, segmentPath, SegmentWriter, type Segment } from './segments.js';
 
 export interface SpoolConfig {
@@ -64,6 +66,8 @@ export class Spool implements DeliveryBuffer {
   private readonly segmentBytes: number;
   /** Recovered on open: records left by an earlier run. */
   readonly recovered: number;
+  /** This directory's id (the `id` file): part of every record's origin. */
+  private id = '';
 
   private constructor(private readonly config: SpoolConfig) {
     this.segmentBytes =
@@ -141,9 +145,10 @@ export class Spool implements DeliveryBuffer {
     }
   }
 
-  async read(max: number): Promise<ReadBatch | undefined> {
+  async read(max: number, maxBytes = Infinity): Promise<ReadBatch | undefined> {
     const out: Exchange[] = [];
-    while (out.length < max && !this.closed) {
+    let bytes = 0;
+    while (out.length < max && bytes < maxBytes && !this.closed) {
       const seg = this.segments.find((s) => s.seq >= this.cursor.seq);
       if (!seg) break;
       if (seg.seq !== this.cursor.seq) this.cursor = { seq: seg.seq, offset: 0 };
@@ -159,12 +164,14 @@ export class Spool implements DeliveryBuffer {
       }
       const hit = this.cache.take(this.cursor);
       if (hit) {
+        setOrigin(hit.exchange, this.originAt(hit.seq, hit.offset));
         out.push(hit.exchange);
+        bytes += hit.size;
         this.cursor = { seq: hit.seq, offset: hit.end };
         continue;
       }
       try {
-        await this.readDisk(seg, max, out); // max: the batch size, counting what `out` holds
+        bytes += await this.readDisk(seg, max, out, maxBytes - bytes); // max: the batch size, counting what `out` holds
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         this.segmentLost(seg);
@@ -213,6 +220,7 @@ export class Spool implements DeliveryBuffer {
   private recover(): number {
     const { dir, log } = this.config;
     this.lock = claimDirectory(dir);
+    this.id = readOrCreateSpoolId(dir);
     const found = recoverSegments(dir, log);
     this.segments = found.segments;
     this.totalBytes = found.bytes;
@@ -295,11 +303,13 @@ export class Spool implements DeliveryBuffer {
 
   // ── reading ─────────────────────────────────────────────────────────────────
 
-  private readDisk(seg: Segment, max: number, out: Exchange[]): Promise<void> {
+  private async readDisk(seg: Segment, max: number, out: Exchange[], maxBytes: number): Promise<number> {
     const isWrite = seg === this.segments[this.segments.length - 1];
-    return readFrames(
+    const first = out.length;
+    const starts: number[] = [];
+    const taken = await readFrames(
       segmentPath(this.config.dir, seg.seq),
-      { from: this.cursor.offset, limit: seg.bytes, isWrite, max },
+      { from: this.cursor.offset, limit: seg.bytes, isWrite, max, maxBytes },
       out,
       {
         advance: (offset) => (this.cursor = { seq: seg.seq, offset }),
@@ -312,7 +322,21 @@ export class Spool implements DeliveryBuffer {
         },
         closed: () => this.closed,
       },
+      starts,
     );
+    for (let i = first; i < out.length; i++)
+      setOrigin(out[i] as Exchange, this.originAt(seg.seq, starts[i - first] as number));
+    return taken;
+  }
+
+  /**
+   * A record's place as a string unique to this spool directory for good: the directory's id
+   * (made once, kept in the `id` file) and the segment and offset, which never repeat within it
+   * (rule 3). A sink that names objects after records writes the same name when a crash makes
+   * it send them again (core/record-origin.ts).
+   */
+  private originAt(seq: number, offset: number): string {
+    return `${this.id}-${String(seq).padStart(8, '0')}-${String(offset).padStart(10, '0')}`;
   }
 
   /** Someone deleted a segment under us: what it held past the cursor is gone, and counted. */
