@@ -2,7 +2,7 @@
  * Feeds the per-model request metrics (pipeline/request-metrics.ts) from a server's requests,
  * whether or not logging is on:
  *
- *   request ──modelLabel(url, configured names)──▶ bound series ──res finish/close──▶ observe
+ *   request ──modelLabel(url, configured names)──▶ bound series ──res close──▶ observe
  *
  * The model label is a configured name or `UNMATCHED_MODEL`: the client's path only selects
  * among names the configuration already holds, so it can never add a label value.
@@ -57,15 +57,13 @@ export function requestObserver(
   const other = metrics.bind({ ...unmatched, model: UNMATCHED_MODEL });
   return (req, res) => {
     const start = nowMs();
-    let done = false;
-    const finish = (finished: boolean): void => {
-      if (done) return;
-      done = true;
+    // One listener, not one for 'finish' and one for 'close': a response emits 'close' once,
+    // after 'finish' when it completed, and writableFinished says which it was. This runs on
+    // every request, logging on or off (BENCHMARKS.md, "Where the agent's CPU goes").
+    res.once('close', () => {
       const model = decidedModel?.(req) ?? modelLabelOf(req.url ?? '/', routes);
       const bound = series.get(model) ?? other;
-      bound.observe(res.statusCode, finished, Math.max(0, (nowMs() - start) / 1000));
-    };
-    res.once('finish', () => finish(true));
-    res.once('close', () => finish(res.writableFinished));
+      bound.observe(res.statusCode, res.writableFinished, Math.max(0, (nowMs() - start) / 1000));
+    });
   };
 }

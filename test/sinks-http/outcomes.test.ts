@@ -51,6 +51,17 @@ describe('http sink outcome classification', () => {
     expect((err as Error).message).toContain('reason from the server');
   });
 
+  it('a large answer body: a 2xx is delivered, a 500 keeps its first bytes as the detail', async () => {
+    const big = 'x'.repeat(1024 * 1024);
+    rec.reply((_r, res) => res.writeHead(200).end(big));
+    expect(await sendOnce(rec.url)).toBeUndefined();
+    rec.reply((_r, res) => res.writeHead(500).end('reason first ' + big));
+    const err = (await sendOnce(rec.url)) as InferlogError;
+    expect(err).toMatchObject({ code: 'SINK_SERVER_ERROR', status: 500 });
+    expect(err.message).toContain('reason first xxx');
+    expect(err.message.length).toBeLessThan(1024);
+  });
+
   it('reads an HTTP-date Retry-After', async () => {
     rec.reply((_r, res) =>
       res.writeHead(429, { 'Retry-After': new Date(Date.now() + 60_000).toUTCString() }).end(),

@@ -8,7 +8,7 @@
  * first bytes are kept for the error message. undici's own headers/body timeouts are a
  * backstop at the send timeout; the caller's AbortSignal is what normally stops a send.
  */
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { InferlogError } from '../../core/errors.js';
 import { classifyFailure, classifyStatus } from './classify.js';
 import type { HttpSinkConfig } from './config.js';
@@ -24,26 +24,79 @@ export interface HttpClient {
 }
 
 /**
- * Reads the first bytes of a failed answer for the error message. The rest is drained too, up
- * to DRAIN_LIMIT, so the connection goes back to the pool; a bigger answer closes it instead.
+ * One POST as an undici dispatch handler: no response stream, no promise per chunk. A 2xx
+ * answer's body is discarded as it arrives; a failure's first bytes are kept for the error
+ * message, and the rest drained up to DRAIN_LIMIT (a bigger answer closes the connection
+ * instead). For per-event delivery this is two POSTs per exchange, so what undici's
+ * `request()` adds per call (a body Readable, its destroy, async iteration) was a visible
+ * share of the agent's CPU (BENCHMARKS.md, "Where the agent's CPU goes").
  */
-async function detailOf(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
-  let text = '';
-  let seen = 0;
-  try {
-    for await (const chunk of body) {
-      if (text.length < DETAIL_BYTES)
-        text += chunk.toString('utf8', 0, Math.min(chunk.length, DETAIL_BYTES - text.length));
-      seen += chunk.length;
-      if (seen > DRAIN_LIMIT) {
-        body.destroy();
-        break;
-      }
-    }
-  } catch {
-    // the detail is a courtesy; the status already classified the failure
+class PostHandler implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private retryAfter: string | string[] | undefined;
+  private detail = '';
+  private seen = 0;
+  private settled = false;
+  private controller: Dispatcher.DispatchController | undefined;
+  private readonly onAbort = (): void => this.controller?.abort(this.signal.reason);
+
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly where: string,
+    private readonly resolve: () => void,
+    private readonly reject: (err: InferlogError) => void,
+  ) {
+    signal.addEventListener('abort', this.onAbort, { once: true });
   }
-  return text.replace(/\s+/g, ' ').trim();
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.signal.aborted) controller.abort(this.signal.reason);
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.status = statusCode;
+    this.retryAfter = headers['retry-after'];
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.status >= 200 && this.status < 300) return;
+    if (this.detail.length < DETAIL_BYTES)
+      this.detail += chunk.toString('utf8', 0, Math.min(chunk.length, DETAIL_BYTES - this.detail.length));
+    this.seen += chunk.length;
+    if (this.seen > DRAIN_LIMIT) {
+      this.settleStatus();
+      controller.abort(new Error('answer too large to drain'));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.settleStatus();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    // Once the status is known, it decides: a broken 2xx body does not undo the delivery, and
+    // a failure's detail is only a courtesy.
+    if (this.status >= 200) this.settleStatus();
+    else this.settle(classifyFailure(err, this.signal, this.where));
+  }
+
+  private settleStatus(): void {
+    const detail = this.detail.replace(/\s+/g, ' ').trim();
+    this.settle(classifyStatus(this.status, this.retryAfter, this.where, detail));
+  }
+
+  private settle(err: InferlogError | undefined): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    if (err === undefined) this.resolve();
+    else this.reject(err);
+  }
 }
 
 export async function createHttpClient(config: HttpSinkConfig): Promise<HttpClient> {
@@ -57,23 +110,19 @@ export async function createHttpClient(config: HttpSinkConfig): Promise<HttpClie
   });
   const where = config.origin + config.path;
   return {
-    async post(headers, body, signal) {
-      let res;
-      try {
-        res = await pool.request({ path: config.path, method: 'POST', headers, body, signal });
-      } catch (err) {
-        throw classifyFailure(err, signal, where);
-      }
-      if (res.statusCode >= 200 && res.statusCode < 300) {
-        try {
-          await res.body.dump();
-        } catch {
-          // the event was accepted; a broken answer body does not undo that
+    post(headers, body, signal) {
+      return new Promise<void>((resolve, reject) => {
+        if (signal.aborted) {
+          reject(classifyFailure(signal.reason, signal, where));
+          return;
         }
-        return;
-      }
-      const detail = await detailOf(res.body);
-      throw classifyStatus(res.statusCode, res.headers['retry-after'], where, detail) as InferlogError;
+        const handler = new PostHandler(signal, where, resolve, reject);
+        try {
+          pool.dispatch({ path: config.path, method: 'POST', headers, body: body ?? null }, handler);
+        } catch (err) {
+          handler.onResponseError(undefined as never, err as Error);
+        }
+      });
     },
     async close() {
       await pool.close().catch(() => pool.destroy());
