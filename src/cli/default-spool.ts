@@ -46,6 +46,22 @@ export function upSpoolName(port: number, namespace: string, service: string): s
   return path.join(`up-${port}`, `${safeComponent(namespace || 'default')}.${safeComponent(service)}`);
 }
 
+/**
+ * The spool of agent process `index` under `--processes N`: its own directory below the one the
+ * user chose, so no two processes share a ledger or a lock, and a restarted process (same index)
+ * recovers what its predecessor left. `--processes 1` keeps today's layout (no subdirectory).
+ */
+export function processSpoolSettings(settings: LoggerSettings, index: number): LoggerSettings {
+  const dir = settings.spool.dir;
+  if (dir === undefined) return settings;
+  return { ...settings, spool: { ...settings.spool, dir: path.join(dir, `worker-${index}`) } };
+}
+
+/** The default spool name of agent process `index`: `agent-<port>/worker-<index>`. */
+export function processSpoolName(name: string | undefined, index: number): string | undefined {
+  return name === undefined ? undefined : path.join(name, `worker-${index}`);
+}
+
 export interface BufferPlan {
   /** The settings to start the pipeline with (spool.dir filled in when a default was taken). */
   settings: LoggerSettings;

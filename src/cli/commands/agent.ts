@@ -30,7 +30,15 @@ import {
 import { DEFAULT_SOURCE_URI } from '../../formats/cloudevents-attributes.js';
 import { createOpLogger } from '../../core/log.js';
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
-import { agentSpoolName, memoryOnlyWarning, planBuffer, stateHome } from '../default-spool.js';
+import {
+  agentSpoolName,
+  memoryOnlyWarning,
+  planBuffer,
+  processSpoolName,
+  processSpoolSettings,
+  stateHome,
+} from '../default-spool.js';
+import { processCount, runPrimary, serveWorker, workerIndex } from '../agent-processes.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
 import { withDefault } from '../help.js';
 import { exitWithConfigError, listen } from '../util.js';
@@ -52,6 +60,7 @@ export interface AgentFlags {
   metadataHeaders?: string;
   metadataAnnotations?: string;
   workers: string;
+  processes?: string;
   logBatchSize?: string;
   logBatchInterval?: string;
   loggerCaCertFile?: string;
@@ -237,7 +246,16 @@ export function register(program: Command): void {
     .option('--component <name>', 'component (predictor, transformer, explainer)', '')
     .option('--metadata-headers <list>', 'comma-separated request headers to record, e.g. X-Request-Id')
     .option('--metadata-annotations <pairs>', 'comma-separated key=value annotations to attach')
-    .option('--workers <n>', 'accepted for KServe compatibility (delivery concurrency is automatic)', '5')
+    .option(
+      '--workers <n>',
+      "KServe's log dispatcher workers: accepted for compatibility (delivery concurrency is automatic; processes: --processes)",
+      '5',
+    )
+    .option(
+      '--processes <n>',
+      'agent processes sharing --port, each with its own spool worker-<i> (auto = one per core)',
+      '1',
+    )
     .option(
       '--log-batch-size <n>',
       'exchanges per batched delivery (each is a request and a response event; 1 = per event)',
@@ -297,7 +315,14 @@ export function register(program: Command): void {
     cmd.option(`--${f} <value>`, 'accepted for KServe compatibility; ignored');
   }
   cmd.action(async (flags: AgentFlags) => {
-    const log = createOpLogger('agent');
+    const index = workerIndex();
+    const log = createOpLogger(index === undefined ? 'agent' : `agent[${index}]`);
+    let processes = 1;
+    try {
+      processes = processCount(flags.processes);
+    } catch (e) {
+      fail('agent', e);
+    }
     let limits: RequestLimits;
     let upstreamTimeoutMs = 0;
     let batcher: BatcherOptions | undefined;
@@ -310,6 +335,27 @@ export function register(program: Command): void {
         fail('agent', new InferlogError('USAGE_INVALID', `--upstream-timeout ${e.message}`));
       fail('agent', e);
     }
+    if (processes > 1 && index === undefined) {
+      // The primary: flags are checked above (and the logger settings here) before any fork, so a
+      // bad flag is one clear error, not N.
+      if (flags.logUrl !== undefined && flags.logUrl !== '') {
+        try {
+          agentLoggerSettings(flags);
+        } catch (e) {
+          exitWithConfigError(e);
+        }
+      }
+      await runPrimary({
+        count: processes,
+        adminPort: Number(flags.adminPort ?? 0),
+        host: flags.host,
+        log,
+        readyLine: (port, describe) =>
+          `ready — ${processes} processes proxying :${port} → ${flags.componentHost}:${flags.componentPort}; logging ${describe}` +
+          (Number(flags.adminPort ?? 0) > 0 ? `; metrics on :${flags.adminPort}/metrics` : ''),
+      });
+      return;
+    }
     // Request metrics are served with logging off too: one registry for both.
     const metrics = createPipelineMetrics();
     let runtime: LoggingRuntime | undefined;
@@ -321,7 +367,15 @@ export function register(program: Command): void {
         exitWithConfigError(e);
       }
       // Zero loss by default: without --spool-dir, a spool under the state directory (default-spool.ts).
-      const plan = planBuffer(settings, agentSpoolName(Number(flags.port)), stateHome());
+      // Under --processes N each process has its own spool (agent-processes.ts, rule 1).
+      const plan =
+        index === undefined
+          ? planBuffer(settings, agentSpoolName(Number(flags.port)), stateHome())
+          : planBuffer(
+              processSpoolSettings(settings, index),
+              processSpoolName(agentSpoolName(Number(flags.port)), index),
+              stateHome(),
+            );
       const warning = memoryOnlyWarning(plan);
       if (warning) log.warn(warning);
       runtime = await startLogging(
@@ -369,8 +423,26 @@ export function register(program: Command): void {
       requestObserver(metrics.requests, served, where, flags.inferenceService || undefined),
     );
     const port = await listen(proxy.server, Number(flags.port), flags.host);
-    const adminPort = Number(flags.adminPort ?? 0);
     let adminServer: import('node:http').Server | undefined;
+    const stop = async (): Promise<void> => {
+      adminServer?.close();
+      await proxy.close();
+      await runtime?.shutdown();
+    };
+    if (index !== undefined) {
+      // A process under --processes N: the primary serves the admin port and the ready line.
+      const begin = onShutdownSignal(log, stop);
+      serveWorker({
+        registry: metrics.registry,
+        health: () => {
+          const sinks = runtimes.map((r) => r.pipeline.health());
+          return { ok: sinks.every((h) => h.ok), sinks };
+        },
+        shutdown: begin,
+      }).ready(port, runtime ? runtime.describe() : 'off (no --log-url)');
+      return;
+    }
+    const adminPort = Number(flags.adminPort ?? 0);
     if (adminPort > 0) {
       const http = await import('node:http');
       adminServer = http.createServer((req, res) => {
@@ -388,10 +460,6 @@ export function register(program: Command): void {
           : '') +
         (adminServer ? `; metrics on :${adminPort}/metrics` : ''),
     );
-    onShutdownSignal(log, async () => {
-      adminServer?.close();
-      await proxy.close();
-      await runtime?.shutdown();
-    });
+    onShutdownSignal(log, stop);
   });
 }
