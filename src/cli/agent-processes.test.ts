@@ -1,0 +1,35 @@
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultLoggerSettings } from '../config/settings.js';
+import { processCount } from './agent-processes.js';
+import { agentSpoolName, processSpoolName, processSpoolSettings } from './default-spool.js';
+
+describe('processCount (--processes)', () => {
+  it('is 1 by default, a count from 1 to 256, or auto (one per core)', () => {
+    expect(processCount(undefined)).toBe(1);
+    expect(processCount('1')).toBe(1);
+    expect(processCount('4')).toBe(4);
+    expect(processCount('auto')).toBe(Math.min(256, availableParallelism()));
+  });
+
+  it('refuses anything else with USAGE_INVALID naming the flag', () => {
+    for (const bad of ['0', '-1', '1.5', 'two', '257', '1e3', ' ']) {
+      expect(() => processCount(bad), bad).toThrow(
+        expect.objectContaining({ code: 'USAGE_INVALID', message: expect.stringMatching(/--processes/) }),
+      );
+    }
+  });
+});
+
+describe('a spool per process', () => {
+  it('puts process i under worker-<i> of the chosen or default directory', () => {
+    const s = defaultLoggerSettings();
+    s.spool.dir = '/var/spool/inferlog';
+    expect(processSpoolSettings(s, 3).spool.dir).toBe(path.join('/var/spool/inferlog', 'worker-3'));
+    expect(s.spool.dir).toBe('/var/spool/inferlog'); // not mutated
+    expect(processSpoolSettings(defaultLoggerSettings(), 0).spool.dir).toBeUndefined();
+    expect(processSpoolName(agentSpoolName(9081), 1)).toBe(path.join('agent-9081', 'worker-1'));
+    expect(processSpoolName(agentSpoolName(0), 1)).toBeUndefined();
+  });
+});
