@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultLoggerSettings } from '../config/settings.js';
-import { processCount } from './agent-processes.js';
+import { processCount, processLogUrl, sharedLogUrlProblem } from './agent-processes.js';
 import { agentSpoolName, processSpoolName, processSpoolSettings } from './default-spool.js';
 
 describe('processCount (--processes)', () => {
@@ -31,5 +31,23 @@ describe('a spool per process', () => {
     expect(processSpoolSettings(defaultLoggerSettings(), 0).spool.dir).toBeUndefined();
     expect(processSpoolName(agentSpoolName(9081), 1)).toBe(path.join('agent-9081', 'worker-1'));
     expect(processSpoolName(agentSpoolName(0), 1)).toBeUndefined();
+  });
+});
+
+describe('a log URL per process', () => {
+  it('gives a file:// sink one file per process, so each rotates only its own', () => {
+    expect(processLogUrl('file:///var/log/inferlog/requests.jsonl?maxBytes=1MiB', 1)).toBe(
+      'file:///var/log/inferlog/requests.worker-1.jsonl?maxBytes=1MiB',
+    );
+    expect(processLogUrl('file:///tmp/log', 0)).toBe('file:///tmp/log.worker-0');
+    expect(processLogUrl('file://./out.jsonl', 2)).toBe('file://./out.worker-2.jsonl');
+    expect(processLogUrl('http://collector:8090/', 1)).toBe('http://collector:8090/');
+    expect(processLogUrl('kafka://broker:9092/topic', 1)).toBe('kafka://broker:9092/topic');
+  });
+
+  it('refuses stdout shared by several processes (lines could interleave)', () => {
+    expect(sharedLogUrlProblem('stdout')).toMatch(/--log-url stdout cannot be shared/);
+    expect(sharedLogUrlProblem('file:///tmp/x.jsonl')).toBeUndefined();
+    expect(sharedLogUrlProblem(undefined)).toBeUndefined();
   });
 });

@@ -48,6 +48,34 @@ export function processCount(raw: string | undefined): number {
   return n;
 }
 
+/**
+ * The log URL of process `index`. A file:// sink gets a file per process (`requests.jsonl` →
+ * `requests.worker-1.jsonl`): each process rotates its own file by its own size count, which in
+ * one shared file would rename it under the others' feet. Other sinks are shared as they are:
+ * an HTTP or Kafka client per process, and blob keys are named by exchange id.
+ */
+export function processLogUrl(url: string, index: number): string {
+  if (!/^file:/i.test(url)) return url;
+  const u = new URL(url);
+  const slash = u.pathname.lastIndexOf('/');
+  const name = u.pathname.slice(slash + 1);
+  const dot = name.lastIndexOf('.');
+  const stem = dot > 0 ? name.slice(0, dot) : name;
+  const ext = dot > 0 ? name.slice(dot) : '';
+  u.pathname = `${u.pathname.slice(0, slash + 1)}${stem}.worker-${index}${ext}`;
+  return u.toString();
+}
+
+/**
+ * Why `url` cannot be shared by several processes, or undefined. stdout is one pipe: lines
+ * longer than the pipe's atomic write size (4 KiB) from two processes could interleave and
+ * corrupt each other.
+ */
+export function sharedLogUrlProblem(url: string | undefined): string | undefined {
+  if (url === undefined || !/^stdout$/i.test(url.trim())) return undefined;
+  return '--log-url stdout cannot be shared by several --processes (long lines from two processes could interleave); use file:// (one file per process) or --processes 1';
+}
+
 /** This process's index when it is an agent worker forked by `runPrimary`; otherwise undefined. */
 export function workerIndex(): number | undefined {
   if (!cluster.isWorker) return undefined;

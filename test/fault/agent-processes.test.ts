@@ -6,7 +6,8 @@
  *   load (Ce-Id) ──▶ agent primary ── worker 0 ─spool worker-0─┐
  *                                   └ worker 1 ─spool worker-1─┴▶ faulty proxy ──▶ collector ──▶ SQLite
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -143,4 +144,59 @@ describe('inferlog agent --processes 2', () => {
       expect(rows.size).toBe(300);
     },
   );
+
+  it(
+    'file:// gets one file per process, together holding every request once',
+    { timeout: 60_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'inferlog-processes-file-'));
+      const model = await startModel();
+      cleanups.push(() => model.close());
+      const port = await freePort();
+      const agent = await spawnCli(
+        [
+          'agent',
+          '--trust-inbound-id',
+          'true',
+          '--processes',
+          '2',
+          '--port',
+          String(port),
+          '--component-port',
+          String(model.port),
+          '--log-url',
+          `file://${dir}/out.jsonl`,
+          '--inference-service',
+          'fault-model',
+        ],
+        /ready — 2 processes/,
+        { XDG_STATE_HOME: join(dir, 'state') },
+      );
+      cleanups.push(() => agent.kill('SIGKILL'));
+      const ok = await load({ port: () => port, n: 200, prefix: 'f', concurrency: 8 });
+      expect(ok.size).toBe(200);
+      await agent.kill('SIGTERM');
+      const ids: string[] = [];
+      for (const i of [0, 1]) {
+        const text = readFileSync(join(dir, `out.worker-${i}.jsonl`), 'utf8');
+        for (const line of text.split('\n').filter(Boolean))
+          ids.push((JSON.parse(line) as { id: string }).id);
+      }
+      expect(ids.length).toBe(200);
+      expect(new Set(ids)).toEqual(ok);
+    },
+  );
+
+  it('refuses --log-url stdout with several processes, naming the reason', () => {
+    const r = spawnSync(
+      process.execPath,
+      ['bin/inferlog.js', 'agent', '--processes', '2', '--log-url', 'stdout'],
+      {
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--log-url stdout cannot be shared by several --processes/);
+  });
 });

@@ -38,7 +38,14 @@ import {
   processSpoolSettings,
   stateHome,
 } from '../default-spool.js';
-import { processCount, runPrimary, serveWorker, workerIndex } from '../agent-processes.js';
+import {
+  processCount,
+  processLogUrl,
+  runPrimary,
+  serveWorker,
+  sharedLogUrlProblem,
+  workerIndex,
+} from '../agent-processes.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
 import { withDefault } from '../help.js';
 import { exitWithConfigError, listen } from '../util.js';
@@ -320,6 +327,8 @@ export function register(program: Command): void {
     let processes = 1;
     try {
       processes = processCount(flags.processes);
+      const shared = processes > 1 ? sharedLogUrlProblem(flags.logUrl) : undefined;
+      if (shared) throw new InferlogError('USAGE_INVALID', shared);
     } catch (e) {
       fail('agent', e);
     }
@@ -366,6 +375,8 @@ export function register(program: Command): void {
       } catch (e) {
         exitWithConfigError(e);
       }
+      if (index !== undefined && settings.url !== undefined)
+        settings = { ...settings, url: processLogUrl(settings.url, index) };
       // Zero loss by default: without --spool-dir, a spool under the state directory (default-spool.ts).
       // Under --processes N each process has its own spool (agent-processes.ts, rule 1).
       const plan =
