@@ -1,9 +1,10 @@
-import { availableParallelism } from 'node:os';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultLoggerSettings } from '../config/settings.js';
 import { processCount, processLogUrl, sharedLogUrlProblem } from './agent-processes.js';
-import { agentSpoolName, processSpoolName, processSpoolSettings } from './default-spool.js';
+import { agentSpoolName, processSpoolName, processSpoolSettings, strandedSpools } from './default-spool.js';
 
 describe('processCount (--processes)', () => {
   it('is 1 by default, a count from 1 to 256, or auto (one per core)', () => {
@@ -49,5 +50,23 @@ describe('a log URL per process', () => {
     expect(sharedLogUrlProblem('stdout')).toMatch(/--log-url stdout cannot be shared/);
     expect(sharedLogUrlProblem('file:///tmp/x.jsonl')).toBeUndefined();
     expect(sharedLogUrlProblem(undefined)).toBeUndefined();
+  });
+});
+
+describe('strandedSpools', () => {
+  it('names the spools a run with a different --processes would leave undelivered', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'inferlog-stranded-'));
+    const seg = (dir: string): void => {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'segment-0000000001.dat'), 'x');
+    };
+    seg(root); // a single-process run's spool
+    seg(path.join(root, 'worker-0'));
+    seg(path.join(root, 'worker-3'));
+    mkdirSync(path.join(root, 'worker-5')); // no segments: nothing to deliver
+    expect(strandedSpools(root, 1)).toEqual([path.join(root, 'worker-0'), path.join(root, 'worker-3')]);
+    expect(strandedSpools(root, 2)).toEqual([root, path.join(root, 'worker-3')].sort());
+    expect(strandedSpools(root, 4)).toEqual([root]);
+    expect(strandedSpools(path.join(root, 'absent'), 2)).toEqual([]);
   });
 });

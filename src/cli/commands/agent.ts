@@ -5,6 +5,7 @@
  *   :9081 (--port) ──capture proxy──▶ 127.0.0.1:8080 (--component-port)
  *                        └──▶ pipeline ──▶ --log-url (CloudEvents, Kafka, file, stdout)
  */
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { BATCHER_DEFAULTS, observeAll, type BatcherOptions } from '../../capture/batcher/batcher.js';
 import { batchLogger } from '../../capture/batcher/log-batches.js';
@@ -37,6 +38,7 @@ import {
   processSpoolName,
   processSpoolSettings,
   stateHome,
+  strandedSpools,
 } from '../default-spool.js';
 import {
   processCount,
@@ -344,6 +346,18 @@ export function register(program: Command): void {
         fail('agent', new InferlogError('USAGE_INVALID', `--upstream-timeout ${e.message}`));
       fail('agent', e);
     }
+    if (index === undefined && flags.logUrl) {
+      const spoolFlag = flags.spoolDir;
+      const name = agentSpoolName(Number(flags.port));
+      const home = stateHome();
+      const root =
+        typeof spoolFlag === 'string' ? spoolFlag : name && home ? path.join(home, name) : undefined;
+      const stranded = root === undefined ? [] : strandedSpools(root, processes);
+      if (stranded.length > 0)
+        log.warn(
+          `spool directories no process of this run opens (--processes ${processes}) may hold undelivered exchanges: ${stranded.join(', ')}; start with the --processes that wrote them to deliver them`,
+        );
+    }
     if (processes > 1 && index === undefined) {
       // The primary: flags are checked above (and the logger settings here) before any fork, so a
       // bad flag is one clear error, not N.
@@ -360,7 +374,7 @@ export function register(program: Command): void {
         host: flags.host,
         log,
         readyLine: (port, describe) =>
-          `ready — ${processes} processes proxying :${port} → ${flags.componentHost}:${flags.componentPort}; logging ${describe}` +
+          `ready — ${processes} processes proxying :${port} → ${flags.componentHost}:${flags.componentPort}; logging ${describe.replace(/worker-\d+/g, 'worker-<i>')}` +
           (Number(flags.adminPort ?? 0) > 0 ? `; metrics on :${flags.adminPort}/metrics` : ''),
       });
       return;
