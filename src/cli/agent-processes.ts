@@ -175,6 +175,9 @@ export async function runPrimary(o: {
     const worker = cluster.fork({ [INDEX_ENV]: String(index) });
     const slot: Slot = { index, worker, startedAt: Date.now(), ready: false, youngDeaths };
     slots.set(index, slot);
+    // A send racing the worker's death fails on the channel: that worker is handled by 'exit';
+    // an unhandled 'error' here would take the primary (and every other worker) down with it.
+    worker.on('error', (err: Error) => log.debug(`process ${index}: ${err.message}`));
     worker.on('message', (m: unknown) => {
       if (!isObject(m) || m.type !== 'inferlog:ready') return;
       const r = m as Ready;
