@@ -13,7 +13,7 @@
  * process. The container image sets XDG_STATE_HOME=/var/lib/inferlog, where the Kubernetes
  * manifests mount the spool volume (deploy/kubernetes/agent-spool-volume.yaml).
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { LoggerSettings } from '../config/settings.js';
 import { makeDirs } from '../core/make-dirs.js';
@@ -44,6 +44,54 @@ export function agentSpoolName(port: number): string | undefined {
 export function upSpoolName(port: number, namespace: string, service: string): string | undefined {
   if (port <= 0) return undefined;
   return path.join(`up-${port}`, `${safeComponent(namespace || 'default')}.${safeComponent(service)}`);
+}
+
+/**
+ * The spool of agent process `index` under `--processes N`: its own directory below the one the
+ * user chose, so no two processes share a ledger or a lock, and a restarted process (same index)
+ * recovers what its predecessor left. `--processes 1` keeps today's layout (no subdirectory).
+ */
+export function processSpoolSettings(settings: LoggerSettings, index: number): LoggerSettings {
+  const dir = settings.spool.dir;
+  if (dir === undefined) return settings;
+  return { ...settings, spool: { ...settings.spool, dir: path.join(dir, `worker-${index}`) } };
+}
+
+/** The default spool name of agent process `index`: `agent-<port>/worker-<index>`. */
+export function processSpoolName(name: string | undefined, index: number): string | undefined {
+  return name === undefined ? undefined : path.join(name, `worker-${index}`);
+}
+
+/**
+ * Spools under `root` that no process of an agent with `count` processes will open: the root's
+ * own segments when several processes run (each uses `worker-<i>`), and `worker-<k>` for k ≥ count.
+ * They may hold exchanges a previous run left, so the agent names them at start (principle 2)
+ * rather than leaving them silently. A segment file can outlive its last acknowledged record, so
+ * this says "may".
+ */
+export function strandedSpools(root: string, count: number): string[] {
+  const hasSegments = (dir: string): boolean => {
+    try {
+      return readdirSync(dir).some((f) => /^segment-\d+\.dat$/.test(f));
+    } catch {
+      return false;
+    }
+  };
+  let entries: string[];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  if (count > 1 && hasSegments(root)) out.push(root);
+  for (const e of entries) {
+    const m = /^worker-(\d+)$/.exec(e);
+    const dir = path.join(root, e);
+    // With one process the root is the spool and every worker-<k> is a previous run's.
+    if (m && (count === 1 || Number(m[1]) >= count) && hasSegments(dir)) out.push(dir);
+  }
+  return out.sort();
 }
 
 export interface BufferPlan {

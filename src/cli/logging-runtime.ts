@@ -144,17 +144,16 @@ export function adminRoutes(
 
 /**
  * Runs `stop` on the first SIGINT/SIGTERM; a second signal exits at once (code 130).
- * Exit code 0 after a clean stop.
+ * Exit code 0 after a clean stop. Returns a trigger that starts the same stop for another
+ * reason (an agent process told by its primary): idempotent, and never counted as a second
+ * signal, so a terminal's Ctrl-C reaching both primary and worker still drains.
  */
-export function onShutdownSignal(log: OpLogger, stop: () => Promise<void>): void {
+export function onShutdownSignal(log: OpLogger, stop: () => Promise<void>): (why: string) => void {
   let stopping = false;
-  const handler = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      log.warn(`second ${signal}: exiting without draining`);
-      process.exit(130);
-    }
+  const begin = (why: string): void => {
+    if (stopping) return;
     stopping = true;
-    log.info(`${signal} received: stopping — no new requests, draining the log buffer`);
+    log.info(`${why}: stopping — no new requests, draining the log buffer`);
     stop().then(
       () => {
         log.info('stopped cleanly');
@@ -166,6 +165,14 @@ export function onShutdownSignal(log: OpLogger, stop: () => Promise<void>): void
       },
     );
   };
+  const handler = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn(`second ${signal}: exiting without draining`);
+      process.exit(130);
+    }
+    begin(`${signal} received`);
+  };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  return begin;
 }

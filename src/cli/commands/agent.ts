@@ -5,6 +5,7 @@
  *   :9081 (--port) ──capture proxy──▶ 127.0.0.1:8080 (--component-port)
  *                        └──▶ pipeline ──▶ --log-url (CloudEvents, Kafka, file, stdout)
  */
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { BATCHER_DEFAULTS, observeAll, type BatcherOptions } from '../../capture/batcher/batcher.js';
 import { batchLogger } from '../../capture/batcher/log-batches.js';
@@ -30,7 +31,23 @@ import {
 import { DEFAULT_SOURCE_URI } from '../../formats/cloudevents-attributes.js';
 import { createOpLogger } from '../../core/log.js';
 import { adminRoutes, onShutdownSignal, startLogging, type LoggingRuntime } from '../logging-runtime.js';
-import { agentSpoolName, memoryOnlyWarning, planBuffer, stateHome } from '../default-spool.js';
+import {
+  agentSpoolName,
+  memoryOnlyWarning,
+  planBuffer,
+  processSpoolName,
+  processSpoolSettings,
+  stateHome,
+  strandedSpools,
+} from '../default-spool.js';
+import {
+  processCount,
+  processLogUrl,
+  runPrimary,
+  serveWorker,
+  sharedLogUrlProblem,
+  workerIndex,
+} from '../agent-processes.js';
 import { addRequestLimitFlags, requestLimitsFrom, type RequestLimits } from '../request-limits.js';
 import { withDefault } from '../help.js';
 import { exitWithConfigError, listen } from '../util.js';
@@ -54,6 +71,7 @@ export interface AgentFlags {
   metadataHeaders?: string;
   metadataAnnotations?: string;
   workers: string;
+  processes?: string;
   logBatchSize?: string;
   logBatchInterval?: string;
   loggerCaCertFile?: string;
@@ -245,7 +263,16 @@ export function register(program: Command): void {
     .option('--component <name>', 'component (predictor, transformer, explainer)', '')
     .option('--metadata-headers <list>', 'comma-separated request headers to record, e.g. X-Request-Id')
     .option('--metadata-annotations <pairs>', 'comma-separated key=value annotations to attach')
-    .option('--workers <n>', 'accepted for KServe compatibility (delivery concurrency is automatic)', '5')
+    .option(
+      '--workers <n>',
+      "KServe's log dispatcher workers: accepted for compatibility (delivery concurrency is automatic; processes: --processes)",
+      '5',
+    )
+    .option(
+      '--processes <n>',
+      'agent processes sharing --port, each with its own spool worker-<i> (auto = one per core)',
+      '1',
+    )
     .option(
       '--log-batch-size <n>',
       'exchanges per batched delivery (each is a request and a response event; 1 = per event)',
@@ -311,7 +338,16 @@ export function register(program: Command): void {
     cmd.option(`--${f} <value>`, 'accepted for KServe compatibility; ignored');
   }
   cmd.action(async (flags: AgentFlags) => {
-    const log = createOpLogger('agent');
+    const index = workerIndex();
+    const log = createOpLogger(index === undefined ? 'agent' : `agent[${index}]`);
+    let processes = 1;
+    try {
+      processes = processCount(flags.processes);
+      const shared = processes > 1 ? sharedLogUrlProblem(flags.logUrl) : undefined;
+      if (shared) throw new InferlogError('USAGE_INVALID', shared);
+    } catch (e) {
+      fail('agent', e);
+    }
     let limits: RequestLimits;
     let upstreamTimeoutMs = 0;
     let batcher: BatcherOptions | undefined;
@@ -323,6 +359,39 @@ export function register(program: Command): void {
       if (e instanceof RangeError)
         fail('agent', new InferlogError('USAGE_INVALID', `--upstream-timeout ${e.message}`));
       fail('agent', e);
+    }
+    if (index === undefined && flags.logUrl) {
+      const spoolFlag = flags.spoolDir;
+      const name = agentSpoolName(Number(flags.port));
+      const home = stateHome();
+      const root =
+        typeof spoolFlag === 'string' ? spoolFlag : name && home ? path.join(home, name) : undefined;
+      const stranded = root === undefined ? [] : strandedSpools(root, processes);
+      if (stranded.length > 0)
+        log.warn(
+          `spool directories no process of this run opens (--processes ${processes}) may hold undelivered exchanges: ${stranded.join(', ')}; start with the --processes that wrote them to deliver them`,
+        );
+    }
+    if (processes > 1 && index === undefined) {
+      // The primary: flags are checked above (and the logger settings here) before any fork, so a
+      // bad flag is one clear error, not N.
+      if (flags.logUrl !== undefined && flags.logUrl !== '') {
+        try {
+          agentLoggerSettings(flags);
+        } catch (e) {
+          exitWithConfigError(e);
+        }
+      }
+      await runPrimary({
+        count: processes,
+        adminPort: Number(flags.adminPort ?? 0),
+        host: flags.host,
+        log,
+        readyLine: (port, describe) =>
+          `ready — ${processes} processes proxying :${port} → ${flags.componentHost}:${flags.componentPort}; logging ${describe.replace(/worker-\d+/g, 'worker-<i>')}` +
+          (Number(flags.adminPort ?? 0) > 0 ? `; metrics on :${flags.adminPort}/metrics` : ''),
+      });
+      return;
     }
     // Request metrics are served with logging off too: one registry for both.
     const metrics = createPipelineMetrics();
@@ -347,8 +416,18 @@ export function register(program: Command): void {
       } catch (e) {
         exitWithConfigError(e);
       }
+      if (index !== undefined && settings.url !== undefined)
+        settings = { ...settings, url: processLogUrl(settings.url, index) };
       // Zero loss by default: without --spool-dir, a spool under the state directory (default-spool.ts).
-      const plan = planBuffer(settings, agentSpoolName(Number(flags.port)), stateHome());
+      // Under --processes N each process has its own spool (agent-processes.ts, rule 1).
+      const plan =
+        index === undefined
+          ? planBuffer(settings, agentSpoolName(Number(flags.port)), stateHome())
+          : planBuffer(
+              processSpoolSettings(settings, index),
+              processSpoolName(agentSpoolName(Number(flags.port)), index),
+              stateHome(),
+            );
       const warning = memoryOnlyWarning(plan);
       if (warning) log.warn(warning);
       runtime = await startLogging(
@@ -397,8 +476,26 @@ export function register(program: Command): void {
       requestObserver(metrics.requests, served, where, flags.inferenceService || undefined),
     );
     const port = await listen(proxy.server, Number(flags.port), flags.host);
-    const adminPort = Number(flags.adminPort ?? 0);
     let adminServer: import('node:http').Server | undefined;
+    const stop = async (): Promise<void> => {
+      adminServer?.close();
+      await proxy.close();
+      await runtime?.shutdown();
+    };
+    if (index !== undefined) {
+      // A process under --processes N: the primary serves the admin port and the ready line.
+      const begin = onShutdownSignal(log, stop);
+      serveWorker({
+        registry: metrics.registry,
+        health: () => {
+          const sinks = runtimes.map((r) => r.pipeline.health());
+          return { ok: sinks.every((h) => h.ok), sinks };
+        },
+        shutdown: begin,
+      }).ready(port, runtime ? runtime.describe() : 'off (no --log-url)');
+      return;
+    }
+    const adminPort = Number(flags.adminPort ?? 0);
     if (adminPort > 0) {
       const http = await import('node:http');
       adminServer = http.createServer((req, res) => {
@@ -416,10 +513,6 @@ export function register(program: Command): void {
           : '') +
         (adminServer ? `; metrics on :${adminPort}/metrics` : ''),
     );
-    onShutdownSignal(log, async () => {
-      adminServer?.close();
-      await proxy.close();
-      await runtime?.shutdown();
-    });
+    onShutdownSignal(log, stop);
   });
 }
