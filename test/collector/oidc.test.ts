@@ -349,6 +349,41 @@ describe('the authenticator against an ES256 provider', () => {
   }, 30_000);
 });
 
+describe('the authenticator remembers verified tokens (one signature check per token, not per request)', () => {
+  const quiet: OpLogger = { debug() {}, info() {}, warn() {}, error() {} };
+  const asRequest = (token: string): FastifyRequest =>
+    ({ headers: { authorization: `Bearer ${token}` } }) as unknown as FastifyRequest;
+
+  it('never past the token’s exp, and a group change applies to a remembered token at once', async () => {
+    const p = await startOidcProvider({ clients, users });
+    let groups = new Map([['ml-readers', { scopes: ['read' as const], namespaces: ['team-a'] }]]);
+    // No clock tolerance: once exp has passed the token must be refused, remembered or not.
+    const auth = createOidcAuthenticator(
+      { issuer: p.issuer, audience: CLIENT.clientId, groups: () => groups, clockToleranceSeconds: 0 },
+      quiet,
+    );
+    try {
+      const dave = await signIn(p, CLIENT, 'dave', 'dave-pw'); // a 1 s ID token
+      const alice = await signIn(p, CLIENT, 'alice', 'alice-pw');
+      expect(await auth.authenticate(asRequest(dave.id_token))).toMatchObject({ id: expect.any(String) });
+      expect(await auth.authenticate(asRequest(alice.id_token))).toMatchObject({ namespaces: ['team-a'] });
+      const exp = decodeJwt(dave.id_token).exp ?? 0;
+      await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 + 1_100 - Date.now())));
+      await expect(auth.authenticate(asRequest(dave.id_token))).rejects.toMatchObject({
+        code: 'UNAUTHENTICATED',
+      });
+      // alice's token is remembered; the grants are not.
+      groups = new Map([['ml-readers', { scopes: ['read' as const], namespaces: ['team-b'] }]]);
+      expect(await auth.authenticate(asRequest(alice.id_token))).toMatchObject({ namespaces: ['team-b'] });
+      groups = new Map();
+      await expect(auth.authenticate(asRequest(alice.id_token))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    } finally {
+      await auth.close?.();
+      await p.stop();
+    }
+  }, 30_000);
+});
+
 // Runs once collect has --auth-file (auth-core's branch) and chains the OIDC authenticator after
 // the API tokens: until that merge, collect has no API tokens to keep working.
 const hasAuthFile = execFileSync(process.execPath, [CLI, 'collect', '--help'], { encoding: 'utf8' }).includes(
