@@ -90,6 +90,34 @@ describe('collect --oidc-issuer with a real OpenID Provider', () => {
     expect((await get('/api/v1/stats', id_token)).status).toBe(200);
   });
 
+  it('audits by default with OIDC as the only authentication: a listing names the signed-in user', async () => {
+    const carol = (await signIn(provider, CLIENT, 'carol', 'carol-pw')).id_token; // ml-admins
+    const posted = await fetch(`${base}/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${carol}`, 'content-type': 'application/cloudevents+json' },
+      body: JSON.stringify({
+        specversion: '1.0',
+        id: 'audited-1',
+        type: 'org.kubeflow.serving.inference.request',
+        source: 'pod-a',
+        datacontenttype: 'application/json',
+        inferenceservicename: 'fraud',
+        namespace: 'team-a',
+        data: { instances: [1] },
+      }),
+    });
+    expect(posted.status).toBe(200);
+    const { id_token } = await signIn(provider, CLIENT, 'alice', 'alice-pw');
+    const sub = decodeJwt(id_token).sub;
+    const listed = await get('/api/v1/exchanges', id_token);
+    expect(((await listed.json()) as { items: unknown[] }).items).toHaveLength(1);
+    expect(collector.stderr()).toMatch(/audit=/);
+    const lines = readFileSync(join(dir, 'a.db.audit.log'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ principal: sub, via: 'oidc', action: 'list', count: 1 }),
+    );
+  });
+
   it('answers 403 to a reader that posts events (ingest needs the ingest scope)', async () => {
     const { id_token } = await signIn(provider, CLIENT, 'alice', 'alice-pw');
     const res = await fetch(`${base}/`, {
