@@ -383,7 +383,9 @@ describe('the authenticator remembers verified tokens (one signature check per t
     ({ headers: { authorization: `Bearer ${token}` } }) as unknown as FastifyRequest;
 
   it('never past the token’s exp, and a group change applies to a remembered token at once', async () => {
-    const p = await startOidcProvider({ clients, users });
+    // erin's ID tokens live 4 s: long enough to be used once before exp with no clock tolerance.
+    const erin = { username: 'erin', password: 'erin-pw', groups: ['ml-readers'], idTokenTtlSeconds: 4 };
+    const p = await startOidcProvider({ clients, users: [...users, erin] });
     let groups = new Map([['ml-readers', { scopes: ['read' as const], namespaces: ['team-a'] }]]);
     // No clock tolerance: once exp has passed the token must be refused, remembered or not.
     const auth = createOidcAuthenticator(
@@ -391,13 +393,13 @@ describe('the authenticator remembers verified tokens (one signature check per t
       quiet,
     );
     try {
-      const dave = await signIn(p, CLIENT, 'dave', 'dave-pw'); // a 1 s ID token
+      const short = await signIn(p, CLIENT, 'erin', 'erin-pw');
       const alice = await signIn(p, CLIENT, 'alice', 'alice-pw');
-      expect(await auth.authenticate(asRequest(dave.id_token))).toMatchObject({ id: expect.any(String) });
+      expect(await auth.authenticate(asRequest(short.id_token))).toMatchObject({ id: expect.any(String) });
       expect(await auth.authenticate(asRequest(alice.id_token))).toMatchObject({ namespaces: ['team-a'] });
-      const exp = decodeJwt(dave.id_token).exp ?? 0;
+      const exp = decodeJwt(short.id_token).exp ?? 0;
       await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 + 1_100 - Date.now())));
-      await expect(auth.authenticate(asRequest(dave.id_token))).rejects.toMatchObject({
+      await expect(auth.authenticate(asRequest(short.id_token))).rejects.toMatchObject({
         code: 'UNAUTHENTICATED',
       });
       // alice's token is remembered; the grants are not.
