@@ -218,3 +218,31 @@ describe('failed authentication', () => {
     }
   });
 });
+
+describe('an oversized Authorization header', () => {
+  it('is refused (401) without being handed to an authenticator', async () => {
+    const inner = tokenAuthenticator(TOKENS);
+    let checked = 0;
+    const counting: Authenticator = {
+      authenticate(req) {
+        checked++;
+        return inner.authenticate(req);
+      },
+    };
+    const c = await collector(counting);
+    try {
+      // JWT-shaped, as a forged token padded to make hashing and decoding expensive would be.
+      const huge = `eyJhbGciOiJSUzI1NiJ9.${'A'.repeat(200_000)}.c2ln`;
+      const res = await fetch(`${c.url}/api/v1/stats`, { headers: { authorization: `Bearer ${huge}` } });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/KiB/);
+      expect(checked).toBe(0);
+      // A token of ordinary size is still checked.
+      expect(
+        (await fetch(`${c.url}/api/v1/stats`, { headers: { authorization: 'Bearer reader' } })).status,
+      ).toBe(200);
+    } finally {
+      await c.close();
+    }
+  });
+});
