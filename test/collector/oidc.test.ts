@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,6 +164,39 @@ describe('collect --oidc-issuer with a real OpenID Provider', () => {
     const forged = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
     const res = await get('/api/v1/exchanges', forged);
     expect(res.status).toBe(401);
+  });
+
+  it('throttles a flood of forged tokens per address (429 before any signature check); others are served', async () => {
+    const { id_token } = await signIn(provider, CLIENT, 'bob', 'bob-pw');
+    const [header, payload, signature] = id_token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const alice = (await signIn(provider, CLIENT, 'alice', 'alice-pw')).id_token;
+    // From 127.0.0.3: the failed-auth bucket is per address, so the other tests here are not touched.
+    const from = (token: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = httpRequest(
+          `${base}/api/v1/exchanges`,
+          { localAddress: '127.0.0.3', headers: { authorization: `Bearer ${token}` } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const statuses: number[] = [];
+    // Each forged token differs (a fresh claim), so no cache could answer it: each is a signature check.
+    for (let i = 0; i < 300 && !statuses.includes(429); i++) {
+      claims.jti = `forged-${i}`;
+      statuses.push(
+        await from(`${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`),
+      );
+    }
+    expect(statuses[0]).toBe(401);
+    expect(statuses).toContain(429);
+    // A signed-in user on another address is served meanwhile.
+    expect((await get('/api/v1/exchanges', alice)).status).toBe(200);
   });
 
   it('answers 401 to unsigned (alg none) and HS256 tokens that claim the issuer', async () => {
