@@ -4,9 +4,11 @@
  * swept too: every one answers 401 without credentials unless it is one of the documented public
  * ones, 403 for a wrong scope, and the ingest listener serves nothing but ingest and health.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Authenticator } from '../../src/collector/auth/hook.js';
@@ -14,6 +16,8 @@ import type { Collector } from '../../src/collector/server.js';
 import { startCollector } from '../../src/collector/server.js';
 import { createSqliteStore } from '../../src/store/sqlite-store.js';
 import { principal, tokenAuthenticator } from '../helpers/token-authenticator.js';
+import { makeCa, makeCert, makeExpiredCert } from '../helpers/tls-certs.js';
+import { loadServerTls } from '../../src/collector/auth/tls.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'inferlog-auth-review-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -243,6 +247,56 @@ describe('an oversized Authorization header', () => {
       ).toBe(200);
     } finally {
       await c.close();
+    }
+  });
+});
+
+describe('TLS rotation', () => {
+  it('keeps serving the current certificate when the rotated one has expired, and says why', async () => {
+    const ca = makeCa(dir, 'rot-ca');
+    const good = makeCert(dir, ca, 'rot-good', 'collector', ['IP:127.0.0.1']);
+    const live = { cert: join(dir, 'rot-live.crt'), key: join(dir, 'rot-live.key') };
+    copyFileSync(good.cert, live.cert);
+    copyFileSync(good.key, live.key);
+    const logged: string[] = [];
+    const log = { ...quiet, warn: (m: string, f?: object) => logged.push(`${m} ${JSON.stringify(f ?? {})}`) };
+    const error = (m: string, f?: object): void => {
+      logged.push(`${m} ${JSON.stringify(f ?? {})}`);
+    };
+    const tls = loadServerTls({ certFile: live.cert, keyFile: live.key }, { ...log, error });
+    const c = await startCollector({
+      store: createSqliteStore(join(dir, `c${n++}.db`)),
+      port: 0,
+      log: quiet,
+      authenticator: tokenAuthenticator(TOKENS),
+      tls,
+    });
+    const served = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const s = tlsConnect({
+          host: '127.0.0.1',
+          port: c.port,
+          ca: readFileSync(ca.cert),
+          rejectUnauthorized: false,
+        });
+        s.on('secureConnect', () => {
+          resolve(s.getPeerX509Certificate()!.fingerprint256);
+          s.destroy();
+        });
+        s.on('error', reject);
+      });
+    try {
+      const before = await served();
+      expect(before).toBe(new X509Certificate(readFileSync(good.cert)).fingerprint256);
+      const expired = makeExpiredCert(dir, ca, 'rot-expired', 'collector', ['IP:127.0.0.1']);
+      writeFileSync(live.key, readFileSync(expired.key));
+      writeFileSync(live.cert, readFileSync(expired.cert));
+      await tls.check();
+      expect(await served()).toBe(before);
+      expect(logged.join('\n')).toMatch(/expired/);
+    } finally {
+      await c.close();
+      tls.close();
     }
   });
 });
