@@ -6,8 +6,8 @@
  *   admin ──DELETE /api/v1/exchanges…──▶ erase ──▶ store.erase (audited)
  *   Prometheus ──GET /metrics──▶ metrics        retention timer ──▶ store.deleteOlderThan
  *
- * Every request passes, in order: connection cap ──▶ TLS (optional) ──▶ auth (auth/hook.ts) ──▶
- * rate limit ──▶ body limits ──▶ route. An optional second listener (`ingest`) serves only
+ * Every request passes, in order: connection cap ──▶ TLS (optional) ──▶ failed-auth limit per
+ * address ──▶ auth (auth/hook.ts) ──▶ rate limit ──▶ body limits ──▶ route. An optional second listener (`ingest`) serves only
  * receive, with the same hooks and the same commit queue, store and metrics.
  *
  * Shutdown order: stop accepting, let in-flight requests finish their commits, drain
@@ -61,6 +61,11 @@ export const DEFAULT_REQUEST_BODY_TIMEOUT_MS = 60_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
 /** A request head must be in within this (nginx's client_header_timeout is 60 s; heads are small). */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 20_000;
+/**
+ * Requests per second that may fail authentication from one address when --rate-limit is not set;
+ * an honest client fails a few times (a revoked token, an expired sign-in), never dozens a second.
+ */
+export const DEFAULT_FAILED_AUTH_PER_SECOND = 50;
 /** Open connections per listener; each costs a socket and buffers, so a flood cannot take them all. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 
@@ -181,7 +186,10 @@ export interface CollectorOptions {
   maxConnections?: number;
   /** A request head not complete after this long gets 408 (slowloris); default 20 s. */
   headersTimeoutMs?: number;
-  /** Requests per second per principal (auth/rate-limit.ts); more get 429 with Retry-After. */
+  /**
+   * Requests per second per principal (auth/rate-limit.ts); more get 429 with Retry-After. Requests
+   * failing authentication are limited per address at this rate, or DEFAULT_FAILED_AUTH_PER_SECOND.
+   */
   rateLimit?: RateLimit;
   log?: OpLogger;
 }
@@ -247,6 +255,12 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const headersTimeoutMs = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeoutMs);
   const limiter = options.rateLimit ? createRateLimiter(options.rateLimit) : undefined;
+  // Failed authentication is limited per address even without --rate-limit: each forged JWT
+  // costs a signature check, so an unlimited loop of them is a CPU lever (secure by default).
+  const failedAuthLimiter =
+    options.authenticator === undefined
+      ? undefined
+      : (limiter ?? createRateLimiter({ perSecond: DEFAULT_FAILED_AUTH_PER_SECOND }));
   const traceLink = traceLinkHealth(options.traceUrl);
   const errorHandler = collectorErrorHandler({
     metrics,
@@ -305,7 +319,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
 
     registerSecurityHeaders(app);
     registerEarlyAnswerClose(app);
-    if (limiter) registerFailedAuthLimit(app, limiter);
+    if (failedAuthLimiter) registerFailedAuthLimit(app, failedAuthLimiter);
     registerAuth(app, authenticator);
     if (limiter) registerRateLimit(app, limiter);
     if (bodyTimeoutMs > 0) registerBodyTimeout(app, bodyTimeoutMs);

@@ -191,7 +191,7 @@ describe('API tokens', { timeout: 120_000 }, () => {
     expect(readerPost.status).toBe(403);
     expect(((await readerPost.json()) as { error: { code: string } }).error.code).toBe('FORBIDDEN');
     expect((await fetch(new URL('/api/v1/exchanges', url), { headers: bearer(reader) })).status).toBe(200);
-    // /metrics counts every namespace's events: a reader limited to team-a may not see it; admin may.
+    // The reader is limited to team-a, and /metrics counts every namespace (authz-data): 403.
     expect((await fetch(new URL('/metrics', url), { headers: bearer(reader) })).status).toBe(403);
     expect((await fetch(new URL('/metrics', url), { headers: bearer(admin) })).status).toBe(200);
     expect((await fetch(new URL('/api/v1/stats', url), { headers: bearer(admin) })).status).toBe(200);

@@ -385,7 +385,9 @@ describe('collector audit log', () => {
       renameSync(file, `${file}.1`);
       let reads = 1;
       const deadline = Date.now() + 15_000;
-      while (!existsSync(file) && Date.now() < deadline) {
+      // Until a line lands in the new file: the reopen creates the file a moment before the
+      // collector switches to it, so its mere existence does not mean the next line goes there.
+      while (!(existsSync(file) && readFileSync(file, 'utf8') !== '') && Date.now() < deadline) {
         await call(c, 'reader', 'GET', '/api/v1/exchanges/a2');
         reads++;
         await new Promise((r) => setTimeout(r, 100));

@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +91,34 @@ describe('collect --oidc-issuer with a real OpenID Provider', () => {
     expect((await get('/api/v1/stats', id_token)).status).toBe(200);
   });
 
+  it('audits by default with OIDC as the only authentication: a listing names the signed-in user', async () => {
+    const carol = (await signIn(provider, CLIENT, 'carol', 'carol-pw')).id_token; // ml-admins
+    const posted = await fetch(`${base}/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${carol}`, 'content-type': 'application/cloudevents+json' },
+      body: JSON.stringify({
+        specversion: '1.0',
+        id: 'audited-1',
+        type: 'org.kubeflow.serving.inference.request',
+        source: 'pod-a',
+        datacontenttype: 'application/json',
+        inferenceservicename: 'fraud',
+        namespace: 'team-a',
+        data: { instances: [1] },
+      }),
+    });
+    expect(posted.status).toBe(200);
+    const { id_token } = await signIn(provider, CLIENT, 'alice', 'alice-pw');
+    const sub = decodeJwt(id_token).sub;
+    const listed = await get('/api/v1/exchanges', id_token);
+    expect(((await listed.json()) as { items: unknown[] }).items).toHaveLength(1);
+    expect(collector.stderr()).toMatch(/audit=/);
+    const lines = readFileSync(join(dir, 'a.db.audit.log'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ principal: sub, via: 'oidc', action: 'list', count: 1 }),
+    );
+  });
+
   it('answers 403 to a reader that posts events (ingest needs the ingest scope)', async () => {
     const { id_token } = await signIn(provider, CLIENT, 'alice', 'alice-pw');
     const res = await fetch(`${base}/`, {
@@ -135,6 +164,39 @@ describe('collect --oidc-issuer with a real OpenID Provider', () => {
     const forged = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
     const res = await get('/api/v1/exchanges', forged);
     expect(res.status).toBe(401);
+  });
+
+  it('throttles a flood of forged tokens per address (429 before any signature check); others are served', async () => {
+    const { id_token } = await signIn(provider, CLIENT, 'bob', 'bob-pw');
+    const [header, payload, signature] = id_token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const alice = (await signIn(provider, CLIENT, 'alice', 'alice-pw')).id_token;
+    // From 127.0.0.3: the failed-auth bucket is per address, so the other tests here are not touched.
+    const from = (token: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = httpRequest(
+          `${base}/api/v1/exchanges`,
+          { localAddress: '127.0.0.3', headers: { authorization: `Bearer ${token}` } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const statuses: number[] = [];
+    // Each forged token differs (a fresh claim), so no cache could answer it: each is a signature check.
+    for (let i = 0; i < 300 && !statuses.includes(429); i++) {
+      claims.jti = `forged-${i}`;
+      statuses.push(
+        await from(`${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`),
+      );
+    }
+    expect(statuses[0]).toBe(401);
+    expect(statuses).toContain(429);
+    // A signed-in user on another address is served meanwhile.
+    expect((await get('/api/v1/exchanges', alice)).status).toBe(200);
   });
 
   it('answers 401 to unsigned (alg none) and HS256 tokens that claim the issuer', async () => {
@@ -345,6 +407,43 @@ describe('the authenticator against an ES256 provider', () => {
     } finally {
       await auth.close?.();
       await es.stop();
+    }
+  }, 30_000);
+});
+
+describe('the authenticator remembers verified tokens (one signature check per token, not per request)', () => {
+  const quiet: OpLogger = { debug() {}, info() {}, warn() {}, error() {} };
+  const asRequest = (token: string): FastifyRequest =>
+    ({ headers: { authorization: `Bearer ${token}` } }) as unknown as FastifyRequest;
+
+  it('never past the token’s exp, and a group change applies to a remembered token at once', async () => {
+    // erin's ID tokens live 4 s: long enough to be used once before exp with no clock tolerance.
+    const erin = { username: 'erin', password: 'erin-pw', groups: ['ml-readers'], idTokenTtlSeconds: 4 };
+    const p = await startOidcProvider({ clients, users: [...users, erin] });
+    let groups = new Map([['ml-readers', { scopes: ['read' as const], namespaces: ['team-a'] }]]);
+    // No clock tolerance: once exp has passed the token must be refused, remembered or not.
+    const auth = createOidcAuthenticator(
+      { issuer: p.issuer, audience: CLIENT.clientId, groups: () => groups, clockToleranceSeconds: 0 },
+      quiet,
+    );
+    try {
+      const short = await signIn(p, CLIENT, 'erin', 'erin-pw');
+      const alice = await signIn(p, CLIENT, 'alice', 'alice-pw');
+      expect(await auth.authenticate(asRequest(short.id_token))).toMatchObject({ id: expect.any(String) });
+      expect(await auth.authenticate(asRequest(alice.id_token))).toMatchObject({ namespaces: ['team-a'] });
+      const exp = decodeJwt(short.id_token).exp ?? 0;
+      await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 + 1_100 - Date.now())));
+      await expect(auth.authenticate(asRequest(short.id_token))).rejects.toMatchObject({
+        code: 'UNAUTHENTICATED',
+      });
+      // alice's token is remembered; the grants are not.
+      groups = new Map([['ml-readers', { scopes: ['read' as const], namespaces: ['team-b'] }]]);
+      expect(await auth.authenticate(asRequest(alice.id_token))).toMatchObject({ namespaces: ['team-b'] });
+      groups = new Map();
+      await expect(auth.authenticate(asRequest(alice.id_token))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    } finally {
+      await auth.close?.();
+      await p.stop();
     }
   }, 30_000);
 });

@@ -3,7 +3,7 @@
  * directory: a CA, server certificates for 127.0.0.1 and client certificates it signs.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface CertFiles {
@@ -96,3 +96,76 @@ export function makeCert(
 }
 
 export const pem = (file: string): string => readFileSync(file, 'utf8');
+
+/**
+ * A certificate for `cn` signed by `ca` that expired long ago (valid 2020-01-01 to 2020-01-02):
+ * `openssl ca` sets the dates, which `x509 -req` cannot back-date.
+ */
+export function makeExpiredCert(
+  dir: string,
+  ca: CertFiles,
+  file: string,
+  cn: string,
+  sans: string[],
+): CertFiles {
+  const key = join(dir, `${file}.key`);
+  const csr = join(dir, `${file}.csr`);
+  const cert = join(dir, `${file}.crt`);
+  const db = join(dir, `${file}-ca`);
+  mkdirSync(db, { recursive: true });
+  writeFileSync(join(db, 'index.txt'), '');
+  writeFileSync(join(db, 'serial'), '01\n');
+  writeFileSync(
+    join(db, 'ca.cnf'),
+    [
+      '[ca]',
+      'default_ca = d',
+      '[d]',
+      `database = ${join(db, 'index.txt')}`,
+      `new_certs_dir = ${db}`,
+      `serial = ${join(db, 'serial')}`,
+      'default_md = sha256',
+      'policy = p',
+      'x509_extensions = x',
+      '[p]',
+      'commonName = supplied',
+      '[x]',
+      `subjectAltName = ${sans.join(',')}`,
+      '',
+    ].join('\n'),
+  );
+  openssl(dir, [
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    csr,
+    '-subj',
+    `/CN=${cn}`,
+  ]);
+  openssl(dir, [
+    'ca',
+    '-batch',
+    '-config',
+    join(db, 'ca.cnf'),
+    '-cert',
+    ca.cert,
+    '-keyfile',
+    ca.key,
+    '-in',
+    csr,
+    '-out',
+    cert,
+    '-startdate',
+    '20200101000000Z',
+    '-enddate',
+    '20200102000000Z',
+    '-notext',
+  ]);
+  return { cert, key };
+}

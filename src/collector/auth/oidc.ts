@@ -11,6 +11,7 @@
  * the token may be fine, and a client should retry rather than sign in again. A token whose
  * groups map to nothing is valid but allowed nothing: 403, not 401.
  */
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createRemoteJWKSet, decodeJwt, errors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
@@ -74,6 +75,15 @@ export const OIDC_CLIENT_SCOPES = ['openid', 'email', 'profile', 'groups'];
 const DISCOVERY_RETRY_MS = 5_000;
 const FETCH_TIMEOUT_MS = 5_000;
 /** Token types we accept: ID tokens (no typ, or JWT) and RFC 9068 access tokens. */
+/**
+ * Verified tokens are remembered (by sha256, never the token itself) until their `exp`, and at
+ * most this long: a UI or CLI sending one token per request pays one signature check per minute,
+ * not per request, and a key the provider withdraws stops counting within a minute of jose's own
+ * key cache. Only tokens that verified enter, so forged ones cannot fill it; the size is capped.
+ */
+const VERIFIED_CACHE_MS = 60_000;
+const VERIFIED_CACHE_MAX = 10_000;
+
 const ACCEPTED_TYP = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
 
 /** http is allowed only to a loopback provider (tests, a provider beside the collector). */
@@ -294,6 +304,7 @@ export function createOidcAuthenticator(settings: OidcSettings, log: OpLogger): 
   ready.catch(() => undefined);
   // One line per outage, not one per request.
   let warnedAt = 0;
+  const verifiedTokens = new Map<string, { payload: JWTPayload; until: number }>();
 
   function principalFor(payload: JWTPayload): Principal {
     const name = claimValue(payload, usernameClaim);
@@ -329,6 +340,11 @@ export function createOidcAuthenticator(settings: OidcSettings, log: OpLogger): 
     async authenticate(req) {
       const token = bearerJwt(req);
       if (token === undefined) return undefined;
+      const hash = createHash('sha256').update(token).digest('base64url');
+      const known = verifiedTokens.get(hash);
+      // The grants are worked out anew each time: an auth file's group change applies at once.
+      if (known !== undefined && Date.now() < known.until) return principalFor(known.payload);
+      if (known !== undefined) verifiedTokens.delete(hash);
       // A token from another issuer is refused without touching keys: it cannot make us fetch.
       let claimed: JWTPayload;
       try {
@@ -351,6 +367,14 @@ export function createOidcAuthenticator(settings: OidcSettings, log: OpLogger): 
         if (typ !== undefined && !ACCEPTED_TYP.has(typ))
           throw unauthenticated(`the OIDC token's type "${typ}" is not an ID or access token`);
         payload = verified.payload;
+        // Remembered no longer than exp itself (jose's clock tolerance is re-checked on expiry).
+        const until = Math.min((payload.exp ?? 0) * 1000, Date.now() + VERIFIED_CACHE_MS);
+        if (until > Date.now()) {
+          // At the cap, the oldest entry goes (Map keeps insertion order).
+          if (verifiedTokens.size >= VERIFIED_CACHE_MAX)
+            verifiedTokens.delete(verifiedTokens.keys().next().value!);
+          verifiedTokens.set(hash, { payload, until });
+        }
       } catch (err) {
         const answer = verdict(err, issuer);
         if (answer.code === 'AUTH_PROVIDER_UNAVAILABLE' && Date.now() - warnedAt > 30_000) {
@@ -362,6 +386,7 @@ export function createOidcAuthenticator(settings: OidcSettings, log: OpLogger): 
       return principalFor(payload);
     },
     async close() {
+      verifiedTokens.clear();
       found.close();
     },
   };

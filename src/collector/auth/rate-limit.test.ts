@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter, parseRateLimit } from './rate-limit.js';
+import { addressKey, createRateLimiter, parseRateLimit } from './rate-limit.js';
 
 describe('rate limit', () => {
   it('parses N/s, N/m and N; refuses the rest', () => {
@@ -22,5 +22,16 @@ describe('rate limit', () => {
     expect(limiter.take('a', t + 60_000)).toBe(0);
     expect(limiter.take('a', t + 60_000)).toBe(0);
     expect(limiter.take('a', t + 60_000)).toBeGreaterThan(0);
+  });
+
+  it('keys an IPv6 caller by its /64 (one host holds a whole /64, so each address is not a new caller)', () => {
+    expect(addressKey('2001:db8:1:2::1')).toBe(addressKey('2001:db8:1:2:ffff:0:0:7'));
+    expect(addressKey('2001:db8:1:2::1')).not.toBe(addressKey('2001:db8:1:3::1'));
+    expect(addressKey('2001:DB8:0001:0002:0:0:0:1')).toBe(addressKey('2001:db8:1:2::9'));
+    expect(addressKey('fe80::1%eth0')).toBe(addressKey('fe80::2'));
+    // IPv4 (and IPv4-mapped IPv6) stays per address.
+    expect(addressKey('10.0.0.1')).not.toBe(addressKey('10.0.0.2'));
+    expect(addressKey('::ffff:10.0.0.1')).toBe(addressKey('10.0.0.1'));
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
   });
 });

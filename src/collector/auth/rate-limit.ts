@@ -87,8 +87,28 @@ export function createRateLimiter(limit: RateLimit): RateLimiter {
   };
 }
 
+/**
+ * The caller a failed authentication is charged to: an IPv4 address, or an IPv6 /64 (a host is
+ * routinely given a whole /64, so keying by the full address would let one client sending bad
+ * credentials be 2^64 callers, each with a fresh bucket).
+ */
+export function addressKey(ip: string): string {
+  const bare = ip.replace(/%.*$/, '').toLowerCase();
+  if (!bare.includes(':')) return bare;
+  if (bare.startsWith('::ffff:') && bare.includes('.')) return bare.slice('::ffff:'.length);
+  const [head = '', tail] = bare.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
+}
+
 function keyOf(req: FastifyRequest): string {
   const p = req.principal;
+  // Per address, not per /64: pods on one node may share a /64, and honest agents must not.
   if (p.via === 'none' || p.via === 'ingest-listener') return `addr:${req.ip}`;
   return `${p.via}:${p.id}`;
 }
@@ -112,11 +132,11 @@ function rateLimited(who: string, waitMs: number): InferlogError {
 export function registerFailedAuthLimit(app: FastifyInstance, limiter: RateLimiter): void {
   app.addHook('onRequest', async (req) => {
     if (req.routeOptions.config.public === true) return;
-    const waitMs = limiter.peek(`failed:${req.ip}`);
+    const waitMs = limiter.peek(`failed:${addressKey(req.ip)}`);
     if (waitMs > 0) throw rateLimited(`${req.ip} (failed authentication)`, waitMs);
   });
   app.addHook('onResponse', async (req, reply) => {
-    if (reply.statusCode === 401) limiter.take(`failed:${req.ip}`);
+    if (reply.statusCode === 401) limiter.take(`failed:${addressKey(req.ip)}`);
   });
 }
 

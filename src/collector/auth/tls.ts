@@ -114,7 +114,17 @@ export function loadServerTls(files: ServerTlsFiles, log: OpLogger, intervalMs?:
     paths,
     initial,
     (contents) => {
+      // A certificate that has already expired never becomes valid: serving it would fail every
+      // handshake, while the one in use may still be good. (A not-yet-valid one is served: clocks
+      // differ by seconds, and it would not be looked at again until the file changes.)
       const next = contextOptions(files, contents);
+      const notAfter = new Date(new X509Certificate(contents[0]!).validTo);
+      if (notAfter.getTime() < Date.now())
+        throw problem(
+          files.certFile,
+          '--tls-cert',
+          `the rotated certificate expired on ${notAfter.toISOString()}: the one in use stays until a valid one arrives`,
+        );
       for (const server of servers) server.setSecureContext(next);
       current = next;
     },

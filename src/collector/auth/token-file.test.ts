@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyRequest } from 'fastify';
@@ -11,6 +11,7 @@ import {
   hashToken,
   listTokensIn,
   parseAuthFile,
+  readAuthFile,
   revokeTokenIn,
   tokenAuthenticator,
   type AuthFile,
@@ -164,5 +165,36 @@ describe('token authenticator and the chain', () => {
       code: 'UNAUTHENTICATED',
     });
     expect(await chain.authenticate(await requestWith({}))).toBeUndefined();
+  });
+});
+
+describe('the auth file’s directory', () => {
+  const body = `tokens: [{ name: t, hash: "${HASH}", scopes: [read] }]\n`;
+
+  it('is refused when group or others may write it without the sticky bit (they could swap the file)', () => {
+    const open = join(dir, 'shared-dir');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const file = join(open, 'auth.yaml');
+    writeFileSync(file, body, { mode: 0o600 });
+    let err: unknown;
+    try {
+      readAuthFile(file);
+    } catch (e) {
+      err = e;
+    }
+    expect(isInferlogError(err, 'CONFIG_INVALID')).toBe(true);
+    expect((err as Error).message).toContain(open);
+    expect((err as Error).message).toMatch(/chmod/);
+  });
+
+  it('is accepted when only its owner may write it, or it is sticky (a Kubernetes Secret volume is 1777)', () => {
+    for (const mode of [0o700, 0o755, 0o1777]) {
+      const d = join(dir, `dir-${mode.toString(8)}`);
+      mkdirSync(d);
+      chmodSync(d, mode);
+      writeFileSync(join(d, 'auth.yaml'), body, { mode: 0o600 });
+      expect(readAuthFile(join(d, 'auth.yaml')).auth.tokens).toHaveLength(1);
+    }
   });
 });

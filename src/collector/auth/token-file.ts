@@ -28,6 +28,7 @@ import {
   constants,
   fsyncSync,
   readFileSync,
+  realpathSync,
   renameSync,
   statSync,
   writeSync,
@@ -281,6 +282,18 @@ function assertNotShared(file: string): void {
       `${file}: the auth file has mode 0${(mode & 0o777).toString(8)}: group or others can write to it, and ` +
         `so grant themselves any scope; run \`chmod 600 ${file}\``,
     );
+  // Whoever may write its directory may replace the file with one of their own (rename over it),
+  // unless the sticky bit keeps them to their own entries (/tmp; a Kubernetes Secret volume is
+  // 1777 and its files are root's). Both the directory named and the one it resolves to count.
+  for (const dir of new Set([dirname(file), dirname(realpathSync(file))])) {
+    const d = statSync(dir).mode;
+    if ((d & 0o022) !== 0 && (d & 0o1000) === 0)
+      throw new InferlogError(
+        'CONFIG_INVALID',
+        `${file}: its directory ${dir} has mode 0${(d & 0o777).toString(8)}: group or others can replace ` +
+          `the auth file there, and so grant themselves any scope; run \`chmod go-w ${dir}\` or move the file`,
+      );
+  }
 }
 
 /** Reads and parses the auth file at start-up; a missing or bad file is CONFIG_INVALID. */
