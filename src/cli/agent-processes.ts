@@ -230,6 +230,8 @@ export async function runPrimary(o: {
     );
     const codes = await Promise.all(exits);
     const failed = codes.filter((c) => c !== 0).length;
+    // Not a catalogued error: the shutdown handler reports it and exits non-zero; each process
+    // has already logged why it did not stop cleanly.
     if (failed > 0) throw new Error(`${failed} of ${codes.length} agent processes did not stop cleanly`);
   };
 

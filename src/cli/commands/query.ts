@@ -71,7 +71,6 @@ export function register(program: Command): void {
     .option('--header <name:value>', 'the exchanges whose request carried this header value')
     .option('--limit <n>', 'how many (1-1000)', '50')
     .option('--cursor <c>', 'continue after a previous page (nextCursor)')
-    .option('--format <f>', 'table, json or jsonl', 'table')
     .option(
       '--instances',
       "one row per prediction instead (collect --log-instances): filters model, namespace, component, since, until; with --id, that exchange's",

@@ -70,6 +70,7 @@ class PostHandler implements Dispatcher.DispatchHandler {
     this.seen += chunk.length;
     if (this.seen > DRAIN_LIMIT) {
       this.settleStatus();
+      // An abort reason, not a reported error: the status already decided the outcome.
       controller.abort(new Error('answer too large to drain'));
     }
   }
