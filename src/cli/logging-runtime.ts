@@ -39,6 +39,7 @@ export async function startLogging(
     batchIntervalMs: settings.batchIntervalMs,
     timeoutMs: settings.delivery.timeoutMs,
     tls: settings.tls,
+    ...(settings.tokenFile !== undefined ? { tokenFile: settings.tokenFile } : {}),
   });
   const stages = [
     createSampler(settings.sampling, { sampledOut: () => metrics.sampledOut() }),

@@ -6,6 +6,7 @@
 import type { LoggerSettings, SpoolDurability, SpoolWhenFull } from './settings.js';
 import { parseBytes, parseDuration } from '../core/units.js';
 import { InferlogError } from '../core/errors.js';
+import { readCertificateFile, readPrivateKeyFile, readTokenFile } from './credential-files.js';
 
 export const ANNOTATION_PREFIX = 'inferlog.dev/';
 
@@ -209,6 +210,41 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
     description: 'Attempts for a failing send before it waits in the buffer again.',
     default: '5',
     apply: (s, v) => (s.delivery.maxRetries = parseNonNegativeInt(v)),
+  },
+  // Credentials for an http(s) sink: paths of files (mounted from Secrets), checked here, read by the sink.
+  {
+    key: 'log-token-file',
+    description:
+      'File holding a bearer token sent to an http(s) sink as Authorization: Bearer; re-read when it changes.',
+    apply: (s, v) => {
+      readTokenFile(v);
+      s.tokenFile = v;
+    },
+  },
+  {
+    key: 'log-client-cert',
+    description: 'PEM client certificate presented to an https sink (mutual TLS); needs log-client-key.',
+    apply: (s, v) => {
+      readCertificateFile(v);
+      s.tls.clientCertFile = v;
+    },
+  },
+  {
+    key: 'log-client-key',
+    description: 'PEM private key of log-client-cert.',
+    apply: (s, v) => {
+      readPrivateKeyFile(v);
+      s.tls.clientKeyFile = v;
+    },
+  },
+  {
+    key: 'log-ca-cert',
+    description:
+      "CA certificate an https sink's certificate must chain to (the agent's --logger-ca-cert-file).",
+    apply: (s, v) => {
+      readCertificateFile(v);
+      s.tls.caCertFile = v;
+    },
   },
 ];
 

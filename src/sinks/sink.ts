@@ -34,7 +34,9 @@ export interface SinkOptions {
   /** Per-send timeout. */
   timeoutMs: number;
   /** TLS for https sinks, with KServe's option names. */
-  tls: { caCertFile?: string; skipVerify: boolean };
+  tls: { caCertFile?: string; skipVerify: boolean; clientCertFile?: string; clientKeyFile?: string };
+  /** A file holding the bearer token http(s) sinks send; re-read when it changes (transport/bearer-token.ts). */
+  tokenFile?: string;
   /** Where a sink writes if it writes to a stream (tests pass their own). */
   stdout?: NodeJS.WritableStream;
 }

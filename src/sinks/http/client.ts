@@ -4,7 +4,8 @@
  *   post(headers, body, signal) ──▶ Pool (≤ connections sockets, keep-alive) ──▶ destination
  *        ◀── resolve on 2xx, reject with a classified InferlogError otherwise
  *
- * Every answer body is drained (so the socket goes back to the pool); for a failure the
+ * With a token file, each POST carries `Authorization: Bearer <token>`, the file re-read when it
+ * changes (transport/bearer-token-file.ts). Every answer body is drained (so the socket goes back to the pool); for a failure the
  * first bytes are kept for the error message. undici's own headers/body timeouts are a
  * backstop at the send timeout; the caller's AbortSignal is what normally stops a send.
  */
@@ -13,6 +14,7 @@ import type { InferlogError } from '../../core/errors.js';
 import { classifyFailure, classifyStatus } from './classify.js';
 import type { HttpSinkConfig } from './config.js';
 import { loadClientTls } from '../../transport/tls.js';
+import { bearerTokenFile } from '../../transport/bearer-token-file.js';
 
 const DETAIL_BYTES = 256;
 const DRAIN_LIMIT = 64 * 1024;
@@ -48,6 +50,7 @@ async function detailOf(body: AsyncIterable<Buffer> & { destroy(): unknown }): P
 
 export async function createHttpClient(config: HttpSinkConfig): Promise<HttpClient> {
   const connect = config.https ? await loadClientTls(config.tls) : undefined;
+  const token = config.tokenFile !== undefined ? bearerTokenFile(config.tokenFile) : undefined;
   const pool = new Pool(config.origin, {
     connections: config.connections,
     pipelining: 1,
@@ -60,7 +63,8 @@ export async function createHttpClient(config: HttpSinkConfig): Promise<HttpClie
     async post(headers, body, signal) {
       let res;
       try {
-        res = await pool.request({ path: config.path, method: 'POST', headers, body, signal });
+        const sent = token ? [...headers, 'authorization', `Bearer ${await token.current()}`] : headers;
+        res = await pool.request({ path: config.path, method: 'POST', headers: sent, body, signal });
       } catch (err) {
         throw classifyFailure(err, signal, where);
       }
@@ -72,6 +76,8 @@ export async function createHttpClient(config: HttpSinkConfig): Promise<HttpClie
         }
         return;
       }
+      // Refused credentials: perhaps the Secret was rotated a moment ago; look at the file now.
+      if (res.statusCode === 401) token?.recheckSoon();
       const detail = await detailOf(res.body);
       throw classifyStatus(res.statusCode, res.headers['retry-after'], where, detail) as InferlogError;
     },
