@@ -10,6 +10,7 @@
  * rejects: QUERY_INVALID, the message names the parameter; the same code `replay` uses, and a URL
  * that is not a collector), 69 collector unreachable (or its store down).
  */
+import { addCollectorAccessFlags, collectorAccess, type CollectorAccessFlags } from '../collector-access.js';
 import type { Command } from 'commander';
 import { getJson } from '../../api/client.js';
 import type { ListAnswer } from '../../api/client.js';
@@ -21,7 +22,7 @@ import { queryColumns, renderDetail } from '../format/exchange.js';
 import { renderTable } from '../format/table.js';
 import { exitWhenStdoutCloses } from '../util.js';
 
-interface QueryFlags {
+interface QueryFlags extends CollectorAccessFlags {
   url: string;
   id?: string;
   model?: string;
@@ -43,7 +44,7 @@ export function failWith(command: string, err: unknown): never {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('query')
     .description('List stored exchanges from a collector (newest first), or show one with --id.')
     .option('--url <url>', 'the collector', 'http://127.0.0.1:8090')
@@ -58,47 +59,49 @@ export function register(program: Command): void {
     .option('--trace-id <id>', 'the exchanges of one W3C trace (32 hex digits)')
     .option('--limit <n>', 'how many (1-1000)', '50')
     .option('--cursor <c>', 'continue after a previous page (nextCursor)')
-    .option('--format <f>', 'table, json or jsonl', 'table')
-    .action(async (f: QueryFlags) => {
-      exitWhenStdoutCloses();
-      const width = terminalWidth(process.stdout);
-      const s = styles(colourEnabled(process.stdout));
-      if (!['table', 'json', 'jsonl'].includes(f.format)) {
-        fail('query', new InferlogError('USAGE_INVALID', `--format "${f.format}": use table, json or jsonl`));
+    .option('--format <f>', 'table, json or jsonl', 'table');
+  addCollectorAccessFlags(cmd);
+  cmd.action(async (f: QueryFlags) => {
+    exitWhenStdoutCloses();
+    const width = terminalWidth(process.stdout);
+    const s = styles(colourEnabled(process.stdout));
+    if (!['table', 'json', 'jsonl'].includes(f.format)) {
+      fail('query', new InferlogError('USAGE_INVALID', `--format "${f.format}": use table, json or jsonl`));
+    }
+    try {
+      const collector = collectorAccess(f.url, f);
+      if (f.id !== undefined) {
+        const ex = await getJson<ExchangeView>(collector, `api/v1/exchanges/${encodeURIComponent(f.id)}`);
+        process.stdout.write(
+          f.format === 'json'
+            ? JSON.stringify(ex, null, 2) + '\n'
+            : f.format === 'jsonl'
+              ? JSON.stringify(ex) + '\n'
+              : renderDetail(ex, s),
+        );
+        return;
       }
-      try {
-        if (f.id !== undefined) {
-          const ex = await getJson<ExchangeView>(f.url, `api/v1/exchanges/${encodeURIComponent(f.id)}`);
-          process.stdout.write(
-            f.format === 'json'
-              ? JSON.stringify(ex, null, 2) + '\n'
-              : f.format === 'jsonl'
-                ? JSON.stringify(ex) + '\n'
-                : renderDetail(ex, s),
-          );
-          return;
-        }
-        const page = await getJson<ListAnswer>(f.url, 'api/v1/exchanges', {
-          model: f.model,
-          namespace: f.namespace,
-          component: f.component,
-          status: f.status,
-          since: f.since,
-          until: f.until,
-          q: f.q,
-          traceId: f.traceId,
-          limit: f.limit,
-          cursor: f.cursor,
-        });
-        if (f.format === 'json') process.stdout.write(JSON.stringify(page, null, 2) + '\n');
-        else if (f.format === 'jsonl')
-          process.stdout.write(page.items.map((e) => JSON.stringify(e) + '\n').join(''));
-        else {
-          process.stdout.write(renderTable(queryColumns(), page.items, width, s));
-          if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
-        }
-      } catch (err) {
-        failWith('query', err);
+      const page = await getJson<ListAnswer>(collector, 'api/v1/exchanges', {
+        model: f.model,
+        namespace: f.namespace,
+        component: f.component,
+        status: f.status,
+        since: f.since,
+        until: f.until,
+        q: f.q,
+        traceId: f.traceId,
+        limit: f.limit,
+        cursor: f.cursor,
+      });
+      if (f.format === 'json') process.stdout.write(JSON.stringify(page, null, 2) + '\n');
+      else if (f.format === 'jsonl')
+        process.stdout.write(page.items.map((e) => JSON.stringify(e) + '\n').join(''));
+      else {
+        process.stdout.write(renderTable(queryColumns(), page.items, width, s));
+        if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
       }
-    });
+    } catch (err) {
+      failWith('query', err);
+    }
+  });
 }

@@ -1,0 +1,110 @@
+/**
+ * How `query`, `tail` and `replay` prove who they are to a collector:
+ *
+ *   --token-file F  (else INFERLOG_TOKEN) ──▶ Authorization: Bearer <token>
+ *   --ca-file F ─────────────────────────────▶ trusted CA for an https collector (replaces the system roots)
+ *   --client-cert F --client-key F ──────────▶ client certificate (mutual TLS)
+ *                                          └─▶ Collector { url, token, dispatcher } for api/client.ts
+ *
+ * The files are read and checked once, before the first request; a problem is a usage error
+ * (exit 2) that names the flag and the file but never quotes a token. The token goes only in
+ * the Authorization header: never in a URL, never printed.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { Agent } from 'undici';
+import type { Collector } from '../api/client.js';
+import { readTokenFile, tokenFromText } from '../core/bearer-token.js';
+import { InferlogError } from '../core/errors.js';
+import { clientPairProblems } from '../config/credential-files.js';
+
+export interface CollectorAccessFlags {
+  tokenFile?: string;
+  caFile?: string;
+  clientCert?: string;
+  clientKey?: string;
+}
+
+export function addCollectorAccessFlags(cmd: Command): Command {
+  return cmd
+    .option('--token-file <file>', 'file holding a bearer token for the collector (else $INFERLOG_TOKEN)')
+    .option('--ca-file <file>', 'CA certificate of an https collector with a private CA')
+    .option('--client-cert <file>', 'client certificate for a collector that wants mutual TLS')
+    .option('--client-key <file>', 'private key of --client-cert');
+}
+
+function usage(message: string, cause?: unknown): InferlogError {
+  return new InferlogError('USAGE_INVALID', message, cause === undefined ? {} : { cause });
+}
+
+/** The token: `--token-file`, else `INFERLOG_TOKEN`, else none. */
+function tokenFrom(flags: CollectorAccessFlags, env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    if (flags.tokenFile !== undefined) return readTokenFile(flags.tokenFile);
+    const fromEnv = env.INFERLOG_TOKEN;
+    if (fromEnv !== undefined && fromEnv !== '') return tokenFromText(fromEnv, 'INFERLOG_TOKEN');
+  } catch (e) {
+    const flag = flags.tokenFile !== undefined ? '--token-file ' : '';
+    throw usage(`${flag}${(e as Error).message}`, e);
+  }
+  return undefined;
+}
+
+function readPem(flag: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw usage(`${flag} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`, e);
+  }
+}
+
+/** http:// to anything but this machine: a bearer token would cross the network in clear text. */
+function cleartextBeyondLoopback(url: string): boolean {
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:') return false;
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    return !(host === 'localhost' || host === '::1' || /^127\./.test(host));
+  } catch {
+    return false;
+  }
+}
+
+export function collectorAccess(
+  url: string,
+  flags: CollectorAccessFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Collector {
+  const collector: Collector = { url };
+  const token = tokenFrom(flags, env);
+  if (token !== undefined) {
+    collector.token = token;
+    if (cleartextBeyondLoopback(url))
+      process.stderr.write(
+        `inferlog: warning: sending a token over plain http to ${new URL(url).host}: anyone on the path can read and reuse it; use https://\n`,
+      );
+  }
+  const pair = clientPairProblems(flags.clientCert, flags.clientKey);
+  if (pair.length > 0) {
+    const p = pair[0]!;
+    throw usage(`--${p.field} ${p.message}`);
+  }
+  if (flags.caFile !== undefined || flags.clientCert !== undefined) {
+    const ca = flags.caFile !== undefined ? readPem('--ca-file', flags.caFile) : undefined;
+    if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----'))
+      throw usage(`--ca-file ${flags.caFile}: not a PEM certificate (no "BEGIN CERTIFICATE" block)`);
+    collector.dispatcher = new Agent({
+      connect: {
+        minVersion: 'TLSv1.2',
+        ...(ca !== undefined ? { ca } : {}),
+        ...(flags.clientCert !== undefined && flags.clientKey !== undefined
+          ? {
+              cert: readPem('--client-cert', flags.clientCert),
+              key: readPem('--client-key', flags.clientKey),
+            }
+          : {}),
+      },
+    });
+  }
+  return collector;
+}
