@@ -25,7 +25,7 @@ import { registerReceive } from './receive.js';
 import type { Retention } from './retention.js';
 import { startRetention } from './retention.js';
 import { DEFAULT_STATS_TOP_MODELS } from '../store/stats.js';
-import { registerSecurityHeaders } from './security-headers.js';
+import { connectOriginsOf, contentSecurityPolicy, registerSecurityHeaders } from './security-headers.js';
 import type { ExchangeStore } from '../store/store.js';
 import { traceLinkHealth } from './trace-link.js';
 import { registerUi } from './ui-static.js';
@@ -109,6 +109,11 @@ export interface CollectorOptions {
    * allows only on loopback or with `--insecure-no-auth`.
    */
   authenticator?: Authenticator;
+  /**
+   * URLs the web UI must reach besides the collector: the OIDC issuer when SSO sign-in is on. Their
+   * origins go into the CSP's connect-src (header and the page's meta policy); none by default.
+   */
+  uiConnectOrigins?: readonly string[];
   log?: OpLogger;
 }
 
@@ -149,7 +154,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     forceCloseConnections: 'idle',
   });
 
-  registerSecurityHeaders(app);
+  const connectOrigins = connectOriginsOf(options.uiConnectOrigins ?? []);
+  registerSecurityHeaders(app, connectOrigins);
   registerAuth(app, options.authenticator);
   if (bodyTimeoutMs > 0) registerBodyTimeout(app, bodyTimeoutMs);
 
@@ -186,7 +192,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   app.get('/metrics', { config: { scope: 'read' } }, async (_req, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
-  const ui = registerUi(app, options.uiDir);
+  const ui = registerUi(app, options.uiDir, contentSecurityPolicy(connectOrigins).meta);
 
   let retention: Retention | undefined;
   try {
