@@ -1,9 +1,9 @@
 /**
  * AFTER THE OIDC MERGE: "Sign in with SSO" in real Chromium against a real OpenID Provider
  * (panva's oidc-provider, scripts/peers/oidc-provider.mjs from branch fix/oidc) and a real
- * `inferlog collect --oidc-issuer`. Skipped until both exist in the tree. (Run before committing
- * against fix/oidc merged in a scratch clone: it passed, with the one-line CSP wiring of
- * authConfig.issuer described in /work/notes/clients-ui.md.)
+ * `inferlog collect --oidc-issuer`. Skipped until both exist in the tree. The collector must put
+ * the issuer's origin in connect-src (CollectorOptions.uiConnectOrigins, or authConfig.issuer) or
+ * the browser blocks the token request: the last assertion checks it.
  *
  *   Chromium ──GET /──▶ collect ──401──▶ sign-in view ──GET api/v1/auth/config──▶ {issuer, clientId}
  *            ──Sign in with SSO──▶ provider /auth (PKCE S256, state, nonce) ──login form──▶ redirect ?code
