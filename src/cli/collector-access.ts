@@ -1,7 +1,7 @@
 /**
  * How `query`, `tail` and `replay` prove who they are to a collector:
  *
- *   --token-file F  (else INFERLOG_TOKEN) ──▶ Authorization: Bearer <token>
+ *   --token-file F  (else INFERLOG_TOKEN, else inferlog login's saved token) ──▶ Authorization: Bearer <token>
  *   --ca-file F ─────────────────────────────▶ trusted CA for an https collector (replaces the system roots)
  *   --client-cert F --client-key F ──────────▶ client certificate (mutual TLS)
  *                                          └─▶ Collector { url, token, dispatcher } for api/client.ts
@@ -10,7 +10,8 @@
  * (exit 2) that names the flag and the file but never quotes a token. The token goes only in
  * the Authorization header: never in a URL, never printed.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { Agent } from 'undici';
 import type { Collector } from '../api/client.js';
@@ -27,7 +28,10 @@ export interface CollectorAccessFlags {
 
 export function addCollectorAccessFlags(cmd: Command): Command {
   return cmd
-    .option('--token-file <file>', 'file holding a bearer token for the collector (else $INFERLOG_TOKEN)')
+    .option(
+      '--token-file <file>',
+      'file holding a bearer token for the collector (else $INFERLOG_TOKEN, else the one `inferlog login` saved)',
+    )
     .option('--ca-file <file>', 'CA certificate of an https collector with a private CA')
     .option('--client-cert <file>', 'client certificate for a collector that wants mutual TLS')
     .option('--client-key <file>', 'private key of --client-cert');
@@ -37,15 +41,35 @@ function usage(message: string, cause?: unknown): InferlogError {
   return new InferlogError('USAGE_INVALID', message, cause === undefined ? {} : { cause });
 }
 
-/** The token: `--token-file`, else `INFERLOG_TOKEN`, else none. */
+/**
+ * Where `inferlog login` saves its token: `$XDG_CONFIG_HOME/inferlog/token`, else
+ * `~/.config/inferlog/token` (a relative XDG_CONFIG_HOME is ignored, as the XDG spec says).
+ */
+export function loginTokenFile(env: NodeJS.ProcessEnv): string | undefined {
+  const xdg = env.XDG_CONFIG_HOME;
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'inferlog', 'token');
+  const home = env.HOME;
+  if (home && path.isAbsolute(home)) return path.join(home, '.config', 'inferlog', 'token');
+  return undefined;
+}
+
+/** The token: `--token-file`, else `INFERLOG_TOKEN`, else the one `inferlog login` saved, else none. */
 function tokenFrom(flags: CollectorAccessFlags, env: NodeJS.ProcessEnv): string | undefined {
+  let where = '';
   try {
-    if (flags.tokenFile !== undefined) return readTokenFile(flags.tokenFile);
+    if (flags.tokenFile !== undefined) {
+      where = '--token-file ';
+      return readTokenFile(flags.tokenFile);
+    }
     const fromEnv = env.INFERLOG_TOKEN;
     if (fromEnv !== undefined && fromEnv !== '') return tokenFromText(fromEnv, 'INFERLOG_TOKEN');
+    const saved = loginTokenFile(env);
+    if (saved !== undefined && existsSync(saved)) {
+      where = 'the token `inferlog login` saved, ';
+      return readTokenFile(saved);
+    }
   } catch (e) {
-    const flag = flags.tokenFile !== undefined ? '--token-file ' : '';
-    throw usage(`${flag}${(e as Error).message}`, e);
+    throw usage(`${where}${(e as Error).message}`, e);
   }
   return undefined;
 }

@@ -12,7 +12,7 @@
  * until `collect --tls-*` exists (the "after the auth-core merge" test runs the real thing).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -45,7 +45,10 @@ function run(
     execFile(
       process.execPath,
       [CLI, ...args],
-      { timeout: 60_000, env: { ...process.env, INFERLOG_TOKEN: '', ...env } },
+      {
+        timeout: 60_000,
+        env: { ...process.env, INFERLOG_TOKEN: '', XDG_CONFIG_HOME: join(dir, 'no-config'), ...env },
+      },
       (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
       },
@@ -144,6 +147,22 @@ describe('CLI clients with credentials', { timeout: 120_000 }, () => {
     expect((JSON.parse(r.stdout) as { response: { body: string } }).response.body).toBe(
       '{"predictions":[7]}',
     );
+  });
+
+  it('without flags, uses the token `inferlog login` saved under $XDG_CONFIG_HOME/inferlog/token', async () => {
+    const config = join(dir, 'config');
+    mkdirSync(join(config, 'inferlog'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(config, 'inferlog', 'token'), READ + '\n', { mode: 0o600 });
+    const r = await run(['query', '--url', collector.url, '--format', 'json'], { XDG_CONFIG_HOME: config });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('creds-1');
+    // INFERLOG_TOKEN wins over the saved token.
+    const env = await run(['query', '--url', collector.url], {
+      XDG_CONFIG_HOME: config,
+      INFERLOG_TOKEN: INGEST,
+    });
+    expect(env.code).toBe(77);
   });
 
   it('a token without the read scope exits 77 with FORBIDDEN, and the token is never printed', async () => {
