@@ -65,6 +65,16 @@ export async function getJson<T>(
   path: string,
   params: Record<string, string | undefined> = {},
 ): Promise<T> {
+  return requestJson<T>('GET', ref, path, params);
+}
+
+/** `getJson` with another method (erasure sends DELETE); the same credentials and errors. */
+export async function requestJson<T>(
+  method: 'GET' | 'DELETE',
+  ref: CollectorRef,
+  path: string,
+  params: Record<string, string | undefined> = {},
+): Promise<T> {
   const collector = collectorOf(ref);
   const base = collector.url;
   const u = new URL(path, base.endsWith('/') ? base : base + '/');
@@ -73,7 +83,7 @@ export async function getJson<T>(
   if (collector.token !== undefined) headers.authorization = `Bearer ${collector.token}`;
   let res: Response;
   try {
-    const init = { headers, signal: AbortSignal.timeout(30_000) };
+    const init = { method, headers, signal: AbortSignal.timeout(30_000) };
     res = collector.dispatcher
       ? ((await undiciFetch(u, { ...init, dispatcher: collector.dispatcher })) as unknown as Response)
       : await fetch(u, init);
