@@ -37,6 +37,8 @@ let otherClient: CertFiles;
 let server: Server;
 let sinkUrl: string;
 let accepted = TOKEN_A;
+/** Answer with `Connection: close`, so every send dials (and presents a certificate) again. */
+let closeEach = false;
 const deliveries: Delivery[] = [];
 let tokenFile: string;
 let model: CliProcess;
@@ -69,7 +71,7 @@ beforeAll(async () => {
           clientCn: typeof peer.subject?.CN === 'string' ? peer.subject.CN : undefined,
           token,
         });
-        res.writeHead(202).end();
+        res.writeHead(202, closeEach ? { connection: 'close' } : {}).end();
       });
     },
   );
@@ -180,6 +182,53 @@ describe('agent → https sink with a client certificate and a bearer token file
     const output = agent.stdout() + agent.stderr();
     expect(output).not.toContain(TOKEN_A);
     expect(output).not.toContain(TOKEN_B);
+  });
+});
+
+describe('agent → https sink: a rotated client certificate', () => {
+  it('is presented on new connections without a restart', async () => {
+    // The agent's own copies of the files, as a Secret volume would hold them.
+    const certFile = join(dir, 'rotating.crt');
+    const keyFile = join(dir, 'rotating.key');
+    writeFileSync(certFile, readFileSync(client.cert));
+    writeFileSync(keyFile, readFileSync(client.key));
+    writeFileSync(tokenFile, accepted + '\n');
+    const port = await freePort();
+    const agent = await startCli(
+      agentArgs(port, [
+        '--logger-ca-cert-file',
+        ca.cert,
+        '--log-client-cert',
+        certFile,
+        '--log-client-key',
+        keyFile,
+        '--log-token-file',
+        tokenFile,
+      ]),
+    );
+    try {
+      closeEach = true;
+      deliveries.length = 0;
+      await predict(port, 'rotate-1');
+      await until('a delivery with the first certificate', () => deliveries.length >= 1);
+      expect(deliveries[0]?.clientCn).toBe('agent-team-a');
+      // cert-manager renews it: a new certificate and key (written one after the other).
+      const renewed = makeLeaf(dir, ca, 'renewed', { cn: 'agent-team-a-renewed' });
+      writeFileSync(certFile, readFileSync(renewed.cert));
+      writeFileSync(keyFile, readFileSync(renewed.key));
+      await until(
+        'a delivery with the renewed certificate',
+        async () => {
+          await predict(port, 'rotate-2');
+          await new Promise((r) => setTimeout(r, 200));
+          return deliveries.some((d) => d.clientCn === 'agent-team-a-renewed');
+        },
+        15_000,
+      );
+    } finally {
+      closeEach = false;
+      await agent.stop();
+    }
   });
 });
 

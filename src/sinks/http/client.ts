@@ -9,11 +9,11 @@
  * first bytes are kept for the error message. undici's own headers/body timeouts are a
  * backstop at the send timeout; the caller's AbortSignal is what normally stops a send.
  */
-import { Pool } from 'undici';
+import { Pool, buildConnector } from 'undici';
 import type { InferlogError } from '../../core/errors.js';
 import { classifyFailure, classifyStatus } from './classify.js';
 import type { HttpSinkConfig } from './config.js';
-import { loadClientTls } from '../../transport/tls.js';
+import { clientTlsSource, type ClientTlsSource } from '../../transport/tls.js';
 import { bearerTokenFile } from '../../transport/bearer-token-file.js';
 
 const DETAIL_BYTES = 256;
@@ -48,15 +48,35 @@ async function detailOf(body: AsyncIterable<Buffer> & { destroy(): unknown }): P
   return text.replace(/\s+/g, ' ').trim();
 }
 
+/**
+ * Dials with the TLS options in force: a renewed client certificate (clientTlsSource) makes a new
+ * undici connector, used from the next connection on.
+ */
+function renewingConnector(source: ClientTlsSource, timeout: number): buildConnector.connector {
+  let version = -1;
+  let connector: buildConnector.connector | undefined;
+  return (options, callback) => {
+    const now = source.current();
+    if (connector === undefined || now.version !== version) {
+      connector = buildConnector({ ...now.options, timeout });
+      version = now.version;
+    }
+    connector(options, callback);
+  };
+}
+
 export async function createHttpClient(config: HttpSinkConfig): Promise<HttpClient> {
-  const connect = config.https ? await loadClientTls(config.tls) : undefined;
+  const connectTimeout = Math.min(config.timeoutMs, 10_000);
+  const connect = config.https
+    ? renewingConnector(await clientTlsSource(config.tls), connectTimeout)
+    : { timeout: connectTimeout };
   const token = config.tokenFile !== undefined ? bearerTokenFile(config.tokenFile) : undefined;
   const pool = new Pool(config.origin, {
     connections: config.connections,
     pipelining: 1,
     headersTimeout: config.timeoutMs,
     bodyTimeout: config.timeoutMs,
-    connect: { ...connect, timeout: Math.min(config.timeoutMs, 10_000) },
+    connect,
   });
   const where = config.origin + config.path;
   return {
