@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { Agent } from 'undici';
 import type { Collector } from '../api/client.js';
-import { readTokenFile, tokenFromText } from '../core/bearer-token.js';
+import { readTokenFile, sentInClear, tokenFromText } from '../core/bearer-token.js';
 import { InferlogError } from '../core/errors.js';
 import { clientPairProblems } from '../config/credential-files.js';
 
@@ -82,18 +82,6 @@ function readPem(flag: string, file: string): string {
   }
 }
 
-/** http:// to anything but this machine: a bearer token would cross the network in clear text. */
-function cleartextBeyondLoopback(url: string): boolean {
-  try {
-    const u = new URL(url);
-    if (u.protocol !== 'http:') return false;
-    const host = u.hostname.replace(/^\[|\]$/g, '');
-    return !(host === 'localhost' || host === '::1' || /^127\./.test(host));
-  } catch {
-    return false;
-  }
-}
-
 export function collectorAccess(
   url: string,
   flags: CollectorAccessFlags,
@@ -103,7 +91,7 @@ export function collectorAccess(
   const token = tokenFrom(flags, env);
   if (token !== undefined) {
     collector.token = token;
-    if (cleartextBeyondLoopback(url))
+    if (sentInClear(url))
       process.stderr.write(
         `inferlog: warning: sending a token over plain http to ${new URL(url).host}: anyone on the path can read and reuse it; use https://\n`,
       );

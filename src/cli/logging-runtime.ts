@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExchangeSource } from '../core/exchange.js';
 import type { OpLogger } from '../core/log.js';
+import { sentInClear } from '../core/bearer-token.js';
 import type { LoggerSettings } from '../config/settings.js';
 import { Recorder } from '../capture/recorder.js';
 import { createPipeline } from '../pipeline/pipeline.js';
@@ -34,6 +35,10 @@ export async function startLogging(
   log: OpLogger,
   metrics: PipelineMetrics = createPipelineMetrics(),
 ): Promise<LoggingRuntime> {
+  if (settings.tokenFile !== undefined && settings.url !== undefined && sentInClear(settings.url))
+    log.warn(
+      `sending a bearer token over plain http to ${new URL(settings.url).host}: anyone on the path can read and reuse it; use https://`,
+    );
   const sink = createSinkFor(settings.url, {
     batchSize: settings.batchSize,
     batchIntervalMs: settings.batchIntervalMs,

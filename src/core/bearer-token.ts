@@ -50,3 +50,20 @@ export function readTokenFile(file: string): string {
   }
   return tokenFromText(text, file);
 }
+
+/**
+ * True when a token sent to `url` would cross the network in clear text: an http (or otlp+http)
+ * URL whose host is not this machine. Callers warn; they do not refuse, since a service mesh may
+ * encrypt what the URL does not say.
+ */
+export function sentInClear(url: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'otlp+http:') return false;
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return !(host === 'localhost' || host === '::1' || /^127\./.test(host));
+}
