@@ -22,6 +22,7 @@ const VALUE_SETS: Record<string, string[]> = {
   example: ['-f', path.join(CHART, 'ci/example-values.yaml')],
   'cert-manager': ['-f', path.join(CHART, 'ci/cert-manager-values.yaml')],
   insecure: ['-f', path.join(CHART, 'ci/insecure-values.yaml')],
+  oidc: ['-f', path.join(CHART, 'ci/oidc-values.yaml')],
 };
 
 /**
@@ -197,6 +198,23 @@ describe('deploy/helm/inferlog', () => {
     expect(args).toContain('"--metrics-public"');
   });
 
+  it('signs people in with OIDC: the flags, and egress to the provider only', () => {
+    const ms = manifests(template(VALUE_SETS.oidc as string[]).stdout);
+    const args = JSON.stringify(ms.find((m) => m.kind === 'Deployment'));
+    expect(args).toContain('"--oidc-issuer","https://login.example.com/realms/ml"');
+    expect(args).toContain('"--oidc-audience","inferlog-ui"');
+    expect(args).toContain('"--oidc-claim","groups"');
+    expect(args).toContain('"--oidc-group","ml-admins=admin","--oidc-group","ml-readers=read:team-a"');
+    const policy = ms.find((m) => m.kind === 'NetworkPolicy') as Manifest;
+    expect((policy.spec as { egress: unknown[] }).egress).toContainEqual({
+      to: [{ ipBlock: { cidr: '203.0.113.10/32' } }],
+      ports: [{ protocol: 'TCP', port: 443 }],
+    });
+    // Without OIDC there is no such egress.
+    const plain = manifests(template([]).stdout).find((m) => m.kind === 'NetworkPolicy') as Manifest;
+    expect(JSON.stringify((plain.spec as { egress: unknown[] }).egress)).not.toContain('443');
+  });
+
   it('runs without auth only when told to, loudly', () => {
     const args = JSON.stringify(manifests(template(VALUE_SETS.insecure as string[]).stdout));
     expect(args).toContain('"--insecure-no-auth"');
@@ -215,6 +233,11 @@ describe('deploy/helm/inferlog', () => {
       [['--set', 'tls.certManager.enabled=true'], /issuerRef\.name/],
       [['--set', 'ingest.port=8090'], /ingest\.port must differ/],
       [['--set', 'serviceMonitor.enabled=true'], /serviceMonitor\.tokenSecret\.name/],
+      [['--set', 'oidc.enabled=true'], /oidc\.issuer/],
+      [
+        ['--set', 'oidc.enabled=true', '--set', 'oidc.issuer=https://x', '--set', 'oidc.audience=a'],
+        /oidc\.groups/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = template(args);

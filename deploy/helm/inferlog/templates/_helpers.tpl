@@ -86,6 +86,12 @@ be a new, empty volume. */}}
 {{- if and .Values.serviceMonitor.enabled .Values.auth.enabled (not .Values.collector.metricsPublic) (not .Values.serviceMonitor.tokenSecret.name) }}
 {{- fail "serviceMonitor.enabled with auth: /metrics needs a read token (serviceMonitor.tokenSecret.name) or collector.metricsPublic=true" }}
 {{- end }}
+{{- if and .Values.oidc.enabled (or (not .Values.oidc.issuer) (not .Values.oidc.audience)) }}
+{{- fail "oidc.enabled needs oidc.issuer (the provider's https URL) and oidc.audience (the UI's client id)" }}
+{{- end }}
+{{- if and .Values.oidc.enabled (not .Values.oidc.groups) }}
+{{- fail "oidc.enabled needs oidc.groups: at least one group mapped to a grant, e.g. ml-readers: read:team-a" }}
+{{- end }}
 {{- if and .Values.auth.enabled (not .Values.auth.existingSecret) }}
 {{- fail "auth.enabled needs auth.existingSecret (the Secret holding the auth file)" }}
 {{- end }}
