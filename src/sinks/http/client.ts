@@ -5,9 +5,11 @@
  *        ◀── resolve on 2xx, reject with a classified InferlogError otherwise
  *
  * With a token file, each POST carries `Authorization: Bearer <token>`, the file re-read when it
- * changes (transport/bearer-token-file.ts). Every answer body is drained (so the socket goes back to the pool); for a failure the
- * first bytes are kept for the error message. undici's own headers/body timeouts are a
- * backstop at the send timeout; the caller's AbortSignal is what normally stops a send.
+ * changes (transport/bearer-token-file.ts); with a client certificate, new connections present the
+ * one in force (transport/tls.ts, clientTlsSource). Every answer body is drained (so the socket goes
+ * back to the pool); for a failure the first bytes are kept for the error message. undici's own
+ * headers/body timeouts are a backstop at the send timeout; the caller's AbortSignal is what
+ * normally stops a send.
  */
 import { Pool, buildConnector } from 'undici';
 import type { InferlogError } from '../../core/errors.js';
