@@ -7,7 +7,8 @@
  * The collector is startCollector with the token table of test/helpers/token-collector.ts (the
  * Authenticator seam `collect --auth-file` plugs into), serving this worktree's UI files.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -17,6 +18,7 @@ import { createSqliteStore } from '../../src/store/sqlite-store.js';
 import { startTokenCollector, type Seen } from '../helpers/token-collector.js';
 
 const CHROMIUM = process.env.INFERLOG_CHROMIUM ?? '/usr/bin/chromium';
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const READ = 'il_ui_read_5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b';
 const INGEST = 'il_ui_ingest_0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d';
 
@@ -90,6 +92,16 @@ describe('web UI sign-in against a collector with auth on', { timeout: 60_000 },
     await signIn(page).waitFor({ state: 'visible', timeout: 15_000 });
     expect(await page.locator('#list-view').isHidden()).toBe(true);
     expect(await page.locator('#signin-sso').isVisible()).toBe(false);
+  });
+
+  it('passes axe-core checks (no serious or critical violations) on the sign-in view', async () => {
+    await page.evaluate(AXE_SOURCE);
+    const violations = (await page.evaluate(
+      "axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`))",
+    )) as string[];
+    expect(violations).toEqual([]);
+    // The token field has a label and keyboard focus.
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('signin-token');
   });
 
   it('refuses a wrong token and stays on the sign-in view', async () => {
