@@ -46,12 +46,11 @@ export function readPrivateKeyFile(file: string): KeyObject {
   const text = readable(file, 'private key');
   try {
     return createPrivateKey(text);
-  } catch (err) {
-    // The parser's message may quote the key: say only that it is not one.
+  } catch {
+    // The parser's message may quote the key: say only that it is not one, and keep no cause.
     throw new InferlogError(
       'CONFIG_INVALID',
       `${file}: not an unencrypted PEM private key (PKCS#8, PKCS#1 or SEC1)`,
-      { cause: err instanceof Error ? new Error(err.name) : undefined },
     );
   }
 }
