@@ -99,7 +99,7 @@ export function collectorAccess(
   const pair = clientPairProblems(flags.clientCert, flags.clientKey);
   if (pair.length > 0) {
     const p = pair[0]!;
-    throw usage(`--${p.field} ${p.message}`);
+    throw usage(`${p.field === 'log-client-cert' ? '--client-cert' : '--client-key'} ${p.message}`);
   }
   if (flags.caFile !== undefined || flags.clientCert !== undefined) {
     const ca = flags.caFile !== undefined ? readPem('--ca-file', flags.caFile) : undefined;

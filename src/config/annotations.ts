@@ -6,7 +6,6 @@
 import type { LoggerSettings, SpoolDurability, SpoolWhenFull } from './settings.js';
 import { parseBytes, parseDuration } from '../core/units.js';
 import { InferlogError } from '../core/errors.js';
-import { readCertificateFile, readPrivateKeyFile, readTokenFile } from './credential-files.js';
 
 export const ANNOTATION_PREFIX = 'inferlog.dev/';
 
@@ -27,6 +26,12 @@ function parseRate(v: string): number {
     );
   }
   return n;
+}
+
+function parsePath(v: string): string {
+  if (v.trim() === '')
+    throw new InferlogError('CONFIG_INVALID', 'must be a file path, e.g. /var/run/secrets/inferlog/token');
+  return v;
 }
 
 function parseNonNegativeInt(v: string): number {
@@ -211,40 +216,29 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
     default: '5',
     apply: (s, v) => (s.delivery.maxRetries = parseNonNegativeInt(v)),
   },
-  // Credentials for an http(s) sink: paths of files (mounted from Secrets), checked here, read by the sink.
+  // Credentials for an http(s) sink: paths of files mounted from Secrets. Read and checked where
+  // they are (agent, `up`, `validate --serve`: config/credential-files.ts), not by a plain validate.
   {
     key: 'log-token-file',
     description:
       'File holding a bearer token sent to an http(s) sink as Authorization: Bearer; re-read when it changes.',
-    apply: (s, v) => {
-      readTokenFile(v);
-      s.tokenFile = v;
-    },
+    apply: (s, v) => (s.tokenFile = parsePath(v)),
   },
   {
     key: 'log-client-cert',
     description: 'PEM client certificate presented to an https sink (mutual TLS); needs log-client-key.',
-    apply: (s, v) => {
-      readCertificateFile(v);
-      s.tls.clientCertFile = v;
-    },
+    apply: (s, v) => (s.tls.clientCertFile = parsePath(v)),
   },
   {
     key: 'log-client-key',
     description: 'PEM private key of log-client-cert.',
-    apply: (s, v) => {
-      readPrivateKeyFile(v);
-      s.tls.clientKeyFile = v;
-    },
+    apply: (s, v) => (s.tls.clientKeyFile = parsePath(v)),
   },
   {
     key: 'log-ca-cert',
     description:
       "CA certificate an https sink's certificate must chain to (the agent's --logger-ca-cert-file).",
-    apply: (s, v) => {
-      readCertificateFile(v);
-      s.tls.caCertFile = v;
-    },
+    apply: (s, v) => (s.tls.caCertFile = parsePath(v)),
   },
 ];
 

@@ -55,39 +55,70 @@ export function readPrivateKeyFile(file: string): KeyObject {
   }
 }
 
-/** A client certificate and its key, or neither: which setting is wrong, and why. */
+/** The annotation (without `inferlog.dev/`) a problem concerns; the agent's flag has the same name. */
+export type CredentialField = 'log-token-file' | 'log-client-cert' | 'log-client-key' | 'log-ca-cert';
+
 export interface CredentialProblem {
-  field: 'client-cert' | 'client-key';
+  field: CredentialField;
   message: string;
 }
 
+/** A client certificate and its key, or neither: which setting is wrong, and why. */
 export function clientPairProblems(
   certFile: string | undefined,
   keyFile: string | undefined,
 ): CredentialProblem[] {
   if (certFile === undefined && keyFile === undefined) return [];
   if (keyFile === undefined)
-    return [{ field: 'client-key', message: `a client certificate (${certFile}) needs its private key too` }];
+    return [
+      { field: 'log-client-key', message: `a client certificate (${certFile}) needs its private key too` },
+    ];
   if (certFile === undefined)
-    return [{ field: 'client-cert', message: `a client key (${keyFile}) needs its certificate too` }];
+    return [{ field: 'log-client-cert', message: `a client key (${keyFile}) needs its certificate too` }];
   let cert: X509Certificate;
   let key: KeyObject;
   try {
     cert = readCertificateFile(certFile);
   } catch (e) {
-    return [{ field: 'client-cert', message: (e as Error).message }];
+    return [{ field: 'log-client-cert', message: (e as Error).message }];
   }
   try {
     key = readPrivateKeyFile(keyFile);
   } catch (e) {
-    return [{ field: 'client-key', message: (e as Error).message }];
+    return [{ field: 'log-client-key', message: (e as Error).message }];
   }
   if (!cert.checkPrivateKey(key))
     return [
       {
-        field: 'client-key',
+        field: 'log-client-key',
         message: `${keyFile}: the key does not match the client certificate ${certFile} (${cert.subject.replace(/\n/g, ', ')})`,
       },
     ];
   return [];
+}
+
+/**
+ * Every problem with a sink's credential files, read now. Run where the files are: by the agent
+ * and `inferlog up` at start (and `validate --serve`), not by a plain `validate` of YAML meant for
+ * a cluster, where the Secrets are mounted only in the pod.
+ */
+export function credentialProblems(files: {
+  tokenFile?: string | undefined;
+  caCertFile?: string | undefined;
+  clientCertFile?: string | undefined;
+  clientKeyFile?: string | undefined;
+}): CredentialProblem[] {
+  const out: CredentialProblem[] = [];
+  const check = (field: CredentialField, read: () => unknown): void => {
+    try {
+      read();
+    } catch (e) {
+      out.push({ field, message: (e as Error).message });
+    }
+  };
+  if (files.tokenFile !== undefined) check('log-token-file', () => readTokenFile(files.tokenFile as string));
+  if (files.caCertFile !== undefined)
+    check('log-ca-cert', () => readCertificateFile(files.caCertFile as string));
+  out.push(...clientPairProblems(files.clientCertFile, files.clientKeyFile));
+  return out;
 }

@@ -15,7 +15,6 @@ import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { z } from 'zod';
 import type { LogMode } from '../core/exchange.js';
 import { ANNOTATION_PREFIX, EXTENSION_KEYS, EXTENSION_OPTIONS } from './annotations.js';
-import { clientPairProblems } from './credential-files.js';
 import { configError, type ConfigProblem } from './config-error.js';
 import { kserveFieldProblems } from './kserve-fields.js';
 import { loggerSpecSchema, type LoggerSpec } from './logger-spec.js';
@@ -176,22 +175,6 @@ function annotationProblems(
       opt.apply(defaultLoggerSettings(), raw);
     } catch (e) {
       out.push({ path: p, message: (e as Error).message });
-    }
-  }
-  // A client certificate and key go together, and the key must be the certificate's.
-  const fileOf = (name: string): string | undefined => {
-    const key = ANNOTATION_PREFIX + name;
-    const v = annotations[key];
-    return typeof v === 'string' && !out.some((p) => p.path[2] === key) ? v : undefined;
-  };
-  const certKey = ANNOTATION_PREFIX + 'log-client-cert';
-  const keyKey = ANNOTATION_PREFIX + 'log-client-key';
-  if (!out.some((p) => p.path[2] === certKey || p.path[2] === keyKey)) {
-    for (const problem of clientPairProblems(fileOf('log-client-cert'), fileOf('log-client-key'))) {
-      const key = ANNOTATION_PREFIX + 'log-' + problem.field;
-      // A missing half is reported where the other half is.
-      const at = key in annotations ? key : problem.field === 'client-key' ? certKey : keyKey;
-      out.push({ path: ['metadata', 'annotations', at], message: `${key}: ${problem.message}` });
     }
   }
   return out;

@@ -325,10 +325,28 @@ describe('inferlog up → https sink, credentials from inferlog.dev/ annotations
     }
   });
 
+  it('validate (for a cluster) accepts paths of Secrets mounted only there; --serve checks the files', async () => {
+    const file = join(dir, 'cluster.yaml');
+    writeFileSync(
+      file,
+      serviceYaml({
+        'log-token-file': '/var/run/secrets/inferlog/token',
+        'log-client-cert': '/var/run/secrets/inferlog/tls.crt',
+        'log-client-key': '/var/run/secrets/inferlog/tls.key',
+      }),
+    );
+    const plain = runCli(['validate', '-f', file]);
+    expect(await plain.exited, plain.stderr()).toBe(0);
+    const serve = runCli(['validate', '--serve', '-f', file]);
+    expect(await serve.exited).toBe(1);
+    expect(serve.stderr()).toContain(`${file}:8:5: metadata.annotations.inferlog.dev/log-token-file:`);
+    expect(serve.stderr()).toContain('ENOENT');
+  });
+
   it('reports a mismatched key at the annotation line (file:line:field)', async () => {
     const file = join(dir, 'mismatch.yaml');
     writeFileSync(file, serviceYaml({ 'log-client-cert': client.cert, 'log-client-key': otherClient.key }));
-    const cli = runCli(['validate', '-f', file]);
+    const cli = runCli(['validate', '--serve', '-f', file]);
     expect(await cli.exited).toBe(1);
     expect(cli.stderr()).toContain(`${file}:9:5: metadata.annotations.inferlog.dev/log-client-key:`);
     expect(cli.stderr()).toMatch(/does not match/);

@@ -15,7 +15,7 @@ import { createPipelineMetrics } from '../../pipeline/metrics.js';
 import { EXTENSION_OPTIONS } from '../../config/annotations.js';
 import { configError, type ConfigProblem } from '../../config/config-error.js';
 import { loggerSpecSchema } from '../../config/logger-spec.js';
-import { clientPairProblems } from '../../config/credential-files.js';
+import { credentialProblems } from '../../config/credential-files.js';
 import { loggerSettingsFrom } from '../../config/inferenceservice.js';
 import type { LoggerSettings } from '../../config/settings.js';
 import { DEFAULT_SOURCE_URI } from '../../formats/cloudevents-attributes.js';
@@ -124,9 +124,11 @@ export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
   }
   if (flags.loggerCaCertFile) settings.tls.caCertFile = flags.loggerCaCertFile;
   settings.tls.skipVerify = flags.loggerTlsSkipVerify === true;
-  if (!problems.some((p) => p.path === '--log-client-cert' || p.path === '--log-client-key')) {
-    for (const problem of clientPairProblems(settings.tls.clientCertFile, settings.tls.clientKeyFile))
-      flag(`--log-${problem.field}`, problem.message);
+  // The agent runs where the Secrets are mounted: read its credential files now.
+  for (const problem of credentialProblems({ tokenFile: settings.tokenFile, ...settings.tls })) {
+    const name =
+      problem.field === 'log-ca-cert' && flags.loggerCaCertFile ? 'logger-ca-cert-file' : problem.field;
+    flag(`--${name}`, problem.message);
   }
   if (problems.length > 0) throw configError(problems);
   return settings;
