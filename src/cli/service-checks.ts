@@ -68,12 +68,14 @@ export const servableCheck: ServiceCheck = (svc) => {
 export const credentialFilesCheck: ServiceCheck = (svc) => {
   const logger = [svc.predictor, ...svc.others].find((c) => c.logger)?.logger;
   if (!logger) return [];
-  return credentialProblems({ tokenFile: logger.tokenFile, ...logger.tls }).map((p) => {
-    const key = ANNOTATION_PREFIX + p.field;
-    // A missing half of the pair is reported at the half that is there.
-    const other = ANNOTATION_PREFIX + (p.field === 'log-client-key' ? 'log-client-cert' : 'log-client-key');
-    return { path: ['metadata', 'annotations', key in svc.annotations ? key : other], message: p.message };
-  });
+  const { clientCertFile, clientKeyFile } = logger.tls;
+  // A lone half of the pair is already reported by the annotation check (config/inferenceservice.ts).
+  const pair = clientCertFile !== undefined && clientKeyFile !== undefined;
+  return credentialProblems({
+    tokenFile: logger.tokenFile,
+    caCertFile: logger.tls.caCertFile,
+    ...(pair ? { clientCertFile, clientKeyFile } : {}),
+  }).map((p) => ({ path: ['metadata', 'annotations', ANNOTATION_PREFIX + p.field], message: p.message }));
 };
 
 /** What `inferlog up` checks before it starts, and `validate --serve` runs the very same list. */

@@ -339,6 +339,13 @@ describe('inferlog up → https sink, credentials from inferlog.dev/ annotations
     expect(await plain.exited, plain.stderr()).toBe(0);
     const serve = runCli(['validate', '--serve', '-f', file]);
     expect(await serve.exited).toBe(1);
+    // A certificate without its key is wrong anywhere: plain validate says so.
+    const half = join(dir, 'half.yaml');
+    writeFileSync(half, serviceYaml({ 'log-client-cert': '/var/run/secrets/inferlog/tls.crt' }));
+    const halfRun = runCli(['validate', '-f', half]);
+    expect(await halfRun.exited).toBe(1);
+    expect(halfRun.stderr()).toContain(`${half}:8:5: metadata.annotations.inferlog.dev/log-client-cert:`);
+    expect(halfRun.stderr()).toContain('inferlog.dev/log-client-key');
     expect(serve.stderr()).toContain(`${file}:8:5: metadata.annotations.inferlog.dev/log-token-file:`);
     expect(serve.stderr()).toContain('ENOENT');
   });
