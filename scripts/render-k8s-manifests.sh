@@ -13,10 +13,16 @@ OUT="$ROOT/deploy/kubernetes"
 {
   cat <<'HEADER'
 # inferlog collector: receives KServe's logger CloudEvents, stores them, serves the query API and UI.
+# Secure setup (docs/security.md): HTTPS on both ports, an auth file, a separate ingest port that a
+# NetworkPolicy opens only to InferenceService pods, the read port only to pods labelled
+# inferlog.dev/reader=true and the monitoring namespace. Before applying, create its two Secrets:
+#   inferlog token create --auth-file auth.yaml --name ui --scope read     (prints the token once)
+#   kubectl -n inferlog create secret generic inferlog-auth --from-file=auth.yaml
+#   kubectl -n inferlog create secret tls inferlog-collector-tls --cert=tls.crt --key=tls.key
 # Point an InferenceService's `spec.predictor.logger.url` at
-#   http://inferlog-collector.inferlog.svc.cluster.local/
-# Single replica with SQLite on a volume. To scale out, use the Helm chart with store.type=postgres
-# (deploy/helm/inferlog/README.md).
+#   https://inferlog-collector.inferlog.svc.cluster.local:8091/
+# Single replica with SQLite on a volume. To scale out, use the Helm chart with store.type=postgres;
+# for a cert-manager certificate, tls.certManager (deploy/helm/inferlog/README.md).
 #
 # GENERATED from deploy/helm/inferlog by scripts/render-k8s-manifests.sh: edit the chart, then rerun it.
 HEADER

@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExchangeSource } from '../core/exchange.js';
 import type { OpLogger } from '../core/log.js';
+import { sentInClear } from '../core/bearer-token.js';
 import type { LoggerSettings } from '../config/settings.js';
 import { Recorder } from '../capture/recorder.js';
 import { createPipeline } from '../pipeline/pipeline.js';
@@ -47,6 +48,10 @@ export async function startLogging(
     extras.storeCredentials !== undefined
       ? { ...(settings.store ?? { path: '', format: 'json' as const }), credentials: extras.storeCredentials }
       : settings.store;
+  if (settings.tokenFile !== undefined && settings.url !== undefined && sentInClear(settings.url))
+    log.warn(
+      `sending a bearer token over plain http to ${new URL(settings.url).host}: anyone on the path can read and reuse it; use https://`,
+    );
   const sink = createSinkFor(settings.url, {
     batchSize: settings.batchSize,
     batchIntervalMs: settings.batchIntervalMs,
@@ -56,6 +61,7 @@ export async function startLogging(
     logInstances: settings.logInstances === true,
     instances: { written: (n) => metrics.instanceRows(n), skipped: (r) => metrics.instanceSkipped(r) },
     ...(settings.blob ? { blob: settings.blob } : {}),
+    ...(settings.tokenFile !== undefined ? { tokenFile: settings.tokenFile } : {}),
   });
   if (settings.logInstances === true) {
     // Exported from the start (as 0), so alerts can use rate() without absent().

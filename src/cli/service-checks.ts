@@ -1,6 +1,7 @@
 // Checks beyond the schema, reported at the YAML line they concern (see config/inferenceservice.ts).
 import type { ServiceCheck } from '../config/inferenceservice.js';
 import { ANNOTATION_PREFIX } from '../config/annotations.js';
+import { credentialProblems } from '../config/credential-files.js';
 import { redactionProblems } from '../pipeline/redaction/index.js';
 import { modelFormatNeedsStorage, resolveModelPath, SUPPORTED_MODEL_FORMATS } from '../model-server/index.js';
 
@@ -59,5 +60,23 @@ export const servableCheck: ServiceCheck = (svc) => {
   }
 };
 
+/**
+ * The sink's credential files (inferlog.dev/log-token-file, log-client-cert/-key, log-ca-cert) can be
+ * read, hold one token, and the key is the certificate's. Only where `up` runs: a plain `validate`
+ * of YAML for a cluster cannot see the Secrets mounted there.
+ */
+export const credentialFilesCheck: ServiceCheck = (svc) => {
+  const logger = [svc.predictor, ...svc.others].find((c) => c.logger)?.logger;
+  if (!logger) return [];
+  const { clientCertFile, clientKeyFile } = logger.tls;
+  // A lone half of the pair is already reported by the annotation check (config/inferenceservice.ts).
+  const pair = clientCertFile !== undefined && clientKeyFile !== undefined;
+  return credentialProblems({
+    tokenFile: logger.tokenFile,
+    caCertFile: logger.tls.caCertFile,
+    ...(pair ? { clientCertFile, clientKeyFile } : {}),
+  }).map((p) => ({ path: ['metadata', 'annotations', ANNOTATION_PREFIX + p.field], message: p.message }));
+};
+
 /** What `inferlog up` checks before it starts, and `validate --serve` runs the very same list. */
-export const SERVE_CHECKS = [redactionCheck, servableCheck] as const;
+export const SERVE_CHECKS = [redactionCheck, servableCheck, credentialFilesCheck] as const;

@@ -43,7 +43,7 @@ import { registerReceive } from './receive.js';
 import type { Retention } from './retention.js';
 import { startRetention } from './retention.js';
 import { DEFAULT_STATS_TOP_MODELS } from '../store/stats.js';
-import { registerSecurityHeaders } from './security-headers.js';
+import { connectOriginsOf, contentSecurityPolicy, registerSecurityHeaders } from './security-headers.js';
 import type { ExchangeStore } from '../store/store.js';
 import { traceLinkHealth } from './trace-link.js';
 import { registerUi } from './ui-static.js';
@@ -161,6 +161,11 @@ export interface CollectorOptions {
    */
   authConfig?: OidcClientConfig;
   /**
+   * URLs the web UI must reach besides the collector: their origins join the CSP's connect-src
+   * (header and the page's meta policy), as authConfig's issuer does. None by default.
+   */
+  uiConnectOrigins?: readonly string[];
+  /**
    * The audit log (collector/audit.ts): a file (created 0600, appended to) or `-` for stdout.
    * Every body read, listing with previews and erasure writes one JSON line; a read whose line
    * cannot be written is answered 503. Undefined: no audit (the CLI always sets one when
@@ -274,6 +279,12 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
    * queue, store and metrics are shared. `ingest` serves only POST (and /healthz): the read API
    * is never reachable on the ingest port.
    */
+  // The UI's sign-in fetches the OpenID provider's discovery and token endpoint: its origin, and
+  // only it, joins connect-src.
+  const connectOrigins = connectOriginsOf([
+    ...(options.uiConnectOrigins ?? []),
+    ...(options.authConfig ? [options.authConfig.issuer] : []),
+  ]);
   const createApp = (role: 'main' | 'ingest', authenticator: Authenticator | undefined): FastifyInstance => {
     const http = {
       maxHeaderSize: MAX_HEADER_BYTES,
@@ -317,7 +328,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     app.server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     if (options.tls) options.tls.attach(app.server as unknown as TlsServer);
 
-    registerSecurityHeaders(app);
+    registerSecurityHeaders(app, connectOrigins);
     registerEarlyAnswerClose(app);
     if (failedAuthLimiter) registerFailedAuthLimit(app, failedAuthLimiter);
     registerAuth(app, authenticator);
@@ -368,7 +379,9 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
         return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
       },
     );
-    log.debug('collector routes ready', { ui: registerUi(app, options.uiDir) });
+    log.debug('collector routes ready', {
+      ui: registerUi(app, options.uiDir, contentSecurityPolicy(connectOrigins).meta),
+    });
     return app;
   };
 

@@ -27,7 +27,15 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 
-export function registerUi(app: FastifyInstance, dir: string = DEFAULT_UI_DIR): boolean {
+/** The page's `<meta http-equiv="Content-Security-Policy">`: rewritten to the collector's policy. */
+const META_CSP = /(<meta\s+http-equiv="Content-Security-Policy"\s+content=")[^"]*(")/i;
+
+/**
+ * `metaPolicy`: the CSP the page repeats in its meta tag (security-headers.ts). The browser enforces
+ * both the header and the meta policy, so the meta one must widen connect-src exactly as the header
+ * does (the OIDC issuer) or sign-in with SSO would be blocked.
+ */
+export function registerUi(app: FastifyInstance, dir: string = DEFAULT_UI_DIR, metaPolicy?: string): boolean {
   if (!existsSync(join(dir, 'index.html'))) return false;
   const root = normalize(dir.endsWith(sep) ? dir : dir + sep);
   // Static files carry no captured data; the UI reads data through the API with credentials.
@@ -49,10 +57,10 @@ export function registerUi(app: FastifyInstance, dir: string = DEFAULT_UI_DIR): 
       path = join(root, 'index.html');
     }
     const type = TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
-    return reply
-      .type(type)
-      .header('cache-control', 'no-cache')
-      .send(await readFile(path));
+    let content: Buffer | string = await readFile(path);
+    if (metaPolicy !== undefined && path.endsWith('.html'))
+      content = content.toString('utf8').replace(META_CSP, (_m, a: string, b: string) => a + metaPolicy + b);
+    return reply.type(type).header('cache-control', 'no-cache').send(content);
   });
   return true;
 }

@@ -35,6 +35,12 @@ function parseRate(v: string): number {
   return n;
 }
 
+function parsePath(v: string): string {
+  if (v.trim() === '')
+    throw new InferlogError('CONFIG_INVALID', 'must be a file path, e.g. /var/run/secrets/inferlog/token');
+  return v;
+}
+
 function parseNonNegativeInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0)
@@ -254,6 +260,30 @@ export const EXTENSION_OPTIONS: readonly ExtensionOption[] = [
     description: 'Layout exchanges: write a Parquet file once its oldest exchange has waited this long.',
     default: '5m',
     apply: (s, v) => (blobOf(s).maxAgeMs = parseDuration(v)),
+  },
+  // Credentials for an http(s) sink: paths of files mounted from Secrets. Read and checked where
+  // they are (agent, `up`, `validate --serve`: config/credential-files.ts), not by a plain validate.
+  {
+    key: 'log-token-file',
+    description:
+      'File holding a bearer token sent to an http(s) sink as Authorization: Bearer; re-read when it changes.',
+    apply: (s, v) => (s.tokenFile = parsePath(v)),
+  },
+  {
+    key: 'log-client-cert',
+    description: 'PEM client certificate presented to an https sink (mutual TLS); needs log-client-key.',
+    apply: (s, v) => (s.tls.clientCertFile = parsePath(v)),
+  },
+  {
+    key: 'log-client-key',
+    description: 'PEM private key of log-client-cert.',
+    apply: (s, v) => (s.tls.clientKeyFile = parsePath(v)),
+  },
+  {
+    key: 'log-ca-cert',
+    description:
+      "CA certificate an https sink's certificate must chain to (the agent's --logger-ca-cert-file).",
+    apply: (s, v) => (s.tls.caCertFile = parsePath(v)),
   },
 ];
 

@@ -204,6 +204,14 @@ function annotationProblems(
       out.push({ path: p, message: (e as Error).message });
     }
   }
+  // A client certificate needs its key and the reverse (the files themselves are read where they
+  // are mounted: cli/service-checks.ts).
+  const cert = ANNOTATION_PREFIX + 'log-client-cert';
+  const key = ANNOTATION_PREFIX + 'log-client-key';
+  if (cert in annotations !== key in annotations) {
+    const [there, missing] = cert in annotations ? [cert, key] : [key, cert];
+    out.push({ path: ['metadata', 'annotations', there], message: `needs ${missing} too` });
+  }
   return out;
 }
 

@@ -60,6 +60,14 @@ export interface DeliveryOptions {
   memoryQueueBytes: number;
 }
 
+/** TLS to the sink: KServe's CA file and skip-verify, and a client certificate for mutual TLS. */
+export interface ClientTlsOptions {
+  caCertFile?: string;
+  skipVerify: boolean;
+  clientCertFile?: string;
+  clientKeyFile?: string;
+}
+
 export interface LoggerSettings {
   /** The sink URL; undefined or `stdout` = the JSON lines on stdout. */
   url: string | undefined;
@@ -68,12 +76,17 @@ export interface LoggerSettings {
   metadataAnnotations: string[];
   batchSize: number;
   batchIntervalMs: number;
-  tls: { caCertFile?: string; skipVerify: boolean };
+  tls: ClientTlsOptions;
   /**
    * KServe's storage logger (`logger.storage`, `marshallerUrl`; agent `--log-store-*`,
    * `--log-marshaller-url`): object naming and format for a blob `url` (s3://, gs://, abfs://).
    */
   store?: StoreSettings;
+  /**
+   * A file holding the bearer token an http(s) sink sends (`inferlog.dev/log-token-file`). The sink
+   * re-reads it when it changes, so a rotated Secret needs no restart; the token is never logged.
+   */
+  tokenFile?: string;
   /** Per-body capture cap; larger bodies are logged truncated with size and sha256. */
   maxCaptureBytes: number;
   /**

@@ -11,7 +11,7 @@
  * Errors are the API client's InferlogErrors (COLLECTOR_UNREACHABLE, QUERY_INVALID for a filter
  * the collector rejects, …), passed on as they are.
  */
-import { getJson, type ListAnswer } from '../api/client.js';
+import { getJson, type CollectorRef, type ListAnswer } from '../api/client.js';
 import type { ExchangeView } from '../api/view.js';
 import { isInferlogError } from '../core/errors.js';
 import { parseDuration } from '../core/units.js';
@@ -40,7 +40,7 @@ export function absoluteTime(text: string, now: number): string {
 }
 
 export async function* listExchanges(
-  base: string,
+  base: CollectorRef,
   filter: SourceFilter,
   limit: number,
   pageSize = 200,
@@ -70,7 +70,7 @@ export async function* listExchanges(
 }
 
 /** The exchange with both bodies, or null when it is gone (retention removed it meanwhile). */
-export async function getExchange(base: string, id: string): Promise<ExchangeView | null> {
+export async function getExchange(base: CollectorRef, id: string): Promise<ExchangeView | null> {
   try {
     return await getJson<ExchangeView>(base, `api/v1/exchanges/${encodeURIComponent(id)}`);
   } catch (err) {

@@ -2,6 +2,7 @@
  * What one replay run is asked to do: validated, typed options. The CLI builds them from its
  * flags (src/cli/replay-flags.ts), so flag names and usage errors stay in the CLI.
  */
+import type { CollectorRef } from '../api/client.js';
 
 export type CompareMode = 'exact' | 'json' | 'none';
 export type OutputFormat = 'table' | 'json' | 'jsonl';
@@ -19,6 +20,8 @@ export interface PathRewrite {
 
 export interface ReplayOptions {
   from: string;
+  /** `from` with the credentials to read it (token, TLS); without it, `from` is asked with none. */
+  source?: CollectorRef;
   /** The only place requests are sent: origin (+ optional path prefix) of the target. */
   to: URL;
   filter: {

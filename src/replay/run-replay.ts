@@ -99,7 +99,7 @@ async function openReport(path: string): Promise<WriteStream> {
 async function dryRun(opts: ReplayOptions, io: ReplayIo): Promise<ReplayResult> {
   const planned: Record<string, unknown>[] = [];
   let listed = 0;
-  for await (const ex of listExchanges(opts.from, opts.filter, opts.limit)) {
+  for await (const ex of listExchanges(opts.source ?? opts.from, opts.filter, opts.limit)) {
     listed++;
     const plan = planRequest(ex, opts);
     const row = plan.ok
@@ -138,7 +138,7 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
   const progress = createProgress(io.stderr, opts.limit);
   const ignore = new Set(opts.ignore);
   const examples: ExchangeOutcome[] = [];
-  const source = listExchanges(opts.from, opts.filter, opts.limit);
+  const source = listExchanges(opts.source ?? opts.from, opts.filter, opts.limit);
   let stop = false;
   /** The collector failed mid-run (unreachable, refused the filters): the first such error. */
   let fatal: InferlogError | undefined;
@@ -171,7 +171,7 @@ export async function runReplay(opts: ReplayOptions, io: ReplayIo): Promise<Repl
     }
     o.method = plan.request.method;
     o.path = plan.request.path;
-    const ex = await getExchange(opts.from, item.id);
+    const ex = await getExchange(opts.source ?? opts.from, item.id);
     if (ex === null) {
       o.note = 'no longer in the collector (retention?)';
       o.skipReason = 'no longer in the collector';

@@ -49,7 +49,7 @@ export interface SinkOptions {
   /** Per-send timeout. */
   timeoutMs: number;
   /** TLS for https sinks, with KServe's option names. */
-  tls: { caCertFile?: string; skipVerify: boolean };
+  tls: { caCertFile?: string; skipVerify: boolean; clientCertFile?: string; clientKeyFile?: string };
   /**
    * KServe's storage logger (`logger.storage`, `--log-store-path` / `--log-store-format`,
    * `--log-marshaller-url`): how the blob sink (s3://, gs://, abfs://) names and marshals objects.
@@ -57,6 +57,8 @@ export interface SinkOptions {
   store?: BlobStoreOptions;
   /** Blob storage (`s3://`, `gs://`, `abfs://`, a directory): which layout, and its file sizing. */
   blob?: BlobSinkOptions;
+  /** A file holding the bearer token http(s) sinks send; re-read when it changes (transport/bearer-token.ts). */
+  tokenFile?: string;
   /** Where a sink writes if it writes to a stream (tests pass their own). */
   stdout?: NodeJS.WritableStream;
   /**

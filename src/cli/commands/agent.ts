@@ -21,6 +21,7 @@ import {
   loggerSpecSchema,
   marshallerUrlProblem,
 } from '../../config/logger-spec.js';
+import { credentialProblems } from '../../config/credential-files.js';
 import { loggerSettingsFrom } from '../../config/inferenceservice.js';
 import {
   STORE_FORMATS,
@@ -162,6 +163,12 @@ export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
   }
   if (flags.loggerCaCertFile) settings.tls.caCertFile = flags.loggerCaCertFile;
   settings.tls.skipVerify = flags.loggerTlsSkipVerify === true;
+  // The agent runs where the Secrets are mounted: read its credential files now.
+  for (const problem of credentialProblems({ tokenFile: settings.tokenFile, ...settings.tls })) {
+    const name =
+      problem.field === 'log-ca-cert' && flags.loggerCaCertFile ? 'logger-ca-cert-file' : problem.field;
+    flag(`--${name}`, problem.message);
+  }
   if (problems.length > 0) throw configError(problems);
   return settings;
 }

@@ -16,8 +16,9 @@ import type { Command } from 'commander';
 import { requestJson } from '../../api/client.js';
 import { InferlogError } from '../../core/errors.js';
 import { fail } from '../exit-codes.js';
+import { addCollectorAccessFlags, collectorAccess, type CollectorAccessFlags } from '../collector-access.js';
 
-interface EraseFlags {
+interface EraseFlags extends CollectorAccessFlags {
   collector: string;
   id?: string;
   requestId?: string;
@@ -46,7 +47,7 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('erase')
     .description(
       'Erase stored exchanges (privacy requests) by id or filter, through a collector (admin scope; audited).',
@@ -64,57 +65,59 @@ export function register(program: Command): void {
     .option('--q <text>', 'text in the request or response body')
     .option('--trace-id <id>', 'the exchanges of one W3C trace (32 hex digits)')
     .option('--all', 'erase every stored exchange (alone, without filters)')
-    .option('--yes', 'do not ask for confirmation (needed when not on a terminal)')
-    .action(async (f: EraseFlags) => {
-      const filters: Record<string, string | undefined> = {
-        requestId: f.requestId,
-        header: f.header,
-        model: f.model,
-        namespace: f.namespace,
-        component: f.component,
-        status: f.status,
-        since: f.since,
-        until: f.until,
-        q: f.q,
-        traceId: f.traceId,
-      };
-      const given = Object.entries(filters).filter(([, v]) => v !== undefined);
-      if (f.id !== undefined && (given.length > 0 || f.all))
-        usage('--id names one exchange: give it without other filters or --all');
-      if (f.all && given.length > 0) usage('--all erases everything: give it without filters');
-      if (f.id === undefined && !f.all && given.length === 0)
-        usage(
-          'say what to erase: --id, --request-id, --header or other filters (--model, --since…); --all erases everything',
-        );
-      const what =
+    .option('--yes', 'do not ask for confirmation (needed when not on a terminal)');
+  addCollectorAccessFlags(cmd);
+  cmd.action(async (f: EraseFlags) => {
+    const filters: Record<string, string | undefined> = {
+      requestId: f.requestId,
+      header: f.header,
+      model: f.model,
+      namespace: f.namespace,
+      component: f.component,
+      status: f.status,
+      since: f.since,
+      until: f.until,
+      q: f.q,
+      traceId: f.traceId,
+    };
+    const given = Object.entries(filters).filter(([, v]) => v !== undefined);
+    if (f.id !== undefined && (given.length > 0 || f.all))
+      usage('--id names one exchange: give it without other filters or --all');
+    if (f.all && given.length > 0) usage('--all erases everything: give it without filters');
+    if (f.id === undefined && !f.all && given.length === 0)
+      usage(
+        'say what to erase: --id, --request-id, --header or other filters (--model, --since…); --all erases everything',
+      );
+    const what =
+      f.id !== undefined
+        ? `exchange "${f.id}"`
+        : f.all
+          ? 'EVERY stored exchange'
+          : `every exchange matching ${given.map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    if (!f.yes) {
+      if (!process.stdin.isTTY || !process.stderr.isTTY)
+        usage(`not on a terminal: add --yes to erase ${what} at ${f.collector} without a prompt`);
+      const ok = await confirm(`Erase ${what} at ${f.collector}? This cannot be undone. [y/N] `);
+      if (!ok) fail('erase', new InferlogError('INTERRUPTED', 'not confirmed: nothing was erased'));
+    }
+    try {
+      const collector = collectorAccess(f.collector, f);
+      const answer =
         f.id !== undefined
-          ? `exchange "${f.id}"`
-          : f.all
-            ? 'EVERY stored exchange'
-            : `every exchange matching ${given.map(([k, v]) => `${k}=${v}`).join(' ')}`;
-      if (!f.yes) {
-        if (!process.stdin.isTTY || !process.stderr.isTTY)
-          usage(`not on a terminal: add --yes to erase ${what} at ${f.collector} without a prompt`);
-        const ok = await confirm(`Erase ${what} at ${f.collector}? This cannot be undone. [y/N] `);
-        if (!ok) fail('erase', new InferlogError('INTERRUPTED', 'not confirmed: nothing was erased'));
-      }
-      try {
-        const answer =
-          f.id !== undefined
-            ? await requestJson<{ deleted: number }>(
-                'DELETE',
-                f.collector,
-                `api/v1/exchanges/${encodeURIComponent(f.id)}`,
-              )
-            : await requestJson<{ deleted: number }>(
-                'DELETE',
-                f.collector,
-                'api/v1/exchanges',
-                f.all ? { all: 'true' } : filters,
-              );
-        process.stdout.write(`erased ${answer.deleted} exchange${answer.deleted === 1 ? '' : 's'}\n`);
-      } catch (err) {
-        fail('erase', err);
-      }
-    });
+          ? await requestJson<{ deleted: number }>(
+              'DELETE',
+              collector,
+              `api/v1/exchanges/${encodeURIComponent(f.id)}`,
+            )
+          : await requestJson<{ deleted: number }>(
+              'DELETE',
+              collector,
+              'api/v1/exchanges',
+              f.all ? { all: 'true' } : filters,
+            );
+      process.stdout.write(`erased ${answer.deleted} exchange${answer.deleted === 1 ? '' : 's'}\n`);
+    } catch (err) {
+      fail('erase', err);
+    }
+  });
 }

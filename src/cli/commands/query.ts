@@ -13,6 +13,7 @@
  * that is not a collector), 69 collector unreachable (or its store down).
  */
 import type { Command } from 'commander';
+import { addCollectorAccessFlags, collectorAccess, type CollectorAccessFlags } from '../collector-access.js';
 import { getJson } from '../../api/client.js';
 import type { ListAnswer } from '../../api/client.js';
 import type { ExchangeView, InstanceView } from '../../api/view.js';
@@ -24,7 +25,7 @@ import { renderTable } from '../format/table.js';
 import { exitWhenStdoutCloses } from '../util.js';
 import { runLakeQuery } from '../lake/run.js';
 
-interface QueryFlags {
+interface QueryFlags extends CollectorAccessFlags {
   url: string;
   id?: string;
   model?: string;
@@ -52,7 +53,7 @@ export function failWith(command: string, err: unknown): never {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('query')
     .description(
       'List stored exchanges from a collector or Parquet files (--from), newest first; show one with --id; or run SQL (--sql).',
@@ -84,89 +85,89 @@ export function register(program: Command): void {
     .option(
       '--sql <select>',
       'run SQL over a view named exchanges (with --from or --db): the exchanges the filters match',
-    )
-    .action(async (f: QueryFlags) => {
-      exitWhenStdoutCloses();
-      const width = terminalWidth(process.stdout);
-      const s = styles(colourEnabled(process.stdout));
-      if (f.from !== undefined || f.db !== undefined || f.sql !== undefined) {
-        try {
-          if (f.from === undefined && f.db === undefined)
-            throw new InferlogError('USAGE_INVALID', '--sql needs --from URL or --db FILE');
-          await runLakeQuery(f, { out: process.stdout, err: process.stderr, width, styles: s });
-        } catch (err) {
-          failWith('query', err);
-        }
-        return;
-      }
-      if (!['table', 'json', 'jsonl'].includes(f.format)) {
-        fail('query', new InferlogError('USAGE_INVALID', `--format "${f.format}": use table, json or jsonl`));
-      }
+    );
+  addCollectorAccessFlags(cmd);
+  cmd.action(async (f: QueryFlags) => {
+    exitWhenStdoutCloses();
+    const width = terminalWidth(process.stdout);
+    const s = styles(colourEnabled(process.stdout));
+    if (f.from !== undefined || f.db !== undefined || f.sql !== undefined) {
       try {
-        if (f.instances === true) {
-          const page = await getJson<{ items: InstanceView[]; nextCursor?: string | null }>(
-            f.url,
-            f.id !== undefined
-              ? `api/v1/exchanges/${encodeURIComponent(f.id)}/instances`
-              : 'api/v1/instances',
-            f.id !== undefined
-              ? {}
-              : {
-                  model: f.model,
-                  namespace: f.namespace,
-                  component: f.component,
-                  status: f.status,
-                  since: f.since,
-                  until: f.until,
-                  q: f.q,
-                  traceId: f.traceId,
-                  limit: f.limit,
-                  cursor: f.cursor,
-                },
-          );
-          if (f.format === 'json') process.stdout.write(JSON.stringify(page, null, 2) + '\n');
-          else if (f.format === 'jsonl')
-            process.stdout.write(page.items.map((r) => JSON.stringify(r) + '\n').join(''));
-          else {
-            process.stdout.write(renderTable(instanceColumns(), page.items, width, s));
-            if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
-          }
-          return;
-        }
-        if (f.id !== undefined) {
-          const ex = await getJson<ExchangeView>(f.url, `api/v1/exchanges/${encodeURIComponent(f.id)}`);
-          process.stdout.write(
-            f.format === 'json'
-              ? JSON.stringify(ex, null, 2) + '\n'
-              : f.format === 'jsonl'
-                ? JSON.stringify(ex) + '\n'
-                : renderDetail(ex, s),
-          );
-          return;
-        }
-        const page = await getJson<ListAnswer>(f.url, 'api/v1/exchanges', {
-          model: f.model,
-          namespace: f.namespace,
-          component: f.component,
-          status: f.status,
-          since: f.since,
-          until: f.until,
-          q: f.q,
-          traceId: f.traceId,
-          requestId: f.requestId,
-          header: f.header,
-          limit: f.limit,
-          cursor: f.cursor,
-        });
-        if (f.format === 'json') process.stdout.write(JSON.stringify(page, null, 2) + '\n');
-        else if (f.format === 'jsonl')
-          process.stdout.write(page.items.map((e) => JSON.stringify(e) + '\n').join(''));
-        else {
-          process.stdout.write(renderTable(queryColumns(), page.items, width, s));
-          if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
-        }
+        if (f.from === undefined && f.db === undefined)
+          throw new InferlogError('USAGE_INVALID', '--sql needs --from URL or --db FILE');
+        await runLakeQuery(f, { out: process.stdout, err: process.stderr, width, styles: s });
       } catch (err) {
         failWith('query', err);
       }
-    });
+      return;
+    }
+    if (!['table', 'json', 'jsonl'].includes(f.format)) {
+      fail('query', new InferlogError('USAGE_INVALID', `--format "${f.format}": use table, json or jsonl`));
+    }
+    try {
+      const collector = collectorAccess(f.url, f);
+      if (f.instances === true) {
+        const page = await getJson<{ items: InstanceView[]; nextCursor?: string | null }>(
+          collector,
+          f.id !== undefined ? `api/v1/exchanges/${encodeURIComponent(f.id)}/instances` : 'api/v1/instances',
+          f.id !== undefined
+            ? {}
+            : {
+                model: f.model,
+                namespace: f.namespace,
+                component: f.component,
+                status: f.status,
+                since: f.since,
+                until: f.until,
+                q: f.q,
+                traceId: f.traceId,
+                limit: f.limit,
+                cursor: f.cursor,
+              },
+        );
+        if (f.format === 'json') process.stdout.write(JSON.stringify(page, null, 2) + '\n');
+        else if (f.format === 'jsonl')
+          process.stdout.write(page.items.map((r) => JSON.stringify(r) + '\n').join(''));
+        else {
+          process.stdout.write(renderTable(instanceColumns(), page.items, width, s));
+          if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
+        }
+        return;
+      }
+      if (f.id !== undefined) {
+        const ex = await getJson<ExchangeView>(collector, `api/v1/exchanges/${encodeURIComponent(f.id)}`);
+        process.stdout.write(
+          f.format === 'json'
+            ? JSON.stringify(ex, null, 2) + '\n'
+            : f.format === 'jsonl'
+              ? JSON.stringify(ex) + '\n'
+              : renderDetail(ex, s),
+        );
+        return;
+      }
+      const page = await getJson<ListAnswer>(collector, 'api/v1/exchanges', {
+        model: f.model,
+        namespace: f.namespace,
+        component: f.component,
+        status: f.status,
+        since: f.since,
+        until: f.until,
+        q: f.q,
+        traceId: f.traceId,
+        requestId: f.requestId,
+        header: f.header,
+        limit: f.limit,
+        cursor: f.cursor,
+      });
+      if (f.format === 'json') process.stdout.write(JSON.stringify(page, null, 2) + '\n');
+      else if (f.format === 'jsonl')
+        process.stdout.write(page.items.map((e) => JSON.stringify(e) + '\n').join(''));
+      else {
+        process.stdout.write(renderTable(queryColumns(), page.items, width, s));
+        if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
+      }
+    } catch (err) {
+      failWith('query', err);
+    }
+  });
 }

@@ -5,6 +5,7 @@
  *
  * Exit codes: see ../replay-exit.ts and docs/replay.md.
  */
+import { addCollectorAccessFlags, collectorAccess, type CollectorAccessFlags } from '../collector-access.js';
 import type { Command } from 'commander';
 import { parseReplayFlags, type RawReplayFlags } from '../replay-flags.js';
 import { runReplay } from '../../replay/run-replay.js';
@@ -15,7 +16,7 @@ import { replayExitCode, replayMessage } from '../replay-exit.js';
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('replay')
     .description(
       'Re-send captured requests (from a collector) to a model server and compare its answers with the captured ones.',
@@ -66,31 +67,33 @@ export function register(program: Command): void {
       'table, json (summary) or jsonl (one line per exchange, then the summary)',
       'table',
     )
-    .option('--report <file>', 'write one JSON line per exchange (ids, statuses, latencies, differences)')
-    .action(async (flags: RawReplayFlags) => {
-      let opts: ReplayOptions | undefined;
-      try {
-        opts = parseReplayFlags(flags);
-        // First Ctrl-C: stop sending, print the summary of what was done. Second: exit now.
-        const interrupt = new AbortController();
-        const onSigint = (): void => {
-          if (interrupt.signal.aborted) process.exit(130);
-          interrupt.abort();
-        };
-        process.on('SIGINT', onSigint);
-        const result = await runReplay(opts, {
-          stdout: process.stdout,
-          stderr: process.stderr,
-          signal: interrupt.signal,
-        });
-        process.off('SIGINT', onSigint);
-        if (result.error !== undefined)
-          process.stderr.write(`inferlog replay: ${replayMessage(result.error, opts)}\n`);
-        // Let stdout drain before exiting (large --format jsonl output into a pipe).
-        process.exitCode = replayExitCode(result);
-      } catch (err) {
-        const o = opts;
-        process.exitCode = report('replay', err, (e) => (o ? replayMessage(e, o) : e.message));
-      }
-    });
+    .option('--report <file>', 'write one JSON line per exchange (ids, statuses, latencies, differences)');
+  addCollectorAccessFlags(cmd);
+  cmd.action(async (flags: RawReplayFlags & CollectorAccessFlags) => {
+    let opts: ReplayOptions | undefined;
+    try {
+      const parsed = parseReplayFlags(flags);
+      opts = { ...parsed, source: collectorAccess(parsed.from, flags) };
+      // First Ctrl-C: stop sending, print the summary of what was done. Second: exit now.
+      const interrupt = new AbortController();
+      const onSigint = (): void => {
+        if (interrupt.signal.aborted) process.exit(130);
+        interrupt.abort();
+      };
+      process.on('SIGINT', onSigint);
+      const result = await runReplay(opts, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+        signal: interrupt.signal,
+      });
+      process.off('SIGINT', onSigint);
+      if (result.error !== undefined)
+        process.stderr.write(`inferlog replay: ${replayMessage(result.error, opts)}\n`);
+      // Let stdout drain before exiting (large --format jsonl output into a pipe).
+      process.exitCode = replayExitCode(result);
+    } catch (err) {
+      const o = opts;
+      process.exitCode = report('replay', err, (e) => (o ? replayMessage(e, o) : e.message));
+    }
+  });
 }

@@ -13,9 +13,10 @@
  * waited for with capped exponential backoff (0.5s → 30s), noted once on stderr, and the tail
  * continues from the same cursor, so nothing stored meanwhile is missed.
  */
+import { addCollectorAccessFlags, collectorAccess, type CollectorAccessFlags } from '../collector-access.js';
 import type { Command } from 'commander';
 import { getJson } from '../../api/client.js';
-import type { ListAnswer } from '../../api/client.js';
+import type { Collector, ListAnswer } from '../../api/client.js';
 import type { ExchangeView } from '../../api/view.js';
 import { failWith } from './query.js';
 import { exitWhenStdoutCloses } from '../util.js';
@@ -26,7 +27,7 @@ import { fail } from '../exit-codes.js';
 import { tailColumns } from '../format/exchange.js';
 import { layout, renderHeader, renderRow, type Layout } from '../format/table.js';
 
-interface TailFlags {
+interface TailFlags extends CollectorAccessFlags {
   url: string;
   model?: string;
   namespace?: string;
@@ -50,7 +51,7 @@ function transient(err: unknown): boolean {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('tail')
     .description('Follow new exchanges stored by a collector, one line each.')
     .option('--url <url>', 'the collector', 'http://127.0.0.1:8090')
@@ -63,101 +64,104 @@ export function register(program: Command): void {
     .option('--since <t>', 'start with exchanges stored since then, e.g. 15m (default: only new ones)')
     .option('--json', 'one JSON object per line')
     .option('--interval <d>', 'poll interval', '1s')
-    .option('--grace <d>', 'how long to wait for the response half before printing a request alone', '2s')
-    .action(async (f: TailFlags) => {
-      let intervalMs: number;
-      let graceMs: number;
-      try {
-        intervalMs = Math.max(50, parseDuration(f.interval));
-        graceMs = parseDuration(f.grace);
-      } catch (err) {
-        fail('tail', new InferlogError('USAGE_INVALID', (err as Error).message, { cause: err }));
-      }
-      const filters = {
-        model: f.model,
-        namespace: f.namespace,
-        component: f.component,
-        status: f.status,
-        q: f.q,
-        traceId: f.traceId,
-      };
-      exitWhenStdoutCloses();
-      const s = styles(colourEnabled(process.stdout));
-      const columns = tailColumns();
-      let lines: Layout<ExchangeView> = layout(columns, [], terminalWidth(process.stdout), true);
-      // A resized terminal gets lines that fit from then on.
-      process.stdout.on('resize', () => {
-        lines = layout(columns, [], terminalWidth(process.stdout), true);
-      });
-      const printed = new Set<string>();
-      const held = new Map<string, { ex: ExchangeView; since: number }>();
-      const print = (e: ExchangeView): void => {
-        const key = `${e.id}${e.complete ? '' : '?'}`;
-        if (printed.has(key) || (!e.complete && printed.has(e.id))) return;
-        printed.add(key);
-        if (printed.size > 50_000) printed.delete(printed.values().next().value as string);
-        // An incomplete exchange says so in its STATUS column ("incomplete", or a status alone).
-        process.stdout.write((f.json ? JSON.stringify(e) : renderRow(lines, e, s)) + '\n');
-      };
-      process.once('SIGINT', () => process.exit(0));
-      process.once('SIGTERM', () => process.exit(0));
-      let cursor: string | undefined;
-      try {
-        const first = await getJson<ListAnswer>(f.url, 'api/v1/exchanges', {
-          ...filters,
-          follow: 'true',
-          since: f.since,
-          limit: '1000',
-        });
-        cursor = first.nextCursor ?? undefined;
-        if (!f.json) process.stdout.write(renderHeader(lines, s) + '\n');
-        for (const e of first.items) handle(e);
-      } catch (err) {
-        failWith('tail', err);
-      }
-      function handle(e: ExchangeView): void {
-        if (e.complete || e.errorCode !== null || e.status !== null) {
-          held.delete(e.id);
-          print(e);
-        } else if (!held.has(e.id)) held.set(e.id, { ex: e, since: Date.now() });
-      }
-      let down: { since: number; delayMs: number } | undefined;
-      for (;;) {
-        await new Promise((r) => setTimeout(r, down?.delayMs ?? intervalMs));
-        try {
-          for (;;) {
-            const page = await getJson<ListAnswer>(f.url, 'api/v1/exchanges', {
-              ...filters,
-              follow: 'true',
-              cursor,
-              limit: '1000',
-            });
-            if (down !== undefined) {
-              // Before any line of the new answer, so the note reads in order with them.
-              const secs = ((Date.now() - down.since) / 1000).toFixed(0);
-              process.stderr.write(`inferlog tail: reconnected to ${f.url} after ${secs}s\n`);
-              down = undefined;
-            }
-            cursor = page.nextCursor ?? cursor;
-            for (const e of page.items) handle(e);
-            if (page.items.length < 1000) break;
-          }
-        } catch (err) {
-          if (!transient(err)) failWith('tail', err);
-          if (down === undefined) {
-            down = { since: Date.now(), delayMs: RECONNECT_FIRST_MS };
-            process.stderr.write(
-              `inferlog tail: ${(err as Error).message}; reconnecting (backoff up to ${RECONNECT_MAX_MS / 1000}s, Ctrl-C to stop)\n`,
-            );
-          } else down.delayMs = Math.min(RECONNECT_MAX_MS, down.delayMs * 2);
-        }
-        const now = Date.now();
-        for (const [id, h] of held) {
-          if (now - h.since >= graceMs) {
-            held.delete(id);
-            print(h.ex);
-          }
-        }
-      }
+    .option('--grace <d>', 'how long to wait for the response half before printing a request alone', '2s');
+  addCollectorAccessFlags(cmd);
+  cmd.action(async (f: TailFlags) => {
+    let intervalMs: number;
+    let graceMs: number;
+    try {
+      intervalMs = Math.max(50, parseDuration(f.interval));
+      graceMs = parseDuration(f.grace);
+    } catch (err) {
+      fail('tail', new InferlogError('USAGE_INVALID', (err as Error).message, { cause: err }));
+    }
+    const filters = {
+      model: f.model,
+      namespace: f.namespace,
+      component: f.component,
+      status: f.status,
+      q: f.q,
+      traceId: f.traceId,
+    };
+    exitWhenStdoutCloses();
+    const s = styles(colourEnabled(process.stdout));
+    const columns = tailColumns();
+    let lines: Layout<ExchangeView> = layout(columns, [], terminalWidth(process.stdout), true);
+    // A resized terminal gets lines that fit from then on.
+    process.stdout.on('resize', () => {
+      lines = layout(columns, [], terminalWidth(process.stdout), true);
     });
+    const printed = new Set<string>();
+    const held = new Map<string, { ex: ExchangeView; since: number }>();
+    const print = (e: ExchangeView): void => {
+      const key = `${e.id}${e.complete ? '' : '?'}`;
+      if (printed.has(key) || (!e.complete && printed.has(e.id))) return;
+      printed.add(key);
+      if (printed.size > 50_000) printed.delete(printed.values().next().value as string);
+      // An incomplete exchange says so in its STATUS column ("incomplete", or a status alone).
+      process.stdout.write((f.json ? JSON.stringify(e) : renderRow(lines, e, s)) + '\n');
+    };
+    process.once('SIGINT', () => process.exit(0));
+    process.once('SIGTERM', () => process.exit(0));
+    let cursor: string | undefined;
+    let collector: Collector = { url: f.url };
+    try {
+      collector = collectorAccess(f.url, f);
+      const first = await getJson<ListAnswer>(collector, 'api/v1/exchanges', {
+        ...filters,
+        follow: 'true',
+        since: f.since,
+        limit: '1000',
+      });
+      cursor = first.nextCursor ?? undefined;
+      if (!f.json) process.stdout.write(renderHeader(lines, s) + '\n');
+      for (const e of first.items) handle(e);
+    } catch (err) {
+      failWith('tail', err);
+    }
+    function handle(e: ExchangeView): void {
+      if (e.complete || e.errorCode !== null || e.status !== null) {
+        held.delete(e.id);
+        print(e);
+      } else if (!held.has(e.id)) held.set(e.id, { ex: e, since: Date.now() });
+    }
+    let down: { since: number; delayMs: number } | undefined;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, down?.delayMs ?? intervalMs));
+      try {
+        for (;;) {
+          const page = await getJson<ListAnswer>(collector, 'api/v1/exchanges', {
+            ...filters,
+            follow: 'true',
+            cursor,
+            limit: '1000',
+          });
+          if (down !== undefined) {
+            // Before any line of the new answer, so the note reads in order with them.
+            const secs = ((Date.now() - down.since) / 1000).toFixed(0);
+            process.stderr.write(`inferlog tail: reconnected to ${f.url} after ${secs}s\n`);
+            down = undefined;
+          }
+          cursor = page.nextCursor ?? cursor;
+          for (const e of page.items) handle(e);
+          if (page.items.length < 1000) break;
+        }
+      } catch (err) {
+        if (!transient(err)) failWith('tail', err);
+        if (down === undefined) {
+          down = { since: Date.now(), delayMs: RECONNECT_FIRST_MS };
+          process.stderr.write(
+            `inferlog tail: ${(err as Error).message}; reconnecting (backoff up to ${RECONNECT_MAX_MS / 1000}s, Ctrl-C to stop)\n`,
+          );
+        } else down.delayMs = Math.min(RECONNECT_MAX_MS, down.delayMs * 2);
+      }
+      const now = Date.now();
+      for (const [id, h] of held) {
+        if (now - h.since >= graceMs) {
+          held.delete(id);
+          print(h.ex);
+        }
+      }
+    }
+  });
 }

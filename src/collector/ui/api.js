@@ -7,8 +7,10 @@
  *                                              └──▶ 4xx/5xx { error: { code, message, parameter } } ──▶ ApiError
  *
  * Paths are relative to the page, so the UI keeps working behind a path prefix
- * (kubectl proxy, an ingress sub-path).
+ * (kubectl proxy, an ingress sub-path). When signed in, every request carries the token as
+ * `Authorization: Bearer` (auth.js); a 401 opens the sign-in view.
  */
+import { authRequired, withAuth } from './auth.js';
 
 export class ApiError extends Error {
   /**
@@ -37,7 +39,11 @@ export async function getJson(path, params, signal) {
   if (params) url.search = params.toString();
   let res;
   try {
-    res = await fetch(url, { signal, headers: { accept: 'application/json' }, cache: 'no-store' });
+    res = await fetch(url, {
+      signal,
+      headers: withAuth({ accept: 'application/json' }),
+      cache: 'no-store',
+    });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(
@@ -55,10 +61,13 @@ export async function getJson(path, params, signal) {
   }
   if (!res.ok) {
     const e = body && typeof body === 'object' ? body.error : null;
+    const message =
+      e && typeof e.message === 'string' ? e.message : `HTTP ${res.status} ${res.statusText}`.trim();
+    if (res.status === 401) authRequired(message);
     throw new ApiError(
       res.status,
       e && typeof e.code === 'string' ? e.code : `HTTP_${res.status}`,
-      e && typeof e.message === 'string' ? e.message : `HTTP ${res.status} ${res.statusText}`.trim(),
+      message,
       e && typeof e.parameter === 'string' ? e.parameter : undefined,
     );
   }

@@ -6,6 +6,7 @@
  *   URL hash ──route()──▶ #/?filters      ──▶ list-controller: exchanges page + stats + chart
  *                        │                   live.js: GET …?follow=true&cursor=… every 2 s
  *                        └─▶ #/exchange/<id> ──▶ router: detail (detail-view, body-view)
+ *   any API answer 401 ──▶ signin.js: paste a token or sign in with SSO (oidc.js) ──▶ route() again
  *
  * Every request is bounded (a page, a stats summary, a chart, one exchange), so the UI behaves
  * the same with ten stored exchanges or a million. A newer request aborts the older one.
@@ -21,8 +22,18 @@ import { loadMore, updateFooter, zoomTo } from './list-controller.js';
 import { backToList, route } from './router.js';
 import { list, state } from './session.js';
 import { defaultFilters } from './state.js';
+import { finishSso } from './oidc.js';
+import { initSignIn, showSignIn, showSignInError } from './signin.js';
 
-function init() {
+async function init() {
+  // Back from the identity provider? Exchange the code (and strip it from the URL) first.
+  let ssoProblem = '';
+  try {
+    await finishSso();
+  } catch (err) {
+    ssoProblem = err instanceof Error ? err.message : String(err);
+  }
+  initSignIn(route);
   fillSelects();
   el.utc.checked = state.utc;
   el.form.addEventListener('submit', (e) => {
@@ -100,7 +111,12 @@ function init() {
       if (typeof t === 'string' && /^https?:\/\//i.test(t)) state.traceUrl = t;
     })
     .catch(() => undefined);
+  if (ssoProblem) {
+    showSignIn();
+    showSignInError(`Sign-in with SSO failed: ${ssoProblem}`);
+    return;
+  }
   route();
 }
 
-init();
+void init();

@@ -39,7 +39,9 @@ export function classifyStatus(
   const hint =
     status >= 300 && status < 400
       ? ' (redirects are not followed: point logger.url at the final address)'
-      : '';
+      : status === 401 || status === 403
+        ? ' (the destination refused the credentials: check inferlog.dev/log-token-file, log-client-cert / --log-token-file, --log-client-cert)'
+        : '';
   return new InferlogError('SINK_REJECTED', what + hint, { status });
 }
 

@@ -4,15 +4,20 @@
  *   post(headers, body, signal) ──▶ Pool (≤ connections sockets, keep-alive) ──▶ destination
  *        ◀── resolve on 2xx, reject with a classified InferlogError otherwise
  *
+ * With a token file, each POST carries `Authorization: Bearer <token>`, the file re-read when it
+ * changes (transport/bearer-token-file.ts); with a client certificate, new connections present the
+ * one in force (transport/tls.ts, clientTlsSource).
+ *
  * Every answer body is drained (so the socket goes back to the pool); for a failure the
  * first bytes are kept for the error message. undici's own headers/body timeouts are a
  * backstop at the send timeout; the caller's AbortSignal is what normally stops a send.
  */
-import { Pool, type Dispatcher } from 'undici';
+import { Pool, buildConnector, type Dispatcher } from 'undici';
 import type { InferlogError } from '../../core/errors.js';
 import { classifyFailure, classifyStatus } from './classify.js';
 import type { HttpSinkConfig } from './config.js';
-import { loadClientTls } from '../../transport/tls.js';
+import { clientTlsSource, type ClientTlsSource } from '../../transport/tls.js';
+import { bearerTokenFile } from '../../transport/bearer-token-file.js';
 
 const DETAIL_BYTES = 256;
 const DRAIN_LIMIT = 64 * 1024;
@@ -100,30 +105,60 @@ class PostHandler implements Dispatcher.DispatchHandler {
   }
 }
 
+/**
+ * Dials with the TLS options in force: a renewed client certificate (clientTlsSource) makes a new
+ * undici connector, used from the next connection on.
+ */
+function renewingConnector(source: ClientTlsSource, timeout: number): buildConnector.connector {
+  let version = -1;
+  let connector: buildConnector.connector | undefined;
+  return (options, callback) => {
+    const now = source.current();
+    if (connector === undefined || now.version !== version) {
+      connector = buildConnector({ ...now.options, timeout });
+      version = now.version;
+    }
+    connector(options, callback);
+  };
+}
+
 export async function createHttpClient(config: HttpSinkConfig): Promise<HttpClient> {
-  const connect = config.https ? await loadClientTls(config.tls) : undefined;
+  const connectTimeout = Math.min(config.timeoutMs, 10_000);
+  const connect = config.https
+    ? renewingConnector(await clientTlsSource(config.tls), connectTimeout)
+    : { timeout: connectTimeout };
+  const token = config.tokenFile !== undefined ? bearerTokenFile(config.tokenFile) : undefined;
   const pool = new Pool(config.origin, {
     connections: config.connections,
     pipelining: 1,
     headersTimeout: config.timeoutMs,
     bodyTimeout: config.timeoutMs,
-    connect: { ...connect, timeout: Math.min(config.timeoutMs, 10_000) },
+    connect,
   });
   const where = config.origin + config.path;
+  const dispatch = (headers: string[], body: Uint8Array | string | undefined, signal: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(classifyFailure(signal.reason, signal, where));
+        return;
+      }
+      const handler = new PostHandler(signal, where, resolve, reject);
+      try {
+        pool.dispatch({ path: config.path, method: 'POST', headers, body: body ?? null }, handler);
+      } catch (err) {
+        handler.onResponseError(undefined as never, err as Error);
+      }
+    });
   return {
     post(headers, body, signal) {
-      return new Promise<void>((resolve, reject) => {
-        if (signal.aborted) {
-          reject(classifyFailure(signal.reason, signal, where));
-          return;
-        }
-        const handler = new PostHandler(signal, where, resolve, reject);
-        try {
-          pool.dispatch({ path: config.path, method: 'POST', headers, body: body ?? null }, handler);
-        } catch (err) {
-          handler.onResponseError(undefined as never, err as Error);
-        }
-      });
+      if (token === undefined) return dispatch(headers, body, signal);
+      return token.current().then((t) =>
+        dispatch([...headers, 'authorization', `Bearer ${t}`], body, signal).catch((err: unknown) => {
+          // Refused credentials: perhaps the Secret was rotated a moment ago; look at the file now.
+          if ((err as InferlogError).status === 401) token.recheckSoon();
+          throw err;
+        }),
+      );
     },
     async close() {
       await pool.close().catch(() => pool.destroy());

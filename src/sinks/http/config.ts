@@ -16,7 +16,13 @@ const optionsSchema = z.object({
   batchSize: z.number().int().min(1),
   batchIntervalMs: z.number().min(0),
   timeoutMs: z.number().positive(),
-  tls: z.object({ caCertFile: z.string().min(1).optional(), skipVerify: z.boolean() }),
+  tls: z.object({
+    caCertFile: z.string().min(1).optional(),
+    skipVerify: z.boolean(),
+    clientCertFile: z.string().min(1).optional(),
+    clientKeyFile: z.string().min(1).optional(),
+  }),
+  tokenFile: z.string().min(1).optional(),
 });
 
 export interface HttpSinkConfig {
@@ -31,7 +37,14 @@ export interface HttpSinkConfig {
   maxBatch: number;
   timeoutMs: number;
   connections: number;
-  tls: { caCertFile: string | undefined; skipVerify: boolean };
+  tls: {
+    caCertFile: string | undefined;
+    skipVerify: boolean;
+    clientCertFile: string | undefined;
+    clientKeyFile: string | undefined;
+  };
+  /** Sent as `Authorization: Bearer`, read from this file and re-read when it changes. */
+  tokenFile: string | undefined;
 }
 
 export function httpSinkConfig(url: URL, options: SinkOptions): HttpSinkConfig {
@@ -64,6 +77,12 @@ export function httpSinkConfig(url: URL, options: SinkOptions): HttpSinkConfig {
     maxBatch: o.batchSize > 1 ? o.batchSize : DEFAULT_PER_EVENT_MAX_BATCH,
     timeoutMs: o.timeoutMs,
     connections: DEFAULT_CONNECTIONS,
-    tls: Object.freeze({ caCertFile: o.tls.caCertFile, skipVerify: o.tls.skipVerify }),
+    tls: Object.freeze({
+      caCertFile: o.tls.caCertFile,
+      skipVerify: o.tls.skipVerify,
+      clientCertFile: o.tls.clientCertFile,
+      clientKeyFile: o.tls.clientKeyFile,
+    }),
+    tokenFile: o.tokenFile,
   });
 }

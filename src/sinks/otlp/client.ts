@@ -13,6 +13,7 @@ import { InferlogError } from '../../core/errors.js';
 import { classifyFailure } from '../http/classify.js';
 import { createHttpClient } from '../http/client.js';
 import type { OtlpSinkConfig } from './config.js';
+import type { SinkOptions } from '../sink.js';
 
 export interface OtlpClient {
   /** Resolves when the receiver accepted the export; rejects with a SINK_* InferlogError. */
@@ -22,14 +23,14 @@ export interface OtlpClient {
 
 export async function createOtlpClient(
   config: OtlpSinkConfig,
-  options: { timeoutMs: number; tls: { caCertFile?: string; skipVerify: boolean } },
+  options: Pick<SinkOptions, 'timeoutMs' | 'tls' | 'tokenFile'>,
 ): Promise<OtlpClient> {
   return config.protocol === 'grpc' ? createGrpcClient(config) : createOtlpHttpClient(config, options);
 }
 
 async function createOtlpHttpClient(
   config: OtlpSinkConfig,
-  options: { timeoutMs: number; tls: { caCertFile?: string; skipVerify: boolean } },
+  options: Pick<SinkOptions, 'timeoutMs' | 'tls' | 'tokenFile'>,
 ): Promise<OtlpClient> {
   const client = await createHttpClient({
     origin: config.origin,
@@ -39,7 +40,13 @@ async function createOtlpHttpClient(
     maxBatch: 1,
     timeoutMs: options.timeoutMs,
     connections: 2,
-    tls: { caCertFile: options.tls.caCertFile, skipVerify: options.tls.skipVerify },
+    tls: {
+      caCertFile: options.tls.caCertFile,
+      skipVerify: options.tls.skipVerify,
+      clientCertFile: options.tls.clientCertFile,
+      clientKeyFile: options.tls.clientKeyFile,
+    },
+    tokenFile: options.tokenFile,
   });
   const headers = ['content-type', 'application/x-protobuf'];
   for (const [k, v] of Object.entries(config.headers)) headers.push(k, v);

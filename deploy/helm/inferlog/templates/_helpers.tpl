@@ -37,9 +37,27 @@ be a new, empty volume. */}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
-{{/* The URL an InferenceService's logger.url points at. */}}
+{{- define "inferlog.scheme" -}}
+{{- ternary "https" "http" .Values.tls.enabled }}
+{{- end }}
+
+{{/* The read side's Service port: 443 with TLS, 80 without, unless set. */}}
+{{- define "inferlog.servicePort" -}}
+{{- .Values.collector.service.port | default (ternary 443 80 .Values.tls.enabled) }}
+{{- end }}
+
+{{/* The URL an InferenceService's logger.url points at: the ingest port when it is separate. */}}
 {{- define "inferlog.collectorUrl" -}}
-{{- printf "%s://%s.%s.svc.cluster.local/" (ternary "https" "http" .Values.tls.enabled) (include "inferlog.fullname" .) .Release.Namespace }}
+{{- if .Values.ingest.enabled }}
+{{- printf "%s://%s.%s.svc.cluster.local:%v/" (include "inferlog.scheme" .) (include "inferlog.fullname" .) .Release.Namespace .Values.ingest.servicePort }}
+{{- else }}
+{{- printf "%s://%s.%s.svc.cluster.local/" (include "inferlog.scheme" .) (include "inferlog.fullname" .) .Release.Namespace }}
+{{- end }}
+{{- end }}
+
+{{/* The read side's URL (query API, UI). */}}
+{{- define "inferlog.readUrl" -}}
+{{- printf "%s://%s.%s.svc.cluster.local:%v/" (include "inferlog.scheme" .) (include "inferlog.fullname" .) .Release.Namespace (include "inferlog.servicePort" .) }}
 {{- end }}
 
 {{/* Values that cannot work together fail the render with a clear message. */}}
@@ -52,6 +70,27 @@ be a new, empty volume. */}}
 {{- end }}
 {{- if and (eq .Values.store.type "postgres") (not .Values.store.postgres.existingSecret) }}
 {{- fail "store.type=postgres needs store.postgres.existingSecret (a Secret with the postgres:// URL)" }}
+{{- end }}
+{{- if and (not .Values.auth.enabled) (not .Values.tls.clientCa) (not .Values.collector.insecureNoAuth) }}
+{{- fail "auth.enabled=false leaves the collector with no authentication, and it refuses to listen on 0.0.0.0 so: keep auth on (auth.existingSecret), use tls.clientCa, or set collector.insecureNoAuth=true to run it open" }}
+{{- end }}
+{{- if and .Values.tls.clientCa (not .Values.tls.enabled) }}
+{{- fail "tls.clientCa needs tls.enabled (mutual TLS is TLS)" }}
+{{- end }}
+{{- if and .Values.tls.certManager.enabled (not .Values.tls.certManager.issuerRef.name) }}
+{{- fail "tls.certManager.enabled needs tls.certManager.issuerRef.name (the cert-manager Issuer or ClusterIssuer that signs the certificate)" }}
+{{- end }}
+{{- if and .Values.ingest.enabled (eq (int .Values.ingest.port) (int .Values.collector.port)) }}
+{{- fail "ingest.port must differ from collector.port (the ingest listener is a port of its own)" }}
+{{- end }}
+{{- if and .Values.serviceMonitor.enabled .Values.auth.enabled (not .Values.collector.metricsPublic) (not .Values.serviceMonitor.tokenSecret.name) }}
+{{- fail "serviceMonitor.enabled with auth: /metrics needs a read token (serviceMonitor.tokenSecret.name) or collector.metricsPublic=true" }}
+{{- end }}
+{{- if and .Values.oidc.enabled (or (not .Values.oidc.issuer) (not .Values.oidc.audience)) }}
+{{- fail "oidc.enabled needs oidc.issuer (the provider's https URL) and oidc.audience (the UI's client id)" }}
+{{- end }}
+{{- if and .Values.oidc.enabled (not .Values.oidc.groups) }}
+{{- fail "oidc.enabled needs oidc.groups: at least one group mapped to a grant, e.g. ml-readers: read:team-a" }}
 {{- end }}
 {{- if and .Values.auth.enabled (not .Values.auth.existingSecret) }}
 {{- fail "auth.enabled needs auth.existingSecret (the Secret holding the auth file)" }}
