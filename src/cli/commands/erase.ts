@@ -17,20 +17,11 @@ import { requestJson } from '../../api/client.js';
 import { InferlogError } from '../../core/errors.js';
 import { fail } from '../exit-codes.js';
 import { addCollectorAccessFlags, collectorAccess, type CollectorAccessFlags } from '../collector-access.js';
+import { addFilterFlags, filterParams, type FilterFlags } from '../filter-flags.js';
 
-interface EraseFlags extends CollectorAccessFlags {
+interface EraseFlags extends CollectorAccessFlags, FilterFlags {
   collector: string;
   id?: string;
-  requestId?: string;
-  header?: string;
-  model?: string;
-  namespace?: string;
-  component?: string;
-  status?: string;
-  since?: string;
-  until?: string;
-  q?: string;
-  traceId?: string;
   all?: boolean;
   yes?: boolean;
 }
@@ -53,33 +44,13 @@ export function register(program: Command): void {
       'Erase stored exchanges (privacy requests) by id or filter, through a collector (admin scope; audited).',
     )
     .option('--collector <url>', 'the collector', 'http://127.0.0.1:8090')
-    .option('--id <id>', 'one exchange (its key), or every exchange with this event id')
-    .option('--request-id <id>', 'every exchange whose request carried this X-Request-Id')
-    .option('--header <name:value>', 'every exchange whose request carried this header value')
-    .option('--model <name>', 'InferenceService name')
-    .option('--namespace <ns>', 'Kubernetes namespace')
-    .option('--component <c>', 'predictor, transformer, explainer')
-    .option('--status <s>', '200, 4xx, 5xx, error, incomplete')
-    .option('--since <t>', 'RFC 3339 or a duration back from now, e.g. 15m')
-    .option('--until <t>', 'RFC 3339 or a duration back from now')
-    .option('--q <text>', 'text in the request or response body')
-    .option('--trace-id <id>', 'the exchanges of one W3C trace (32 hex digits)')
+    .option('--id <id>', 'one exchange (its key), or every exchange with this event id');
+  addFilterFlags(cmd, { subject: 'every exchange' })
     .option('--all', 'erase every stored exchange (alone, without filters)')
     .option('--yes', 'do not ask for confirmation (needed when not on a terminal)');
   addCollectorAccessFlags(cmd);
   cmd.action(async (f: EraseFlags) => {
-    const filters: Record<string, string | undefined> = {
-      requestId: f.requestId,
-      header: f.header,
-      model: f.model,
-      namespace: f.namespace,
-      component: f.component,
-      status: f.status,
-      since: f.since,
-      until: f.until,
-      q: f.q,
-      traceId: f.traceId,
-    };
+    const filters = filterParams(f);
     const given = Object.entries(filters).filter(([, v]) => v !== undefined);
     if (f.id !== undefined && (given.length > 0 || f.all))
       usage('--id names one exchange: give it without other filters or --all');

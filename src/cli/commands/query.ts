@@ -20,24 +20,15 @@ import type { ExchangeView, InstanceView } from '../../api/view.js';
 import { InferlogError } from '../../core/errors.js';
 import { fail } from '../exit-codes.js';
 import { colourEnabled, styles, terminalWidth } from '../../core/terminal.js';
-import { instanceColumns, queryColumns, renderDetail } from '../format/exchange.js';
-import { renderTable } from '../format/table.js';
+import { instanceColumns, queryColumns } from '../format/exchange.js';
+import { writeExchange, writePage, type PageOutput } from '../format/page.js';
 import { exitWhenStdoutCloses } from '../util.js';
 import { runLakeQuery } from '../lake/run.js';
+import { addFilterFlags, filterParams, type FilterFlags } from '../filter-flags.js';
 
-interface QueryFlags extends CollectorAccessFlags {
+interface QueryFlags extends CollectorAccessFlags, FilterFlags {
   url: string;
   id?: string;
-  model?: string;
-  namespace?: string;
-  component?: string;
-  status?: string;
-  since?: string;
-  until?: string;
-  q?: string;
-  traceId?: string;
-  requestId?: string;
-  header?: string;
   limit: string;
   cursor?: string;
   format: string;
@@ -59,17 +50,8 @@ export function register(program: Command): void {
       'List stored exchanges from a collector or Parquet files (--from), newest first; show one with --id; or run SQL (--sql).',
     )
     .option('--url <url>', 'the collector', 'http://127.0.0.1:8090')
-    .option('--id <id>', 'show one exchange with both bodies (--format json for the API object)')
-    .option('--model <name>', 'InferenceService name')
-    .option('--namespace <ns>', 'Kubernetes namespace')
-    .option('--component <c>', 'predictor, transformer, explainer')
-    .option('--status <s>', '200, 4xx, 5xx, error, incomplete')
-    .option('--since <t>', 'RFC 3339 or a duration back from now, e.g. 15m')
-    .option('--until <t>', 'RFC 3339 or a duration back from now')
-    .option('--q <text>', 'text in the request or response body')
-    .option('--trace-id <id>', 'the exchanges of one W3C trace (32 hex digits)')
-    .option('--request-id <id>', 'the exchanges whose request carried this X-Request-Id')
-    .option('--header <name:value>', 'the exchanges whose request carried this header value')
+    .option('--id <id>', 'show one exchange with both bodies (--format json for the API object)');
+  addFilterFlags(cmd, { subject: 'the exchanges' })
     .option('--limit <n>', 'how many (1-1000)', '50')
     .option('--cursor <c>', 'continue after a previous page (nextCursor)')
     .option(
@@ -89,13 +71,17 @@ export function register(program: Command): void {
   addCollectorAccessFlags(cmd);
   cmd.action(async (f: QueryFlags) => {
     exitWhenStdoutCloses();
-    const width = terminalWidth(process.stdout);
-    const s = styles(colourEnabled(process.stdout));
+    const o: PageOutput = {
+      out: process.stdout,
+      err: process.stderr,
+      width: terminalWidth(process.stdout),
+      styles: styles(colourEnabled(process.stdout)),
+    };
     if (f.from !== undefined || f.db !== undefined || f.sql !== undefined) {
       try {
         if (f.from === undefined && f.db === undefined)
           throw new InferlogError('USAGE_INVALID', '--sql needs --from URL or --db FILE');
-        await runLakeQuery(f, { out: process.stdout, err: process.stderr, width, styles: s });
+        await runLakeQuery(f, o);
       } catch (err) {
         failWith('query', err);
       }
@@ -110,62 +96,22 @@ export function register(program: Command): void {
         const page = await getJson<{ items: InstanceView[]; nextCursor?: string | null }>(
           collector,
           f.id !== undefined ? `api/v1/exchanges/${encodeURIComponent(f.id)}/instances` : 'api/v1/instances',
-          f.id !== undefined
-            ? {}
-            : {
-                model: f.model,
-                namespace: f.namespace,
-                component: f.component,
-                status: f.status,
-                since: f.since,
-                until: f.until,
-                q: f.q,
-                traceId: f.traceId,
-                limit: f.limit,
-                cursor: f.cursor,
-              },
+          f.id !== undefined ? {} : { ...filterParams(f, false), limit: f.limit, cursor: f.cursor },
         );
-        if (f.format === 'json') process.stdout.write(JSON.stringify(page, null, 2) + '\n');
-        else if (f.format === 'jsonl')
-          process.stdout.write(page.items.map((r) => JSON.stringify(r) + '\n').join(''));
-        else {
-          process.stdout.write(renderTable(instanceColumns(), page.items, width, s));
-          if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
-        }
+        writePage(page, f.format, instanceColumns(), o);
         return;
       }
       if (f.id !== undefined) {
         const ex = await getJson<ExchangeView>(collector, `api/v1/exchanges/${encodeURIComponent(f.id)}`);
-        process.stdout.write(
-          f.format === 'json'
-            ? JSON.stringify(ex, null, 2) + '\n'
-            : f.format === 'jsonl'
-              ? JSON.stringify(ex) + '\n'
-              : renderDetail(ex, s),
-        );
+        writeExchange(ex, f.format, o);
         return;
       }
       const page = await getJson<ListAnswer>(collector, 'api/v1/exchanges', {
-        model: f.model,
-        namespace: f.namespace,
-        component: f.component,
-        status: f.status,
-        since: f.since,
-        until: f.until,
-        q: f.q,
-        traceId: f.traceId,
-        requestId: f.requestId,
-        header: f.header,
+        ...filterParams(f),
         limit: f.limit,
         cursor: f.cursor,
       });
-      if (f.format === 'json') process.stdout.write(JSON.stringify(page, null, 2) + '\n');
-      else if (f.format === 'jsonl')
-        process.stdout.write(page.items.map((e) => JSON.stringify(e) + '\n').join(''));
-      else {
-        process.stdout.write(renderTable(queryColumns(), page.items, width, s));
-        if (page.nextCursor) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
-      }
+      writePage(page, f.format, queryColumns(), o);
     } catch (err) {
       failWith('query', err);
     }

@@ -6,44 +6,30 @@
  *         ──▶ list:  SELECT … WHERE filters ORDER BY time DESC, id DESC LIMIT n ──▶ table | json | jsonl (as `query`)
  *         ──▶ --sql: the user's statement, streamed a chunk at a time ──▶ table | json | jsonl | csv
  */
-import type { Writable } from 'node:stream';
 import type { DuckDBResult } from '@duckdb/node-api';
 import { InferlogError } from '../../core/errors.js';
-import { oneLine, type Styles } from '../../core/terminal.js';
+import { oneLine } from '../../core/terminal.js';
 import { encodeCursor, parseListQuery } from '../../collector/query-params.js';
 import type { ExchangeView } from '../../api/view.js';
-import { queryColumns, renderDetail } from '../format/exchange.js';
+import { queryColumns } from '../format/exchange.js';
+import { writeExchange, writePage, type PageOutput } from '../format/page.js';
 import { renderTable, type Column } from '../format/table.js';
 import { openLakeDb, openLakeFrom, unreadable, type LakeSource } from './source.js';
 import { whereOf } from './filter.js';
+import { filterParams, type FilterFlags } from '../filter-flags.js';
 import { rowToView, VIEW_COLUMNS } from './view.js';
 
-export interface LakeQueryFlags {
+export interface LakeQueryFlags extends FilterFlags {
   from?: string;
   db?: string;
   sql?: string;
   id?: string;
-  model?: string;
-  namespace?: string;
-  component?: string;
-  status?: string;
-  since?: string;
-  until?: string;
-  q?: string;
-  traceId?: string;
   limit: string;
   cursor?: string;
   format: string;
 }
 
-export interface Output {
-  out: Writable;
-  err: Writable;
-  width: number;
-  styles: Styles;
-}
-
-export async function runLakeQuery(f: LakeQueryFlags, o: Output): Promise<void> {
+export async function runLakeQuery(f: LakeQueryFlags, o: PageOutput): Promise<void> {
   if (f.from !== undefined && f.db !== undefined)
     throw new InferlogError('USAGE_INVALID', '--from and --db: give one of them');
   const formats = f.sql !== undefined ? ['table', 'json', 'jsonl', 'csv'] : ['table', 'json', 'jsonl'];
@@ -52,18 +38,9 @@ export async function runLakeQuery(f: LakeQueryFlags, o: Output): Promise<void> 
   // The same validation (and messages) as the collector's API: QUERY_INVALID names the parameter.
   const { filter, page } = parseListQuery(
     Object.fromEntries(
-      Object.entries({
-        model: f.model,
-        namespace: f.namespace,
-        component: f.component,
-        status: f.status,
-        since: f.since,
-        until: f.until,
-        q: f.q,
-        traceId: f.traceId,
-        limit: f.limit,
-        cursor: f.cursor,
-      }).filter(([, v]) => v !== undefined),
+      Object.entries({ ...filterParams(f, false), limit: f.limit, cursor: f.cursor }).filter(
+        ([, v]) => v !== undefined,
+      ),
     ),
     Date.now(),
   );
@@ -85,7 +62,7 @@ async function answer(
   f: LakeQueryFlags,
   filter: ReturnType<typeof parseListQuery>['filter'],
   page: ReturnType<typeof parseListQuery>['page'],
-  o: Output,
+  o: PageOutput,
 ): Promise<void> {
   if (f.sql !== undefined) return await runSql(source, f.sql, f.format, o);
   if (f.id !== undefined) {
@@ -95,13 +72,7 @@ async function answer(
     const row = r.getRowObjectsJS()[0];
     if (!row) throw new InferlogError('NOT_FOUND', `no exchange ${f.id}`, { status: 404 });
     const ex = rowToView(row, true);
-    o.out.write(
-      f.format === 'json'
-        ? JSON.stringify(ex, null, 2) + '\n'
-        : f.format === 'jsonl'
-          ? JSON.stringify(ex) + '\n'
-          : renderDetail(ex, o.styles),
-    );
+    writeExchange(ex, f.format, o);
     return;
   }
   const where = whereOf(filter, page.after);
@@ -115,19 +86,14 @@ async function answer(
   const nextCursor = last
     ? encodeCursor({ kind: 'time', timeMs: Number(last.time_us as bigint) / 1000, id: last.id as string })
     : undefined;
-  if (f.format === 'json')
-    o.out.write(JSON.stringify({ items, ...(nextCursor ? { nextCursor } : {}) }, null, 2) + '\n');
-  else if (f.format === 'jsonl') o.out.write(items.map((e) => JSON.stringify(e) + '\n').join(''));
-  else {
-    o.out.write(renderTable(queryColumns(), items, o.width, o.styles));
-    if (nextCursor) o.err.write(`more: --cursor ${nextCursor}\n`);
-  }
+  // The collector's answer leaves nextCursor out on the last page; so does this one.
+  writePage({ items, ...(nextCursor ? { nextCursor } : {}) }, f.format, queryColumns(), o);
 }
 
 /** Rows a table shows at most (it is laid out from all of them); csv and jsonl stream any number. */
 const TABLE_MAX_ROWS = 10_000;
 
-async function runSql(source: LakeSource, sql: string, format: string, o: Output): Promise<void> {
+async function runSql(source: LakeSource, sql: string, format: string, o: PageOutput): Promise<void> {
   let result: DuckDBResult;
   try {
     result = await source.conn.stream(sql);
