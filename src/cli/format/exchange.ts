@@ -85,30 +85,36 @@ const timeOfDay = (e: ExchangeView): string => stamp(e).replace(/^.*T(\d\d:\d\d:
 const modelText = (e: Pick<ExchangeView, 'namespace' | 'model'>): string =>
   oneLine(`${e.namespace}/${e.model}`);
 
+/** The full timestamp, shortened to `11-30 10:01:12` when the table is narrow. */
+const timeColumn = <R extends Pick<ExchangeView, 'time'>>(): Column<R> => ({
+  header: 'TIME',
+  value: stamp,
+  compact: shortStamp,
+  min: 14,
+  max: 24,
+  keep: 6,
+  style: (_e, t, s) => s.dim(t),
+});
+
+/** The exchange id a person copies into `query --id`: never cut, never left out. */
+const idColumn = <R>(header: string, id: (row: R) => string): Column<R> => ({
+  header,
+  value: (row) => oneLine(id(row)),
+  min: 0,
+  max: 0,
+  keep: Infinity,
+  style: (_e, t, s) => s.cyan(t),
+});
+
 /** `query`'s list: the id stays whole, previews take the width that is left. */
 export function queryColumns(): Column<ExchangeView>[] {
   return [
-    {
-      header: 'TIME',
-      value: stamp,
-      compact: shortStamp,
-      min: 14,
-      max: 24,
-      keep: 6,
-      style: (_e, t, s) => s.dim(t),
-    },
+    timeColumn(),
     { header: 'MODEL', value: modelText, min: 12, max: 40, keep: 7 },
     { header: 'ROUTE', value: routeText, min: 20, max: 40, keep: 3 },
     { header: 'STATUS', value: statusText, min: 11, max: 22, keep: 8, style: statusStyle },
     { header: 'LATENCY', value: latencyText, min: 7, max: 10, align: 'right', keep: 5 },
-    {
-      header: 'ID',
-      value: (e) => oneLine(e.id),
-      min: 0,
-      max: 0,
-      keep: Infinity,
-      style: (_e, t, s) => s.cyan(t),
-    },
+    idColumn('ID', (e) => e.id),
     {
       header: 'REQUEST',
       value: (e) => previewText(e.request, e.requestPreview),
@@ -221,24 +227,9 @@ const jsonCell = (v: unknown): string => (v === undefined ? '-' : oneLine(JSON.s
 /** `query --instances`: one row per prediction; the exchange id stays whole, input and prediction share the rest. */
 export function instanceColumns(): Column<InstanceView>[] {
   return [
-    {
-      header: 'TIME',
-      value: stamp,
-      compact: shortStamp,
-      min: 14,
-      max: 24,
-      keep: 6,
-      style: (_e, t, s) => s.dim(t),
-    },
+    timeColumn(),
     { header: 'MODEL', value: modelText, min: 12, max: 40, keep: 5 },
-    {
-      header: 'EXCHANGE',
-      value: (r) => oneLine(r.exchangeId),
-      min: 0,
-      max: 0,
-      keep: Infinity,
-      style: (_e, t, s) => s.cyan(t),
-    },
+    idColumn('EXCHANGE', (r) => r.exchangeId),
     { header: '#', value: (r) => String(r.index), min: 1, max: 6, align: 'right', keep: 8 },
     { header: 'INPUT', value: (r) => jsonCell(r.input), min: 16, max: 200, flex: true, keep: 7 },
     { header: 'PREDICTION', value: (r) => jsonCell(r.prediction), min: 10, max: 120, flex: true, keep: 7 },
