@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collector } from '../../src/collector/server.js';
-import { makeCa, makeLeaf, pem, type CertFiles } from '../helpers/certs.js';
+import { makeCa, makeCert, pem, type CertFiles } from '../helpers/tls-certs.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { startTokenCollector, type Seen } from '../helpers/token-collector.js';
 
@@ -91,13 +91,19 @@ beforeAll(async () => {
   await post('creds-1', 'request', '{"instances":[[1,2]]}');
   await post('creds-1', 'response', '{"predictions":[7]}');
 
-  ca = makeCa(dir);
-  const serverCert = makeLeaf(dir, ca, 'server', { cn: '127.0.0.1', server: true });
-  client = makeLeaf(dir, ca, 'client', { cn: 'cli-user' });
+  ca = makeCa(dir, 'ca');
+  const serverCert = makeCert(dir, ca, 'server', '127.0.0.1', ['IP:127.0.0.1']);
+  client = makeCert(dir, ca, 'client', 'cli-user');
   const target = new URL(collector.url);
   // A TLS front that demands a client certificate of the test CA and relays to the collector.
   front = createServer(
-    { ...pem(serverCert), ca: readFileSync(ca.cert), requestCert: true, rejectUnauthorized: true },
+    {
+      cert: pem(serverCert.cert),
+      key: pem(serverCert.key),
+      ca: readFileSync(ca.cert),
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
     (req, res) => {
       const upstream = httpRequest(
         { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { makeCa, makeLeaf, type CertFiles } from '../helpers/certs.js';
+import { makeCa, makeCert, type CertFiles } from '../helpers/tls-certs.js';
 import { CLI, startCli, type CliProcess } from '../helpers/cli.js';
 import { REPO_ROOT, freePort } from '../helpers/peers.js';
 
@@ -52,9 +52,9 @@ describe.runIf(SECURE_COLLECTOR)(
     const readerTokenFile = join(dir, 'reader.token');
 
     beforeAll(async () => {
-      ca = makeCa(dir);
-      const server = makeLeaf(dir, ca, 'server', { cn: '127.0.0.1', server: true });
-      agentCert = makeLeaf(dir, ca, 'agent', { cn: 'agent-team-a' });
+      ca = makeCa(dir, 'ca');
+      const server = makeCert(dir, ca, 'server', '127.0.0.1', ['IP:127.0.0.1']);
+      agentCert = makeCert(dir, ca, 'agent', 'agent-team-a');
       const made = (name: string, scope: string, extra: string[] = []): string => {
         const r = cli([
           'token',

@@ -16,7 +16,7 @@ import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCa, makeLeaf, pem, type CertFiles } from '../helpers/certs.js';
+import { makeCa, makeCert, pem, type CertFiles } from '../helpers/tls-certs.js';
 import { runCli, startCli, type CliProcess } from '../helpers/cli.js';
 import { REPO_ROOT, freePort } from '../helpers/peers.js';
 
@@ -46,14 +46,20 @@ let modelPort: number;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'inferlog-creds-'));
-  ca = makeCa(dir);
-  const serverCert = makeLeaf(dir, ca, 'server', { cn: '127.0.0.1', server: true });
-  client = makeLeaf(dir, ca, 'client', { cn: 'agent-team-a' });
-  otherClient = makeLeaf(dir, ca, 'other', { cn: 'someone-else' });
+  ca = makeCa(dir, 'ca');
+  const serverCert = makeCert(dir, ca, 'server', '127.0.0.1', ['IP:127.0.0.1']);
+  client = makeCert(dir, ca, 'client', 'agent-team-a');
+  otherClient = makeCert(dir, ca, 'other', 'someone-else');
   tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, TOKEN_A + '\n');
   server = createServer(
-    { ...pem(serverCert), ca: readFileSync(ca.cert), requestCert: true, rejectUnauthorized: true },
+    {
+      cert: pem(serverCert.cert),
+      key: pem(serverCert.key),
+      ca: readFileSync(ca.cert),
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
     (req, res) => {
       req.resume();
       req.on('end', () => {
@@ -213,7 +219,7 @@ describe('agent → https sink: a rotated client certificate', () => {
       await until('a delivery with the first certificate', () => deliveries.length >= 1);
       expect(deliveries[0]?.clientCn).toBe('agent-team-a');
       // cert-manager renews it: a new certificate and key (written one after the other).
-      const renewed = makeLeaf(dir, ca, 'renewed', { cn: 'agent-team-a-renewed' });
+      const renewed = makeCert(dir, ca, 'renewed', 'agent-team-a-renewed');
       writeFileSync(certFile, readFileSync(renewed.cert));
       writeFileSync(keyFile, readFileSync(renewed.key));
       await until(
