@@ -23,7 +23,6 @@ function parseList(v: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** `1048576`, `512KiB`, `1MiB`, `2GiB`, `10MB`. */
 function parseRate(v: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
@@ -41,20 +40,18 @@ function parsePath(v: string): string {
   return v;
 }
 
-function parseNonNegativeInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0)
-    throw new InferlogError('CONFIG_INVALID', `"${v}" must be a whole number ≥ 0`);
-  return n;
+function wholeNumberAtLeast(min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min)
+      throw new InferlogError('CONFIG_INVALID', `"${v}" must be a whole number ≥ ${min}`);
+    return n;
+  };
 }
+const parseNonNegativeInt = wholeNumberAtLeast(0);
+const parsePositiveInt = wholeNumberAtLeast(1);
 
-function parsePositiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1)
-    throw new InferlogError('CONFIG_INVALID', `"${v}" must be a whole number ≥ 1`);
-  return n;
-}
-
+/** `1048576`, `512KiB`, `1MiB`, `2GiB`, `10MB`. */
 function parsePositiveBytes(v: string): number {
   const n = parseBytes(v);
   if (n < 1) throw new InferlogError('CONFIG_INVALID', `"${v}" must be a size above 0, e.g. 128MiB`);
