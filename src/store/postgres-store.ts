@@ -42,6 +42,7 @@ import {
 import type { DbExchangeRow } from './row-codec.js';
 import { fromDb, KIND_CODE, toDbValues, WRITE_COLUMNS } from './row-codec.js';
 import { LIST_COLUMNS, postgresDialect, SqlBuilder } from './sql-filter.js';
+import { ERASE_CHUNK } from './store.js';
 import type {
   AccessScope,
   ExchangeFilter,
@@ -56,8 +57,6 @@ import type {
 
 const MIGRATION_LOCK = 7_270_001;
 const ROWS_PER_STATEMENT = 1000;
-/** Exchanges erased per statement round (all in one transaction). */
-const ERASE_CHUNK = 500;
 
 /** The URL without its password, for logs and /healthz. */
 export function redactUrl(url: string): string {

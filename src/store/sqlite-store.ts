@@ -44,6 +44,7 @@ import {
 import type { DbExchangeRow } from './row-codec.js';
 import { fromDb, KIND_CODE, toDbValues, WRITE_COLUMNS } from './row-codec.js';
 import { LIST_COLUMNS, SqlBuilder, sqliteDialect } from './sql-filter.js';
+import { ERASE_CHUNK } from './store.js';
 import type {
   AccessScope,
   ExchangeFilter,
@@ -77,9 +78,6 @@ function createPrivateFile(path: string): void {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
-
-/** Exchanges erased per statement round (all in one transaction). */
-const ERASE_CHUNK = 500;
 
 export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): ExchangeStore {
   let db: Database.Database | undefined;

@@ -157,6 +157,12 @@ export interface InstancePage {
   next: InstancePosition | null;
 }
 
+/**
+ * Exchanges `erase` reads and deletes per round, both stores: the whole erasure is one
+ * transaction, and rounds keep each statement's rows and parameters bounded.
+ */
+export const ERASE_CHUNK = 500;
+
 export interface ExchangeStore {
   /** For logs and /healthz; no secrets. */
   readonly name: string;
