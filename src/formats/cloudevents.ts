@@ -100,7 +100,12 @@ export function goJson(map: Readonly<Record<string, unknown>>): string {
     out += JSON.stringify(k) + ':' + JSON.stringify(map[k]);
   }
   out += '}';
-  return GO_ESCAPED.test(out) ? out.replace(GO_ESCAPED_ALL, (c) => goEscapes[c] as string) : out;
+  return goEscapeJson(out);
+}
+
+/** JSON.stringify's text as Go's json.Marshal writes it: `<`, `>`, `&`, U+2028/9 escaped. */
+export function goEscapeJson(json: string): string {
+  return GO_ESCAPED.test(json) ? json.replace(GO_ESCAPED_ALL, (c) => goEscapes[c] as string) : json;
 }
 
 /** The longest Ce-Metadata the agent emits, in bytes: half of Node's default 16 KiB header limit. */

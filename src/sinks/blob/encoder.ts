@@ -21,7 +21,7 @@ import type { Exchange } from '../../core/exchange.js';
 import { logsRequest, logsResponse } from '../../core/exchange.js';
 import { rfc3339Nano } from '../../core/time.js';
 import { CE_TYPE_REQUEST, CE_TYPE_RESPONSE } from '../../formats/cloudevents-attributes.js';
-import { goJson, textFromHeader } from '../../formats/cloudevents.js';
+import { goEscapeJson, goJson, textFromHeader } from '../../formats/cloudevents.js';
 import { writeParquet, type ParquetColumn } from '../../formats/parquet/write.js';
 
 export type StoreFormat = 'json' | 'csv' | 'parquet';
@@ -129,23 +129,12 @@ export function recordsOf(ex: Exchange, ctx: RecordContext): LogRecord[] {
 // ---------------------------------------------------------------------------------------------
 // Go's encoding/json, for the parts of LogRequest
 
-const GO_ESCAPED_ALL = /[<>&\u2028\u2029]/g;
-const goEscapes: Record<string, string> = {
-  '<': '\\u003c',
-  '>': '\\u003e',
-  '&': '\\u0026',
-  '\u2028': '\\u2028',
-  '\u2029': '\\u2029',
-};
 // Lone surrogates: Go writes U+FFFD for text that is not valid UTF-8.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** A Go json.Marshal'd string. */
 export function goString(s: string): string {
-  return JSON.stringify(s.replace(LONE_SURROGATE, '\ufffd')).replace(
-    GO_ESCAPED_ALL,
-    (c) => goEscapes[c] as string,
-  );
+  return goEscapeJson(JSON.stringify(s.replace(LONE_SURROGATE, '\ufffd')));
 }
 
 const base64 = (b: Uint8Array): string =>
