@@ -38,11 +38,6 @@ interface QueryFlags extends CollectorAccessFlags, FilterFlags {
   sql?: string;
 }
 
-/** The collector's answer → message and exit code (exit-codes.ts). */
-export function failWith(command: string, err: unknown): never {
-  fail(command, err);
-}
-
 export function register(program: Command): void {
   const cmd = program
     .command('query')
@@ -83,7 +78,7 @@ export function register(program: Command): void {
           throw new InferlogError('USAGE_INVALID', '--sql needs --from URL or --db FILE');
         await runLakeQuery(f, o);
       } catch (err) {
-        failWith('query', err);
+        fail('query', err);
       }
       return;
     }
@@ -113,7 +108,7 @@ export function register(program: Command): void {
       });
       writePage(page, f.format, queryColumns(), o);
     } catch (err) {
-      failWith('query', err);
+      fail('query', err);
     }
   });
 }

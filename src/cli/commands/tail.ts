@@ -18,7 +18,6 @@ import type { Command } from 'commander';
 import { getJson } from '../../api/client.js';
 import type { Collector, ListAnswer } from '../../api/client.js';
 import type { ExchangeView } from '../../api/view.js';
-import { failWith } from './query.js';
 import { exitWhenStdoutCloses } from '../util.js';
 import { colourEnabled, styles, terminalWidth } from '../../core/terminal.js';
 import { parseDuration } from '../../core/units.js';
@@ -117,7 +116,7 @@ export function register(program: Command): void {
       if (!f.json) process.stdout.write(renderHeader(lines, s) + '\n');
       for (const e of first.items) handle(e);
     } catch (err) {
-      failWith('tail', err);
+      fail('tail', err);
     }
     function handle(e: ExchangeView): void {
       if (e.complete || e.errorCode !== null || e.status !== null) {
@@ -147,7 +146,7 @@ export function register(program: Command): void {
           if (page.items.length < 1000) break;
         }
       } catch (err) {
-        if (!transient(err)) failWith('tail', err);
+        if (!transient(err)) fail('tail', err);
         if (down === undefined) {
           down = { since: Date.now(), delayMs: RECONNECT_FIRST_MS };
           process.stderr.write(
