@@ -21,14 +21,26 @@ export interface FilterFlags {
 
 /** The filters of the instance list and the lake's view, which have no request headers. */
 const BASE_KEYS = ['model', 'namespace', 'component', 'status', 'since', 'until', 'q', 'traceId'] as const;
-/** Every filter of the exchange list (GET/DELETE /api/v1/exchanges). */
-const ALL_KEYS = [...BASE_KEYS, 'requestId', 'header'] as const;
+const HEADER_KEYS = ['requestId', 'header'] as const;
 
 /**
- * `--model` … `--trace-id`; with `headers`, also `--request-id` and `--header` (`subject` says
- * which exchanges they select: "the exchanges" for a list, "every exchange" for `erase`).
+ * Which request-header filters a command takes: none (`--instances`, the lake), `last` (a list:
+ * `query`), or `first` (`erase`, where erasing by request id is the usual privacy request, so
+ * its help and its prompt name those first).
  */
-export function addFilterFlags(cmd: Command, headers?: { subject: string }): Command {
+export type HeaderFilters = 'none' | 'last' | 'first';
+
+/**
+ * `--model` … `--trace-id`, and unless `headers` is `none`, `--request-id` and `--header`
+ * (`subject` says which exchanges they select: "the exchanges" for a list, "every exchange" for `erase`).
+ */
+export function addFilterFlags(cmd: Command, headers: HeaderFilters, subject = 'the exchanges'): Command {
+  const addHeaders = (): void => {
+    cmd
+      .option('--request-id <id>', `${subject} whose request carried this X-Request-Id`)
+      .option('--header <name:value>', `${subject} whose request carried this header value`);
+  };
+  if (headers === 'first') addHeaders();
   cmd
     .option('--model <name>', 'InferenceService name')
     .option('--namespace <ns>', 'Kubernetes namespace')
@@ -38,17 +50,17 @@ export function addFilterFlags(cmd: Command, headers?: { subject: string }): Com
     .option('--until <t>', 'RFC 3339 or a duration back from now')
     .option('--q <text>', 'text in the request or response body')
     .option('--trace-id <id>', 'the exchanges of one W3C trace (32 hex digits)');
-  if (headers)
-    cmd
-      .option('--request-id <id>', `${headers.subject} whose request carried this X-Request-Id`)
-      .option('--header <name:value>', `${headers.subject} whose request carried this header value`);
+  if (headers === 'last') addHeaders();
   return cmd;
 }
 
-/**
- * The flags as API parameters (undefined = not given); `headers: false` leaves out requestId and
- * header, which the instance list and the lake do not take.
- */
-export function filterParams(f: FilterFlags, headers = true): Record<string, string | undefined> {
-  return Object.fromEntries((headers ? ALL_KEYS : BASE_KEYS).map((k) => [k, f[k]]));
+/** The flags as API parameters (undefined = not given), in the order addFilterFlags declares them. */
+export function filterParams(f: FilterFlags, headers: HeaderFilters): Record<string, string | undefined> {
+  const keys =
+    headers === 'none'
+      ? BASE_KEYS
+      : headers === 'first'
+        ? [...HEADER_KEYS, ...BASE_KEYS]
+        : [...BASE_KEYS, ...HEADER_KEYS];
+  return Object.fromEntries(keys.map((k) => [k, f[k]]));
 }

@@ -45,12 +45,12 @@ export function register(program: Command): void {
     )
     .option('--collector <url>', 'the collector', 'http://127.0.0.1:8090')
     .option('--id <id>', 'one exchange (its key), or every exchange with this event id');
-  addFilterFlags(cmd, { subject: 'every exchange' })
+  addFilterFlags(cmd, 'first', 'every exchange')
     .option('--all', 'erase every stored exchange (alone, without filters)')
     .option('--yes', 'do not ask for confirmation (needed when not on a terminal)');
   addCollectorAccessFlags(cmd);
   cmd.action(async (f: EraseFlags) => {
-    const filters = filterParams(f);
+    const filters = filterParams(f, 'first');
     const given = Object.entries(filters).filter(([, v]) => v !== undefined);
     if (f.id !== undefined && (given.length > 0 || f.all))
       usage('--id names one exchange: give it without other filters or --all');

@@ -46,7 +46,7 @@ export function register(program: Command): void {
     )
     .option('--url <url>', 'the collector', 'http://127.0.0.1:8090')
     .option('--id <id>', 'show one exchange with both bodies (--format json for the API object)');
-  addFilterFlags(cmd, { subject: 'the exchanges' })
+  addFilterFlags(cmd, 'last')
     .option('--limit <n>', 'how many (1-1000)', '50')
     .option('--cursor <c>', 'continue after a previous page (nextCursor)')
     .option(
@@ -91,7 +91,7 @@ export function register(program: Command): void {
         const page = await getJson<{ items: InstanceView[]; nextCursor?: string | null }>(
           collector,
           f.id !== undefined ? `api/v1/exchanges/${encodeURIComponent(f.id)}/instances` : 'api/v1/instances',
-          f.id !== undefined ? {} : { ...filterParams(f, false), limit: f.limit, cursor: f.cursor },
+          f.id !== undefined ? {} : { ...filterParams(f, 'none'), limit: f.limit, cursor: f.cursor },
         );
         writePage(page, f.format, instanceColumns(), o);
         return;
@@ -102,7 +102,7 @@ export function register(program: Command): void {
         return;
       }
       const page = await getJson<ListAnswer>(collector, 'api/v1/exchanges', {
-        ...filterParams(f),
+        ...filterParams(f, 'last'),
         limit: f.limit,
         cursor: f.cursor,
       });

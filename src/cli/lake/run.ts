@@ -38,7 +38,7 @@ export async function runLakeQuery(f: LakeQueryFlags, o: PageOutput): Promise<vo
   // The same validation (and messages) as the collector's API: QUERY_INVALID names the parameter.
   const { filter, page } = parseListQuery(
     Object.fromEntries(
-      Object.entries({ ...filterParams(f, false), limit: f.limit, cursor: f.cursor }).filter(
+      Object.entries({ ...filterParams(f, 'none'), limit: f.limit, cursor: f.cursor }).filter(
         ([, v]) => v !== undefined,
       ),
     ),
