@@ -163,8 +163,12 @@ export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
   }
   if (flags.loggerCaCertFile) settings.tls.caCertFile = flags.loggerCaCertFile;
   settings.tls.skipVerify = flags.loggerTlsSkipVerify === true;
-  // The agent runs where the Secrets are mounted: read its credential files now.
-  for (const problem of credentialProblems({ tokenFile: settings.tokenFile, ...settings.tls })) {
+  // The agent runs where the Secrets are mounted: read its credential files now. KServe's agent
+  // reads its CA file only for an https log URL (pkg/logger/worker.go), and its webhook passes
+  // --logger-ca-cert-file whatever the URL: for a URL that dials no TLS the file is not read.
+  const dialsTls = /^(https|kafka):/i.test(flags.logUrl ?? '');
+  const tlsFiles = dialsTls ? settings.tls : { ...settings.tls, caCertFile: undefined };
+  for (const problem of credentialProblems({ tokenFile: settings.tokenFile, ...tlsFiles })) {
     const name =
       problem.field === 'log-ca-cert' && flags.loggerCaCertFile ? 'logger-ca-cert-file' : problem.field;
     flag(`--${name}`, problem.message);
