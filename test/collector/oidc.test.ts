@@ -5,7 +5,6 @@
  *   test ──signIn(alice)──▶ provider (login form, code + PKCE) ──▶ ID token (RS256, groups claim)
  *   test ──Bearer <ID token>──▶ collector ──discovery + JWKS──▶ provider
  */
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -13,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, SignJWT, decodeJwt } from 'jose';
-import { CLI, startCli, runCli, type CliProcess } from '../helpers/cli.js';
+import { startCli, runCli, type CliProcess } from '../helpers/cli.js';
 import { freePort } from '../helpers/peers.js';
 import type { FastifyRequest } from 'fastify';
 import { createOidcAuthenticator } from '../../src/collector/auth/oidc.js';
@@ -241,9 +240,35 @@ describe('collect --oidc-issuer with a real OpenID Provider', () => {
     });
   });
 
-  it.todo(
-    'a team-a reader gets nothing of team-b (needs the read paths to filter by principal: authz-data branch)',
-  );
+  it('a team-a reader signed in by OIDC learns nothing of team-b: not its rows, its id, nor its counts', async () => {
+    const carol = (await signIn(provider, CLIENT, 'carol', 'carol-pw')).id_token; // ml-admins
+    const posted = await fetch(`${base}/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${carol}`, 'content-type': 'application/cloudevents+json' },
+      body: JSON.stringify({
+        specversion: '1.0',
+        id: 'team-b-secret',
+        type: 'org.kubeflow.serving.inference.request',
+        source: 'pod-b',
+        datacontenttype: 'application/json',
+        inferenceservicename: 'secret-model',
+        namespace: 'team-b',
+        data: { instances: [42] },
+      }),
+    });
+    expect(posted.status).toBe(200);
+    // The admin sees it; alice (ml-readers = read:team-a) does not, anywhere.
+    const all = (await (await get('/api/v1/exchanges', carol)).json()) as { items: { id: string }[] };
+    expect(all.items.map((i) => i.id)).toContain('team-b-secret');
+    const { id_token } = await signIn(provider, CLIENT, 'alice', 'alice-pw');
+    const list = (await (await get('/api/v1/exchanges', id_token)).json()) as { items: { id: string }[] };
+    expect(list.items.map((i) => i.id)).not.toContain('team-b-secret');
+    const detail = await get('/api/v1/exchanges/team-b-secret', id_token);
+    expect(detail.status).toBe(404);
+    const stats = JSON.stringify(await (await get('/api/v1/stats?since=24h', id_token)).json());
+    expect(stats).not.toContain('secret-model');
+    expect(stats).not.toContain('team-b');
+  });
 
   it('answers 401 to an expired token (after the 30 s clock tolerance)', async () => {
     const exp = decodeJwt(daveToken).exp ?? 0;
@@ -450,11 +475,7 @@ describe('the authenticator remembers verified tokens (one signature check per t
 
 // Runs once collect has --auth-file (auth-core's branch) and chains the OIDC authenticator after
 // the API tokens: until that merge, collect has no API tokens to keep working.
-const hasAuthFile = execFileSync(process.execPath, [CLI, 'collect', '--help'], { encoding: 'utf8' }).includes(
-  '--auth-file',
-);
-
-describe.skipIf(!hasAuthFile)('after the auth-core merge: OIDC beside API tokens (--auth-file)', () => {
+describe('OIDC beside API tokens (--auth-file)', () => {
   it('token auth keeps working while the provider is down; oidc.groups in the auth file applies on reload', async () => {
     const apiToken = `ilt_${randomBytes(32).toString('base64url')}`;
     const authFile = join(dir, 'auth.json');
