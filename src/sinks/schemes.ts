@@ -27,6 +27,15 @@ export type SinkScheme = (typeof SINK_SCHEMES)[number];
 
 const supported = (): string => SINK_SCHEMES.join(', ');
 
+/**
+ * Whether the sink for this URL dials out with the client TLS settings (transport/tls.ts): the
+ * http sink for https://, and the Kafka sink (its `tls` parameter decides). Only these read a CA
+ * file, as KServe's agent reads its CA only for an https log URL (pkg/logger/worker.go).
+ */
+export function sinkUsesClientTls(url: string): boolean {
+  return /^(https|kafka):/i.test(url);
+}
+
 /** A human message when the logger URL is unusable, else undefined. `stdout` and '' mean stdout. */
 export function sinkUrlProblem(url: string): string | undefined {
   if (url === '' || url === 'stdout') return undefined;

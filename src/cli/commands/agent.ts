@@ -5,6 +5,7 @@
  *   :9081 (--port) ──capture proxy──▶ 127.0.0.1:8080 (--component-port)
  *                        └──▶ pipeline ──▶ --log-url (CloudEvents, Kafka, file, stdout)
  */
+import { sinkUsesClientTls } from '../../sinks/schemes.js';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { BATCHER_DEFAULTS, observeAll, type BatcherOptions } from '../../capture/batcher/batcher.js';
@@ -163,11 +164,11 @@ export function agentLoggerSettings(flags: AgentFlags): LoggerSettings {
   }
   if (flags.loggerCaCertFile) settings.tls.caCertFile = flags.loggerCaCertFile;
   settings.tls.skipVerify = flags.loggerTlsSkipVerify === true;
-  // The agent runs where the Secrets are mounted: read its credential files now. KServe's agent
-  // reads its CA file only for an https log URL (pkg/logger/worker.go), and its webhook passes
-  // --logger-ca-cert-file whatever the URL: for a URL that dials no TLS the file is not read.
-  const dialsTls = /^(https|kafka):/i.test(flags.logUrl ?? '');
-  const tlsFiles = dialsTls ? settings.tls : { ...settings.tls, caCertFile: undefined };
+  // The agent runs where the Secrets are mounted: read its credential files now. KServe's webhook
+  // passes --logger-ca-cert-file whatever the URL; a sink that dials no TLS never reads it.
+  const tlsFiles = sinkUsesClientTls(flags.logUrl ?? '')
+    ? settings.tls
+    : { ...settings.tls, caCertFile: undefined };
   for (const problem of credentialProblems({ tokenFile: settings.tokenFile, ...tlsFiles })) {
     const name =
       problem.field === 'log-ca-cert' && flags.loggerCaCertFile ? 'logger-ca-cert-file' : problem.field;
