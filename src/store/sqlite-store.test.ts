@@ -68,6 +68,29 @@ describe('sqlite store', () => {
     await store.shutdown();
   });
 
+  it('two processes writing one database (collect --workers) give every row its own seq, in commit order', async () => {
+    const path = join(dir, 'two-writers.db');
+    const a = createSqliteStore(path);
+    const b = createSqliteStore(path);
+    await a.start();
+    await b.start();
+    // Each store opened when the database was empty; each write must see the other's rows.
+    await a.putEvents(testPair('w-1', 1));
+    await b.putEvents(testPair('w-2', 2));
+    await a.putEvents(testPair('w-3', 3));
+    const page = await b.listExchanges({}, { order: 'follow', limit: 10 });
+    const follow = await b.listExchanges({}, { order: 'follow', limit: 10, after: { kind: 'seq', seq: 0 } });
+    expect(follow.items.map((x) => [x.row.id, x.seq])).toEqual([
+      ['w-1', 1],
+      ['w-2', 2],
+      ['w-3', 3],
+    ]);
+    // A follow listing without a cursor starts after the newest row of either process.
+    expect(page.next).toEqual({ kind: 'seq', seq: 3 });
+    await a.shutdown();
+    await b.shutdown();
+  });
+
   it('creates the database and its WAL files 0600, whatever the umask', async () => {
     const path = join(dir, 'private.db');
     const old = process.umask(0);

@@ -176,7 +176,10 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       };
       seq = stmts.maxSeq.get()?.s ?? 0;
       const s = stmts;
-      put = d.transaction((batch: readonly ExchangeHalf[]): PutResult => {
+      const putTx = d.transaction((batch: readonly ExchangeHalf[]): PutResult => {
+        // Read under the write lock: another process (`collect --workers`) may have written since
+        // this one last did, and seq must grow in commit order for `follow` readers.
+        seq = s.maxSeq.get()?.s ?? 0;
         let stored = 0;
         let duplicates = 0;
         const fresh = new Array<boolean>(batch.length);
@@ -233,6 +236,10 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         // Only callers that asked for instance rows hear about them.
         return { stored, duplicates, fresh, ...(batch.some((h) => h.instances) ? { instances } : {}) };
       });
+      // BEGIN IMMEDIATE takes the write lock before the first read. A deferred transaction that
+      // read first could not upgrade once another process committed (SQLITE_BUSY_SNAPSHOT, which
+      // busy_timeout does not wait out).
+      put = (batch) => putTx.immediate(batch);
       db = d;
     },
     async shutdown() {
@@ -255,7 +262,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       if (page.order === 'follow' && !page.after && filter.sinceMs === undefined) {
         // A restricted reader starts after its own newest row, not the store's: the store's
         // sequence would tell it how much other namespaces wrote.
-        if (!filter.allow) return { items: [], next: { kind: 'seq', seq } };
+        if (!filter.allow) return { items: [], next: { kind: 'seq', seq: stmts!.maxSeq.get()?.s ?? 0 } };
         const a = new SqlBuilder(sqliteDialect).allow(filter.allow);
         const r = d.prepare<unknown[], { s: number | null }>(
           `SELECT max(seq) AS s FROM exchanges ${a.where()}`,
