@@ -71,12 +71,8 @@ export function registerQuery(
   app.get('/api/v1/instances', { config: { scope: 'read' } }, async (req) => {
     // A bad parameter throws QUERY_INVALID (400): the server's error handler answers it.
     const parsed = parseInstanceQuery(req.query, Date.now());
-    const { namespaces, models } = req.principal;
-    const filter = {
-      ...parsed.filter,
-      ...(namespaces !== undefined ? { allowedNamespaces: namespaces } : {}),
-      ...(models !== undefined ? { allowedModels: models } : {}),
-    };
+    const allow = allowOf(req.principal);
+    const filter = allow ? { ...parsed.filter, allow } : parsed.filter;
     const page = await store.listInstances(filter, parsed.page);
     if (audit && page.items.length > 0)
       await audit.record(req, { action: 'list', filter: auditFilter(req.query), count: page.items.length });

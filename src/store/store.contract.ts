@@ -752,15 +752,11 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
       expect((await store.listInstances({ model: 'other' }, { limit: 10 })).items).toEqual([]);
       // A restricted reader's bounds (auth/principal.ts): only those namespaces and models; none = nothing.
       expect(
-        (
-          await store.listInstances(
-            { allowedModels: ['iris'], allowedNamespaces: ['default'] },
-            { limit: 10 },
-          )
-        ).items,
+        (await store.listInstances({ allow: { models: ['iris'], namespaces: ['default'] } }, { limit: 10 }))
+          .items,
       ).toHaveLength(4);
-      expect((await store.listInstances({ allowedModels: ['other'] }, { limit: 10 })).items).toEqual([]);
-      expect((await store.listInstances({ allowedNamespaces: [] }, { limit: 10 })).items).toEqual([]);
+      expect((await store.listInstances({ allow: { models: ['other'] } }, { limit: 10 })).items).toEqual([]);
+      expect((await store.listInstances({ allow: { namespaces: [] } }, { limit: 10 })).items).toEqual([]);
 
       // Retention takes an exchange's instance rows with it.
       await store.deleteOlderThan(T0 + 2000);

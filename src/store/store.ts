@@ -136,14 +136,10 @@ export interface StoredInstance {
 }
 
 /** Filters of the instance listing: the exchange listing's, without status and body text. */
-export interface InstanceFilter extends Pick<
+export type InstanceFilter = Pick<
   ExchangeFilter,
-  'model' | 'namespace' | 'component' | 'sinceMs' | 'untilMs'
-> {
-  /** Only rows of these namespaces / models (a restricted reader's; auth/principal.ts). */
-  allowedNamespaces?: readonly string[];
-  allowedModels?: readonly string[];
-}
+  'allow' | 'model' | 'namespace' | 'component' | 'sinceMs' | 'untilMs'
+>;
 
 /** Where an instance page ends: newest exchange first, then index order within an exchange. */
 export interface InstancePosition {
