@@ -30,7 +30,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HELP, loadPoints, parseOptions, selected, wantsHelp, type BenchOptions } from './lib/options.js';
 import { ProcessGroup } from './lib/processes.js';
-import { pickGenerator, type LoadGenerator } from './lib/load/generator.js';
+import { hasWrk, pickGenerator, type LoadGenerator } from './lib/load/generator.js';
 import { writePayload, type Payload } from './lib/payloads.js';
 import { SCENARIOS, type BenchEnv, type RunningScenario, type Scenario } from './lib/scenarios.js';
 import { measurePoint } from './lib/measure.js';
@@ -359,8 +359,18 @@ async function main(): Promise<number> {
       points.push(...r.points);
     }
 
+    // The collector parts send KServe's events with wrk's Lua script: autocannon cannot stand in.
+    const noWrk = hasWrk() ? undefined : 'wrk is not installed (apt-get install wrk)';
+    const skipPart = (id: string, title: string): boolean => {
+      if (!selected(o, id)) return true;
+      if (!noWrk) return false;
+      statuses.push({ id, n: 0, title, status: 'skipped', reason: noWrk });
+      progress(`${id}: skipped (${noWrk})`);
+      return true;
+    };
+
     let collector: BenchReport['collector'];
-    if (selected(o, 'collector')) {
+    if (!skipPart('collector', 'collector ingest and queries')) {
       progress(`collector: seeding ${o.seed.toLocaleString('en')} exchanges`);
       collector = await runCollectorBench(env, {
         seed: o.seed,
@@ -385,7 +395,7 @@ async function main(): Promise<number> {
     }
 
     let pg: BenchReport['pg'];
-    if (selected(o, 'pg')) {
+    if (!skipPart('pg', 'PostgreSQL batched ingest')) {
       const url = await findPostgres(o.pgUrl);
       if (url === undefined) {
         pg = { note: 'not measured: no PostgreSQL (--pg-url or INFERLOG_BENCH_PG)' };
@@ -408,7 +418,7 @@ async function main(): Promise<number> {
     }
 
     let scaling: BenchReport['scaling'];
-    if (selected(o, 'scaling')) {
+    if (!skipPart('scaling', 'agent --processes and collect --workers at 1, 2, auto')) {
       const small = payloads.find((p) => p.label === REFERENCE.payload) ?? (payloads[0] as Payload);
       scaling = await runScaling(env, gen, small, {
         durationS: o.durationS,

@@ -35,7 +35,7 @@ Options:
                         peer on 127.0.0.1:54329 when it answers, else not measured)
   --reseed              rebuild the seeded store even when bench/results/seed-cache/ has one
   --profile             then profile the agent and in-process capture with --cpu-prof
-  --timeout <s>         seconds to wait for a process to start (default: 30)
+  --timeout <s>         per-request timeout of the load generator (default: 30)
   --out <dir>           where results go (default: bench/results)
   --bin <path>          the CLI entry (default: bin/inferlog.js)
   --example <file>      the InferenceService YAML the scenarios serve
