@@ -16,7 +16,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { freePort } from './ports.js';
-import { waitForPort, type ManagedProcess, type ProcessGroup } from './processes.js';
+import { waitForLine, waitForPort, type ManagedProcess, type ProcessGroup } from './processes.js';
 import { cpuMs } from './proc-stats.js';
 
 const LUA = fileURLToPath(new URL('./load/ce-events.lua', import.meta.url));
@@ -145,6 +145,8 @@ export async function startCollect(
       throw new WorkersUnsupported('collect --workers is not available in this build');
     throw err;
   }
+  // With workers, the port answers once the first one listens: wait for the ready line too.
+  if (workers.length) await waitForLine(proc, /^inferlog collect: ready/, 120_000);
   return { proc, port };
 }
 

@@ -16,6 +16,7 @@ import type { LoadGenerator } from './load/generator.js';
 import type { Payload } from './payloads.js';
 import { measurePoint } from './measure.js';
 import { ingestPoint, startCollect, WorkersUnsupported } from './ingest.js';
+import { waitForLine } from './processes.js';
 import { MODEL_PATH, startAgent, startUp, type BenchEnv } from './scenarios.js';
 import type { ScalingPart, ScalingResults } from './results.js';
 
@@ -59,6 +60,8 @@ async function agentScaling(
         ...(count === '1' ? [] : ['--processes', count]),
       ]);
       started.push(agent.proc);
+      // The port answers once the first process listens; the others may still be starting.
+      await waitForLine(agent.proc, /: ready —/);
       const m = await measurePoint(
         gen,
         {
