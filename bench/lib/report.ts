@@ -237,7 +237,9 @@ function collectorTargets(c: CollectorResults | undefined, profiles: ProfileSumm
         : undefined,
   });
   const collectorProfile = profiles.find((p) => p.scenario.startsWith('collector'));
+  // Self time by area, busy areas only: idle is waiting, not what limits the figure.
   const areas = collectorProfile?.byArea
+    .filter((a) => a.area !== 'idle')
     .slice(0, 3)
     .map((a) => `${a.area} ${a.pct.toFixed(0)}%`)
     .join(', ');
@@ -248,7 +250,7 @@ function collectorTargets(c: CollectorResults | undefined, profiles: ProfileSumm
     ratio: batch ? `${times(perCore(batch) / GOALS.batchPerCore)} goal` : undefined,
     met: batch ? perCore(batch) >= GOALS.batchPerCore : null,
     limitedBy: batch
-      ? `per event: decoding it and its rows in the SQLite transaction (statements + WAL commit), ${us(batch.collectorCpuUsPerEvent)} in all; ${areas ? `profile of this run: ${areas}` : 'where it goes: `--profile` (collector profile)'}`
+      ? `per event: decoding it and its rows in the SQLite transaction (statements + WAL commit), ${us(batch.collectorCpuUsPerEvent)} in all; ${areas ? `profile of this run (self time): ${areas}` : 'where it goes: `--profile` (collector profile)'}`
       : undefined,
   });
   return out;

@@ -159,6 +159,28 @@ describe("issue 10's targets", () => {
     expect(byName(t, 'agent CPU per logged request, mode all, to the collector, batched')?.met).toBe(false);
   });
 
+  it("fills the batched target's limits from this run's collector profile, leaving idle out", () => {
+    const collector: CollectorResults = { ok: true, ingest: [ingest('batch', 50, 20_000)] };
+    const profile = {
+      scenario: 'collector (batched ingest)',
+      file: 'x',
+      totalMs: 100,
+      byArea: [
+        { area: 'idle', ms: 40, pct: 40 },
+        { area: 'inferlog store/sqlite-store.js', ms: 30, pct: 30 },
+        { area: 'GC', ms: 20, pct: 20 },
+        { area: 'fastify', ms: 6, pct: 6 },
+        { area: 'native', ms: 4, pct: 4 },
+      ],
+      byInferlogFrame: [],
+      topSelf: [],
+    };
+    const t = evaluateTargets([], collector, [], { profiles: [profile] });
+    expect(byName(t, 'collector, batched')?.limitedBy).toContain(
+      'profile of this run (self time): inferlog store/sqlite-store.js 30%, GC 20%, fastify 6%',
+    );
+  });
+
   it('compares queries under load with the idle run and with the 2026-11-25 quiet figures', () => {
     const q = (name: string, p99Ms: number) => ({
       name,
