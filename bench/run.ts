@@ -304,6 +304,11 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${cliPath} or dist/ missing: run \`npm run build\` first\n`);
     return 1;
   }
+  const baselineCliPath = o.baselineBin === undefined ? undefined : resolve(o.baselineBin);
+  if (baselineCliPath !== undefined && !existsSync(baselineCliPath)) {
+    process.stderr.write(`bench: --baseline-bin ${baselineCliPath} does not exist\n`);
+    return 2;
+  }
   mkdirSync(outDir, { recursive: true });
   const tmp = mkdtempSync(join(tmpdir(), 'inferlog-bench-'));
   mkdirSync(join(tmp, 'logs'));
@@ -377,6 +382,7 @@ async function main(): Promise<number> {
         ingestWarmupS: o.warmupS,
         ingestDurationS: o.durationS,
         ingestConnections: INGEST_CONNECTIONS,
+        baselineCliPath,
         queryRequests: o.smoke ? 10 : 200,
         queryBudgetS: o.smoke ? 2 : 8,
         progress: (l) => progress(`collector: ${l}`),

@@ -41,6 +41,8 @@ export interface CollectorBenchOptions {
   ingestDurationS: number;
   /** wrk connections for ingest (bench/collector-ingest.ts uses 32 too). */
   ingestConnections: number;
+  /** Another build's CLI (--baseline-bin): its ingest is measured in the same run, for ratios. */
+  baselineCliPath?: string;
   /** Max requests and max seconds per query. */
   queryRequests: number;
   queryBudgetS: number;
@@ -206,27 +208,34 @@ export async function runCollectorBench(env: BenchEnv, o: CollectorBenchOptions)
   for (const s of ['-wal', '-shm']) rmSync(dbPath + s, { force: true });
 
   // 3. Ingest at line rate, each mode into a fresh database; one failing does not skip the other.
+  // With a baseline build, both builds run each mode, in alternating order (a burst of other work
+  // on a shared machine then does not land on one build only).
   result.ingest = [];
   if (o.profileDir) mkdirSync(o.profileDir, { recursive: true });
-  for (const mode of ['single', 'batch'] as const) {
-    const profile = mode === 'batch' && o.profileDir !== undefined;
+  const runs = (['single', 'batch'] as const).flatMap((mode, i) => {
+    const builds: ('this' | 'baseline')[] = o.baselineCliPath ? ['this', 'baseline'] : ['this'];
+    return (i % 2 === 0 ? builds.reverse() : builds).map((build) => ({ mode, build }));
+  });
+  for (const { mode, build } of runs) {
+    const profile = mode === 'batch' && build === 'this' && o.profileDir !== undefined;
+    const what = `ingest ${mode}${build === 'baseline' ? ' (baseline build)' : ''}`;
     try {
       const c = await startCollect(env.group, {
-        name: `collect-ingest-${mode}`,
-        cliPath: env.cliPath,
+        name: `collect-ingest-${mode}-${build}`,
+        cliPath: build === 'baseline' ? (o.baselineCliPath as string) : env.cliPath,
         cwd: env.repo,
-        store: `sqlite:${join(env.tmp, `ingest-${mode}.db`)}`,
+        store: `sqlite:${join(env.tmp, `ingest-${mode}-${build}.db`)}`,
         nodeFlags: profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
       });
       const exitedAt = c.proc.exited.then(() => Date.now());
       let window: { start: number; end: number } | undefined;
       try {
         const start = Date.now();
-        const r = await measureIngest(c, mode, 'sqlite', o);
+        const r = await measureIngest(c, mode, 'sqlite', o, build === 'baseline');
         window = { start, end: Date.now() };
         result.ingest.push(r);
       } catch (err) {
-        fail(`ingest ${mode}`, err, c.proc);
+        fail(what, err, c.proc);
       } finally {
         await env.group.stop(c.proc);
       }
@@ -242,7 +251,7 @@ export async function runCollectorBench(env: BenchEnv, o: CollectorBenchOptions)
         }
       }
     } catch (err) {
-      fail(`ingest ${mode}`, err);
+      fail(what, err);
     }
   }
   if (notes.length) result.note = notes.join('; ');
@@ -255,8 +264,10 @@ async function measureIngest(
   mode: IngestMode,
   store: string,
   o: Pick<CollectorBenchOptions, 'ingestDurationS' | 'ingestWarmupS' | 'ingestConnections' | 'progress'>,
+  baseline = false,
 ): Promise<IngestResult> {
-  o.progress(`ingest ${store} ${mode}: wrk ${o.ingestConnections} connections, ${o.ingestDurationS}s`);
+  const label = `${store}${baseline ? ' (baseline build)' : ''} ${mode}`;
+  o.progress(`ingest ${label}: wrk ${o.ingestConnections} connections, ${o.ingestDurationS}s`);
   const p = await ingestPoint(c, {
     mode,
     durationS: o.ingestDurationS,
@@ -265,11 +276,12 @@ async function measureIngest(
     tag: `ingest-${store}`,
   });
   o.progress(
-    `ingest ${store} ${mode}: ${Math.round(p.eventsPerS)} events/s, ${p.cpuUsPerEvent.toFixed(1)} µs CPU/event on ${p.coresUsed.toFixed(2)} cores, ${p.stored} exchanges stored, ${p.errors} errors`,
+    `ingest ${label}: ${Math.round(p.eventsPerS)} events/s, ${p.cpuUsPerEvent.toFixed(1)} µs CPU/event on ${p.coresUsed.toFixed(2)} cores, ${p.stored} exchanges stored, ${p.errors} errors`,
   );
   return {
     mode,
     store,
+    ...(baseline ? { build: 'baseline' as const } : {}),
     events: p.events,
     seconds: p.seconds,
     eventsPerS: p.eventsPerS,

@@ -38,6 +38,8 @@ Options:
   --timeout <s>         per-request timeout of the load generator (default: 30)
   --out <dir>           where results go (default: bench/results)
   --bin <path>          the CLI entry (default: bin/inferlog.js)
+  --baseline-bin <path> another build's CLI entry: the collector ingest points run with it
+                        too, in the same run, and the targets give the ratio (default: none)
   --example <file>      the InferenceService YAML the scenarios serve
                         (default: examples/inferenceservice-with-logging.yaml)
   --keep                keep the temporary directory (logs, DBs) for inspection
@@ -89,6 +91,7 @@ const Options = z.object({
   profile: z.boolean(),
   out: z.string().min(1),
   bin: z.string().min(1),
+  baselineBin: z.string().min(1).optional(),
   example: z.string().min(1),
   keep: z.boolean(),
   reseed: z.boolean(),
@@ -118,6 +121,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       profile: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
       bin: { type: 'string', default: 'bin/inferlog.js' },
+      'baseline-bin': { type: 'string' },
       example: { type: 'string', default: 'examples/inferenceservice-with-logging.yaml' },
       keep: { type: 'boolean', default: false },
       reseed: { type: 'boolean', default: false },
@@ -142,6 +146,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     profile: values.profile ?? false,
     out: values.out,
     bin: values.bin,
+    baselineBin: values['baseline-bin'],
     example: values.example,
     keep: values.keep ?? false,
     reseed: values.reseed ?? false,

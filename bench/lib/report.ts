@@ -130,7 +130,7 @@ export function collectorTable(c: CollectorResults): string {
 
 function ingestRow(i: IngestResult): string {
   const mode = i.mode === 'single' ? 'one binary event per POST' : '100 events per POST';
-  return `| ${mode} | ${i.store} | ${i.events} | ${i.seconds.toFixed(2)} | ${Math.round(i.eventsPerS)} | ${num(i.collectorCpuUsPerEvent)} | ${Math.round(1e6 / i.collectorCpuUsPerEvent)} | ${i.coresUsed.toFixed(2)} | ${i.errors} | ${i.stored} |`;
+  return `| ${mode} | ${i.store}${i.build ? ' (baseline build)' : ''} | ${i.events} | ${i.seconds.toFixed(2)} | ${Math.round(i.eventsPerS)} | ${num(i.collectorCpuUsPerEvent)} | ${Math.round(1e6 / i.collectorCpuUsPerEvent)} | ${i.coresUsed.toFixed(2)} | ${i.errors} | ${i.stored} |`;
 }
 
 export function pgTable(pg: PgResults): string {
@@ -219,8 +219,17 @@ const us = (v: number): string => `${v.toFixed(1)} µs`;
 const times = (v: number): string => `${v.toFixed(2)}×`;
 
 function collectorTargets(c: CollectorResults | undefined, profiles: ProfileSummary[]): TargetResult[] {
-  const single = c?.ingest?.find((i) => i.mode === 'single');
-  const batch = c?.ingest?.find((i) => i.mode === 'batch');
+  const ours = (mode: string): IngestResult | undefined =>
+    c?.ingest?.find((i) => i.mode === mode && i.build === undefined);
+  const baseline = (mode: string): IngestResult | undefined =>
+    c?.ingest?.find((i) => i.mode === mode && i.build === 'baseline');
+  const single = ours('single');
+  const batch = ours('batch');
+  // The goal, and with --baseline-bin the baseline build's CPU per event in this run.
+  const ratio = (i: IngestResult, goal: number): string => {
+    const b = baseline(i.mode);
+    return `${times(perCore(i) / goal)} goal${b ? `; CPU/event ${times(i.collectorCpuUsPerEvent / b.collectorCpuUsPerEvent)} the baseline build's (${us(b.collectorCpuUsPerEvent)}, this run)` : ''}`;
+  };
   const perCore = (i: IngestResult): number => 1e6 / i.collectorCpuUsPerEvent;
   const measured = (i: IngestResult): string =>
     `${us(i.collectorCpuUsPerEvent)} CPU/event = ${int(perCore(i))} events/s per core (${int(i.eventsPerS)} events/s on ${i.coresUsed.toFixed(2)} cores)`;
@@ -229,7 +238,7 @@ function collectorTargets(c: CollectorResults | undefined, profiles: ProfileSumm
     name: 'collector, single-event POSTs (binary mode, keep-alive, SQLite default)',
     target: `≥ ${int(GOALS.singlePerCore)} events/s per core (≤ ${us(1e6 / GOALS.singlePerCore)} CPU/event)`,
     measured: single ? measured(single) : 'not measured',
-    ratio: single ? `${times(perCore(single) / GOALS.singlePerCore)} goal` : undefined,
+    ratio: single ? ratio(single, GOALS.singlePerCore) : undefined,
     met: single ? perCore(single) >= GOALS.singlePerCore : null,
     limitedBy:
       single && batch
@@ -247,7 +256,7 @@ function collectorTargets(c: CollectorResults | undefined, profiles: ProfileSumm
     name: 'collector, batched POSTs (100 events each)',
     target: `≥ ${int(GOALS.batchPerCore)} events/s per core (≤ ${us(1e6 / GOALS.batchPerCore)} CPU/event)`,
     measured: batch ? measured(batch) : 'not measured',
-    ratio: batch ? `${times(perCore(batch) / GOALS.batchPerCore)} goal` : undefined,
+    ratio: batch ? ratio(batch, GOALS.batchPerCore) : undefined,
     met: batch ? perCore(batch) >= GOALS.batchPerCore : null,
     limitedBy: batch
       ? `per event: decoding it and its rows in the SQLite transaction (statements + WAL commit), ${us(batch.collectorCpuUsPerEvent)} in all; ${areas ? `profile of this run (self time): ${areas}` : 'where it goes: `--profile` (collector profile)'}`
@@ -261,7 +270,7 @@ function pgTarget(pg: PgResults | undefined, c: CollectorResults | undefined): T
   const target = `≥ ${int(GOALS.pgEventsPerS)} events/s`;
   const i = pg?.ingest;
   if (!i) return { name, target, measured: pg?.note ?? 'not measured: no PostgreSQL', met: null };
-  const sqlite = c?.ingest?.find((x) => x.mode === 'batch');
+  const sqlite = c?.ingest?.find((x) => x.mode === 'batch' && x.build === undefined);
   return {
     name,
     target,

@@ -96,6 +96,8 @@ export interface IngestResult {
   mode: string;
   /** `sqlite` or `postgres`. */
   store: string;
+  /** Set for the build given with --baseline-bin; absent for the build under test. */
+  build?: 'baseline';
   events: number;
   seconds: number;
   eventsPerS: number;

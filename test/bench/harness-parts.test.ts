@@ -159,6 +159,15 @@ describe("issue 10's targets", () => {
     expect(byName(t, 'agent CPU per logged request, mode all, to the collector, batched')?.met).toBe(false);
   });
 
+  it('with --baseline-bin, gives the collector CPU per event against the baseline build of the same run', () => {
+    const base = { ...ingest('single', 80, 10_000), build: 'baseline' as const };
+    const collector: CollectorResults = { ok: true, ingest: [base, ingest('single', 40, 20_000)] };
+    const single = byName(evaluateTargets([], collector), 'collector, single-event');
+    // The row's figure is this build's (40 µs), never the baseline's.
+    expect(single?.measured).toContain('40.0 µs CPU/event');
+    expect(single?.ratio).toBe("0.63× goal; CPU/event 0.50× the baseline build's (80.0 µs, this run)");
+  });
+
   it("fills the batched target's limits from this run's collector profile, leaving idle out", () => {
     const collector: CollectorResults = { ok: true, ingest: [ingest('batch', 50, 20_000)] };
     const profile = {
