@@ -1,26 +1,24 @@
 /**
  * Collector ingest at line rate: `inferlog collect` (SQLite, defaults) fed by wrk with keep-alive,
  * KServe's events with unique ids: one binary event per POST (KServe's agent), and batches of 100.
- * Compares builds in the same run, as ratios.
+ * Compares builds in the same run, as ratios. The measurement itself is lib/ingest.ts, the same
+ * one `npm run bench`'s collector section uses.
  *
  *   npx tsx bench/collector-ingest.ts [--bin A.js --bin B.js] [--duration 10] [--connections 32] [--rounds 2]
+ *                                     [--workers N|auto] [--store postgres://…]
  *
  *   wrk (1 thread, keep-alive) ──POST──▶ inferlog collect --store sqlite:<tmp>/db ──▶ stored
- *     collector CPU from /proc/<pid>/stat (µs per event), events/s from wrk, stored rows afterwards
+ *     collector CPU from /proc (its process tree, µs per event), events/s from wrk, stored rows afterwards
  *
- * Each (build, mode) point gets a fresh database and a fresh collector. Rounds alternate the
- * builds, so a burst of other work on a shared machine does not land on one build only.
+ * Each (build, mode) point gets a fresh SQLite database and a fresh collector (with --store, the
+ * given store, shared by the points). Rounds alternate the builds, so a burst of other work on a
+ * shared machine does not land on one build only.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import { cpuMs } from './lib/proc-stats.js';
-import { freePort } from './lib/ports.js';
-
-const LUA = fileURLToPath(new URL('./lib/load/ce-events.lua', import.meta.url));
+import { ProcessGroup } from './lib/processes.js';
+import { ingestPoint, startCollect, type IngestMode } from './lib/ingest.js';
 
 function arg(name: string, fallback: string): string[] {
   const out: string[] = [];
@@ -33,7 +31,10 @@ const bins = arg('bin', 'bin/inferlog.js').map((b) => resolve(b));
 const durationS = Number(arg('duration', '10')[0]);
 const connections = Number(arg('connections', '32')[0]);
 const rounds = Number(arg('rounds', '1')[0]);
-const modes = arg('modes', 'single,batch')[0]!.split(',');
+const modes = arg('modes', 'single,batch')[0]!.split(',') as IngestMode[];
+const workersArg = arg('workers', '1')[0]!;
+const workers = workersArg === 'auto' ? 'auto' : Number(workersArg);
+const storeArg = arg('store', '')[0]!;
 
 interface Point {
   bin: string;
@@ -47,131 +48,62 @@ interface Point {
   load1: number;
 }
 
-async function startCollector(
-  bin: string,
-  db: string,
-): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [bin, 'collect', '--host', '127.0.0.1', '--port', String(port), '--store', `sqlite:${db}`],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let err = '';
-  child.stderr.setEncoding('utf8');
-  await new Promise<void>((ok, fail) => {
-    const t = setTimeout(() => fail(new Error(`collector not ready:\n${err}`)), 20_000);
-    child.stderr.on('data', (d: string) => {
-      err += d;
-      if (/ready/.test(err)) {
-        clearTimeout(t);
-        ok();
-      }
-    });
-    child.once('exit', (code) => fail(new Error(`collector exited ${code}:\n${err}`)));
+const tmp = mkdtempSync(join(tmpdir(), 'inferlog-ingest-'));
+mkdirSync(join(tmp, 'logs'));
+const group = new ProcessGroup(join(tmp, 'logs'));
+
+async function point(bin: string, mode: IngestMode, round: number): Promise<Point> {
+  const db = join(tmp, `store-${round}-${mode}-${bins.indexOf(bin)}.db`);
+  const c = await startCollect(group, {
+    name: `collect-${round}-${mode}`,
+    cliPath: bin,
+    cwd: process.cwd(),
+    store: storeArg || `sqlite:${db}`,
+    workers,
   });
-  child.removeAllListeners('exit');
-  return {
-    pid: child.pid!,
-    port,
-    stop: () =>
-      new Promise<void>((r) => {
-        if (child.exitCode !== null || child.signalCode !== null) return r();
-        child.once('exit', () => r());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-function wrk(
-  port: number,
-  mode: string,
-  prefix: string,
-  seconds: number,
-): { requests: number; durationS: number; errors: number } {
-  const out = spawnSync(
-    'wrk',
-    [
-      '-t1',
-      `-c${connections}`,
-      `-d${seconds}s`,
-      '--timeout',
-      '30s',
-      '-s',
-      LUA,
-      `http://127.0.0.1:${port}/`,
-      '--',
-      mode,
-      prefix,
-      '100',
-    ],
-    { encoding: 'utf8' },
-  );
-  const line = out.stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '));
-  if (!line) throw new Error(`wrk gave no result\n${out.stdout}\n${out.stderr}`);
-  const r = JSON.parse(line.slice(11)) as {
-    requests: number;
-    durationUs: number;
-    errors: Record<string, number>;
-  };
-  return {
-    requests: r.requests,
-    durationS: r.durationUs / 1e6,
-    errors: Object.values(r.errors).reduce((a, b) => a + b, 0),
-  };
-}
-
-async function point(bin: string, mode: string, round: number): Promise<Point> {
-  const dir = mkdtempSync(join(tmpdir(), 'inferlog-ingest-'));
-  const db = join(dir, 'store.db');
-  const c = await startCollector(bin, db);
   try {
-    wrk(c.port, mode, `warm${round}`, 1); // warm-up: JIT, page cache, connections
     const load1 = loadavg()[0]!;
-    const cpu0 = cpuMs(c.pid);
-    const r = wrk(c.port, mode, `run${round}`, durationS);
-    const cpu = cpuMs(c.pid) - cpu0;
-    const events = r.requests * (mode === 'single' ? 1 : 100);
-    await c.stop();
-    const d = new Database(db, { readonly: true });
-    const stored = (d.prepare('SELECT count(*) AS n FROM exchanges').get() as { n: number }).n;
-    d.close();
+    const p = await ingestPoint(c, { mode, durationS, warmupS: 1, connections, tag: `r${round}` });
     return {
       bin,
       mode,
-      events,
-      seconds: r.durationS,
-      eventsPerS: events / r.durationS,
-      cpuUsPerEvent: (cpu * 1000) / events,
-      stored,
-      errors: r.errors,
+      events: p.events,
+      seconds: p.seconds,
+      eventsPerS: p.eventsPerS,
+      cpuUsPerEvent: p.cpuUsPerEvent,
+      stored: p.stored,
+      errors: p.errors,
       load1,
     };
   } finally {
-    await c.stop().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
+    await group.stop(c.proc);
+    for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
   }
 }
 
 const points: Point[] = [];
-for (let round = 0; round < rounds; round++) {
-  for (const mode of modes) {
-    for (const bin of round % 2 === 0 ? bins : [...bins].reverse()) {
-      const p = await point(bin, mode, round);
-      points.push(p);
-      process.stderr.write(
-        `${mode} ${bin}: ${Math.round(p.eventsPerS)} events/s, ${p.cpuUsPerEvent.toFixed(1)} µs CPU/event, stored ${p.stored} exchanges, errors ${p.errors}, load ${p.load1.toFixed(1)}\n`,
-      );
+try {
+  for (let round = 0; round < rounds; round++) {
+    for (const mode of modes) {
+      for (const bin of round % 2 === 0 ? bins : [...bins].reverse()) {
+        const p = await point(bin, mode, round);
+        points.push(p);
+        process.stderr.write(
+          `${mode} ${bin}: ${Math.round(p.eventsPerS)} events/s, ${p.cpuUsPerEvent.toFixed(1)} µs CPU/event, stored ${p.stored} exchanges, errors ${p.errors}, load ${p.load1.toFixed(1)}\n`,
+        );
+      }
     }
   }
+} finally {
+  await group.stopAll();
+  group.dispose();
+  rmSync(tmp, { recursive: true, force: true });
 }
 
 const base = bins[0]!;
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const lines = [
-  `Collector ingest (SQLite, synchronous=NORMAL), wrk 1 thread, ${connections} connections, ${durationS}s per point, ${rounds} round(s); ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`,
+  `Collector ingest (${storeArg ? storeArg.replace(/\/\/[^@/]*@/, '//…@') : 'SQLite, synchronous=NORMAL'}${workers === 1 ? '' : `, --workers ${workers}`}), wrk 1 thread, ${connections} connections, ${durationS}s per point, ${rounds} round(s); ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`,
   '',
   '| mode | build | events/s | × first | collector CPU µs/event | × first | errors |',
   '|---|---|---|---|---|---|---|',

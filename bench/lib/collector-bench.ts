@@ -1,15 +1,19 @@
 /**
- * The collector's side: how fast events land in SQLite, and how fast it answers over a big store.
+ * The collector's side: how fast events land in the store, and how fast it answers over a big
+ * store, idle and while ingest runs at full speed.
  *
- *   seed N exchanges ──store.putEvents──▶ bench.db
- *   inferlog collect --store sqlite:bench.db
- *     ◀── queries: filtered listing and stats, one at a time, p50/p99 per query
- *     ◀── ingest: the project's own http sink (batched, then per event), as the agent sends
+ *   ingest (fresh SQLite per mode): wrk ──KServe's events──▶ inferlog collect   (lib/ingest.ts)
+ *        single (one binary event per POST), then batch (100 per POST): events/s, CPU µs/event
+ *   seed N exchanges ──store.putEvents──▶ bench.db ──▶ inferlog collect --store sqlite:bench.db
+ *     ◀── queries: filtered listing and stats, one at a time, p50/p99 per query (idle)
+ *     ◀── the same queries again while wrk POSTs batches into the same collector (under load)
+ *   PostgreSQL (runPgIngest): batched wrk ingest into a fresh schema
  *
- * Ingest goes into the seeded store (a collector that already holds N exchanges), so index
- * maintenance costs what it costs in production.
+ * Ingest points get a fresh database each, like bench/collector-ingest.ts, so the figures compare
+ * with it; the under-load ingest goes into the seeded store, so index maintenance there costs
+ * what it costs in production.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
@@ -21,28 +25,29 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { Pool } from 'undici';
-import { z } from 'zod';
-import type { Exchange } from '../../src/core/exchange.js';
-import type { SinkFactory } from '../../src/sinks/sink.js';
 import type { BenchEnv } from './scenarios.js';
-import type { CollectorResults, LatencySummary } from './results.js';
-import { freePort } from './ports.js';
-import { waitForPort, type ManagedProcess } from './processes.js';
-import { cpuMs } from './proc-stats.js';
+import type { ManagedProcess } from './processes.js';
+import type { CollectorResults, IngestResult, LatencySummary, PgResults, QueryResult } from './results.js';
+import { ingestPoint, runCeLoad, startCollect, type Collect, type IngestMode } from './ingest.js';
+import { portAnswers } from './ports.js';
 import { openSqliteStore, seedStore, SEED_MODELS, type SeedRange } from './seed-store.js';
 
 export interface CollectorBenchOptions {
   seed: number;
-  /** Exchanges sent per ingest mode (each is two events). */
-  ingestBatched: number;
-  ingestPerEvent: number;
+  /** Seconds of warm-up and of measured wrk load per ingest point. */
+  ingestWarmupS: number;
+  ingestDurationS: number;
+  /** wrk connections for ingest (bench/collector-ingest.ts uses 32 too). */
+  ingestConnections: number;
+  /** Another build's CLI (--baseline-bin): its ingest is measured in the same run, for ratios. */
+  baselineCliPath?: string;
   /** Max requests and max seconds per query. */
   queryRequests: number;
   queryBudgetS: number;
   progress: (line: string) => void;
-  /** Run the collector under --cpu-prof, writing here; the batched-ingest window is returned. */
+  /** Run the batched-ingest collector under --cpu-prof, writing here; its load window is returned. */
   profileDir?: string;
   /** Keep seeded stores here and reuse them (unless `reseed`) while the store code is unchanged. */
   seedCacheDir?: string;
@@ -82,8 +87,6 @@ function queries(seed: SeedRange): { name: string; path: string }[] {
   ];
 }
 
-const StatsAnswer = z.object({ total: z.object({ count: z.number() }) });
-
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
@@ -94,89 +97,14 @@ function summarise(samples: number[]): LatencySummary {
   return { n: s.length, p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), maxMs: s[s.length - 1] ?? NaN };
 }
 
-function syntheticExchange(model: string, body: Uint8Array, out: Uint8Array): Exchange {
-  const t = Date.now();
-  return {
-    id: randomUUID(),
-    source: {
-      inferenceService: model,
-      namespace: 'bench',
-      component: 'predictor',
-      endpoint: '',
-      sourceUri: 'http://localhost:9081/',
-      annotations: {},
-    },
-    mode: 'all',
-    method: 'POST',
-    url: `/v1/models/${model}:predict`,
-    metadata: {},
-    requestTime: t,
-    responseTime: t + 2.5,
-    request: { bytes: body, contentType: 'application/json', size: body.byteLength, truncated: false },
-    status: 200,
-    response: { bytes: out, contentType: 'application/json', size: out.byteLength, truncated: false },
-    sampleWeight: 1,
-  };
-}
-
-async function ingest(
-  env: BenchEnv,
-  port: number,
-  collectorPid: number,
-  mode: 'batch' | 'per-event',
-  exchanges: number,
-) {
-  const mod = (await import(pathToFileURL(join(env.repo, 'dist/sinks/http/sink.js')).href)) as {
-    createHttpSink: SinkFactory;
-  };
-  const batchSize = mode === 'batch' ? 100 : 1;
-  const sink = mod.createHttpSink(new URL(`http://127.0.0.1:${port}/`), {
-    batchSize,
-    batchIntervalMs: 0,
-    timeoutMs: 30_000,
-    tls: { skipVerify: false },
-  });
-  await sink.start();
-  const model = `ingest-${mode}`;
-  const body = Buffer.from('{"instances":[1.5,2.25,3.125,4.0,5.5,6.75,7.0,8.5]}');
-  const out = Buffer.from('{"predictions":[38.625]}');
-  const all = Array.from({ length: exchanges }, () => syntheticExchange(model, body, out));
-  const per = sink.maxBatch;
-  const inFlight = 4;
-  const signal = new AbortController().signal;
-  const cpu0 = cpuMs(collectorPid);
-  const t0 = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (next < all.length) {
-        const batch = all.slice(next, next + per);
-        next += per;
-        await sink.send(batch, signal);
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = cpuMs(collectorPid) - cpu0;
-  await sink.shutdown();
-  const events = exchanges * 2;
-  return {
-    mode: mode === 'batch' ? `batched (${batchSize}/POST)` : 'per event (1 POST each)',
-    events,
-    seconds,
-    eventsPerS: events / seconds,
-    collectorCpuUsPerEvent: (cpu * 1000) / events,
-    model,
-  };
-}
-
 async function timeQueries(
   port: number,
   seed: SeedRange,
   o: CollectorBenchOptions,
-): Promise<{ name: string; path: string; latency: LatencySummary }[]> {
+  label: string,
+): Promise<QueryResult[]> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 1 });
-  const out: { name: string; path: string; latency: LatencySummary }[] = [];
+  const out: QueryResult[] = [];
   try {
     for (const q of queries(seed)) {
       const samples: number[] = [];
@@ -193,20 +121,13 @@ async function timeQueries(
       const latency = summarise(samples);
       out.push({ ...q, latency });
       o.progress(
-        `query ${q.name}: p50 ${latency.p50Ms.toFixed(1)} ms, p99 ${latency.p99Ms.toFixed(1)} ms (${latency.n} requests)`,
+        `query${label} ${q.name}: p50 ${latency.p50Ms.toFixed(1)} ms, p99 ${latency.p99Ms.toFixed(1)} ms (${latency.n} requests)`,
       );
     }
   } finally {
     await pool.close();
   }
   return out;
-}
-
-async function storedCount(port: number, model: string): Promise<number> {
-  const res = await fetch(
-    `http://127.0.0.1:${port}/api/v1/stats?since=1h&model=${encodeURIComponent(model)}`,
-  );
-  return StatsAnswer.parse(await res.json()).total.count;
 }
 
 export async function runCollectorBench(env: BenchEnv, o: CollectorBenchOptions): Promise<CollectorResults> {
@@ -264,83 +185,210 @@ export async function runCollectorBench(env: BenchEnv, o: CollectorBenchOptions)
     return result;
   }
 
-  // 2. A collector on the seeded store (under --cpu-prof when profiling).
-  const port = await freePort();
-  if (o.profileDir) mkdirSync(o.profileDir, { recursive: true });
-  const proc = env.group.spawn(
-    'collect-bench',
-    process.execPath,
-    [
-      ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []),
-      env.cliPath,
-      'collect',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--store',
-      `sqlite:${dbPath}`,
-    ],
-    { cwd: env.repo },
-  );
-  const exitedAt = proc.exited.then(() => Date.now());
-  let batchWindow: { start: number; end: number } | undefined;
+  // 2. A collector on the seeded store: the queries idle, then again under a batched wrk ingest.
   try {
-    await waitForPort(port, proc, 120_000);
-
-    // 3. Queries over the seeded store, before ingest adds a burst of fresh exchanges.
+    const c = await startCollect(env.group, {
+      name: 'collect-queries',
+      cliPath: env.cliPath,
+      cwd: env.repo,
+      store: `sqlite:${dbPath}`,
+    });
     try {
-      result.queries = await timeQueries(port, seedRange, o);
+      result.queries = await timeQueries(c.port, seedRange, o, '');
+      result.underLoad = await queriesUnderLoad(c, seedRange, o);
     } catch (err) {
-      fail('queries', err, proc);
-    }
-
-    // 4. Ingest, batched then per event; one failing does not skip the other or the queries.
-    result.ingest = [];
-    for (const [mode, n] of [
-      ['batch', o.ingestBatched],
-      ['per-event', o.ingestPerEvent],
-    ] as const) {
-      o.progress(`ingest ${mode}: ${n * 2} events`);
-      try {
-        const start = Date.now();
-        const r = await ingest(env, port, proc.pid, mode, n);
-        if (mode === 'batch') batchWindow = { start, end: Date.now() };
-        const stored = await storedCount(port, r.model);
-        result.ingest.push({
-          mode: r.mode,
-          events: r.events,
-          seconds: r.seconds,
-          eventsPerS: r.eventsPerS,
-          collectorCpuUsPerEvent: r.collectorCpuUsPerEvent,
-          stored,
-        });
-        o.progress(
-          `ingest ${mode}: ${Math.round(r.eventsPerS)} events/s, ${stored} of ${n} exchanges stored`,
-        );
-      } catch (err) {
-        fail(`ingest ${mode}`, err, proc);
-        if (proc.hasExited()) throw new Error('collector exited');
-      }
+      fail('queries', err, c.proc);
+    } finally {
+      await env.group.stop(c.proc);
     }
   } catch (err) {
-    fail('collector', err, proc);
-  } finally {
-    await env.group.stop(proc);
+    fail('collector on the seeded store', err);
   }
-  if (o.profileDir && batchWindow) {
-    const exit = await exitedAt;
-    const file = readdirSync(o.profileDir).find((f) => f.endsWith('.cpuprofile'));
-    if (file) {
-      result.profilePath = join(o.profileDir, file);
-      result.profileWindow = {
-        fromEndUs: (exit - batchWindow.start) * 1000,
-        toEndUs: (exit - batchWindow.end) * 1000,
-      };
+  rmSync(dbPath, { force: true });
+  for (const s of ['-wal', '-shm']) rmSync(dbPath + s, { force: true });
+
+  // 3. Ingest at line rate, each mode into a fresh database; one failing does not skip the other.
+  // With a baseline build, both builds run each mode, in alternating order (a burst of other work
+  // on a shared machine then does not land on one build only).
+  result.ingest = [];
+  if (o.profileDir) mkdirSync(o.profileDir, { recursive: true });
+  const runs = (['single', 'batch'] as const).flatMap((mode, i) => {
+    const builds: ('this' | 'baseline')[] = o.baselineCliPath ? ['this', 'baseline'] : ['this'];
+    return (i % 2 === 0 ? builds.reverse() : builds).map((build) => ({ mode, build }));
+  });
+  for (const { mode, build } of runs) {
+    const profile = mode === 'batch' && build === 'this' && o.profileDir !== undefined;
+    const what = `ingest ${mode}${build === 'baseline' ? ' (baseline build)' : ''}`;
+    try {
+      const c = await startCollect(env.group, {
+        name: `collect-ingest-${mode}-${build}`,
+        cliPath: build === 'baseline' ? (o.baselineCliPath as string) : env.cliPath,
+        cwd: env.repo,
+        store: `sqlite:${join(env.tmp, `ingest-${mode}-${build}.db`)}`,
+        nodeFlags: profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
+      });
+      const exitedAt = c.proc.exited.then(() => Date.now());
+      let window: { start: number; end: number } | undefined;
+      try {
+        const start = Date.now();
+        const r = await measureIngest(c, mode, 'sqlite', o, build === 'baseline');
+        window = { start, end: Date.now() };
+        result.ingest.push(r);
+      } catch (err) {
+        fail(what, err, c.proc);
+      } finally {
+        await env.group.stop(c.proc);
+      }
+      if (profile && window && o.profileDir) {
+        const exit = await exitedAt;
+        const file = readdirSync(o.profileDir).find((f) => f.endsWith('.cpuprofile'));
+        if (file) {
+          result.profilePath = join(o.profileDir, file);
+          result.profileWindow = {
+            fromEndUs: (exit - window.start) * 1000,
+            toEndUs: (exit - window.end) * 1000,
+          };
+        }
+      }
+    } catch (err) {
+      fail(what, err);
     }
   }
   if (notes.length) result.note = notes.join('; ');
   return result;
+}
+
+/** One ingest point with the bench's settings, as the report's row. */
+async function measureIngest(
+  c: Collect,
+  mode: IngestMode,
+  store: string,
+  o: Pick<CollectorBenchOptions, 'ingestDurationS' | 'ingestWarmupS' | 'ingestConnections' | 'progress'>,
+  baseline = false,
+): Promise<IngestResult> {
+  const label = `${store}${baseline ? ' (baseline build)' : ''} ${mode}`;
+  o.progress(`ingest ${label}: wrk ${o.ingestConnections} connections, ${o.ingestDurationS}s`);
+  const p = await ingestPoint(c, {
+    mode,
+    durationS: o.ingestDurationS,
+    warmupS: o.ingestWarmupS,
+    connections: o.ingestConnections,
+    tag: `ingest-${store}`,
+  });
+  o.progress(
+    `ingest ${label}: ${Math.round(p.eventsPerS)} events/s, ${p.cpuUsPerEvent.toFixed(1)} µs CPU/event on ${p.coresUsed.toFixed(2)} cores, ${p.stored} exchanges stored, ${p.errors} errors`,
+  );
+  return {
+    mode,
+    store,
+    ...(baseline ? { build: 'baseline' as const } : {}),
+    events: p.events,
+    seconds: p.seconds,
+    eventsPerS: p.eventsPerS,
+    collectorCpuUsPerEvent: p.cpuUsPerEvent,
+    coresUsed: p.coresUsed,
+    errors: p.errors,
+    stored: p.stored,
+  };
+}
+
+/**
+ * The query set again while wrk POSTs batches into the same collector: wrk runs until the
+ * queries are done (at most the query budget × queries + 10 s), then is stopped (SIGINT).
+ */
+async function queriesUnderLoad(
+  c: Collect,
+  seed: SeedRange,
+  o: CollectorBenchOptions,
+): Promise<NonNullable<CollectorResults['underLoad']>> {
+  const stop = new AbortController();
+  const load = runCeLoad({
+    port: c.port,
+    mode: 'batch',
+    model: `under-load-${Date.now().toString(36)}`,
+    prefix: 'under-load',
+    durationS: queries(seed).length * o.queryBudgetS + 10,
+    connections: o.ingestConnections,
+    signal: stop.signal,
+  });
+  // A failed start of wrk must not leave the queries waiting for nothing.
+  load.catch(() => {});
+  // Let wrk's connections fill the collector before the first query is timed.
+  await new Promise((r) => setTimeout(r, 500));
+  let qs: QueryResult[];
+  try {
+    qs = await timeQueries(c.port, seed, o, ' under load');
+  } finally {
+    stop.abort();
+  }
+  const r = await load;
+  const ingest = {
+    events: r.events,
+    seconds: r.durationS,
+    eventsPerS: r.durationS > 0 ? r.events / r.durationS : 0,
+    errors: r.errors,
+  };
+  o.progress(`queries under load: ingest ran at ${Math.round(ingest.eventsPerS)} events/s meanwhile`);
+  return { queries: qs, ingest };
+}
+
+/**
+ * Where the PostgreSQL target runs: `--pg-url`, else INFERLOG_BENCH_PG, else the tests' peer
+ * (INFERLOG_TEST_PG_URL, or scripts/peers/postgres.sh's cluster on INFERLOG_PG_PORT / 54329 when
+ * it answers). Undefined: no PostgreSQL here.
+ */
+export async function findPostgres(pgUrl: string | undefined): Promise<string | undefined> {
+  const given = pgUrl ?? process.env.INFERLOG_BENCH_PG ?? process.env.INFERLOG_TEST_PG_URL;
+  if (given) return given;
+  const port = Number(process.env.INFERLOG_PG_PORT ?? 54329);
+  return (await portAnswers(port)) ? `postgres://postgres@127.0.0.1:${port}/inferlog_test` : undefined;
+}
+
+/**
+ * Target 3: batched wrk ingest into PostgreSQL, in a fresh schema of the given database
+ * (created here, dropped afterwards), so no earlier run's rows or indexes weigh on it.
+ */
+export async function runPgIngest(
+  env: BenchEnv,
+  url: string,
+  o: Pick<CollectorBenchOptions, 'ingestDurationS' | 'ingestWarmupS' | 'ingestConnections' | 'progress'>,
+): Promise<PgResults> {
+  const schema = `bench_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: url });
+  try {
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+  } catch (err) {
+    await admin.end().catch(() => {});
+    return {
+      note: `PostgreSQL at ${redact(url)} unusable: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+  try {
+    const u = new URL(url);
+    u.searchParams.set('options', `-c search_path=${schema}`);
+    const c = await startCollect(env.group, {
+      name: 'collect-pg',
+      cliPath: env.cliPath,
+      cwd: env.repo,
+      store: u.toString(),
+    });
+    try {
+      return { ingest: await measureIngest(c, 'batch', 'postgres', o) };
+    } finally {
+      await env.group.stop(c.proc);
+    }
+  } catch (err) {
+    return { note: err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err) };
+  } finally {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+    await admin.end().catch(() => {});
+  }
+}
+
+/** A connection URL without its password, for the report. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:…@');
 }
 
 function statSizeOr0(path: string): number {

@@ -21,18 +21,25 @@ Options:
   --matrix <m>          sweep: every connection count at the smallest payload and every
                         payload at the fewest connections; full: every payload × every
                         connection count (default: sweep)
-  --only <ids>          run only these scenario ids (lib/scenarios.ts), or collector
-  --skip <ids>          leave out these scenario ids
+  --only <ids>          run only these scenario ids (lib/scenarios.ts), or the parts
+                        collector (ingest + queries), pg (PostgreSQL ingest), scaling
+                        (--processes / --workers 1, 2, auto) and lake
+  --skip <ids>          leave out these scenario ids or parts
   --generator <g>       auto, wrk or autocannon (default: auto)
   --seed <n>            exchanges seeded for the query benchmark (default: 1M; 2000 with --smoke)
   --lake-n <n>          exchanges written as Parquet and queried with DuckDB for the
                         exchanges-layout benchmark (scenario id lake; default: 1M;
                         2000 with --smoke)
+  --pg-url <url>        PostgreSQL for the pg part: a fresh schema is made in it and
+                        dropped afterwards (default: $INFERLOG_BENCH_PG, else the test
+                        peer on 127.0.0.1:54329 when it answers, else not measured)
   --reseed              rebuild the seeded store even when bench/results/seed-cache/ has one
   --profile             then profile the agent and in-process capture with --cpu-prof
-  --timeout <s>         seconds to wait for a process to start (default: 30)
+  --timeout <s>         per-request timeout of the load generator (default: 30)
   --out <dir>           where results go (default: bench/results)
   --bin <path>          the CLI entry (default: bin/inferlog.js)
+  --baseline-bin <path> another build's CLI entry: the collector ingest points run with it
+                        too, in the same run, and the targets give the ratio (default: none)
   --example <file>      the InferenceService YAML the scenarios serve
                         (default: examples/inferenceservice-with-logging.yaml)
   --keep                keep the temporary directory (logs, DBs) for inspection
@@ -84,9 +91,14 @@ const Options = z.object({
   profile: z.boolean(),
   out: z.string().min(1),
   bin: z.string().min(1),
+  baselineBin: z.string().min(1).optional(),
   example: z.string().min(1),
   keep: z.boolean(),
   reseed: z.boolean(),
+  pgUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+    .optional(),
   timeoutS: z.number().int().min(1),
   matrix: z.enum(['sweep', 'full']),
 });
@@ -109,9 +121,11 @@ export function parseOptions(argv: string[]): BenchOptions {
       profile: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
       bin: { type: 'string', default: 'bin/inferlog.js' },
+      'baseline-bin': { type: 'string' },
       example: { type: 'string', default: 'examples/inferenceservice-with-logging.yaml' },
       keep: { type: 'boolean', default: false },
       reseed: { type: 'boolean', default: false },
+      'pg-url': { type: 'string' },
       timeout: { type: 'string', default: '30' },
       matrix: { type: 'string', default: 'sweep' },
     },
@@ -132,9 +146,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     profile: values.profile ?? false,
     out: values.out,
     bin: values.bin,
+    baselineBin: values['baseline-bin'],
     example: values.example,
     keep: values.keep ?? false,
     reseed: values.reseed ?? false,
+    pgUrl: values['pg-url'],
     timeoutS: Number(values.timeout),
     matrix: values.matrix,
   });
@@ -145,7 +161,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   return Object.freeze(parsed.data);
 }
 
-/** Whether a scenario id (or `collector`, `lake`) is selected by --only/--skip. */
+/** Whether a scenario id (or a part: `collector`, `pg`, `scaling`, `lake`) is selected by --only/--skip. */
 export function selected(o: BenchOptions, id: string): boolean {
   if (o.only.length && !o.only.includes(id)) return false;
   return !o.skip.includes(id);

@@ -1,6 +1,6 @@
 // Free loopback ports: bind port 0, read what the kernel chose, release it. A port is
 // handed out once per run, so servers started side by side never get the same one.
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 const handedOut = new Set<number>();
 
@@ -25,4 +25,18 @@ export async function freePort(): Promise<number> {
     }
   }
   throw new Error('no free port');
+}
+
+/** True when something accepts a TCP connection on 127.0.0.1:port within a second. */
+export function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(1000, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
 }

@@ -165,3 +165,24 @@ function canConnect(port: number): Promise<boolean> {
     s.once('error', () => resolve(false));
   });
 }
+
+/**
+ * Polls the process's stderr log until a line matches: for a primary that forks workers, the
+ * port answers once the first worker listens, but it is ready only when it says so.
+ */
+export async function waitForLine(proc: ManagedProcess, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (
+      proc
+        .tail(200)
+        .split('\n')
+        .some((l) => pattern.test(l))
+    )
+      return;
+    if (proc.hasExited()) throw new Error(`${proc.name} exited before it was ready:\n${proc.tail()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${proc.name} printed no ${pattern} within ${timeoutMs} ms\n${proc.tail()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

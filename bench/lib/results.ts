@@ -46,6 +46,8 @@ export interface ScenarioStatus {
   /** Collector scenarios: exchanges stored vs requests that completed through the front door. */
   stored?: number;
   completed?: number;
+  /** Collector scenarios: stored exchanges still missing a half (`status=incomplete`): left behind. */
+  incomplete?: number;
 }
 
 export interface LatencySummary {
@@ -68,26 +70,90 @@ export interface CollectorResults {
     fromMs?: number;
     toMs?: number;
   };
-  ingest?: {
-    mode: string;
-    events: number;
-    seconds: number;
-    eventsPerS: number;
-    collectorCpuUsPerEvent: number;
-    stored?: number;
-  }[];
-  queries?: { name: string; path: string; latency: LatencySummary }[];
+  /** wrk with KServe's events into a fresh SQLite store (lib/ingest.ts): single, then batch. */
+  ingest?: IngestResult[];
+  /** The query set over the seeded store, nothing else running. */
+  queries?: QueryResult[];
+  /** The same query set again while wrk ingests batches into the same collector at full speed. */
+  underLoad?: {
+    queries: QueryResult[];
+    /** What the concurrent ingest achieved while the queries ran. */
+    ingest: { events: number; seconds: number; eventsPerS: number; errors: number };
+  };
   /** With --profile: the collector's .cpuprofile and the batched-ingest window in it. */
   profilePath?: string;
   profileWindow?: { fromEndUs: number; toEndUs: number };
+}
+
+export interface QueryResult {
+  name: string;
+  path: string;
+  latency: LatencySummary;
+}
+
+export interface IngestResult {
+  /** `single` (one binary event per POST) or `batch` (100 per POST). */
+  mode: string;
+  /** `sqlite` or `postgres`. */
+  store: string;
+  /** Set for the build given with --baseline-bin; absent for the build under test. */
+  build?: 'baseline';
+  events: number;
+  seconds: number;
+  eventsPerS: number;
+  collectorCpuUsPerEvent: number;
+  /** Collector CPU ÷ wall time during the run. */
+  coresUsed: number;
+  errors: number;
+  /** Exchanges of the measured run found stored afterwards. */
+  stored: number;
+}
+
+/** PostgreSQL batched ingest (target 3), or why it was not measured. */
+export interface PgResults {
+  ingest?: IngestResult;
+  note?: string;
+}
+
+/** Throughput at 1, 2 and `auto` processes: the agent (`--processes`) and the collector (`--workers`). */
+export interface ScalingPoint {
+  /** As passed: `1`, `2` or `auto`. */
+  count: string;
+  /** Requests (agent) or events (collector) per second. */
+  rate: number;
+  /** CPU of the whole process tree (primary + workers) per request or event, µs. */
+  cpuUsPerUnit: number;
+  /** CPU time of the tree ÷ wall time: cores kept busy. */
+  coresUsed: number;
+  errors: number;
+}
+
+export interface ScalingPart {
+  unit: 'req/s' | 'events/s';
+  points: ScalingPoint[];
+  /** Why a count (or the whole part) did not run, e.g. "not available in this build". */
+  note?: string;
+}
+
+export interface ScalingResults {
+  /** `os.availableParallelism()`: what `auto` means here. */
+  cores: number;
+  agent?: ScalingPart;
+  collector?: ScalingPart;
 }
 
 export interface TargetResult {
   name: string;
   target: string;
   measured: string;
+  /** The figure against its baseline, e.g. `0.48× today's (81.2 µs), 1.30× nginx (this run)`. */
+  ratio?: string;
   met: boolean | null;
+  /** Not a figure: guaranteed by design and proven by the tests the row names. */
+  byTest?: boolean;
   detail?: string;
+  /** What limits the figure: a fixed explanation per target, filled with this run's figures. */
+  limitedBy?: string;
 }
 
 export interface ProfileSummary {
@@ -123,6 +189,8 @@ export interface BenchReport {
   scenarios: ScenarioStatus[];
   points: PointResult[];
   collector?: CollectorResults;
+  pg?: PgResults;
+  scaling?: ScalingResults;
   lake?: LakeResults;
   targets: TargetResult[];
   profiles: ProfileSummary[];

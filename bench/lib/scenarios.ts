@@ -69,7 +69,7 @@ export interface Scenario {
   start(env: BenchEnv): Promise<RunningScenario>;
 }
 
-async function startUp(
+export async function startUp(
   env: BenchEnv,
   name: string,
   logger: LoggerSection | undefined,
@@ -91,7 +91,7 @@ async function startUp(
   return { proc, port };
 }
 
-async function startAgent(
+export async function startAgent(
   env: BenchEnv,
   scenarioId: string,
   componentPort: number,

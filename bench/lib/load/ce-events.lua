@@ -1,15 +1,19 @@
 -- wrk script for the collector: KServe's events with unique ids, one exchange's two halves in turn.
 --   wrk -t1 -c32 -d10s -s ce-events.lua http://127.0.0.1:PORT/ -- single PREFIX
---   wrk … -- batch PREFIX 100     (application/cloudevents-batch+json, 100 events per POST)
+--   wrk … -- batch PREFIX 100 [MODEL]   (application/cloudevents-batch+json, 100 events per POST)
 -- The (one) wrk thread numbers its exchanges, so no id repeats within a run
--- (PREFIX is per run). Prints one BENCH_JSON line like post.lua.
+-- (PREFIX is per run). MODEL (default "bench") is the inference-service name, so a run's
+-- exchanges can be counted apart. Event times are the run's start (UTC), so the exchanges land
+-- in "the last hour" like live traffic. Prints one BENCH_JSON line like post.lua.
 local counter = 0
-local mode, prefix, batch = "single", "x", 100
+local mode, prefix, batch, model = "single", "x", 100, "bench"
+local now = os.date("!%Y-%m-%dT%H:%M:%SZ")
 
 function init(args)
   mode = args[1] or "single"
   prefix = (args[2] or "x") .. "-" .. tostring(math.random(1, 1e9))
   batch = tonumber(args[3] or "100")
+  model = args[4] or "bench"
 end
 
 local body = '{"instances":[[6.8,2.8,4.8,1.4]]}'
@@ -17,8 +21,8 @@ local answer = '{"predictions":[1]}'
 
 local function event(id, half, data)
   return '{"specversion":"1.0","id":"' .. id .. '","type":"org.kubeflow.serving.inference.' .. half ..
-    '","source":"http://localhost:9081/","time":"2026-11-30T10:00:00Z","datacontenttype":"application/json",' ..
-    '"inferenceservicename":"bench","namespace":"ns","component":"predictor","endpoint":"","data":' .. data .. '}'
+    '","source":"http://localhost:9081/","time":"' .. now .. '","datacontenttype":"application/json",' ..
+    '"inferenceservicename":"' .. model .. '","namespace":"ns","component":"predictor","endpoint":"","data":' .. data .. '}'
 end
 
 function request()
@@ -33,8 +37,8 @@ function request()
       ["Ce-Id"] = prefix .. "-" .. n,
       ["Ce-Type"] = "org.kubeflow.serving.inference." .. half,
       ["Ce-Source"] = "http://localhost:9081/",
-      ["Ce-Time"] = "2026-11-30T10:00:00Z",
-      ["Ce-Inferenceservicename"] = "bench",
+      ["Ce-Time"] = now,
+      ["Ce-Inferenceservicename"] = model,
       ["Ce-Namespace"] = "ns",
       ["Ce-Component"] = "predictor",
       ["Ce-Endpoint"] = "",
