@@ -179,7 +179,10 @@ export async function runPrimary(o: {
    * The ready line, given the port workers listen on and the first worker's description: a
    * message, or a message with the structured fields a single process would log.
    */
-  readyLine: (port: number, describe: string) => string | { message: string; fields: Record<string, unknown> };
+  readyLine: (
+    port: number,
+    describe: string,
+  ) => string | { message: string; fields: Record<string, unknown> };
 }): Promise<void> {
   const { log, kind } = o;
   const slots = new Map<number, Slot>();
@@ -260,13 +263,15 @@ export async function runPrimary(o: {
       if (!isObject(m)) return;
       if (m.type === 'inferlog:ask-primary') {
         const ask = m as AskPrimary;
-        void (ask.what === 'metrics' ? metricsText() : health()).then(
-          (value) => value,
-          () => undefined,
-        ).then((value) => {
-          if (worker.isConnected())
-            worker.send({ type: 'inferlog:primary-answer', id: ask.id, value } satisfies PrimaryAnswer);
-        });
+        void (ask.what === 'metrics' ? metricsText() : health())
+          .then(
+            (value) => value,
+            () => undefined,
+          )
+          .then((value) => {
+            if (worker.isConnected())
+              worker.send({ type: 'inferlog:primary-answer', id: ask.id, value } satisfies PrimaryAnswer);
+          });
         return;
       }
       if (m.type !== 'inferlog:ready') return;

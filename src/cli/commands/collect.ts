@@ -517,7 +517,6 @@ export function register(program: Command): void {
       });
       return;
     }
-    let stopping: ((signal: string) => void) | undefined;
     // Under --workers N: this worker's line to the primary (set once the collector is up).
     let worker: WorkerHandle | undefined;
     const toPrimary = (): WorkerHandle => {
@@ -608,21 +607,6 @@ export function register(program: Command): void {
         ? { audit: collector.auditLog === '-' ? 'stdout' : collector.auditLog }
         : {}),
     };
-    if (index !== undefined) {
-      const s = store;
-      worker = serveWorker({
-        registry: collector.metrics.registry,
-        // The store answers (a PostgreSQL pool can lose its server): /healthz needs every worker's.
-        health: async () => ({
-          ok: await s.getExchange('inferlog-healthz').then(
-            () => true,
-            () => false,
-          ),
-        }),
-        shutdown: (why) => stopping?.(why),
-      });
-      worker.ready(collector.port, JSON.stringify({ url: collector.url, fields: readyFields }));
-    } else log.info(`ready on ${collector.url}`, readyFields);
     let stopped = false;
     const stop = (signal: string): void => {
       // Once: a worker hears SIGINT from the terminal and the primary's `shutdown` message too.
@@ -644,7 +628,21 @@ export function register(program: Command): void {
           },
         );
     };
-    stopping = stop;
+    if (index !== undefined) {
+      const s = store;
+      worker = serveWorker({
+        registry: collector.metrics.registry,
+        // The store answers (a PostgreSQL pool can lose its server): /healthz needs every worker's.
+        health: async () => ({
+          ok: await s.getExchange('inferlog-healthz').then(
+            () => true,
+            () => false,
+          ),
+        }),
+        shutdown: stop,
+      });
+      worker.ready(collector.port, JSON.stringify({ url: collector.url, fields: readyFields }));
+    } else log.info(`ready on ${collector.url}`, readyFields);
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
