@@ -4,6 +4,7 @@
  * Compares builds in the same run, as ratios.
  *
  *   npx tsx bench/collector-ingest.ts [--bin A.js --bin B.js] [--duration 10] [--connections 32] [--rounds 2]
+ *     [--workers 1,2,auto]   (collect --workers: each count is a point; CPU is the primary's and every worker's)
  *
  *   wrk (1 thread, keep-alive) ──POST──▶ inferlog collect --store sqlite:<tmp>/db ──▶ stored
  *     collector CPU from /proc/<pid>/stat (µs per event), events/s from wrk, stored rows afterwards
@@ -34,10 +35,12 @@ const durationS = Number(arg('duration', '10')[0]);
 const connections = Number(arg('connections', '32')[0]);
 const rounds = Number(arg('rounds', '1')[0]);
 const modes = arg('modes', 'single,batch')[0]!.split(',');
+const workerCounts = arg('workers', '1')[0]!.split(',');
 
 interface Point {
   bin: string;
   mode: string;
+  workers: string;
   events: number;
   seconds: number;
   eventsPerS: number;
@@ -45,16 +48,31 @@ interface Point {
   stored: number;
   errors: number;
   load1: number;
+  /** Stored events per commit, and mean ms per commit (warm-up included). */
+  eventsPerCommit: number;
+  commitMs: number;
 }
 
 async function startCollector(
   bin: string,
   db: string,
+  workers: string,
 ): Promise<{ pid: number; port: number; stop(): Promise<void> }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [bin, 'collect', '--host', '127.0.0.1', '--port', String(port), '--store', `sqlite:${db}`],
+    [
+      bin,
+      'collect',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--store',
+      `sqlite:${db}`,
+      // Only when asked: a build from before --workers refuses the flag.
+      ...(workers === '1' ? [] : ['--workers', workers]),
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
@@ -123,17 +141,25 @@ function wrk(
   };
 }
 
-async function point(bin: string, mode: string, round: number): Promise<Point> {
+async function point(bin: string, mode: string, workers: string, round: number): Promise<Point> {
   const dir = mkdtempSync(join(tmpdir(), 'inferlog-ingest-'));
   const db = join(dir, 'store.db');
-  const c = await startCollector(bin, db);
+  const c = await startCollector(bin, db, workers);
   try {
     wrk(c.port, mode, `warm${round}`, 1); // warm-up: JIT, page cache, connections
     const load1 = loadavg()[0]!;
+    // cpuMs sums the process tree: under --workers, the primary and every worker.
     const cpu0 = cpuMs(c.pid);
     const r = wrk(c.port, mode, `run${round}`, durationS);
     const cpu = cpuMs(c.pid) - cpu0;
     const events = r.requests * (mode === 'single' ? 1 : 100);
+    // Commits and the time spent in them (waiting for SQLite's write lock included): under
+    // --workers, whether the processes queue on the lock, and how large each group commit gets.
+    const m = await (await fetch(`http://127.0.0.1:${c.port}/metrics`)).text();
+    const sample = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(m)?.[1] ?? NaN);
+    const commits = sample('inferlog_collector_store_commit_seconds_count');
+    const commitS = sample('inferlog_collector_store_commit_seconds_sum');
+    const halves = sample('inferlog_collector_events_stored_total');
     await c.stop();
     const d = new Database(db, { readonly: true });
     const stored = (d.prepare('SELECT count(*) AS n FROM exchanges').get() as { n: number }).n;
@@ -141,10 +167,13 @@ async function point(bin: string, mode: string, round: number): Promise<Point> {
     return {
       bin,
       mode,
+      workers,
       events,
       seconds: r.durationS,
       eventsPerS: events / r.durationS,
       cpuUsPerEvent: (cpu * 1000) / events,
+      eventsPerCommit: halves / commits,
+      commitMs: (commitS * 1000) / commits,
       stored,
       errors: r.errors,
       load1,
@@ -158,11 +187,12 @@ async function point(bin: string, mode: string, round: number): Promise<Point> {
 const points: Point[] = [];
 for (let round = 0; round < rounds; round++) {
   for (const mode of modes) {
-    for (const bin of round % 2 === 0 ? bins : [...bins].reverse()) {
-      const p = await point(bin, mode, round);
+    const runs = bins.flatMap((bin) => workerCounts.map((workers) => ({ bin, workers })));
+    for (const { bin, workers } of round % 2 === 0 ? runs : [...runs].reverse()) {
+      const p = await point(bin, mode, workers, round);
       points.push(p);
       process.stderr.write(
-        `${mode} ${bin}: ${Math.round(p.eventsPerS)} events/s, ${p.cpuUsPerEvent.toFixed(1)} µs CPU/event, stored ${p.stored} exchanges, errors ${p.errors}, load ${p.load1.toFixed(1)}\n`,
+        `${mode} ${bin} workers=${workers}: ${Math.round(p.eventsPerS)} events/s, ${p.cpuUsPerEvent.toFixed(1)} µs CPU/event, stored ${p.stored} exchanges, errors ${p.errors}, ${p.eventsPerCommit.toFixed(1)} events/commit, ${p.commitMs.toFixed(2)} ms/commit, load ${p.load1.toFixed(1)}\n`,
       );
     }
   }
@@ -173,18 +203,19 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 const lines = [
   `Collector ingest (SQLite, synchronous=NORMAL), wrk 1 thread, ${connections} connections, ${durationS}s per point, ${rounds} round(s); ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`,
   '',
-  '| mode | build | events/s | × first | collector CPU µs/event | × first | errors |',
-  '|---|---|---|---|---|---|---|',
+  '| mode | build | workers | events/s | × first | collector CPU µs/event | × first | errors |',
+  '|---|---|---|---|---|---|---|---|',
 ];
 for (const mode of modes) {
-  const b = points.filter((p) => p.mode === mode && p.bin === base);
-  for (const bin of bins) {
-    const ps = points.filter((p) => p.mode === mode && p.bin === bin);
-    const rate = mean(ps.map((p) => p.eventsPerS));
-    const cpu = mean(ps.map((p) => p.cpuUsPerEvent));
-    lines.push(
-      `| ${mode} | ${bin} | ${Math.round(rate)} | ${(rate / mean(b.map((p) => p.eventsPerS))).toFixed(2)}× | ${cpu.toFixed(1)} | ${(cpu / mean(b.map((p) => p.cpuUsPerEvent))).toFixed(2)}× | ${ps.reduce((n, p) => n + p.errors, 0)} |`,
-    );
-  }
+  const b = points.filter((p) => p.mode === mode && p.bin === base && p.workers === workerCounts[0]);
+  for (const bin of bins)
+    for (const workers of workerCounts) {
+      const ps = points.filter((p) => p.mode === mode && p.bin === bin && p.workers === workers);
+      const rate = mean(ps.map((p) => p.eventsPerS));
+      const cpu = mean(ps.map((p) => p.cpuUsPerEvent));
+      lines.push(
+        `| ${mode} | ${bin} | ${workers} | ${Math.round(rate)} | ${(rate / mean(b.map((p) => p.eventsPerS))).toFixed(2)}× | ${cpu.toFixed(1)} | ${(cpu / mean(b.map((p) => p.cpuUsPerEvent))).toFixed(2)}× | ${ps.reduce((n, p) => n + p.errors, 0)} |`,
+      );
+    }
 }
 process.stdout.write(lines.join('\n') + '\n');
