@@ -263,6 +263,14 @@ describe('inferlog collect --workers 2', () => {
       expect(r.status, bad).toBe(2);
       expect(r.stderr, bad).toMatch(/--workers must be an integer from 1 to 256 or auto/);
     }
+    // Audit lines from two processes into one pipe could interleave (a long filter is the client's).
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'collect', '--workers', '2', '--port', '0', '--audit-log', '-', '--store', 'sqlite::memory:'],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--audit-log - \(stdout\) cannot be shared by several --workers/);
   });
 
   it(

@@ -494,6 +494,11 @@ export function register(program: Command): void {
     }
     if (flags.auditLog === '') usage('--audit-log: give a file, or - for stdout');
     const auditLog = auditLogFor(flags.auditLog, auth.authenticator !== undefined, flags.store);
+    // A file is shared safely (each worker appends whole lines with O_APPEND); one pipe is not.
+    if (workers > 1 && auditLog === '-')
+      usage(
+        "--audit-log - (stdout) cannot be shared by several --workers: lines longer than the pipe's atomic write size (4 KiB) from two processes could interleave; give a file (each worker appends whole lines) or --workers 1",
+      );
     if (workers > 1 && index === undefined) {
       // The primary: migrations run here, once, before any worker opens the store.
       try {
