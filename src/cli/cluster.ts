@@ -45,6 +45,8 @@ export interface ClusterKind {
   noun: string;
   /** What a successor does with its predecessor's state, said when it is restarted. */
   restartNote?: string;
+  /** What stopping waits for, in the shutdown line (default: the agent's log buffer). */
+  draining?: string;
   metrics: {
     configured: { name: string; help: string };
     ready: { name: string; help: string };
@@ -381,8 +383,12 @@ export async function runPrimary(o: {
   const line = o.readyLine(info.port, info.describe);
   if (typeof line === 'string') log.info(line);
   else log.info(line.message, line.fields);
-  onShutdownSignal(log, async () => {
-    admin?.close();
-    await stopAll();
-  });
+  onShutdownSignal(
+    log,
+    async () => {
+      admin?.close();
+      await stopAll();
+    },
+    kind.draining,
+  );
 }

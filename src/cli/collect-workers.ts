@@ -25,6 +25,7 @@ export const COLLECTOR_WORKERS: ClusterKind = {
   flag: '--workers',
   env: 'INFERLOG_COLLECTOR_WORKER',
   noun: 'worker',
+  draining: "every worker finishing its in-flight requests' commits",
   metrics: {
     configured: {
       name: 'inferlog_collector_workers',
