@@ -254,6 +254,52 @@ describe('inferlog collect --workers 2', () => {
     },
   );
 
+  it(
+    '/healthz is 503 while a worker does not answer; workers exit when the primary is SIGKILLed',
+    { timeout: 90_000 },
+    async () => {
+      const db = join(mkdtempSync(join(tmpdir(), 'inferlog-workers-')), 'store.db');
+      const c = await collectWorkers(`sqlite:${db}`);
+      const pids = [...workerPids(c.proc.stderr()).values()];
+      expect(pids.length).toBe(2);
+      process.kill(pids[1]!, 'SIGSTOP');
+      cleanups.push(async () => void process.kill(pids[1]!, 'SIGCONT'));
+      // A new connection per probe: round-robin hands some to the stopped worker (they time out);
+      // the live worker answers for the cluster, which is not whole.
+      let seen: { status: number; body: unknown } | undefined;
+      await waitFor(
+        async () => {
+          try {
+            const res = await fetch(`http://127.0.0.1:${c.port}/healthz`, {
+              headers: { connection: 'close' },
+              signal: AbortSignal.timeout(5_000),
+            });
+            seen = { status: res.status, body: await res.json() };
+            return res.status === 503;
+          } catch {
+            return false;
+          }
+        },
+        '/healthz 503 from the live worker',
+        60_000,
+      );
+      expect(seen!.body).toMatchObject({ status: 'degraded', workers: { configured: 2, listening: 2 } });
+      process.kill(pids[1]!, 'SIGCONT');
+
+      // No orphans: a worker whose primary is gone drains and exits (it would hold the port).
+      c.proc.child.kill('SIGKILL');
+      const alive = (pid: number): boolean => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await waitFor(() => !pids.some(alive), 'both workers gone', 30_000);
+    },
+  );
+
   it('refuses a bad --workers value with exit 2, naming the flag', () => {
     for (const bad of ['0', 'two', '-1', '1.5', '257']) {
       const r = spawnSync(process.execPath, [CLI, 'collect', '--workers', bad, '--port', '0'], {
