@@ -154,12 +154,16 @@ export function adminRoutes(
  * reason (an agent process told by its primary): idempotent, and never counted as a second
  * signal, so a terminal's Ctrl-C reaching both primary and worker still drains.
  */
-export function onShutdownSignal(log: OpLogger, stop: () => Promise<void>): (why: string) => void {
+export function onShutdownSignal(
+  log: OpLogger,
+  stop: () => Promise<void>,
+  draining = 'draining the log buffer',
+): (why: string) => void {
   let stopping = false;
   const begin = (why: string): void => {
     if (stopping) return;
     stopping = true;
-    log.info(`${why}: stopping — no new requests, draining the log buffer`);
+    log.info(`${why}: stopping — no new requests, ${draining}`);
     stop().then(
       () => {
         log.info('stopped cleanly');

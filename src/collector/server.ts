@@ -196,7 +196,20 @@ export interface CollectorOptions {
    * failing authentication are limited per address at this rate, or DEFAULT_FAILED_AUTH_PER_SECOND.
    */
   rateLimit?: RateLimit;
+  /**
+   * This collector is one worker of several (`inferlog collect --workers N`, cli/collect-workers.ts):
+   * /metrics serves every worker's counters summed, and /healthz answers 200 only when every worker
+   * listens. Both are asked of the cluster's primary over its private IPC channel.
+   */
+  cluster?: CollectorCluster;
   log?: OpLogger;
+}
+
+/** What a worker of `collect --workers N` learns from its primary (see CollectorOptions.cluster). */
+export interface CollectorCluster {
+  /** Every worker's metrics summed, in Prometheus text format. */
+  metrics(): Promise<string>;
+  health(): Promise<{ ok: boolean; configured: number; listening: number }>;
 }
 
 export interface Collector {
@@ -357,11 +370,19 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       },
       options.logInstances ?? false,
     );
-    app.get('/healthz', { config: { public: true } }, async () => ({
-      status: 'ok',
-      store: store.name,
-      ...traceLink,
-    }));
+    const cluster = options.cluster;
+    app.get('/healthz', { config: { public: true } }, async (_req, reply) => {
+      if (!cluster) return { status: 'ok', store: store.name, ...traceLink };
+      // A scrape that lands on this worker speaks for all: a load balancer must not send traffic
+      // while a worker restarts (its share of connections would be refused).
+      const h = await cluster.health().catch(() => ({ ok: false, configured: 0, listening: 0 }));
+      return reply.code(h.ok ? 200 : 503).send({
+        status: h.ok ? 'ok' : 'degraded',
+        store: store.name,
+        workers: { configured: h.configured, listening: h.listening },
+        ...traceLink,
+      });
+    });
     if (role === 'ingest') return app;
     registerAuthConfig(app, options.authConfig);
     registerQuery(app, store, options.statsTopModels ?? DEFAULT_STATS_TOP_MODELS, audit);
@@ -376,7 +397,9 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
           throw forbidden(
             `"${req.principal.id}" is limited to some namespaces or models; /metrics covers all of them`,
           );
-        return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+        // Under --workers N, every worker's counters summed (this one's included), not this one's share.
+        const text = cluster ? await cluster.metrics() : await metrics.registry.metrics();
+        return reply.type(metrics.registry.contentType).send(text);
       },
     );
     log.debug('collector routes ready', {

@@ -5,6 +5,8 @@
  *     └─ auth: --auth-file (tokens, certificate identities) + --tls-client-ca ──▶ chainAuthenticators
  *        secure default: a non-loopback listener with no authentication does not start (exit 2)
  *   SIGTERM / SIGINT ──▶ close (in-flight commits finish) ──▶ "stopped cleanly" ──▶ exit 0
+ *   --workers N > 1: this process checks the flags, migrates the store and forks N workers that
+ *   each run the collector on the same ports (cli/collect-workers.ts, cli/cluster.ts).
  */
 import type { Command } from 'commander';
 import { createOpLogger } from '../../core/log.js';
@@ -26,6 +28,8 @@ import type { AuthFileSource } from '../../collector/auth/token-file.js';
 import { tokenAuthenticator, watchAuthFile } from '../../collector/auth/token-file.js';
 import type { OpLogger } from '../../core/log.js';
 import { exitWithConfigError } from '../util.js';
+import { runPrimary, serveWorker, type WorkerHandle } from '../cluster.js';
+import { COLLECTOR_WORKERS, collectorWorkerIndex, collectorWorkers } from '../collect-workers.js';
 import { DEFAULT_STATS_TOP_MODELS } from '../../store/stats.js';
 import { DEFAULT_STORE_URL, openStore } from '../../store/open-store.js';
 import type { KafkaSource } from '../../sources/kafka/source.js';
@@ -76,6 +80,7 @@ interface CollectFlags {
   oidcGroup: string[];
   auditLog?: string;
   logInstances?: boolean;
+  workers?: string;
 }
 
 /**
@@ -318,6 +323,11 @@ export function register(program: Command): void {
       "link each exchange to its trace in the UI: an http(s) URL with {traceId}, e.g. 'https://grafana.example/explore?…{traceId}'",
     )
     .option(
+      '--workers <n|auto>',
+      'collector processes sharing the ports, each with its own store connection; auto = one per core',
+      '1',
+    )
+    .option(
       '--log-instances',
       'also store one row per prediction (input, prediction, index) of every exchange: GET /api/v1/instances',
     );
@@ -387,9 +397,13 @@ export function register(program: Command): void {
     );
   addRequestLimitFlags(command, false);
   command.action(async (flags: CollectFlags) => {
-    const log = createOpLogger('collect');
+    // Under --workers N this is worker `index` (each checks the flags again: cheap, and the same).
+    const index = collectorWorkerIndex();
+    const log = createOpLogger(index === undefined ? 'collect' : `collect[${index}]`);
     let limits: RequestLimits;
+    let workers = 1;
     try {
+      workers = collectorWorkers(flags.workers);
       limits = requestLimitsFrom(flags as unknown as Record<string, unknown>, 'inferlog collect');
     } catch (e) {
       fail('collect', e);
@@ -480,7 +494,43 @@ export function register(program: Command): void {
     }
     if (flags.auditLog === '') usage('--audit-log: give a file, or - for stdout');
     const auditLog = auditLogFor(flags.auditLog, auth.authenticator !== undefined, flags.store);
-    let collector;
+    // A file is shared safely (each worker appends whole lines with O_APPEND); one pipe is not.
+    if (workers > 1 && auditLog === '-')
+      usage(
+        "--audit-log - (stdout) cannot be shared by several --workers: lines longer than the pipe's atomic write size (4 KiB) from two processes could interleave; give a file (each worker appends whole lines) or --workers 1",
+      );
+    if (workers > 1 && index === undefined) {
+      // The primary: migrations run here, once, before any worker opens the store.
+      try {
+        await store.start();
+        await store.shutdown();
+      } catch (err) {
+        fail('collect', startFailure(err, flags));
+      } finally {
+        auth.close();
+        await auth.authenticator?.close?.();
+      }
+      await runPrimary({
+        kind: COLLECTOR_WORKERS,
+        count: workers,
+        host: flags.host,
+        log,
+        readyLine: (_port, describe) => {
+          const d = JSON.parse(describe) as { url: string; fields: Record<string, unknown> };
+          return { message: `ready on ${d.url}`, fields: { ...d.fields, workers } };
+        },
+      });
+      return;
+    }
+    // Under --workers N: this worker's line to the primary (set once the collector is up).
+    let worker: WorkerHandle | undefined;
+    const toPrimary = (): WorkerHandle => {
+      if (!worker) throw new Error('this worker is still starting');
+      return worker;
+    };
+    // Jobs that must run once per collector run in worker 0: retention, the Kafka consumer.
+    const once = index === undefined || index === 0;
+    let collector: Awaited<ReturnType<typeof startCollector>> | undefined;
     try {
       collector = await startCollector({
         auditLog,
@@ -492,7 +542,7 @@ export function register(program: Command): void {
         statsTopModels,
         requestBodyTimeoutMs: limits.requestBodyTimeoutMs,
         requestTimeoutMs: limits.requestTimeoutMs,
-        retentionMs,
+        retentionMs: once ? retentionMs : undefined,
         traceUrl: flags.traceUrl,
         authConfig: oidc?.config,
         logInstances: flags.logInstances === true,
@@ -505,6 +555,14 @@ export function register(program: Command): void {
         headersTimeoutMs,
         rateLimit,
         settingNames: { maxBodyBytes: '--max-body-bytes', maxBatchEvents: '--max-batch-events' },
+        ...(index !== undefined
+          ? {
+              cluster: {
+                metrics: async () => toPrimary().askPrimary('metrics'),
+                health: async () => toPrimary().askPrimary('health'),
+              },
+            }
+          : {}),
         log,
       });
     } catch (err) {
@@ -512,7 +570,7 @@ export function register(program: Command): void {
       fail('collect', startFailure(err, flags));
     }
     let source: KafkaSource | undefined;
-    if (fromUrl) {
+    if (fromUrl && once) {
       const s = store;
       const c = collector;
       try {
@@ -542,7 +600,8 @@ export function register(program: Command): void {
         );
       }
     }
-    log.info(`ready on ${collector.url}`, {
+    const started = collector;
+    const readyFields = {
       ...(collector.ingestUrl ? { ingest: collector.ingestUrl } : {}),
       ...(ingest?.open ? { ingestAuth: 'open' } : {}),
       auth: auth.describe,
@@ -552,12 +611,16 @@ export function register(program: Command): void {
       ...(collector.auditLog !== undefined
         ? { audit: collector.auditLog === '-' ? 'stdout' : collector.auditLog }
         : {}),
-    });
+    };
+    let stopped = false;
     const stop = (signal: string): void => {
+      // Once: a worker hears SIGINT from the terminal and the primary's `shutdown` message too.
+      if (stopped) return;
+      stopped = true;
       log.info(`${signal}: finishing in-flight commits`);
       // Leave the consumer group first: its partitions move to the other collectors.
       (source?.shutdown() ?? Promise.resolve())
-        .then(() => collector.close())
+        .then(() => started.close())
         .then(() => auth.close())
         .then(
           () => {
@@ -570,6 +633,21 @@ export function register(program: Command): void {
           },
         );
     };
+    if (index !== undefined) {
+      const s = store;
+      worker = serveWorker({
+        registry: collector.metrics.registry,
+        // The store answers (a PostgreSQL pool can lose its server): /healthz needs every worker's.
+        health: async () => ({
+          ok: await s.getExchange('inferlog-healthz').then(
+            () => true,
+            () => false,
+          ),
+        }),
+        shutdown: stop,
+      });
+      worker.ready(collector.port, JSON.stringify({ url: collector.url, fields: readyFields }));
+    } else log.info(`ready on ${collector.url}`, readyFields);
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
