@@ -135,6 +135,7 @@ export function serveWorker(o: {
       // The primary waits up to ASK_TIMEOUT_MS for each worker; give it that and a margin.
       const timer = setTimeout(() => {
         pending.delete(id);
+        // Not catalogued: /metrics answers it as a 500 (an overloaded or stuck primary, not a client's error).
         reject(new Error('the primary process did not answer'));
       }, ASK_TIMEOUT_MS * 2);
       pending.set(id, (v) => {
@@ -145,6 +146,7 @@ export function serveWorker(o: {
       if (!process.send?.({ type: 'inferlog:ask-primary', id, what } satisfies AskPrimary)) {
         clearTimeout(timer);
         pending.delete(id);
+        // Not catalogued, as above: the worker is about to exit with its primary gone.
         reject(new Error('no channel to the primary process'));
       }
     });

@@ -525,6 +525,7 @@ export function register(program: Command): void {
     // Under --workers N: this worker's line to the primary (set once the collector is up).
     let worker: WorkerHandle | undefined;
     const toPrimary = (): WorkerHandle => {
+      // Not catalogued: a request can reach /metrics only after the worker listens, which is after `worker` is set.
       if (!worker) throw new Error('this worker is still starting');
       return worker;
     };
