@@ -107,7 +107,7 @@ describe('disk spool', () => {
     await b.spool.close();
   });
 
-  it('survives a SIGKILL of the writing process right after append returns', async () => {
+  it('survives a SIGKILL of the writing process in the turn after the appends (one write per turn)', async () => {
     const dir = tmp();
     const script = `
       import { Spool } from ${JSON.stringify(join(process.cwd(), 'dist/pipeline/spool/spool.js'))};
@@ -117,7 +117,8 @@ describe('disk spool', () => {
       for (let i = 0; i < 2000; i++) s.append({ id: 'k' + i, source: { inferenceService: 'm', namespace: 'n', component: 'c', endpoint: '', sourceUri: 'u', annotations: {} },
         mode: 'all', method: 'POST', url: '/', metadata: {}, requestTime: now, responseTime: now, status: 200, sampleWeight: 1,
         request: { bytes: new Uint8Array(100), size: 100, truncated: false } });
-      process.kill(process.pid, 'SIGKILL');
+      // The turn's records are written at its end (pipeline/turn-end.ts), before this runs.
+      setImmediate(() => process.kill(process.pid, 'SIGKILL'));
     `;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(r.signal).toBe('SIGKILL');
@@ -125,6 +126,24 @@ describe('disk spool', () => {
     const got = await readAll(spool);
     expect(got.map((e) => e.id)).toEqual(Array.from({ length: 2000 }, (_, i) => 'k' + i));
     expect(drops.size).toBe(0);
+    await spool.close();
+  });
+
+  it('writes the records appended in one turn together at its end; a read before then writes them first', async () => {
+    const dir = tmp();
+    const { spool } = open(dir);
+    const onDisk = (): number => statSync(join(dir, segments(dir).at(-1)!)).size;
+    const sent = Array.from({ length: 50 }, () => exchange());
+    for (const ex of sent) spool.append(ex);
+    expect(onDisk()).toBe(0); // one write for the whole turn, not one per record
+    expect(spool.records).toBe(50); // counted from the append on
+    await new Promise((r) => setImmediate(r));
+    const afterTurn = onDisk();
+    expect(afterTurn).toBe(spool.bytes);
+    for (const ex of sent) spool.append(ex);
+    const got = await readAll(spool); // the read writes this turn's records before it looks
+    expect(got.map((e) => e.id)).toEqual([...sent, ...sent].map((e) => e.id));
+    expect(onDisk()).toBe(2 * afterTurn);
     await spool.close();
   });
 
