@@ -33,7 +33,7 @@ import { createBatcherInterceptor } from './batcher/interceptor.js';
 import { isStreamingResponse, type InFlight, type Recorder } from './recorder.js';
 import { createBodyWatch } from './body-watch.js';
 import { answerClientError } from '../core/lingering-close.js';
-import { atTurnEnd, turnEndPending } from '../pipeline/turn-end.js';
+import { atTurnEnd, flushTurnEnd, turnEndPending } from '../pipeline/turn-end.js';
 
 export interface ProxyOptions {
   /** Where the model listens, e.g. http://127.0.0.1:8080. */
@@ -208,6 +208,8 @@ const AGENT_SAYS: Partial<Record<ErrorCode, string>> = {
  * rest of the request may still be on the wire, and must not be read as a next request.
  */
 function answerError(res: ServerResponse, status: number, message: string): void {
+  // Its exchange was submitted just before: written now, as its answer does not wait for the turn's end.
+  flushTurnEnd();
   const body = JSON.stringify({ error: `inferlog agent: ${message}` });
   const headers: Record<string, string | number> = {
     'content-type': 'application/json',

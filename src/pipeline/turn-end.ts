@@ -15,21 +15,25 @@
  * exchange; the check phase comes once all the sockets that were ready have been served.
  */
 const queue: (() => void)[] = [];
+/** The next entry to run: a run started from inside another (flushTurnEnd) goes on where it is. */
+let next = 0;
 let scheduled = false;
 
 function runTurnEnd(): void {
   scheduled = false;
   let failure: unknown;
   // Work added while this runs (an append from a callback) joins the same run, after what is here.
-  for (let i = 0; i < queue.length; i++) {
+  while (next < queue.length) {
+    const fn = queue[next++] as () => void;
     try {
-      (queue[i] as () => void)();
+      fn();
     } catch (err) {
       // The rest still runs (a client's answer must not wait on another's failure); the first error surfaces.
       failure ??= err;
     }
   }
   queue.length = 0;
+  next = 0;
   if (failure !== undefined) throw failure;
 }
 
@@ -42,7 +46,16 @@ export function atTurnEnd(fn: () => void): void {
   }
 }
 
+/**
+ * Runs what waits for the end of the turn now (earlier is always allowed: it only makes the
+ * batch smaller). For a caller that cannot hold its answer back: in-process capture, whose
+ * application ends the response itself.
+ */
+export function flushTurnEnd(): void {
+  if (next < queue.length) runTurnEnd();
+}
+
 /** Whether something waits for the end of this turn (no: the proxy ends its answer at once). */
 export function turnEndPending(): boolean {
-  return queue.length > 0;
+  return next < queue.length;
 }
