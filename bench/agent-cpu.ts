@@ -3,7 +3,7 @@
  * machine, where wall-clock throughput is noise but CPU per request and profile shares hold.
  *
  *   wrk (fixed duration) ──▶ agent (--cpu-prof) ──▶ tiny upstream (fixed 100 B JSON)
- *                                 └──▶ file sink | collect (per-event POSTs) | nothing
+ *                                 └──▶ file sink | collect (per-event POSTs, or batched) | nothing
  *   CPU µs/request = agent's utime+stime delta (/proc) ÷ requests wrk completed
  *
  * Builds are compared in one run, their order alternating between rounds:
@@ -18,13 +18,14 @@ import { parseArgs } from 'node:util';
 import { summariseProfile } from './lib/cpu-profile.js';
 import { nginxBinary, writeNginxConfig } from './lib/nginx.js';
 import { cpuMs } from './lib/proc-stats.js';
+import { BATCH_INTERVAL, BATCH_SIZE } from './lib/scenarios.js';
 import { freePort } from './lib/ports.js';
 import { waitForPort } from './lib/processes.js';
 
 const { values } = parseArgs({
   options: {
     bin: { type: 'string', multiple: true },
-    cases: { type: 'string', default: 'off,file,http,nginx' },
+    cases: { type: 'string', default: 'off,file,http,batch,nginx' },
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '32' },
     rounds: { type: 'string', default: '2' },
@@ -105,7 +106,7 @@ async function measure(bin: string, kase: string, upstreamPort: number, round: n
     const args = ['agent', '--port', String(port), '--host', '127.0.0.1'];
     args.push('--component-port', String(upstreamPort), '--inference-service', 'm');
     if (kase === 'file') args.push('--log-url', `file://${dir}/log.jsonl`, '--log-mode', 'all');
-    if (kase === 'http') {
+    if (kase === 'http' || kase === 'batch') {
       const cport = await freePort();
       const db = `sqlite:${join(dir, 'c.db')}`;
       const c = start('node', [
@@ -121,6 +122,9 @@ async function measure(bin: string, kase: string, upstreamPort: number, round: n
       extra.push(c);
       await waitForPort(cport, undefined, 30_000);
       args.push('--log-url', `http://127.0.0.1:${cport}/`, '--log-mode', 'all');
+      // As bench scenario 6 (agent → collect, batched): a CloudEvents batch per POST.
+      if (kase === 'batch')
+        args.push('--log-batch-size', String(BATCH_SIZE), '--log-batch-interval', BATCH_INTERVAL);
     }
     const flags = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
     // The default spool (zero loss with default settings) goes under this run's state home.

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Exchange } from '../core/exchange.js';
 import { captureInProcess, type RecorderRouting } from './in-process.js';
 import { Recorder } from './recorder.js';
+import { atTurnEnd } from '../pipeline/turn-end.js';
 
 const source = (name: string) => ({
   inferenceService: name,
@@ -66,6 +67,35 @@ describe('captureInProcess with a body-dependent recorder', () => {
     expect(new TextDecoder().decode(b[0]?.request?.bytes)).toBe('{"model":"b"}');
     expect(b[0]?.requestTime).toBeGreaterThanOrEqual(before - 1);
     expect(seen).toEqual([13]);
+  });
+
+  it('sends the last bytes only after the work its exchange put off to the end of the turn (the spool write)', async () => {
+    // The spool writes a turn's records at its end (pipeline/turn-end.ts); an in-process answer
+    // must not leave before, or a crash in between would lose an answered exchange.
+    let ended: () => boolean = () => true;
+    const doneAtWrite: boolean[] = [];
+    const spooling = new Recorder({
+      source: source('a'),
+      mode: 'all',
+      maxCaptureBytes: 1024,
+      metadataHeaders: [],
+      forceHeaders: [],
+      submitter: { submit: () => atTurnEnd(() => doneAtWrite.push(ended())) },
+    });
+    const handler = captureInProcess(
+      spooling,
+      (_req, res) => {
+        ended = () => res.writableEnded;
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('ok');
+      },
+      64,
+    );
+    server = http.createServer(handler);
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/models/a:predict`);
+    expect(await res.text()).toBe('ok');
+    expect(doneAtWrite).toEqual([false]);
   });
 
   it('decides at the body limit, with no body, and still logs every byte count', async () => {

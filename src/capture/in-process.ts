@@ -14,6 +14,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { BatchInfo } from '../core/exchange.js';
 import { nowMs } from '../core/time.js';
+import { flushTurnEnd } from '../pipeline/turn-end.js';
 import { createBodyWatch } from './body-watch.js';
 import { isStreamingResponse, Recorder, type InFlight } from './recorder.js';
 
@@ -91,7 +92,10 @@ function teeResponse(res: ServerResponse, flight: InFlight): void {
     const buf = toBuffer(args[0], args[1]);
     if (buf) flight.responseChunk(buf);
     // Submit before the last byte leaves: a crash after the client has its answer cannot lose it.
+    // The spool writes at the end of the turn (pipeline/turn-end.ts); the application's end
+    // cannot wait for that, so that write happens now.
     flight.complete();
+    flushTurnEnd();
     return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as ServerResponse['end'];
   res.once('close', () => {

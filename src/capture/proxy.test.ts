@@ -12,6 +12,7 @@ import {
 } from '../../test/helpers/raw-http.js';
 import { createCaptureProxy, type CaptureProxy, type ProxyOptions } from './proxy.js';
 import { Recorder } from './recorder.js';
+import { atTurnEnd } from '../pipeline/turn-end.js';
 
 // A real model-like upstream with the behaviours a proxy must pass through untouched.
 let releaseSecondChunk: () => void = () => {};
@@ -50,6 +51,18 @@ const upstream = http.createServer((req, res) => {
           res.end('data: [DONE]\n\n');
         };
         return;
+      case '/big': {
+        // A non-streaming answer in several writes: the proxy holds back only the newest chunk.
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        let i = 0;
+        const next = (): void => {
+          if (i === 4) return void res.end();
+          res.write(Buffer.alloc(64 * 1024, 97 + i++));
+          setTimeout(next, 5);
+        };
+        next();
+        return;
+      }
       case '/reset':
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
         res.write('{"partial":');
@@ -65,6 +78,7 @@ const upstream = http.createServer((req, res) => {
 let proxy: CaptureProxy;
 let proxyUrl: string;
 const logged: Exchange[] = [];
+let onSubmit: ((ex: Exchange) => void) | undefined;
 
 function listenOn(server: http.Server): Promise<number> {
   return new Promise((resolve) =>
@@ -87,7 +101,12 @@ function recorderFor(mode: 'all' | 'request' | 'response', maxCaptureBytes = 1 <
     trustInboundId: true, // 'reuses an inbound Ce-Id' below; the default (off) is in recorder.test.ts
     metadataHeaders: ['X-Request-Id', 'Authorization'],
     forceHeaders: [],
-    submitter: { submit: (ex) => logged.push(ex) },
+    submitter: {
+      submit: (ex) => {
+        logged.push(ex);
+        onSubmit?.(ex);
+      },
+    },
   });
 }
 
@@ -269,6 +288,37 @@ describe('capture proxy', () => {
     await waitFor(() => logged.length === 1);
     expect(logged[0]).toMatchObject({ status: 200, error: { code: 'UPSTREAM_RESET' } });
     expect(Buffer.from(logged[0]!.response!.bytes).toString()).toBe('{"partial":');
+  });
+
+  it('ends an answer only after the work its exchange put off to the end of the turn (the spool write)', async () => {
+    // The spool writes a turn's records at its end (pipeline/turn-end.ts); the client must not
+    // have its whole answer before then, or a SIGKILL in between would lose an answered exchange.
+    logged.length = 0;
+    let answer: http.ServerResponse | undefined;
+    const onRequest = (_req: http.IncomingMessage, res: http.ServerResponse): void => void (answer = res);
+    proxy.server.on('request', onRequest);
+    const endedAtWrite: boolean[] = [];
+    onSubmit = () => atTurnEnd(() => endedAtWrite.push(answer?.writableEnded ?? true));
+    try {
+      for (const path of ['/v1/models/m:predict', '/big', '/stream']) {
+        const reply = send(`${proxyUrl}${path}`, { method: 'POST' }, '{}');
+        if (path === '/stream') setTimeout(() => releaseSecondChunk(), 50);
+        expect((await reply).status).toBeLessThan(300);
+      }
+    } finally {
+      onSubmit = undefined;
+      proxy.server.off('request', onRequest);
+    }
+    expect(endedAtWrite).toEqual([false, false, false]);
+  });
+
+  it('passes a non-streaming answer sent in several writes through whole', async () => {
+    logged.length = 0;
+    const reply = await send(`${proxyUrl}/big`, { method: 'GET' });
+    const want = Buffer.concat([0, 1, 2, 3].map((i) => Buffer.alloc(64 * 1024, 97 + i)));
+    expect(reply.body.equals(want)).toBe(true);
+    await waitFor(() => logged.length === 1);
+    expect(Buffer.from(logged[0]!.response!.bytes).equals(want)).toBe(true);
   });
 
   it('logs 4xx answers too (KServe logs only 200s)', async () => {

@@ -5,7 +5,8 @@
  *   client ──▶ node:http server ──▶ body read (up to requestBufferBytes) ──▶ undici Pool.dispatch ──▶ model
  *      ▲             │ request bytes teed into BodyCapture                          │
  *      └─────────────┴──── response chunks written through as they arrive, teed likewise
- *                    └──▶ recorder.complete() ─▶ pipeline.submit()  (then the last byte)
+ *                    └──▶ recorder.complete() ─▶ pipeline.submit()  (then the last byte, after the
+ *                                                                    spool's write at the end of the turn)
  *
  * The client always gets the model's status, headers and bytes. Logging never awaits a
  * sink; when the model cannot be reached the client gets 502/504, as from KServe's agent.
@@ -32,6 +33,7 @@ import { createBatcherInterceptor } from './batcher/interceptor.js';
 import { isStreamingResponse, type InFlight, type Recorder } from './recorder.js';
 import { createBodyWatch } from './body-watch.js';
 import { answerClientError } from '../core/lingering-close.js';
+import { atTurnEnd, flushTurnEnd, turnEndPending } from '../pipeline/turn-end.js';
 
 export interface ProxyOptions {
   /** Where the model listens, e.g. http://127.0.0.1:8080. */
@@ -206,6 +208,8 @@ const AGENT_SAYS: Partial<Record<ErrorCode, string>> = {
  * rest of the request may still be on the wire, and must not be read as a next request.
  */
 function answerError(res: ServerResponse, status: number, message: string): void {
+  // Its exchange was submitted just before: written now, as its answer does not wait for the turn's end.
+  flushTurnEnd();
   const body = JSON.stringify({ error: `inferlog agent: ${message}` });
   const headers: Record<string, string | number> = {
     'content-type': 'application/json',
@@ -220,6 +224,13 @@ function answerError(res: ServerResponse, status: number, message: string): void
 class ProxyHandler implements Dispatcher.DispatchHandler {
   private started = false;
   private clientGone = false;
+  private streaming = false;
+  /**
+   * A non-streaming answer's newest chunk, written when the next one arrives or at the end: the
+   * last bytes go out only after the exchange is in the spool (turn-end.ts), and a small answer
+   * leaves as one write, head and body together.
+   */
+  private held: Buffer | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -251,6 +262,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.started = true;
     const contentType = first(headers['content-type']);
     const streaming = isStreamingResponse(contentType);
+    this.streaming = streaming;
     this.flight?.responseStart(statusCode, contentType, first(headers['content-encoding']), streaming);
     this.res.writeHead(statusCode, statusMessage ?? '', responseHeaders(headers));
     // Streams go out chunk by chunk, not after Node's first-write buffering.
@@ -259,17 +271,32 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.flight?.responseChunk(chunk);
-    if (!this.res.write(chunk)) {
+    let out: Buffer | undefined = chunk;
+    if (!this.streaming) {
+      out = this.held;
+      this.held = chunk;
+      if (out === undefined) return;
+    }
+    if (!this.res.write(out)) {
       controller.pause();
       this.res.once('drain', () => controller.resume());
     }
   }
 
   onResponseEnd(): void {
-    // Submit before the final byte: once the client has its answer, the exchange is in the pipeline.
+    // Submit before the final byte: once the client has its answer, the exchange is in the
+    // pipeline, and (the spool writing the turn's records at its end) on disk: the answer ends after that.
     this.flight?.complete();
-    this.res.end();
+    if (turnEndPending()) atTurnEnd(this.end);
+    else this.end();
   }
+
+  private readonly end = (): void => {
+    const last = this.held;
+    this.held = undefined;
+    if (last === undefined) this.res.end();
+    else this.res.end(last);
+  };
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
     if (this.clientGone) {

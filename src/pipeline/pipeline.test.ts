@@ -272,6 +272,7 @@ describe('pipeline, disk spool', () => {
       ...exchange(),
       request: { bytes: new TextEncoder().encode('{"ssn":"123-45-6789"}'), size: 21, truncated: false },
     });
+    await new Promise((r) => setImmediate(r)); // the spool writes a turn's records at its end
     const disk = readdirSync(dir)
       .filter((f) => f.startsWith('segment-'))
       .map((f) => readFileSync(join(dir, f)).toString('latin1'))

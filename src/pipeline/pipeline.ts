@@ -6,9 +6,10 @@
  *                                                                          ▼  (or a partial batch after batchIntervalMs)
  *        ack ◀── withRetry(withTimeout(sink)) ◀── dispatch (≤ maxInFlight batches) ◀── delivery loop
  *
- * Hot path (`submit`): stages, then one append — for the spool that is one framed record
- * and one writeSync to the page cache, so the redacted record is on disk before capture
- * writes the last bytes of the response. Nothing on it awaits, throws or grows unbounded.
+ * Hot path (`submit`): stages, then one append — for the spool that is one framed record,
+ * written to the page cache with the turn's other records in one write at the end of the turn;
+ * capture writes the last bytes of the response after that (turn-end.ts), so the redacted
+ * record is on disk first. Nothing on it awaits, throws or grows unbounded.
  *
  * Off the hot path: the loop reads batches and sends them. A batch that still fails after
  * its retries is held and re-sent after a capped pause; while every delivery slot holds such

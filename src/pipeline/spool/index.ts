@@ -1,7 +1,7 @@
 /**
  * The disk spool: a bounded, checksummed, acked queue of exchanges in a directory.
  *
- *   submit ─append: encodeFrame + one writeSync─▶ segment-<seq>.dat (the newest: the write segment)
+ *   submit ─append: encodeFrame; one write per turn─▶ segment-<seq>.dat (the newest: the write segment)
  *                        │ (a copy of the decoded Exchange stays in a bounded memory cache)
  *                        ▼
  *   delivery loop ◀─read: cache hit, or async disk read from the read cursor─ segments, oldest first
@@ -10,9 +10,12 @@
  *                        fully acked segments are deleted
  *
  * Invariants (what the tests hold it to), and the module that keeps each:
- *  1. A record is on disk (page cache) before `append` returns: a crash of the process right
- *     after cannot lose it (durability `process`). With `machine`, segments are fsynced as a
- *     group every `fsyncIntervalMs` and the ledger at every ack. (segments.ts, ledger.ts)
+ *  1. A record is on disk (page cache) by the end of the event-loop turn in which it was appended
+ *     (the turn's records go in one write), and before any read: a crash of the process after
+ *     that cannot lose it (durability `process`). The agent's proxy ends a client's answer only
+ *     after that write, so a client never has its whole answer while its exchange could still be
+ *     lost (pipeline/turn-end.ts, capture/proxy.ts). With `machine`, segments are fsynced as a
+ *     group every `fsyncIntervalMs` and the ledger at every ack. (spool.ts, segments.ts, ledger.ts)
  *  2. A record is forgotten only when it is acked and so is every record before it; the ledger
  *     is written after the sink acknowledged. A crash between the two redelivers (at-least-once);
  *     the store deduplicates by exchange id, which makes delivery exactly-once end to end. (ledger.ts)

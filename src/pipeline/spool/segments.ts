@@ -2,7 +2,7 @@
  * Rules 1, 3 and 4 of the spool (index.ts): segment files, written whole frames at a time and
  * read back frame by frame, checksums checked (codec.ts).
  *
- *   append: frame ─SegmentWriter.write (one writeSync)─▶ segment-<seq>.dat (the newest; opened O_EXCL)
+ *   append: frames ─SegmentWriter.write (one writeSync/writevSync)─▶ segment-<seq>.dat (the newest; opened O_EXCL)
  *                        │ a failed or short write is truncated away, so the file holds whole frames
  *                        ▼ full: a new segment begins (rotate); the old one is closed off the hot path
  *   read:   segment-<seq>.dat ─readFrames(from, limit)─▶ scanFrame per frame ─▶ Exchange[]
@@ -21,6 +21,7 @@ import {
   ftruncateSync,
   readdirSync,
   writeSync,
+  writevSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Exchange } from '../../core/exchange.js';
@@ -62,14 +63,17 @@ export class SegmentWriter {
   }
 
   /**
-   * Writes one whole frame with one writeSync. On failure, the file is cut back to `at` (its size
-   * before) so it holds only whole frames, and the error is thrown.
+   * Writes whole frames with one syscall (writeSync for one, writevSync for several). On failure,
+   * the file is cut back to `at` (its size before) so it holds only whole frames, and the error
+   * is thrown: none of them was written.
    */
-  write(frame: Buffer, at: number): void {
+  write(frames: Buffer[], at: number): void {
+    let want = 0;
+    for (const f of frames) want += f.length;
     try {
-      const n = writeSync(this.fd, frame);
+      const n = frames.length === 1 ? writeSync(this.fd, frames[0] as Buffer) : writevSync(this.fd, frames);
       // Not reported as is: the catch below undoes the write and rethrows to the spool's caller.
-      if (n !== frame.length) throw new Error(`short write: ${n} of ${frame.length} bytes`);
+      if (n !== want) throw new Error(`short write: ${n} of ${want} bytes`);
     } catch (err) {
       // Undo a partial write so the segment holds only whole frames (no phantom corrupt record).
       try {
@@ -117,7 +121,7 @@ export interface FrameSink {
 /**
  * Reads records of one segment from `from` into `out` until `out` holds `max` (or the frames read
  * reach `maxBytes`; returns the frame bytes read), or up to `limit`
- * (only bytes whose writeSync has returned, so a read never sees half a frame from this process).
+ * (only bytes whose write has returned, so a read never sees half a frame from this process).
  * A bad record is skipped to the next frame magic and reported once; nothing in a file stops the
  * reader (rule 4). Throws ENOENT when the file is gone.
  */

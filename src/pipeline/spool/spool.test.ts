@@ -107,7 +107,7 @@ describe('disk spool', () => {
     await b.spool.close();
   });
 
-  it('survives a SIGKILL of the writing process right after append returns', async () => {
+  it('survives a SIGKILL of the writing process in the turn after the appends (one write per turn)', async () => {
     const dir = tmp();
     const script = `
       import { Spool } from ${JSON.stringify(join(process.cwd(), 'dist/pipeline/spool/spool.js'))};
@@ -117,7 +117,8 @@ describe('disk spool', () => {
       for (let i = 0; i < 2000; i++) s.append({ id: 'k' + i, source: { inferenceService: 'm', namespace: 'n', component: 'c', endpoint: '', sourceUri: 'u', annotations: {} },
         mode: 'all', method: 'POST', url: '/', metadata: {}, requestTime: now, responseTime: now, status: 200, sampleWeight: 1,
         request: { bytes: new Uint8Array(100), size: 100, truncated: false } });
-      process.kill(process.pid, 'SIGKILL');
+      // The turn's records are written at its end (pipeline/turn-end.ts), before this runs.
+      setImmediate(() => process.kill(process.pid, 'SIGKILL'));
     `;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(r.signal).toBe('SIGKILL');
@@ -126,6 +127,63 @@ describe('disk spool', () => {
     expect(got.map((e) => e.id)).toEqual(Array.from({ length: 2000 }, (_, i) => 'k' + i));
     expect(drops.size).toBe(0);
     await spool.close();
+  });
+
+  it('writes the records appended in one turn together at its end; a read before then writes them first', async () => {
+    const dir = tmp();
+    const { spool } = open(dir);
+    const onDisk = (): number => statSync(join(dir, segments(dir).at(-1)!)).size;
+    const sent = Array.from({ length: 50 }, () => exchange());
+    for (const ex of sent) spool.append(ex);
+    expect(onDisk()).toBe(0); // one write for the whole turn, not one per record
+    expect(spool.records).toBe(50); // counted from the append on
+    await new Promise((r) => setImmediate(r));
+    const afterTurn = onDisk();
+    expect(afterTurn).toBe(spool.bytes);
+    for (const ex of sent) spool.append(ex);
+    const got = await readAll(spool); // the read writes this turn's records before it looks
+    expect(got.map((e) => e.id)).toEqual([...sent, ...sent].map((e) => e.id));
+    expect(onDisk()).toBe(2 * afterTurn);
+    await spool.close();
+  });
+
+  it('a turn whose one write fails drops and counts each of its records; the file keeps whole frames', () => {
+    // A real failing write: the file size limit (ulimit -f, in KiB) makes write() fail with EFBIG.
+    const dir = tmp();
+    const script = `
+      import { Spool } from ${JSON.stringify(join(process.cwd(), 'dist/pipeline/spool/spool.js'))};
+      const drops = {};
+      const s = Spool.open({ dir: ${JSON.stringify(dir)}, maxBytes: 1e9, whenFull: 'drop-newest', durability: 'process',
+        log: { debug() {}, info() {}, warn() {}, error() {} }, onDrop(r, n) { drops[r] = (drops[r] ?? 0) + n; } });
+      const now = Date.now();
+      const ex = (id) => ({ id, source: { inferenceService: 'm', namespace: 'n', component: 'c', endpoint: '', sourceUri: 'u', annotations: {} },
+        mode: 'all', method: 'POST', url: '/', metadata: {}, requestTime: now, responseTime: now, status: 200, sampleWeight: 1,
+        request: { bytes: new Uint8Array(1000), size: 1000, truncated: false } });
+      for (let i = 0; i < 5; i++) s.append(ex('a' + i)); // ~6.7 KB: fits
+      await new Promise((r) => setImmediate(r));
+      for (let i = 0; i < 40; i++) s.append(ex('b' + i)); // ~54 KB more in one write: over the limit
+      const got = [];
+      for (;;) { const b = await s.read(100); if (!b) break; got.push(...b.exchanges.map((e) => e.id)); s.ack(b); }
+      console.log(JSON.stringify({ drops, got, records: s.records }));
+      await s.close();
+    `;
+    const r = spawnSync(
+      'sh',
+      ['-c', 'ulimit -f 16 && exec "$0" --input-type=module -e "$1"', process.execPath, script],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { drops: Record<string, number>; got: string[]; records: number };
+    expect(out.drops).toEqual({ spool_io: 40 });
+    expect(out.got).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
+    expect(out.records).toBe(0);
+    // Cut back to the last whole frame: a reopen finds the five records (acked) and nothing corrupt.
+    const { spool, drops } = open(dir);
+    expect(spool.records).toBe(0);
+    expect(drops.size).toBe(0);
+    void spool.close();
   });
 
   it('skips a corrupt record in the middle of a segment, counts it, and delivers the rest', async () => {

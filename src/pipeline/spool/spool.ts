@@ -4,7 +4,8 @@
  *
  *   open ─claimDirectory (lock.ts) ─▶ recoverSegments (recovery.ts) ─▶ new SegmentWriter + LedgerFile
  *
- *   append ─encodeFrame (codec.ts)─▶ room? (maxBytes, whenFull) ─▶ SegmentWriter.write ─▶ RecentCache.push
+ *   append ─encodeFrame (codec.ts)─▶ room? (maxBytes, whenFull) ─▶ pending frames of this turn
+ *   end of turn (turn-end.ts), or a read/close ─▶ SegmentWriter.write (all pending, one write) ─▶ RecentCache.push
  *   read   ─▶ RecentCache.take at the cursor, else readFrames from disk (segments.ts) ─▶ batch ─▶ AckQueue
  *   ack    ─▶ AckQueue: batches acked in order ─▶ per-segment counts ─▶ delete fully acked segments
  *                                                                     ─▶ LedgerFile.write(acked position)
@@ -26,6 +27,7 @@ import { AckQueue, before, LedgerFile, type Position, type SpoolBatch } from './
 import { claimDirectory, type DirLock } from './lock.js';
 import { recoverSegments } from './recovery.js';
 import { readOrCreateSpoolId } from './files.js';
+import { atTurnEnd } from '../turn-end.js';
 import { readFrames, segmentName, segmentPath, SegmentWriter, type Segment } from './segments.js';
 
 export interface SpoolConfig {
@@ -63,6 +65,10 @@ export class Spool implements DeliveryBuffer {
   private nextIoLog = 0;
   private fsyncTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Appended this turn, not yet written: the exchanges and their frames, in step. */
+  private pending: Exchange[] = [];
+  private pendingFrames: Buffer[] = [];
+  private pendingBytes = 0;
   private readonly segmentBytes: number;
   /** Recovered on open: records left by an earlier run. */
   readonly recovered: number;
@@ -98,6 +104,10 @@ export class Spool implements DeliveryBuffer {
     return Math.max(0, this.totalRecords - this.handedOut);
   }
 
+  /**
+   * Encodes the exchange now and writes it at the end of this turn, with every other frame of the
+   * turn in one write (turn-end.ts). Counted in `records` and `bytes` from now on.
+   */
   append(ex: Exchange): void {
     if (this.closed) {
       this.config.onDrop('shutdown', 1);
@@ -115,37 +125,64 @@ export class Spool implements DeliveryBuffer {
       this.config.onDrop('spool_full', 1);
       return;
     }
-    const seg = this.segments[this.segments.length - 1] as Segment;
-    try {
-      (this.writer as SegmentWriter).write(frame, seg.bytes);
-    } catch (err) {
-      this.writeFailed(err);
-      return;
-    }
-    this.cache.push({
-      seq: seg.seq,
-      offset: seg.bytes,
-      end: seg.bytes + frame.length,
-      size: frame.length,
-      exchange: ex,
-    });
-    seg.bytes += frame.length;
-    seg.records++;
+    if (this.pending.length === 0) atTurnEnd(this.flushPending);
+    this.pending.push(ex);
+    this.pendingFrames.push(frame);
+    this.pendingBytes += frame.length;
     this.totalBytes += frame.length;
     this.totalRecords++;
+    // A turn's records that fill the segment are written now, so segments keep their size (drop-oldest
+    // and deletion after acks work by whole segments) however much one turn appends.
+    const seg = this.segments[this.segments.length - 1] as Segment;
+    if (seg.bytes + this.pendingBytes >= this.segmentBytes) this.flushPending();
+  }
+
+  /**
+   * Writes the frames appended since the last flush with one write (rule 1). At the end of each
+   * turn, and before any read or close, so the reader never looks past what is on disk.
+   */
+  private readonly flushPending = (): void => {
+    const exchanges = this.pending;
+    const frames = this.pendingFrames;
+    if (exchanges.length === 0) return;
+    this.pending = [];
+    this.pendingFrames = [];
+    this.pendingBytes = 0;
+    const seg = this.segments[this.segments.length - 1] as Segment;
+    try {
+      (this.writer as SegmentWriter).write(frames, seg.bytes);
+    } catch (err) {
+      for (const f of frames) this.totalBytes -= f.length;
+      this.totalRecords -= frames.length;
+      this.writeFailed(err, frames.length);
+      return;
+    }
+    for (let i = 0; i < frames.length; i++) {
+      const size = (frames[i] as Buffer).length;
+      this.cache.push({
+        seq: seg.seq,
+        offset: seg.bytes,
+        end: seg.bytes + size,
+        size,
+        exchange: exchanges[i] as Exchange,
+      });
+      seg.bytes += size;
+      seg.records++;
+    }
     this.dirty = true;
     if (seg.bytes >= this.segmentBytes && Date.now() >= this.nextRotateTry) {
       try {
         this.rotate();
       } catch (err) {
-        // The record is safe; the segment just grows until a new one can be opened (tried once a second).
+        // The records are safe; the segment just grows until a new one can be opened (tried once a second).
         this.nextRotateTry = Date.now() + 1000;
         this.config.log.warn('spool: cannot begin a new segment', { error: String(err) });
       }
     }
-  }
+  };
 
   async read(max: number, maxBytes = Infinity): Promise<ReadBatch | undefined> {
+    this.flushPending();
     const out: Exchange[] = [];
     let bytes = 0;
     while (out.length < max && bytes < maxBytes && !this.closed) {
@@ -201,6 +238,7 @@ export class Spool implements DeliveryBuffer {
 
   async close(): Promise<{ lost: number; kept: number }> {
     if (this.closed) return { lost: 0, kept: this.totalRecords };
+    this.flushPending();
     this.closed = true;
     if (this.fsyncTimer) clearInterval(this.fsyncTimer);
     const ledger = this.ledger as LedgerFile;
@@ -266,9 +304,9 @@ export class Spool implements DeliveryBuffer {
   }
 
   /** The record is dropped and counted; a full disk fails every append, so it is said once every 10 s. */
-  private writeFailed(err: unknown): void {
-    this.config.onDrop('spool_io', 1);
-    this.ioErrors++;
+  private writeFailed(err: unknown, records: number): void {
+    this.config.onDrop('spool_io', records);
+    this.ioErrors += records;
     if (Date.now() >= this.nextIoLog) {
       this.nextIoLog = Date.now() + 10_000;
       this.config.log.warn('cannot write to the spool; exchanges dropped', {
