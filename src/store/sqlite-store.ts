@@ -42,6 +42,9 @@ import {
   upsertSql,
 } from './rollup.js';
 import type { DbExchangeRow } from './row-codec.js';
+
+/** A row as this store reads it: with `rid`, the integer its bodies are keyed by (migration 6). */
+type RidRow = DbExchangeRow & { rid: number };
 import { fromDb, KIND_CODE, toDbValues, WRITE_COLUMNS } from './row-codec.js';
 import { LIST_COLUMNS, SqlBuilder, sqliteDialect } from './sql-filter.js';
 import { ERASE_CHUNK } from './store.js';
@@ -84,12 +87,12 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   let seq = 0;
   let stmts:
     | {
-        readRow: Database.Statement<[string], DbExchangeRow>;
-        readById: Database.Statement<[string], DbExchangeRow>;
+        readRow: Database.Statement<[string], RidRow>;
+        readById: Database.Statement<[string], RidRow>;
         insertRow: Database.Statement<unknown[]>;
         updateRow: Database.Statement<unknown[]>;
-        insertBody: Database.Statement<[string, number, Uint8Array]>;
-        bodies: Database.Statement<[string], { kind: number; body: Buffer }>;
+        insertBody: Database.Statement<[number, number, Uint8Array]>;
+        bodies: Database.Statement<[number], { kind: number; body: Buffer }>;
         maxSeq: Database.Statement<[], { s: number | null }>;
         rollup: Map<RollupLevel, Database.Statement<unknown[]>>;
         prune: Map<RollupLevel, Database.Statement<unknown[]>>;
@@ -154,16 +157,16 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         .map((c) => `${c} = ?`)
         .join(', ');
       stmts = {
-        readRow: d.prepare(`SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ?`),
+        readRow: d.prepare(`SELECT rid, ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ?`),
         readById: d.prepare(
-          `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = ? ORDER BY time_ms DESC, key DESC LIMIT 1`,
+          `SELECT rid, ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = ? ORDER BY time_ms DESC, key DESC LIMIT 1`,
         ),
         insertRow: d.prepare(
           `INSERT INTO exchanges (${WRITE_COLUMNS.join(', ')}) VALUES (${WRITE_COLUMNS.map(() => '?').join(', ')})`,
         ),
         updateRow: d.prepare(`UPDATE exchanges SET ${sets} WHERE key = ?`),
-        insertBody: d.prepare('INSERT OR IGNORE INTO exchange_bodies (key, kind, body) VALUES (?, ?, ?)'),
-        bodies: d.prepare('SELECT kind, body FROM exchange_bodies WHERE key = ?'),
+        insertBody: d.prepare('INSERT OR IGNORE INTO exchange_bodies (rid, kind, body) VALUES (?, ?, ?)'),
+        bodies: d.prepare('SELECT kind, body FROM exchange_bodies WHERE rid = ?'),
         maxSeq: d.prepare('SELECT max(seq) AS s FROM exchanges'),
         rollup: new Map(LEVELS.map((l) => [l, d.prepare(upsertSql(l.table, 1, () => '?'))])),
         prune: new Map(LEVELS.map((l) => [l, d.prepare(pruneSql(l.table, () => '?'))])),
@@ -199,6 +202,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
           const existing = s.readRow.get(key);
           const before = existing ? fromDb(existing).row : undefined;
           let row = before;
+          const added: ExchangeHalf[] = [];
           for (const i of at) {
             const half = batch[i]!;
             const merged = mergeHalf(row, half);
@@ -207,14 +211,19 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
               duplicates++;
               continue;
             }
-            s.insertBody.run(key, KIND_CODE[half.kind], half.body);
+            added.push(half);
             row = merged;
             stored++;
           }
           if (row === undefined || row === before) continue;
           const values = toDbValues(row, ++seq, (b) => (b ? 1 : 0));
-          if (existing) s.updateRow.run(...values.slice(1), key);
-          else s.insertRow.run(...values);
+          let rid: number;
+          if (existing) {
+            s.updateRow.run(...values.slice(1), key);
+            rid = existing.rid;
+          } else rid = Number(s.insertRow.run(...values).lastInsertRowid);
+          // After the row: a new exchange's bodies need its rid (see migration 6).
+          for (const half of added) s.insertBody.run(rid, KIND_CODE[half.kind], half.body);
           if (before) changes.push({ row: before, sign: -1 });
           changes.push({ row, sign: 1 });
           if (
@@ -225,7 +234,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
             )
           ) {
             // Both bodies are in the table now (this transaction inserted the new one).
-            const bodies = s.bodies.all(key);
+            const bodies = s.bodies.all(rid);
             const body = (k: number): Uint8Array | null => bodies.find((b) => b.kind === k)?.body ?? null;
             const split = splitStored(row, body(KIND_CODE.request), body(KIND_CODE.response));
             countSplit(instances, split);
@@ -295,7 +304,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     async getExchange(id: string, allow?: AccessScope): Promise<ExchangeWithBodies | undefined> {
       const s = stmts;
       const d = open();
-      let r: DbExchangeRow | undefined;
+      let r: RidRow | undefined;
       if (!allow) r = s!.readRow.get(id) ?? s!.readById.get(id);
       else {
         // In SQL, not after the fact: the newest row with this event id may be another namespace's.
@@ -305,18 +314,18 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         byId.clauses.push(`id = ${byId.p(id)}`);
         r =
           d
-            .prepare<unknown[], DbExchangeRow>(
-              `SELECT ${LIST_COLUMNS}, search_text FROM exchanges ${byKey.where()}`,
+            .prepare<unknown[], RidRow>(
+              `SELECT rid, ${LIST_COLUMNS}, search_text FROM exchanges ${byKey.where()}`,
             )
             .get(...byKey.params) ??
           d
-            .prepare<unknown[], DbExchangeRow>(
-              `SELECT ${LIST_COLUMNS}, search_text FROM exchanges ${byId.where()} ORDER BY time_ms DESC, key DESC LIMIT 1`,
+            .prepare<unknown[], RidRow>(
+              `SELECT rid, ${LIST_COLUMNS}, search_text FROM exchanges ${byId.where()} ORDER BY time_ms DESC, key DESC LIMIT 1`,
             )
             .get(...byId.params);
       }
       if (!r) return undefined;
-      const bodies = s!.bodies.all(r.key);
+      const bodies = s!.bodies.all(r.rid);
       const body = (k: number): Uint8Array | null => {
         const b = bodies.find((x) => x.kind === k)?.body;
         return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
@@ -412,7 +421,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
           d.prepare(`DELETE FROM ${level.table} WHERE period < ?`).run(cut);
         }
         d.prepare(
-          'DELETE FROM exchange_bodies WHERE key IN (SELECT key FROM exchanges WHERE time_ms < ?)',
+          'DELETE FROM exchange_bodies WHERE rid IN (SELECT rid FROM exchanges WHERE time_ms < ?)',
         ).run(t);
         // Instance rows carry their exchange's time: the same cut takes them.
         d.prepare('DELETE FROM instances WHERE time_ms < ?').run(t);
@@ -423,10 +432,10 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       const d = open();
       const s = stmts!;
       const b = new SqlBuilder(sqliteDialect).filter(filter);
-      const select = d.prepare<unknown[], DbExchangeRow>(
-        `SELECT ${LIST_COLUMNS} FROM exchanges ${b.where()} LIMIT ${ERASE_CHUNK}`,
+      const select = d.prepare<unknown[], RidRow>(
+        `SELECT rid, ${LIST_COLUMNS} FROM exchanges ${b.where()} LIMIT ${ERASE_CHUNK}`,
       );
-      const delBodies = d.prepare<[string]>('DELETE FROM exchange_bodies WHERE key = ?');
+      const delBodies = d.prepare<[number]>('DELETE FROM exchange_bodies WHERE rid = ?');
       // Instance rows hold the inputs and predictions: personal data as much as the bodies.
       const delInstances = d.prepare<[string]>('DELETE FROM instances WHERE key = ?');
       const delRow = d.prepare<[string]>('DELETE FROM exchanges WHERE key = ?');
@@ -435,8 +444,9 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       const erased = d.transaction(() => {
         let n = 0;
         for (;;) {
-          const rows = select.all(...b.params).map((r) => fromDb(r).row);
-          if (rows.length === 0) return n;
+          const found = select.all(...b.params);
+          if (found.length === 0) return n;
+          const rows = found.map((r) => fromDb(r).row);
           const changes = rows.map((row) => ({ row, sign: -1 as const }));
           for (const [level, deltas] of levelDeltas(changes)) {
             const up = s.rollup.get(level)!;
@@ -446,10 +456,10 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
               prune.run(...rollupKeyValues(x));
             }
           }
-          for (const row of rows) {
-            delBodies.run(row.key);
-            delInstances.run(row.key);
-            delRow.run(row.key);
+          for (const r of found) {
+            delBodies.run(r.rid);
+            delInstances.run(r.key);
+            delRow.run(r.key);
           }
           n += rows.length;
         }
