@@ -43,9 +43,30 @@ import {
 } from './rollup.js';
 import type { DbExchangeRow } from './row-codec.js';
 
+/**
+ * What completing an exchange (its second half, in another transaction) can change. SQLite
+ * rewrites an index's entry only when the UPDATE names one of the index's columns, so naming
+ * fewer columns spares exchanges_id (random ids: a random page) and exchanges_time. id, model,
+ * namespace and component are part of the key's hash and cannot change; time_ms (a request
+ * arriving after its response) and trace_id (set by whichever half carried one) are added to
+ * the statement only when they did.
+ */
+const COMPLETION_COLUMNS: readonly WriteColumn[] = [
+  'seq',
+  'status',
+  'error_code',
+  'latency_ms',
+  'latency_bucket',
+  'sample_weight',
+  'complete',
+  'search_text',
+  'detail',
+];
+
 /** A row as this store reads it: with `rid`, the integer its bodies are keyed by (migration 6). */
 type RidRow = DbExchangeRow & { rid: number };
 import { fromDb, KIND_CODE, toDbValues, WRITE_COLUMNS } from './row-codec.js';
+import type { WriteColumn } from './row-codec.js';
 import { LIST_COLUMNS, SqlBuilder, sqliteDialect } from './sql-filter.js';
 import { ERASE_CHUNK } from './store.js';
 import type {
@@ -90,7 +111,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         readRow: Database.Statement<[string], RidRow>;
         readById: Database.Statement<[string], RidRow>;
         insertRow: Database.Statement<unknown[]>;
-        updateRow: Database.Statement<unknown[]>;
+        /** The UPDATE that rewrites `before` as `row`, given row's values in WRITE_COLUMNS order. */
+        updateRow: (before: ExchangeRow, row: ExchangeRow) => (values: unknown[]) => void;
         insertBody: Database.Statement<[number, number, Uint8Array]>;
         bodies: Database.Statement<[number], { kind: number; body: Buffer }>;
         maxSeq: Database.Statement<[], { s: number | null }>;
@@ -153,9 +175,20 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       // however often it changed; fewer checkpoints, fewer copies and fsyncs (−14% CPU per event).
       d.pragma('wal_autocheckpoint = 10000');
       migrate(d);
-      const sets = WRITE_COLUMNS.slice(1)
-        .map((c) => `${c} = ?`)
-        .join(', ');
+      const update = (columns: readonly WriteColumn[]): ((values: unknown[]) => void) => {
+        const stmt = d.prepare(
+          `UPDATE exchanges SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE key = ?`,
+        );
+        const at = [...columns, 'key' as const].map((c) => WRITE_COLUMNS.indexOf(c));
+        return (values) => stmt.run(...at.map((i) => values[i]));
+      };
+      const updates = {
+        full: update(WRITE_COLUMNS.slice(1)),
+        completion: update(COMPLETION_COLUMNS),
+        time: update([...COMPLETION_COLUMNS, 'time_ms']),
+        trace: update([...COMPLETION_COLUMNS, 'trace_id']),
+        timeTrace: update([...COMPLETION_COLUMNS, 'time_ms', 'trace_id']),
+      };
       stmts = {
         readRow: d.prepare(`SELECT rid, ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ?`),
         readById: d.prepare(
@@ -164,7 +197,24 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         insertRow: d.prepare(
           `INSERT INTO exchanges (${WRITE_COLUMNS.join(', ')}) VALUES (${WRITE_COLUMNS.map(() => '?').join(', ')})`,
         ),
-        updateRow: d.prepare(`UPDATE exchanges SET ${sets} WHERE key = ?`),
+        updateRow: (before, row) => {
+          if (
+            before.id !== row.id ||
+            before.model !== row.model ||
+            before.namespace !== row.namespace ||
+            before.component !== row.component
+          )
+            return updates.full;
+          const time = before.timeMs !== row.timeMs;
+          const trace = before.traceId !== row.traceId;
+          return time
+            ? trace
+              ? updates.timeTrace
+              : updates.time
+            : trace
+              ? updates.trace
+              : updates.completion;
+        },
         insertBody: d.prepare('INSERT OR IGNORE INTO exchange_bodies (rid, kind, body) VALUES (?, ?, ?)'),
         bodies: d.prepare('SELECT kind, body FROM exchange_bodies WHERE rid = ?'),
         maxSeq: d.prepare('SELECT max(seq) AS s FROM exchanges'),
@@ -219,7 +269,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
           const values = toDbValues(row, ++seq, (b) => (b ? 1 : 0));
           let rid: number;
           if (existing) {
-            s.updateRow.run(...values.slice(1), key);
+            s.updateRow(before!, row)(values);
             rid = existing.rid;
           } else rid = Number(s.insertRow.run(...values).lastInsertRowid);
           // After the row: a new exchange's bodies need its rid (see migration 6).
