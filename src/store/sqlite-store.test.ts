@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -211,6 +212,46 @@ describe('sqlite store', () => {
     const after = new Database(path, { readonly: true });
     expect(after.prepare('SELECT count(*) AS n FROM exchange_bodies').get()).toEqual({ n: 4 });
     after.close();
+  });
+
+  it('a process that starts while another is migrating the same file does not migrate it again (collect --workers)', async () => {
+    const path = join(dir, 'two-migrators.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
+    for (const m of MIGRATIONS.filter((x) => x.version <= 5)) {
+      db.exec(m.sqlite);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 'then');
+    }
+    db.close();
+    // The other process: holds the write lock, applies migration 6 (slowly, as on a large file)
+    // and commits while this one is already starting.
+    const m6 = MIGRATIONS.find((m) => m.version === 6)!;
+    const other = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D = require('better-sqlite3'); const d = new D(process.argv[1]);
+         d.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 700);
+         d.exec(process.argv[2]);
+         d.prepare('INSERT INTO schema_migrations VALUES (6, ?, ?)').run(process.argv[3], 'now');
+         d.exec('COMMIT'); d.close();`,
+        path,
+        m6.sqlite,
+        m6.name,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((ok) => other.stdout.once('data', () => ok()));
+    const store = createSqliteStore(path);
+    await store.start();
+    await new Promise((ok) => other.once('exit', ok));
+    await store.putEvents(testPair('after-upgrade', 0, { body: '{"in":1}' }));
+    expect(Buffer.from((await store.getExchange('after-upgrade'))!.requestBody!).toString()).toBe('{"in":1}');
+    await store.shutdown();
   });
 
   it('migration 2 builds the hourly rollup from exchanges stored before it', async () => {

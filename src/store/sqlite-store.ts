@@ -140,16 +140,22 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         .all()
         .map((r) => r.version),
     );
+    const applied = d.prepare<[number], { version: number }>(
+      'SELECT version FROM schema_migrations WHERE version = ?',
+    );
     for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
+      // Under the write lock, asked again: another process on this file (`collect --workers`)
+      // may have applied it since `done` was read, and a migration must not run twice.
       d.transaction(() => {
+        if (applied.get(m.version)) return;
         d.exec(m.sqlite);
         d.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
           m.version,
           m.name,
           new Date().toISOString(),
         );
-      })();
+      }).immediate();
     }
   }
 
