@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,6 +164,37 @@ describe('sqlite store', () => {
     await store.shutdown();
     // Measured here: 2.46 pages per exchange with bodies keyed by key, 1.24 with bodies by row.
     expect(perExchange).toBeLessThan(1.6);
+  });
+
+  it('completing an exchange rewrites only what completion changes (about half a page, not the id and trace indexes)', async () => {
+    // KServe's two POSTs land in different transactions: the response half rewrites the row. Its
+    // id (a UUID) and trace id are random values: rewriting their index entries was two random pages.
+    const path = join(dir, 'completion-pages.db');
+    const store = createSqliteStore(path, { sync: 'normal' });
+    await store.start();
+    const uuid = (n: number): string =>
+      createHash('md5')
+        .update(String(n))
+        .digest('hex')
+        .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+    const trace = (n: number): Record<string, string> => ({
+      traceparent: `00-${createHash('md5').update(`t${n}`).digest('hex')}-00f067aa0ba902b7-01`,
+    });
+    const pair = (n: number): ReturnType<typeof testPair> =>
+      testPair(uuid(n), n / 100, { ext: trace(n), body: `{"instances":[[${n % 97},2.8]]}` });
+    for (let i = 0; i < 20_000; i += 2_000)
+      await store.putEvents(Array.from({ length: 2_000 }, (_, k) => pair(i + k)).flat());
+    const fresh = Array.from({ length: 250 }, (_, k) => pair(20_000 + k));
+    await store.putEvents(fresh.map(([req]) => req!));
+    const other = new Database(path);
+    other.pragma('wal_checkpoint(TRUNCATE)');
+    await store.putEvents(fresh.map(([, res]) => res!));
+    const perCompletion = Math.max(0, (statSync(`${path}-wal`).size - 32) / (4096 + 24)) / fresh.length;
+    other.close();
+    expect((await store.getExchange(uuid(20_000)))?.row.complete).toBe(true);
+    await store.shutdown();
+    // Measured here: 1.75 pages per completion with every column in the UPDATE, 0.55 without.
+    expect(perCompletion).toBeLessThan(1);
   });
 
   it('migration 6 keeps every body of the exchanges stored before it, and their erasure', async () => {
