@@ -305,7 +305,9 @@ export const MIGRATIONS: readonly Migration[] = [
     // (issue 10: 1.9 WAL pages per exchange → 1.0). Bodies are keyed by their exchange's row id
     // now, which grows with each new exchange, so a batch's bodies fill the table's last pages.
     // `rid` is an INTEGER PRIMARY KEY, not the implicit rowid: VACUUM may renumber an implicit
-    // one, never an explicit one. The rebuild copies every row once.
+    // one, never an explicit one. Without AUTOINCREMENT the rid of an erased newest row can be
+    // given again; that is safe because a row's bodies are always deleted in its transaction.
+    // The rebuild copies every row once.
     sqlite: `
       CREATE TABLE exchanges_v6 (
         rid INTEGER PRIMARY KEY,
