@@ -7,7 +7,7 @@
  * exchange looks like. A half is identified by (key, kind), the key being the event id scoped by
  * sender (exchangeKey); a second copy is a duplicate.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { CE_TYPE_RESPONSE } from '../formats/cloudevents-attributes.js';
 import type { DecodedEvent } from '../formats/cloudevents-decode.js';
 import { EXT } from '../formats/cloudevents-decode.js';
@@ -81,11 +81,17 @@ export function exchangeKey(h: {
   model: string;
   component: string;
 }): string {
-  return createHash('sha256')
-    .update(JSON.stringify([h.source, h.namespace, h.model, h.component, h.id]))
-    .digest('base64url')
-    .slice(0, 32);
+  return sha256(JSON.stringify([h.source, h.namespace, h.model, h.component, h.id])).slice(0, 32);
 }
+
+/**
+ * SHA-256 as base64url. crypto.hash (Node ≥ 20.12) is one call instead of a Hash object's four:
+ * a quarter of the time, paid for every received event. Node 20.11 has only createHash.
+ */
+const sha256: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'base64url')
+    : (text) => crypto.createHash('sha256').update(text).digest('base64url');
 
 /** One received event, normalised. */
 export interface ExchangeHalf {

@@ -297,4 +297,66 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX instances_model_time ON instances (model, time_ms, key, idx);
     `,
   },
+  {
+    version: 6,
+    name: 'bodies by row',
+    // Exchange keys are hashes, so bodies keyed by (key, kind) went to a random page of a table as
+    // large as all bodies: one more page written per stored exchange, on top of the key index's
+    // (issue 10: 1.9 WAL pages per exchange → 1.0). Bodies are keyed by their exchange's row id
+    // now, which grows with each new exchange, so a batch's bodies fill the table's last pages.
+    // `rid` is an INTEGER PRIMARY KEY, not the implicit rowid: VACUUM may renumber an implicit
+    // one, never an explicit one. Without AUTOINCREMENT the rid of an erased newest row can be
+    // given again; that is safe because a row's bodies are always deleted in its transaction.
+    // The rebuild copies every row once.
+    sqlite: `
+      CREATE TABLE exchanges_v6 (
+        rid INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        time_ms REAL NOT NULL,
+        model TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        component TEXT NOT NULL,
+        status INTEGER,
+        error_code TEXT,
+        latency_ms REAL,
+        latency_bucket INTEGER,
+        sample_weight REAL NOT NULL,
+        complete INTEGER NOT NULL,
+        search_text TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        trace_id TEXT
+      );
+      INSERT INTO exchanges_v6 (key, id, seq, time_ms, model, namespace, component, status, error_code,
+                                latency_ms, latency_bucket, sample_weight, complete, search_text, detail, trace_id)
+        SELECT key, id, seq, time_ms, model, namespace, component, status, error_code, latency_ms,
+               latency_bucket, sample_weight, complete, search_text, detail, trace_id
+        FROM exchanges ORDER BY seq;
+      CREATE TABLE exchange_bodies_v6 (
+        rid INTEGER NOT NULL,
+        kind INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (rid, kind)
+      ) WITHOUT ROWID;
+      INSERT INTO exchange_bodies_v6 (rid, kind, body)
+        SELECT e.rid, b.kind, b.body FROM exchange_bodies b JOIN exchanges_v6 e ON e.key = b.key ORDER BY e.rid, b.kind;
+      DROP TABLE exchange_bodies;
+      ALTER TABLE exchange_bodies_v6 RENAME TO exchange_bodies;
+      DROP TABLE exchanges;
+      ALTER TABLE exchanges_v6 RENAME TO exchanges;
+      CREATE UNIQUE INDEX exchanges_seq ON exchanges (seq);
+      CREATE INDEX exchanges_id ON exchanges (id);
+      CREATE INDEX exchanges_time ON exchanges (time_ms, id);
+      CREATE INDEX exchanges_model_time ON exchanges (model, time_ms, id, status, error_code);
+      CREATE INDEX exchanges_namespace_time ON exchanges (namespace, time_ms, id, status, error_code);
+      CREATE INDEX exchanges_component_time ON exchanges (component, time_ms, id, status, error_code);
+      CREATE INDEX exchanges_status_time ON exchanges (status, time_ms, id);
+      CREATE INDEX exchanges_stats ON exchanges (time_ms, model, namespace, status, error_code, complete, latency_bucket, sample_weight);
+      CREATE INDEX exchanges_trace ON exchanges (trace_id) WHERE trace_id IS NOT NULL;
+    `,
+    // PostgreSQL keeps its layout (its put path is postgres-store.ts's; a heap appends rows whatever
+    // their key). The version is recorded so both stores number their migrations alike.
+    postgres: `SELECT 1`,
+  },
 ];

@@ -61,6 +61,7 @@ export const WRITE_COLUMNS = [
   'search_text',
   'detail',
 ] as const;
+export type WriteColumn = (typeof WRITE_COLUMNS)[number];
 
 export function toDbValues(
   row: ExchangeRow,

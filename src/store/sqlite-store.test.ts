@@ -1,8 +1,13 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mergeHalf } from './exchange-record.js';
+import { MIGRATIONS } from './migrations.js';
+import { KIND_CODE, toDbValues, WRITE_COLUMNS } from './row-codec.js';
 import { createSqliteStore } from './sqlite-store.js';
 import { shapeStats } from './stats.js';
 import { storeContract, testPair } from './store.contract.js';
@@ -129,9 +134,156 @@ describe('sqlite store', () => {
       { version: 3, name: 'scoped exchange key' },
       { version: 4, name: 'trace id' },
       { version: 5, name: 'instances' },
+      { version: 6, name: 'bodies by row' },
     ]);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+  });
+
+  it('writes about one page per stored exchange, not one per index and body (bodies beside the previous exchange)', async () => {
+    // Ingest capacity is bounded by the pages a commit writes to the WAL. Exchange keys are
+    // hashes, so anything ordered by key takes each new exchange to a random page of a large
+    // table: bodies keyed by (key, kind) cost a page per exchange on top of the key index's.
+    const path = join(dir, 'pages.db');
+    const store = createSqliteStore(path, { sync: 'normal' });
+    await store.start();
+    const body = (i: number): string => `{"instances":[[${i % 97},${(i * 7) % 13}.5,4.8,1.4]]}`;
+    const pairs = (from: number, to: number): ReturnType<typeof testPair> =>
+      Array.from({ length: to - from }, (_, k) =>
+        testPair(`seed-${from + k}`, (from + k) / 1000, { body: body(k) }),
+      ).flat();
+    for (let i = 0; i < 20_000; i += 2_000) await store.putEvents(pairs(i, i + 2_000));
+    const other = new Database(path);
+    other.pragma('wal_checkpoint(TRUNCATE)');
+    const walPages = (): number => Math.max(0, (statSync(`${path}-wal`).size - 32) / (4096 + 24));
+    expect(walPages()).toBe(0);
+    const batch = 250;
+    await store.putEvents(pairs(20_000, 20_000 + batch));
+    const perExchange = walPages() / batch;
+    other.close();
+    await store.shutdown();
+    // Measured here: 2.46 pages per exchange with bodies keyed by key, 1.24 with bodies by row.
+    expect(perExchange).toBeLessThan(1.6);
+  });
+
+  it('completing an exchange rewrites only what completion changes (about half a page, not the id and trace indexes)', async () => {
+    // KServe's two POSTs land in different transactions: the response half rewrites the row. Its
+    // id (a UUID) and trace id are random values: rewriting their index entries was two random pages.
+    const path = join(dir, 'completion-pages.db');
+    const store = createSqliteStore(path, { sync: 'normal' });
+    await store.start();
+    const uuid = (n: number): string =>
+      createHash('md5')
+        .update(String(n))
+        .digest('hex')
+        .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+    const trace = (n: number): Record<string, string> => ({
+      traceparent: `00-${createHash('md5').update(`t${n}`).digest('hex')}-00f067aa0ba902b7-01`,
+    });
+    const pair = (n: number): ReturnType<typeof testPair> =>
+      testPair(uuid(n), n / 100, { ext: trace(n), body: `{"instances":[[${n % 97},2.8]]}` });
+    for (let i = 0; i < 20_000; i += 2_000)
+      await store.putEvents(Array.from({ length: 2_000 }, (_, k) => pair(i + k)).flat());
+    const fresh = Array.from({ length: 250 }, (_, k) => pair(20_000 + k));
+    await store.putEvents(fresh.map(([req]) => req!));
+    const other = new Database(path);
+    other.pragma('wal_checkpoint(TRUNCATE)');
+    await store.putEvents(fresh.map(([, res]) => res!));
+    const perCompletion = Math.max(0, (statSync(`${path}-wal`).size - 32) / (4096 + 24)) / fresh.length;
+    other.close();
+    expect((await store.getExchange(uuid(20_000)))?.row.complete).toBe(true);
+    await store.shutdown();
+    // Measured here: 1.75 pages per completion with every column in the UPDATE, 0.55 without.
+    expect(perCompletion).toBeLessThan(1);
+  });
+
+  it('migration 6 keeps every body of the exchanges stored before it, and their erasure', async () => {
+    const path = join(dir, 'upgrade-6.db');
+    // A version-5 database, written the way version 5 wrote it: bodies keyed by exchange key.
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
+    for (const m of MIGRATIONS.filter((x) => x.version <= 5)) {
+      db.exec(m.sqlite);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 'then');
+    }
+    const insert = db.prepare(
+      `INSERT INTO exchanges (${WRITE_COLUMNS.join(', ')}) VALUES (${WRITE_COLUMNS.map(() => '?').join(', ')})`,
+    );
+    const insertBody = db.prepare('INSERT INTO exchange_bodies (key, kind, body) VALUES (?, ?, ?)');
+    let seq = 0;
+    for (const [id, at] of [
+      ['old-1', 1],
+      ['old-2', 2],
+      ['old-half', 3],
+    ] as const) {
+      const halves = testPair(id, at, { body: `{"in":"${id}"}`, metadata: { 'X-User': [id] } });
+      const kept = id === 'old-half' ? halves.slice(0, 1) : halves;
+      const row = kept.reduce<ReturnType<typeof mergeHalf>>((r, h) => mergeHalf(r, h), undefined)!;
+      insert.run(...toDbValues(row, ++seq, (b) => (b ? 1 : 0)));
+      for (const h of kept) insertBody.run(h.key, KIND_CODE[h.kind], h.body);
+    }
+    db.close();
+    const store = createSqliteStore(path);
+    await store.start();
+    const one = await store.getExchange('old-1');
+    expect(Buffer.from(one!.requestBody!).toString()).toBe('{"in":"old-1"}');
+    expect(one!.responseBody).not.toBeNull();
+    // The response of an exchange begun before the upgrade completes it, beside its old body.
+    await store.putEvents(testPair('old-half', 3, { body: '{"in":"old-half"}' }).slice(1));
+    const half = await store.getExchange('old-half');
+    expect(half?.row.complete).toBe(true);
+    expect(Buffer.from(half!.requestBody!).toString()).toBe('{"in":"old-half"}');
+    expect(half!.responseBody).not.toBeNull();
+    expect(await store.erase({ header: { name: 'x-user', value: 'old-2' } })).toBe(1);
+    expect(await store.getExchange('old-2')).toBeUndefined();
+    expect((await store.getExchange('old-1'))?.row.complete).toBe(true);
+    await store.shutdown();
+    const after = new Database(path, { readonly: true });
+    expect(after.prepare('SELECT count(*) AS n FROM exchange_bodies').get()).toEqual({ n: 4 });
+    after.close();
+  });
+
+  it('a process that starts while another is migrating the same file does not migrate it again (collect --workers)', async () => {
+    const path = join(dir, 'two-migrators.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
+    for (const m of MIGRATIONS.filter((x) => x.version <= 5)) {
+      db.exec(m.sqlite);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 'then');
+    }
+    db.close();
+    // The other process: holds the write lock, applies migration 6 (slowly, as on a large file)
+    // and commits while this one is already starting.
+    const m6 = MIGRATIONS.find((m) => m.version === 6)!;
+    const other = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D = require('better-sqlite3'); const d = new D(process.argv[1]);
+         d.exec('BEGIN IMMEDIATE'); process.stdout.write('locked\\n');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 700);
+         d.exec(process.argv[2]);
+         d.prepare('INSERT INTO schema_migrations VALUES (6, ?, ?)').run(process.argv[3], 'now');
+         d.exec('COMMIT'); d.close();`,
+        path,
+        m6.sqlite,
+        m6.name,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((ok) => other.stdout.once('data', () => ok()));
+    const store = createSqliteStore(path);
+    await store.start();
+    await new Promise((ok) => other.once('exit', ok));
+    await store.putEvents(testPair('after-upgrade', 0, { body: '{"in":1}' }));
+    expect(Buffer.from((await store.getExchange('after-upgrade'))!.requestBody!).toString()).toBe('{"in":1}');
+    await store.shutdown();
   });
 
   it('migration 2 builds the hourly rollup from exchanges stored before it', async () => {

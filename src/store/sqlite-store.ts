@@ -42,7 +42,31 @@ import {
   upsertSql,
 } from './rollup.js';
 import type { DbExchangeRow } from './row-codec.js';
+
+/**
+ * What completing an exchange (its second half, in another transaction) can change. SQLite
+ * rewrites an index's entry only when the UPDATE names one of the index's columns, so naming
+ * fewer columns spares exchanges_id (random ids: a random page) and exchanges_time. id, model,
+ * namespace and component are part of the key's hash and cannot change; time_ms (a request
+ * arriving after its response) and trace_id (set by whichever half carried one) are added to
+ * the statement only when they did.
+ */
+const COMPLETION_COLUMNS: readonly WriteColumn[] = [
+  'seq',
+  'status',
+  'error_code',
+  'latency_ms',
+  'latency_bucket',
+  'sample_weight',
+  'complete',
+  'search_text',
+  'detail',
+];
+
+/** A row as this store reads it: with `rid`, the integer its bodies are keyed by (migration 6). */
+type RidRow = DbExchangeRow & { rid: number };
 import { fromDb, KIND_CODE, toDbValues, WRITE_COLUMNS } from './row-codec.js';
+import type { WriteColumn } from './row-codec.js';
 import { LIST_COLUMNS, SqlBuilder, sqliteDialect } from './sql-filter.js';
 import { ERASE_CHUNK } from './store.js';
 import type {
@@ -84,12 +108,13 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   let seq = 0;
   let stmts:
     | {
-        readRow: Database.Statement<[string], DbExchangeRow>;
-        readById: Database.Statement<[string], DbExchangeRow>;
+        readRow: Database.Statement<[string], RidRow>;
+        readById: Database.Statement<[string], RidRow>;
         insertRow: Database.Statement<unknown[]>;
-        updateRow: Database.Statement<unknown[]>;
-        insertBody: Database.Statement<[string, number, Uint8Array]>;
-        bodies: Database.Statement<[string], { kind: number; body: Buffer }>;
+        /** The UPDATE that rewrites `before` as `row`, given row's values in WRITE_COLUMNS order. */
+        updateRow: (before: ExchangeRow, row: ExchangeRow) => (values: unknown[]) => void;
+        insertBody: Database.Statement<[number, number, Uint8Array]>;
+        bodies: Database.Statement<[number], { kind: number; body: Buffer }>;
         maxSeq: Database.Statement<[], { s: number | null }>;
         rollup: Map<RollupLevel, Database.Statement<unknown[]>>;
         prune: Map<RollupLevel, Database.Statement<unknown[]>>;
@@ -115,16 +140,22 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         .all()
         .map((r) => r.version),
     );
+    const applied = d.prepare<[number], { version: number }>(
+      'SELECT version FROM schema_migrations WHERE version = ?',
+    );
     for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
+      // Under the write lock, asked again: another process on this file (`collect --workers`)
+      // may have applied it since `done` was read, and a migration must not run twice.
       d.transaction(() => {
+        if (applied.get(m.version)) return;
         d.exec(m.sqlite);
         d.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
           m.version,
           m.name,
           new Date().toISOString(),
         );
-      })();
+      }).immediate();
     }
   }
 
@@ -150,20 +181,48 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       // however often it changed; fewer checkpoints, fewer copies and fsyncs (−14% CPU per event).
       d.pragma('wal_autocheckpoint = 10000');
       migrate(d);
-      const sets = WRITE_COLUMNS.slice(1)
-        .map((c) => `${c} = ?`)
-        .join(', ');
+      const update = (columns: readonly WriteColumn[]): ((values: unknown[]) => void) => {
+        const stmt = d.prepare(
+          `UPDATE exchanges SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE key = ?`,
+        );
+        const at = [...columns, 'key' as const].map((c) => WRITE_COLUMNS.indexOf(c));
+        return (values) => stmt.run(...at.map((i) => values[i]));
+      };
+      const updates = {
+        full: update(WRITE_COLUMNS.slice(1)),
+        completion: update(COMPLETION_COLUMNS),
+        time: update([...COMPLETION_COLUMNS, 'time_ms']),
+        trace: update([...COMPLETION_COLUMNS, 'trace_id']),
+        timeTrace: update([...COMPLETION_COLUMNS, 'time_ms', 'trace_id']),
+      };
       stmts = {
-        readRow: d.prepare(`SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ?`),
+        readRow: d.prepare(`SELECT rid, ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ?`),
         readById: d.prepare(
-          `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = ? ORDER BY time_ms DESC, key DESC LIMIT 1`,
+          `SELECT rid, ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = ? ORDER BY time_ms DESC, key DESC LIMIT 1`,
         ),
         insertRow: d.prepare(
           `INSERT INTO exchanges (${WRITE_COLUMNS.join(', ')}) VALUES (${WRITE_COLUMNS.map(() => '?').join(', ')})`,
         ),
-        updateRow: d.prepare(`UPDATE exchanges SET ${sets} WHERE key = ?`),
-        insertBody: d.prepare('INSERT OR IGNORE INTO exchange_bodies (key, kind, body) VALUES (?, ?, ?)'),
-        bodies: d.prepare('SELECT kind, body FROM exchange_bodies WHERE key = ?'),
+        updateRow: (before, row) => {
+          if (
+            before.id !== row.id ||
+            before.model !== row.model ||
+            before.namespace !== row.namespace ||
+            before.component !== row.component
+          )
+            return updates.full;
+          const time = before.timeMs !== row.timeMs;
+          const trace = before.traceId !== row.traceId;
+          return time
+            ? trace
+              ? updates.timeTrace
+              : updates.time
+            : trace
+              ? updates.trace
+              : updates.completion;
+        },
+        insertBody: d.prepare('INSERT OR IGNORE INTO exchange_bodies (rid, kind, body) VALUES (?, ?, ?)'),
+        bodies: d.prepare('SELECT kind, body FROM exchange_bodies WHERE rid = ?'),
         maxSeq: d.prepare('SELECT max(seq) AS s FROM exchanges'),
         rollup: new Map(LEVELS.map((l) => [l, d.prepare(upsertSql(l.table, 1, () => '?'))])),
         prune: new Map(LEVELS.map((l) => [l, d.prepare(pruneSql(l.table, () => '?'))])),
@@ -199,6 +258,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
           const existing = s.readRow.get(key);
           const before = existing ? fromDb(existing).row : undefined;
           let row = before;
+          const added: ExchangeHalf[] = [];
           for (const i of at) {
             const half = batch[i]!;
             const merged = mergeHalf(row, half);
@@ -207,14 +267,19 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
               duplicates++;
               continue;
             }
-            s.insertBody.run(key, KIND_CODE[half.kind], half.body);
+            added.push(half);
             row = merged;
             stored++;
           }
           if (row === undefined || row === before) continue;
           const values = toDbValues(row, ++seq, (b) => (b ? 1 : 0));
-          if (existing) s.updateRow.run(...values.slice(1), key);
-          else s.insertRow.run(...values);
+          let rid: number;
+          if (existing) {
+            s.updateRow(before!, row)(values);
+            rid = existing.rid;
+          } else rid = Number(s.insertRow.run(...values).lastInsertRowid);
+          // After the row: a new exchange's bodies need its rid (see migration 6).
+          for (const half of added) s.insertBody.run(rid, KIND_CODE[half.kind], half.body);
           if (before) changes.push({ row: before, sign: -1 });
           changes.push({ row, sign: 1 });
           if (
@@ -225,7 +290,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
             )
           ) {
             // Both bodies are in the table now (this transaction inserted the new one).
-            const bodies = s.bodies.all(key);
+            const bodies = s.bodies.all(rid);
             const body = (k: number): Uint8Array | null => bodies.find((b) => b.kind === k)?.body ?? null;
             const split = splitStored(row, body(KIND_CODE.request), body(KIND_CODE.response));
             countSplit(instances, split);
@@ -295,7 +360,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     async getExchange(id: string, allow?: AccessScope): Promise<ExchangeWithBodies | undefined> {
       const s = stmts;
       const d = open();
-      let r: DbExchangeRow | undefined;
+      let r: RidRow | undefined;
       if (!allow) r = s!.readRow.get(id) ?? s!.readById.get(id);
       else {
         // In SQL, not after the fact: the newest row with this event id may be another namespace's.
@@ -305,18 +370,18 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         byId.clauses.push(`id = ${byId.p(id)}`);
         r =
           d
-            .prepare<unknown[], DbExchangeRow>(
-              `SELECT ${LIST_COLUMNS}, search_text FROM exchanges ${byKey.where()}`,
+            .prepare<unknown[], RidRow>(
+              `SELECT rid, ${LIST_COLUMNS}, search_text FROM exchanges ${byKey.where()}`,
             )
             .get(...byKey.params) ??
           d
-            .prepare<unknown[], DbExchangeRow>(
-              `SELECT ${LIST_COLUMNS}, search_text FROM exchanges ${byId.where()} ORDER BY time_ms DESC, key DESC LIMIT 1`,
+            .prepare<unknown[], RidRow>(
+              `SELECT rid, ${LIST_COLUMNS}, search_text FROM exchanges ${byId.where()} ORDER BY time_ms DESC, key DESC LIMIT 1`,
             )
             .get(...byId.params);
       }
       if (!r) return undefined;
-      const bodies = s!.bodies.all(r.key);
+      const bodies = s!.bodies.all(r.rid);
       const body = (k: number): Uint8Array | null => {
         const b = bodies.find((x) => x.kind === k)?.body;
         return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
@@ -412,7 +477,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
           d.prepare(`DELETE FROM ${level.table} WHERE period < ?`).run(cut);
         }
         d.prepare(
-          'DELETE FROM exchange_bodies WHERE key IN (SELECT key FROM exchanges WHERE time_ms < ?)',
+          'DELETE FROM exchange_bodies WHERE rid IN (SELECT rid FROM exchanges WHERE time_ms < ?)',
         ).run(t);
         // Instance rows carry their exchange's time: the same cut takes them.
         d.prepare('DELETE FROM instances WHERE time_ms < ?').run(t);
@@ -423,10 +488,10 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       const d = open();
       const s = stmts!;
       const b = new SqlBuilder(sqliteDialect).filter(filter);
-      const select = d.prepare<unknown[], DbExchangeRow>(
-        `SELECT ${LIST_COLUMNS} FROM exchanges ${b.where()} LIMIT ${ERASE_CHUNK}`,
+      const select = d.prepare<unknown[], RidRow>(
+        `SELECT rid, ${LIST_COLUMNS} FROM exchanges ${b.where()} LIMIT ${ERASE_CHUNK}`,
       );
-      const delBodies = d.prepare<[string]>('DELETE FROM exchange_bodies WHERE key = ?');
+      const delBodies = d.prepare<[number]>('DELETE FROM exchange_bodies WHERE rid = ?');
       // Instance rows hold the inputs and predictions: personal data as much as the bodies.
       const delInstances = d.prepare<[string]>('DELETE FROM instances WHERE key = ?');
       const delRow = d.prepare<[string]>('DELETE FROM exchanges WHERE key = ?');
@@ -435,8 +500,9 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       const erased = d.transaction(() => {
         let n = 0;
         for (;;) {
-          const rows = select.all(...b.params).map((r) => fromDb(r).row);
-          if (rows.length === 0) return n;
+          const found = select.all(...b.params);
+          if (found.length === 0) return n;
+          const rows = found.map((r) => fromDb(r).row);
           const changes = rows.map((row) => ({ row, sign: -1 as const }));
           for (const [level, deltas] of levelDeltas(changes)) {
             const up = s.rollup.get(level)!;
@@ -446,10 +512,10 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
               prune.run(...rollupKeyValues(x));
             }
           }
-          for (const row of rows) {
-            delBodies.run(row.key);
-            delInstances.run(row.key);
-            delRow.run(row.key);
+          for (const r of found) {
+            delBodies.run(r.rid);
+            delInstances.run(r.key);
+            delRow.run(r.key);
           }
           n += rows.length;
         }

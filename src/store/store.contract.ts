@@ -167,6 +167,30 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
       expect(done?.requestBody).not.toBeNull();
     });
 
+    it('finds an exchange by what its second half changed, committed apart: time, trace id, status', async () => {
+      const store = await fresh();
+      const T = 'a'.repeat(31) + 'b';
+      const tp = { traceparent: `00-${T}-00f067aa0ba902b7-01` };
+      // The response first (its time is the row's until the request comes), then the request,
+      // which alone carries the trace context and moves the row to its own, earlier time.
+      await store.putEvents([
+        testHalf({ id: 'late-req', kind: 'response', at: 10, ext: { statuscode: '503' } }),
+      ]);
+      await store.putEvents([testHalf({ id: 'late-req', kind: 'request', at: 4, ext: tp })]);
+      await store.putEvents([testHalf({ id: 'other', kind: 'request', at: 7 })]);
+      await store.putEvents([testHalf({ id: 'other', kind: 'response', at: 7.5 })]);
+      expect(await listAll(store, { traceId: T })).toEqual(['late-req']);
+      expect(await listAll(store, { sinceMs: T0 + 3000, untilMs: T0 + 5000 })).toEqual(['late-req']);
+      expect(await listAll(store, { sinceMs: T0 + 9000 })).toEqual([]);
+      expect(await listAll(store, { status: { kind: 'class', hundreds: 5 } })).toEqual(['late-req']);
+      expect(await listAll(store, { status: { kind: 'exact', code: 200 } })).toEqual(['other']);
+      expect(await listAll(store, { exchangeId: 'late-req' })).toEqual(['late-req']);
+      expect(await listAll(store, { model: (await store.getExchange('other'))!.row.model })).toEqual([
+        'other',
+        'late-req',
+      ]);
+    });
+
     it('scopes deduplication and pairing by source, namespace, service and component', async () => {
       // The same event id from another namespace (or service, source, component) is another exchange:
       // it neither completes nor duplicates the victim's.

@@ -29,11 +29,16 @@ interface Row {
 export function* readSqliteExchanges(file: string, chunk: number): Generator<Exchange[]> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
+    // Bodies are keyed by the row's rid since migration 6; a file from before it (read-only here,
+    // so never migrated) keys them by the exchange key.
+    const by = (db.pragma('table_info(exchange_bodies)') as { name: string }[]).some((c) => c.name === 'rid')
+      ? 'rid'
+      : 'key';
     const stmt = db.prepare(
       `SELECT e.key, e.id, e.time_ms, e.model, e.namespace, e.component, e.status, e.error_code,
               e.latency_ms, e.sample_weight, e.detail,
-              (SELECT body FROM exchange_bodies b WHERE b.key = e.key AND b.kind = 0) AS request_body,
-              (SELECT body FROM exchange_bodies b WHERE b.key = e.key AND b.kind = 1) AS response_body
+              (SELECT body FROM exchange_bodies b WHERE b.${by} = e.${by} AND b.kind = 0) AS request_body,
+              (SELECT body FROM exchange_bodies b WHERE b.${by} = e.${by} AND b.kind = 1) AS response_body
        FROM exchanges e ORDER BY e.seq`,
     );
     let out: Exchange[] = [];
