@@ -146,8 +146,8 @@ function sqliteRows(db: string): Row[] {
     return d
       .prepare(
         `SELECT e.id, e.seq, e.complete,
-           EXISTS (SELECT 1 FROM exchange_bodies b WHERE b.key = e.key AND b.kind = 0) AS has_request,
-           EXISTS (SELECT 1 FROM exchange_bodies b WHERE b.key = e.key AND b.kind = 1) AS has_response
+           EXISTS (SELECT 1 FROM exchange_bodies b WHERE b.rid = e.rid AND b.kind = 0) AS has_request,
+           EXISTS (SELECT 1 FROM exchange_bodies b WHERE b.rid = e.rid AND b.kind = 1) AS has_response
          FROM exchanges e ORDER BY e.seq`,
       )
       .all() as Row[];
