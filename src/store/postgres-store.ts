@@ -178,7 +178,7 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
       const c = await open().connect();
       try {
         await c.query('BEGIN');
-        const keys = [...new Set(batch.map((h) => h.key))].sort();
+        const keys = pgBinaryArray('text', [...new Set(batch.map((h) => h.key))].sort());
         await c.query(
           'SELECT pg_advisory_xact_lock(hashtextextended(x, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n',
           [keys],
