@@ -5,9 +5,11 @@
  *
  * node-postgres sends a Buffer parameter in binary and PostgreSQL reads it with array_recv, so
  * a text element is its UTF-8 bytes as they are: no text-array literal to quote and escape (that
- * escaping was most of the JS cost of writing a batch as arrays). The server still verifies text
- * as UTF-8 (a NUL is refused as it is in a plain text parameter), and Buffer's UTF-8 encoding
- * replaces a lone surrogate with U+FFFD exactly as node-postgres does for a string parameter.
+ * escaping was most of the JS cost of writing a batch as arrays). Buffer's UTF-8 encoding replaces
+ * a lone surrogate with U+FFFD, as node-postgres does for a string parameter. PostgreSQL text cannot
+ * hold U+0000 and refuses the whole statement for one: a client's NUL (a model name, an error code,
+ * body text in search_text) failed every other client's halves in the same group commit, so a NUL
+ * becomes U+FFFD here, as a lone surrogate does.
  */
 
 export type PgElementType = 'text' | 'int2' | 'int4' | 'int8' | 'float8' | 'bool';
@@ -22,6 +24,11 @@ const WIDTH: Record<Exclude<PgElementType, 'text'>, number> = {
 };
 const HEADER = 20;
 
+/** Text PostgreSQL can store: U+0000 as U+FFFD (see above). */
+export function pgText(s: string): string {
+  return s.includes('\u0000') ? s.replaceAll('\u0000', '\ufffd') : s;
+}
+
 /** The array as a binary parameter: pass it for a `$n::<type>[]` placeholder. */
 export function pgBinaryArray(type: PgElementType, values: readonly unknown[]): Buffer {
   let size = HEADER;
@@ -35,7 +42,7 @@ export function pgBinaryArray(type: PgElementType, values: readonly unknown[]): 
       continue;
     }
     if (texts) {
-      const s = String(v);
+      const s = pgText(String(v));
       texts[i] = s;
       size += Buffer.byteLength(s, 'utf8');
     } else size += WIDTH[type as Exclude<PgElementType, 'text'>];

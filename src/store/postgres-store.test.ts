@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePostgres } from '../../test/helpers/peers.js';
 import { createPostgresStore, redactUrl } from './postgres-store.js';
-import { storeContract, testPair } from './store.contract.js';
+import { storeContract, testHalf, testPair } from './store.contract.js';
 
 // Each store gets a schema of its own in the shared test database, so runs and other suites never collide.
 let baseUrl = '';
@@ -51,6 +51,33 @@ describe('postgres store', () => {
     expect(page.items).toHaveLength(50);
     expect(page.items.every((i) => i.row.complete)).toBe(true);
     await Promise.all([a.shutdown(), b.shutdown()]);
+  });
+
+  it("stores the NUL characters a client sends as U+FFFD instead of failing the batch (and every other client's halves in it)", async () => {
+    const store = createPostgresStore(await freshSchemaUrl());
+    await store.start();
+    // PostgreSQL text cannot hold U+0000: one such name refused the whole transaction.
+    const r = await store.putEvents([
+      ...testPair('nul-name', 0, { model: 'iris\u0000x', ext: { errorcode: 'E\u0000' } }).map((h) => ({
+        ...h,
+        instances: true, // instance rows carry the model name too
+      })),
+      testHalf({ id: 'nul-body', kind: 'request', body: '{"instances":["a\u0000b"]}' }),
+      ...testPair('other-client', 1),
+    ]);
+    expect(r.stored).toBe(5);
+    expect((await store.getExchange('nul-name'))?.row).toMatchObject({
+      model: 'iris\ufffdx',
+      errorCode: 'E\ufffd',
+      complete: true,
+    });
+    const body = await store.getExchange('nul-body');
+    expect(Buffer.from(body!.requestBody!).toString()).toBe('{"instances":["a\u0000b"]}'); // bytes as sent
+    expect((await store.getExchange('other-client'))?.row.complete).toBe(true);
+    expect(await store.getInstances((await store.getExchange('nul-name'))!.row.key)).toMatchObject([
+      { model: 'iris\ufffdx' },
+    ]);
+    await store.shutdown();
   });
 
   it('hides the password in its name', () => {

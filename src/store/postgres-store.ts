@@ -50,7 +50,7 @@ import {
 } from './rollup.js';
 import type { DbExchangeRow } from './row-codec.js';
 import { fromDb, KIND_CODE, WRITE_COLUMNS } from './row-codec.js';
-import { pgBinaryArray, type PgElementType } from './pg-binary-array.js';
+import { pgBinaryArray, pgText, type PgElementType } from './pg-binary-array.js';
 import { LIST_COLUMNS, postgresDialect, SqlBuilder } from './sql-filter.js';
 import { ERASE_CHUNK } from './store.js';
 import type {
@@ -147,7 +147,7 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
       );
       await c.query(
         `INSERT INTO instances (${INSTANCE_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
-        chunk.flat(),
+        chunk.flat().map((v) => (typeof v === 'string' ? pgText(v) : v)),
       );
     }
   }
