@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePostgres } from '../../test/helpers/peers.js';
@@ -77,6 +78,23 @@ describe('postgres store', () => {
     expect(await store.getInstances((await store.getExchange('nul-name'))!.row.key)).toMatchObject([
       { model: 'iris\ufffdx' },
     ]);
+    await store.shutdown();
+  });
+
+  it('leaves nothing of a transaction PostgreSQL refuses, and the next one commits (pipelined statements)', async () => {
+    const store = createPostgresStore(await freshSchemaUrl(), { poolSize: 1 });
+    await store.start();
+    // A model name too long for a btree index entry: the write statement fails on the server,
+    // after the pipelined COMMIT behind it was sent.
+    const long = randomBytes(3000).toString('hex');
+    await expect(
+      store.putEvents([...testPair('refused', 0, { model: long }), ...testPair('beside', 0)]),
+    ).rejects.toThrow(/index row size/);
+    expect(await store.getExchange('beside')).toBeUndefined();
+    expect(await store.stats({ sinceMs: 0, untilMs: Date.now() * 2 }, {})).toEqual([]);
+    // The same (only) connection, clean: no transaction left open or aborted.
+    expect((await store.putEvents(testPair('beside', 0))).stored).toBe(2);
+    expect((await store.getExchange('beside'))?.row.complete).toBe(true);
     await store.shutdown();
   });
 

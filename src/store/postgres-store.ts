@@ -156,7 +156,9 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
     name: redactUrl(url),
     async start() {
       if (pool) return;
-      const p = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+      // Pipeline mode: a query queued while another is on the wire is sent at once (putEvents
+      // queues a transaction's statements together). Awaited one by one, queries run as before.
+      const p = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, pipeline: true });
       // An idle client that loses its connection must not crash the collector.
       p.on('error', () => undefined);
       try {
@@ -177,17 +179,22 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
       if (batch.length === 0) return { stored: 0, duplicates: 0, fresh: [] };
       const c = await open().connect();
       try {
-        await c.query('BEGIN');
         const keys = pgBinaryArray('text', [...new Set(batch.map((h) => h.key))].sort());
-        await c.query(
-          'SELECT pg_advisory_xact_lock(hashtextextended(x, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n',
-          [keys],
-        );
+        // Pipelined: the three leave in one write and cost one round trip. The read is still a
+        // statement of its own, run after the locks are held, so its snapshot sees what the holder
+        // of a lock committed.
+        const [, , res] = await Promise.all([
+          c.query('BEGIN'),
+          c.query(
+            'SELECT pg_advisory_xact_lock(hashtextextended(x, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n',
+            [keys],
+          ),
+          c.query<DbExchangeRow>(
+            `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ANY($1::text[])`,
+            [keys],
+          ),
+        ]);
         const current = new Map<string, ExchangeRow>();
-        const res = await c.query<DbExchangeRow>(
-          `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ANY($1::text[])`,
-          [keys],
-        );
         for (const r of res.rows) current.set(r.key, fromDb(r).row);
         const changed = new Set<string>();
         const newHalves: ExchangeHalf[] = [];
@@ -217,10 +224,18 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
             newHalves,
             levelDeltas(changes),
           );
-          await c.query(w.sql, w.params);
-          await insertInstances(c, [...complete.values()], instances);
+          if (complete.size > 0) {
+            await c.query(w.sql, w.params);
+            await insertInstances(c, [...complete.values()], instances);
+            await c.query('COMMIT');
+          } else {
+            // Pipelined too: when the write fails, PostgreSQL answers the COMMIT behind it by
+            // rolling back, and the write's error rejects the whole.
+            await Promise.all([c.query(w.sql, w.params), c.query('COMMIT')]);
+          }
+        } else {
+          await c.query('COMMIT');
         }
-        await c.query('COMMIT');
         return {
           stored: newHalves.length,
           duplicates,
