@@ -66,6 +66,9 @@ import type {
 } from './store.js';
 
 const MIGRATION_LOCK = 7_270_001;
+const LOCK_SQL =
+  'SELECT pg_advisory_xact_lock(hashtextextended(x, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n';
+const READ_SQL = `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ANY($1::text[])`;
 const ROWS_PER_STATEMENT = 1000;
 
 /** The URL without its password, for logs and /healthz. */
@@ -185,14 +188,8 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
         // of a lock committed.
         const [, , res] = await Promise.all([
           c.query('BEGIN'),
-          c.query(
-            'SELECT pg_advisory_xact_lock(hashtextextended(x, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n',
-            [keys],
-          ),
-          c.query<DbExchangeRow>(
-            `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ANY($1::text[])`,
-            [keys],
-          ),
+          c.query({ name: 'inferlog_put_lock', text: LOCK_SQL, values: [keys] }),
+          c.query<DbExchangeRow>({ name: 'inferlog_put_read', text: READ_SQL, values: [keys] }),
         ]);
         const current = new Map<string, ExchangeRow>();
         for (const r of res.rows) current.set(r.key, fromDb(r).row);
@@ -225,13 +222,13 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
             levelDeltas(changes),
           );
           if (complete.size > 0) {
-            await c.query(w.sql, w.params);
+            await c.query(w);
             await insertInstances(c, [...complete.values()], instances);
             await c.query('COMMIT');
           } else {
             // Pipelined too: when the write fails, PostgreSQL answers the COMMIT behind it by
             // rolling back, and the write's error rejects the whole.
-            await Promise.all([c.query(w.sql, w.params), c.query('COMMIT')]);
+            await Promise.all([c.query(w), c.query('COMMIT')]);
           }
         } else {
           await c.query('COMMIT');
@@ -556,8 +553,9 @@ function writeStatement(
   rows: readonly ExchangeRow[],
   halves: readonly ExchangeHalf[],
   deltas: ReadonlyMap<RollupLevel, readonly RollupDelta[]>,
-): { sql: string; params: unknown[] } {
+): { name: string; text: string; values: unknown[] } {
   const params: unknown[] = [];
+  let shape = '';
   const p = (v: unknown, type: string): string => `$${params.push(v)}::${type}`;
   const array = (type: PgElementType, values: readonly unknown[]): string =>
     p(pgBinaryArray(type, values), `${type}[]`);
@@ -578,6 +576,7 @@ function writeStatement(
     FROM unnest(${arrays.join(', ')}) WITH ORDINALITY AS v(${ROW_COLUMNS.join(', ')}, ord) ORDER BY ord
     ON CONFLICT (key) DO UPDATE SET ${updates})`);
 
+  shape += halves.length > 0 ? 'b' : 'x';
   if (halves.length > 0) {
     const bodies = Buffer.concat(halves.map((h) => buf(h.body)));
     const offsets: number[] = [];
@@ -604,6 +603,7 @@ function writeStatement(
 
   for (const level of LEVELS) {
     const ds = deltas.get(level) ?? [];
+    shape += ds.length > 0 ? level.table[9] : '_'; // d(aily), h(ourly), m(inutely)
     if (ds.length === 0) continue;
     const cols = ROLLUP_COLUMNS.map((col) =>
       array(
@@ -617,5 +617,7 @@ function writeStatement(
     FROM unnest(${cols.join(', ')}) WITH ORDINALITY AS d(${ROLLUP_COLUMNS.join(', ')}, ord) ORDER BY ord
     ON CONFLICT (${ROLLUP_KEY.join(', ')}) DO UPDATE SET n = ${level.table}.n + EXCLUDED.n, w = ${level.table}.w + EXCLUDED.w)`);
   }
-  return { sql: `WITH ${ctes.join(',\n')}\nSELECT 1`, params };
+  // Named by its shape (bodies or not, which rollup levels): a connection parses and plans each
+  // shape once, and a transaction of a few halves no longer pays for planning five CTEs.
+  return { name: `inferlog_put_${shape}`, text: `WITH ${ctes.join(',\n')}\nSELECT 1`, values: params };
 }
