@@ -98,6 +98,35 @@ describe('postgres store', () => {
     await store.shutdown();
   });
 
+  it('fails a put whose connection the server killed, and the next put commits (pipelined statements)', async () => {
+    const u = new URL(await freshSchemaUrl());
+    const app = `victim_${run}`;
+    u.searchParams.set('application_name', app);
+    const store = createPostgresStore(u.toString(), { poolSize: 1 });
+    await store.start();
+    expect((await store.putEvents(testPair('before', 0))).stored).toBe(2);
+    // The pool's one connection dies while idle (a server restart, an administrator, a proxy):
+    // the pipelined BEGIN, locks and read all go out on a dead socket.
+    const admin = new pg.Client({ connectionString: baseUrl });
+    await admin.connect();
+    const killed = await admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+      [app],
+    );
+    expect(killed.rowCount).toBe(1);
+    await admin.end();
+    await new Promise((r) => setTimeout(r, 200)); // the client learns of the close
+    const first = await store.putEvents(testPair('after', 1)).then(
+      (r) => r.stored,
+      () => 'failed' as const,
+    );
+    if (first === 'failed') expect((await store.putEvents(testPair('after', 1))).stored).toBe(2);
+    else expect(first).toBe(2);
+    expect((await store.getExchange('after'))?.row.complete).toBe(true);
+    expect((await store.getExchange('before'))?.row.complete).toBe(true);
+    await store.shutdown();
+  });
+
   it('hides the password in its name', () => {
     expect(redactUrl('postgres://u:secret@db:5432/x')).toBe('postgres://u:***@db:5432/x');
   });
