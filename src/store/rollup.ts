@@ -77,25 +77,16 @@ export function levelDeltas(
   changes: readonly { row: ExchangeRow; sign: 1 | -1 }[],
 ): Map<RollupLevel, RollupDelta[]> {
   const out = new Map<RollupLevel, RollupDelta[]>();
-  // Every key part but the period is the same at each level: serialised once per change, not once
-  // per change and level (that was a tenth of a PostgreSQL collector's CPU). A key is the JSON of
-  // ROLLUP_KEY's values, as before: the sort, and so the lock order, is the one older collectors use.
-  const rest = changes.map((ch) => {
-    const d = rollupDelta(ch.row, ch.sign, LEVELS[0]!);
-    return JSON.stringify([d.model, d.namespace, d.component, d.status, d.err, d.complete, d.bucket]).slice(
-      1,
-    );
-  });
   for (const level of LEVELS) {
     const byKey = new Map<string, RollupDelta>();
-    for (let i = 0; i < changes.length; i++) {
-      const ch = changes[i]!;
-      const k = `[${JSON.stringify(Math.floor(ch.row.timeMs / level.ms))},${rest[i]!}`;
+    for (const ch of changes) {
+      const d = rollupDelta(ch.row, ch.sign, level);
+      const k = JSON.stringify(ROLLUP_KEY.map((c) => d[c]));
       const cur = byKey.get(k);
       if (cur) {
-        cur.n += ch.sign;
-        cur.w += ch.sign * ch.row.sampleWeight;
-      } else byKey.set(k, rollupDelta(ch.row, ch.sign, level));
+        cur.n += d.n;
+        cur.w += d.w;
+      } else byKey.set(k, d);
     }
     out.set(
       level,
