@@ -16,6 +16,11 @@
  * 4. A failed transaction rejects every caller with halves in it, and their remaining slices are
  *    dropped. Slices that committed earlier stay stored: the sender's retry finds them as
  *    duplicates (the store is idempotent), so nothing is stored twice and nothing is lost.
+ * 5. Except that one sender's halves must not fail its neighbours' (a value the database refuses:
+ *    PostgreSQL's limit on an index entry, say): when a transaction holding several callers fails,
+ *    each caller's slices go back to the head of the queue to be committed alone, and rule 4
+ *    applies to those lone transactions. Nothing of the failed one was committed, so this is a
+ *    plain second try.
  */
 import type { ExchangeHalf } from '../store/exchange-record.js';
 import { countInstances, type CollectorMetrics } from './metrics.js';
@@ -36,6 +41,8 @@ interface Slice {
   /** Offset of these halves in the waiter's request. */
   at: number;
   halves: readonly ExchangeHalf[];
+  /** Retried after a shared transaction failed: committed in a transaction of its caller's only (rule 5). */
+  alone?: boolean;
 }
 
 export interface CommitQueue {
@@ -74,6 +81,7 @@ export function createCommitQueue(store: ExchangeStore, metrics: CollectorMetric
         pending.shift();
         continue;
       }
+      if ((s.alone || tx[0]?.alone) && tx.length > 0 && tx[0]!.waiter !== s.waiter) break;
       // How many of this slice's halves fit (always at least one, so a huge half still goes).
       let n = 0;
       while (
@@ -117,10 +125,14 @@ export function createCommitQueue(store: ExchangeStore, metrics: CollectorMetric
         }
       } catch (err) {
         end();
-        for (const s of tx) {
-          if (s.waiter.failed) continue;
-          s.waiter.failed = true;
-          s.waiter.reject(err);
+        if (new Set(tx.map((s) => s.waiter)).size > 1) {
+          pending.unshift(...tx.map((s) => ({ ...s, alone: true })));
+        } else {
+          for (const s of tx) {
+            if (s.waiter.failed) continue;
+            s.waiter.failed = true;
+            s.waiter.reject(err);
+          }
         }
       }
       await nextTick();

@@ -255,7 +255,9 @@ export function halfFromEvent(ev: DecodedEvent, receivedMs: number): ExchangeHal
     url: str(x[EXT.url]),
     metadata: ev.metadata,
     annotations: ev.annotations,
-    statusCode: status !== null && Number.isInteger(status) ? status : null,
+    // HTTP's three digits, or 0 (no response: see errorcode). Any other number is no status: a
+    // client's 1e12 overflowed PostgreSQL's INTEGER column and failed the whole group commit.
+    statusCode: status !== null && Number.isInteger(status) && status >= 0 && status <= 999 ? status : null,
     latencyMs: num(x[EXT.latencyms]),
     sampleWeight: num(x[EXT.sampleweight]),
     errorCode: str(x[EXT.errorcode]),

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePostgres } from '../../test/helpers/peers.js';
 import { createPostgresStore, redactUrl } from './postgres-store.js';
-import { storeContract, testPair } from './store.contract.js';
+import { storeContract, testHalf, testPair } from './store.contract.js';
 
 // Each store gets a schema of its own in the shared test database, so runs and other suites never collide.
 let baseUrl = '';
@@ -51,6 +52,79 @@ describe('postgres store', () => {
     expect(page.items).toHaveLength(50);
     expect(page.items.every((i) => i.row.complete)).toBe(true);
     await Promise.all([a.shutdown(), b.shutdown()]);
+  });
+
+  it("stores the NUL characters a client sends as U+FFFD instead of failing the batch (and every other client's halves in it)", async () => {
+    const store = createPostgresStore(await freshSchemaUrl());
+    await store.start();
+    // PostgreSQL text cannot hold U+0000: one such name refused the whole transaction.
+    const r = await store.putEvents([
+      ...testPair('nul-name', 0, { model: 'iris\u0000x', ext: { errorcode: 'E\u0000' } }).map((h) => ({
+        ...h,
+        instances: true, // instance rows carry the model name too
+      })),
+      testHalf({ id: 'nul-body', kind: 'request', body: '{"instances":["a\u0000b"]}' }),
+      ...testPair('other-client', 1),
+    ]);
+    expect(r.stored).toBe(5);
+    expect((await store.getExchange('nul-name'))?.row).toMatchObject({
+      model: 'iris\ufffdx',
+      errorCode: 'E\ufffd',
+      complete: true,
+    });
+    const body = await store.getExchange('nul-body');
+    expect(Buffer.from(body!.requestBody!).toString()).toBe('{"instances":["a\u0000b"]}'); // bytes as sent
+    expect((await store.getExchange('other-client'))?.row.complete).toBe(true);
+    expect(await store.getInstances((await store.getExchange('nul-name'))!.row.key)).toMatchObject([
+      { model: 'iris\ufffdx' },
+    ]);
+    await store.shutdown();
+  });
+
+  it('leaves nothing of a transaction PostgreSQL refuses, and the next one commits (pipelined statements)', async () => {
+    const store = createPostgresStore(await freshSchemaUrl(), { poolSize: 1 });
+    await store.start();
+    // A model name too long for a btree index entry: the write statement fails on the server,
+    // after the pipelined COMMIT behind it was sent.
+    const long = randomBytes(3000).toString('hex');
+    await expect(
+      store.putEvents([...testPair('refused', 0, { model: long }), ...testPair('beside', 0)]),
+    ).rejects.toThrow(/index row size/);
+    expect(await store.getExchange('beside')).toBeUndefined();
+    expect(await store.stats({ sinceMs: 0, untilMs: Date.now() * 2 }, {})).toEqual([]);
+    // The same (only) connection, clean: no transaction left open or aborted.
+    expect((await store.putEvents(testPair('beside', 0))).stored).toBe(2);
+    expect((await store.getExchange('beside'))?.row.complete).toBe(true);
+    await store.shutdown();
+  });
+
+  it('fails a put whose connection the server killed, and the next put commits (pipelined statements)', async () => {
+    const u = new URL(await freshSchemaUrl());
+    const app = `victim_${run}`;
+    u.searchParams.set('application_name', app);
+    const store = createPostgresStore(u.toString(), { poolSize: 1 });
+    await store.start();
+    expect((await store.putEvents(testPair('before', 0))).stored).toBe(2);
+    // The pool's one connection dies while idle (a server restart, an administrator, a proxy):
+    // the pipelined BEGIN, locks and read all go out on a dead socket.
+    const admin = new pg.Client({ connectionString: baseUrl });
+    await admin.connect();
+    const killed = await admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+      [app],
+    );
+    expect(killed.rowCount).toBe(1);
+    await admin.end();
+    await new Promise((r) => setTimeout(r, 200)); // the client learns of the close
+    const first = await store.putEvents(testPair('after', 1)).then(
+      (r) => r.stored,
+      () => 'failed' as const,
+    );
+    if (first === 'failed') expect((await store.putEvents(testPair('after', 1))).stored).toBe(2);
+    else expect(first).toBe(2);
+    expect((await store.getExchange('after'))?.row.complete).toBe(true);
+    expect((await store.getExchange('before'))?.row.complete).toBe(true);
+    await store.shutdown();
   });
 
   it('hides the password in its name', () => {

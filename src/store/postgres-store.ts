@@ -2,11 +2,18 @@
  * PostgreSQL store: how collectors scale out — many collector processes, one database.
  *
  *   putEvents(batch) ──BEGIN──▶ advisory-lock the batch's exchange keys (sorted: no deadlocks)
- *                    ──▶ read their rows ──▶ mergeHalf in memory ──▶ multi-row upsert rows + bodies + rollups ──COMMIT──▶ resolve
+ *                    ──▶ read their rows ──▶ mergeHalf in memory
+ *                    ──▶ ONE statement: upsert rows + insert bodies + add rollup deltas ──COMMIT──▶ resolve
  *
  * The per-id lock makes the read-merge-write safe when two collectors receive the two
  * halves of one exchange at the same moment (the row may not exist yet, so a row lock
- * is not enough). `seq` comes from a sequence; see docs/collector.md on `follow` across instances.
+ * is not enough). The lock and the read stay two statements: a statement reads the snapshot
+ * taken when it starts, so a read in the locking statement could miss a half committed while
+ * it waited for a lock. `seq` comes from a sequence; see docs/collector.md on `follow` across instances.
+ *
+ * The write is one statement whatever the batch size (the ingest rate is mostly round trips and
+ * per-parameter work): each column travels as one array parameter (`unnest`), and the bodies as
+ * one binary bytea parameter cut by offsets, so a body is neither hex-encoded nor escaped.
  */
 import pg from 'pg';
 import type { ExchangeHalf, ExchangeRow } from './exchange-record.js';
@@ -36,11 +43,14 @@ import {
   rollupQuery,
   timeSeriesGroup,
   timeSeriesQuery,
+  ROLLUP_COLUMNS,
+  ROLLUP_KEY,
   rollupValues,
   upsertSql,
 } from './rollup.js';
 import type { DbExchangeRow } from './row-codec.js';
-import { fromDb, KIND_CODE, toDbValues, WRITE_COLUMNS } from './row-codec.js';
+import { fromDb, KIND_CODE, WRITE_COLUMNS } from './row-codec.js';
+import { pgBinaryArray, pgText, type PgElementType } from './pg-binary-array.js';
 import { LIST_COLUMNS, postgresDialect, SqlBuilder } from './sql-filter.js';
 import { ERASE_CHUNK } from './store.js';
 import type {
@@ -56,6 +66,9 @@ import type {
 } from './store.js';
 
 const MIGRATION_LOCK = 7_270_001;
+const LOCK_SQL =
+  'SELECT pg_advisory_xact_lock(hashtextextended(x, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n';
+const READ_SQL = `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ANY($1::text[])`;
 const ROWS_PER_STATEMENT = 1000;
 
 /** The URL without its password, for logs and /healthz. */
@@ -110,40 +123,6 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
     }
   }
 
-  async function upsertRows(c: pg.PoolClient, rows: { row: ExchangeRow; seq: number }[]): Promise<void> {
-    const n = WRITE_COLUMNS.length;
-    const updates = WRITE_COLUMNS.slice(1)
-      .map((col) => `${col} = EXCLUDED.${col}`)
-      .join(', ');
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-      const params: unknown[] = [];
-      const tuples = chunk.map((r, j) => {
-        params.push(...toDbValues(r.row, r.seq, (b) => b));
-        return `(${WRITE_COLUMNS.map((_, k) => `$${j * n + k + 1}`).join(', ')})`;
-      });
-      await c.query(
-        `INSERT INTO exchanges (${WRITE_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (key) DO UPDATE SET ${updates}`,
-        params,
-      );
-    }
-  }
-
-  async function insertBodies(c: pg.PoolClient, halves: ExchangeHalf[]): Promise<void> {
-    for (let i = 0; i < halves.length; i += ROWS_PER_STATEMENT) {
-      const chunk = halves.slice(i, i + ROWS_PER_STATEMENT);
-      const params: unknown[] = [];
-      const tuples = chunk.map((h, j) => {
-        params.push(h.key, KIND_CODE[h.kind], buf(h.body));
-        return `($${j * 3 + 1}, $${j * 3 + 2}, $${j * 3 + 3})`;
-      });
-      await c.query(
-        `INSERT INTO exchange_bodies (key, kind, body) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
-        params,
-      );
-    }
-  }
-
   /** Instance rows of the exchanges this batch completed that asked for them (bodies are stored by now). */
   async function insertInstances(
     c: pg.PoolClient,
@@ -171,7 +150,7 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
       );
       await c.query(
         `INSERT INTO instances (${INSTANCE_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
-        chunk.flat(),
+        chunk.flat().map((v) => (typeof v === 'string' ? pgText(v) : v)),
       );
     }
   }
@@ -180,7 +159,9 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
     name: redactUrl(url),
     async start() {
       if (pool) return;
-      const p = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+      // Pipeline mode: a query queued while another is on the wire is sent at once (putEvents
+      // queues a transaction's statements together). Awaited one by one, queries run as before.
+      const p = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, pipeline: true });
       // An idle client that loses its connection must not crash the collector.
       p.on('error', () => undefined);
       try {
@@ -201,17 +182,16 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
       if (batch.length === 0) return { stored: 0, duplicates: 0, fresh: [] };
       const c = await open().connect();
       try {
-        await c.query('BEGIN');
-        const keys = [...new Set(batch.map((h) => h.key))].sort();
-        await c.query(
-          'SELECT pg_advisory_xact_lock(hashtextextended(x, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n) ORDER BY n',
-          [keys],
-        );
+        const keys = pgBinaryArray('text', [...new Set(batch.map((h) => h.key))].sort());
+        // Pipelined: the three leave in one write and cost one round trip. The read is still a
+        // statement of its own, run after the locks are held, so its snapshot sees what the holder
+        // of a lock committed.
+        const [, , res] = await Promise.all([
+          c.query('BEGIN'),
+          c.query({ name: 'inferlog_put_lock', text: LOCK_SQL, values: [keys] }),
+          c.query<DbExchangeRow>({ name: 'inferlog_put_read', text: READ_SQL, values: [keys] }),
+        ]);
         const current = new Map<string, ExchangeRow>();
-        const res = await c.query<DbExchangeRow>(
-          `SELECT ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ANY($1::text[])`,
-          [keys],
-        );
         for (const r of res.rows) current.set(r.key, fromDb(r).row);
         const changed = new Set<string>();
         const newHalves: ExchangeHalf[] = [];
@@ -236,20 +216,23 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
           if (wantsInstances(before, merged, [half])) complete.set(half.key, merged);
         }
         if (changed.size > 0) {
-          const seqs = await c.query<{ s: string }>(
-            "SELECT nextval('exchanges_seq_gen') AS s FROM generate_series(1, $1)",
-            [changed.size],
+          const w = writeStatement(
+            [...changed].map((key) => current.get(key)!),
+            newHalves,
+            levelDeltas(changes),
           );
-          const rows = [...changed].map((key, i) => ({
-            row: current.get(key)!,
-            seq: Number(seqs.rows[i]!.s),
-          }));
-          await upsertRows(c, rows);
-          await insertBodies(c, newHalves);
-          await applyChanges(c, changes);
-          await insertInstances(c, [...complete.values()], instances);
+          if (complete.size > 0) {
+            await c.query(w);
+            await insertInstances(c, [...complete.values()], instances);
+            await c.query('COMMIT');
+          } else {
+            // Pipelined too: when the write fails, PostgreSQL answers the COMMIT behind it by
+            // rolling back, and the write's error rejects the whole.
+            await Promise.all([c.query(w), c.query('COMMIT')]);
+          }
+        } else {
+          await c.query('COMMIT');
         }
-        await c.query('COMMIT');
         return {
           stored: newHalves.length,
           duplicates,
@@ -479,14 +462,6 @@ export function createPostgresStore(url: string, options: { poolSize?: number } 
   };
 }
 
-/** Adds the rollup deltas of row changes; rows in key order, so concurrent collectors lock them in the same order. */
-async function applyChanges(
-  c: pg.PoolClient,
-  changes: readonly { row: ExchangeRow; sign: 1 | -1 }[],
-): Promise<void> {
-  for (const [level, deltas] of levelDeltas(changes)) await upsertDeltas(c, level, deltas);
-}
-
 async function upsertDeltas(
   c: pg.PoolClient,
   level: RollupLevel,
@@ -499,4 +474,150 @@ async function upsertDeltas(
       chunk.flatMap(rollupValues),
     );
   }
+}
+
+/** Each written column's PostgreSQL type, for its `unnest` array parameter (`seq` is drawn in SQL). */
+const COLUMN_TYPES: Record<Exclude<(typeof WRITE_COLUMNS)[number], 'seq'>, PgElementType> = {
+  key: 'text',
+  id: 'text',
+  time_ms: 'float8',
+  model: 'text',
+  namespace: 'text',
+  component: 'text',
+  status: 'int4',
+  error_code: 'text',
+  latency_ms: 'float8',
+  latency_bucket: 'int4',
+  sample_weight: 'float8',
+  trace_id: 'text',
+  complete: 'bool',
+  search_text: 'text',
+  detail: 'text',
+};
+const ROW_COLUMNS = WRITE_COLUMNS.filter((c) => c !== 'seq');
+
+function rowValue(row: ExchangeRow, col: (typeof ROW_COLUMNS)[number]): unknown {
+  switch (col) {
+    case 'key':
+      return row.key;
+    case 'id':
+      return row.id;
+    case 'time_ms':
+      return row.timeMs;
+    case 'model':
+      return row.model;
+    case 'namespace':
+      return row.namespace;
+    case 'component':
+      return row.component;
+    case 'status':
+      return row.status;
+    case 'error_code':
+      return row.errorCode;
+    case 'latency_ms':
+      return row.latencyMs;
+    case 'latency_bucket':
+      return row.latencyBucket;
+    case 'sample_weight':
+      return row.sampleWeight;
+    case 'trace_id':
+      return row.traceId;
+    case 'complete':
+      return row.complete;
+    case 'search_text':
+      return row.searchText;
+    case 'detail':
+      return JSON.stringify(row.detail);
+  }
+}
+
+const ROLLUP_TYPES: Record<(typeof ROLLUP_COLUMNS)[number], PgElementType> = {
+  period: 'int8',
+  model: 'text',
+  namespace: 'text',
+  component: 'text',
+  status: 'int4',
+  err: 'int2',
+  complete: 'int2',
+  bucket: 'int4',
+  n: 'int8',
+  w: 'float8',
+};
+
+/**
+ * The whole write of one putEvents as one statement of data-modifying CTEs: rows (each changed
+ * row once, a fresh seq), new bodies, and the rollup deltas of each level in key order (the order
+ * every collector locks rollup rows in, so concurrent collectors cannot deadlock).
+ */
+function writeStatement(
+  rows: readonly ExchangeRow[],
+  halves: readonly ExchangeHalf[],
+  deltas: ReadonlyMap<RollupLevel, readonly RollupDelta[]>,
+): { name: string; text: string; values: unknown[] } {
+  const params: unknown[] = [];
+  let shape = '';
+  const p = (v: unknown, type: string): string => `$${params.push(v)}::${type}`;
+  const array = (type: PgElementType, values: readonly unknown[]): string =>
+    p(pgBinaryArray(type, values), `${type}[]`);
+  const ctes: string[] = [];
+
+  const arrays = ROW_COLUMNS.map((col) =>
+    array(
+      COLUMN_TYPES[col],
+      rows.map((r) => rowValue(r, col)),
+    ),
+  );
+  const updates = WRITE_COLUMNS.slice(1)
+    .map((col) => `${col} = EXCLUDED.${col}`)
+    .join(', ');
+  ctes.push(`rows_ AS (
+    INSERT INTO exchanges (${WRITE_COLUMNS.join(', ')})
+    SELECT ${WRITE_COLUMNS.map((c) => (c === 'seq' ? "nextval('exchanges_seq_gen')" : c)).join(', ')}
+    FROM unnest(${arrays.join(', ')}) WITH ORDINALITY AS v(${ROW_COLUMNS.join(', ')}, ord) ORDER BY ord
+    ON CONFLICT (key) DO UPDATE SET ${updates})`);
+
+  shape += halves.length > 0 ? 'b' : 'x';
+  if (halves.length > 0) {
+    const bodies = Buffer.concat(halves.map((h) => buf(h.body)));
+    const offsets: number[] = [];
+    let at = 1; // substring counts from 1
+    for (const h of halves) {
+      offsets.push(at);
+      at += h.body.byteLength;
+    }
+    ctes.push(`bodies_ AS (
+    INSERT INTO exchange_bodies (key, kind, body)
+    SELECT key, kind, substring(${p(bodies, 'bytea')} FROM off FOR len)
+    FROM unnest(${array(
+      'text',
+      halves.map((h) => h.key),
+    )}, ${array(
+      'int2',
+      halves.map((h) => KIND_CODE[h.kind]),
+    )}, ${array('int4', offsets)}, ${array(
+      'int4',
+      halves.map((h) => h.body.byteLength),
+    )}) AS b(key, kind, off, len)
+    ON CONFLICT DO NOTHING)`);
+  }
+
+  for (const level of LEVELS) {
+    const ds = deltas.get(level) ?? [];
+    shape += ds.length > 0 ? level.table[9] : '_'; // d(aily), h(ourly), m(inutely)
+    if (ds.length === 0) continue;
+    const cols = ROLLUP_COLUMNS.map((col) =>
+      array(
+        ROLLUP_TYPES[col],
+        ds.map((d) => d[col]),
+      ),
+    );
+    ctes.push(`${level.table}_ AS (
+    INSERT INTO ${level.table} (${ROLLUP_COLUMNS.join(', ')})
+    SELECT ${ROLLUP_COLUMNS.join(', ')}
+    FROM unnest(${cols.join(', ')}) WITH ORDINALITY AS d(${ROLLUP_COLUMNS.join(', ')}, ord) ORDER BY ord
+    ON CONFLICT (${ROLLUP_KEY.join(', ')}) DO UPDATE SET n = ${level.table}.n + EXCLUDED.n, w = ${level.table}.w + EXCLUDED.w)`);
+  }
+  // Named by its shape (bodies or not, which rollup levels): a connection parses and plans each
+  // shape once, and a transaction of a few halves no longer pays for planning five CTEs.
+  return { name: `inferlog_put_${shape}`, text: `WITH ${ctes.join(',\n')}\nSELECT 1`, values: params };
 }

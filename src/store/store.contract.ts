@@ -295,6 +295,28 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
       expect(await store.getExchange('nope')).toBeUndefined();
     });
 
+    it('stores a batch of exchanges whose ids and names hold SQL and array syntax, each body byte-exact', async () => {
+      const store = await fresh();
+      // Names a client may send: quotes, backslashes, braces, commas, the word NULL, non-ASCII.
+      const odd = ['a"b', 'c\\d', '{e,f}', 'NULL', "g'h", 'ünï 😀', ' ', 'x\\"}{,'];
+      const halves: ExchangeHalf[] = [];
+      odd.forEach((name, i) => {
+        const body = new Uint8Array(i * 37).map((_, j) => (j * 7 + i) & 0xff); // the first is empty
+        halves.push(...testPair(`${name}#${i}`, i, { model: name, namespace: name, component: name, body }));
+      });
+      const r = await store.putEvents(halves);
+      expect(r.stored).toBe(halves.length);
+      for (const [i, name] of odd.entries()) {
+        const ex = await store.getExchange(`${name}#${i}`);
+        expect(ex?.row).toMatchObject({ model: name, namespace: name, component: name, complete: true });
+        const want = Buffer.from(new Uint8Array(i * 37).map((_, j) => (j * 7 + i) & 0xff));
+        expect(Buffer.from(ex!.requestBody!).equals(want)).toBe(true);
+        expect(Buffer.from(ex!.responseBody!).equals(want)).toBe(true);
+      }
+      const stats = await store.stats({ sinceMs: T0 - 3_600_000, untilMs: T0 + 3_600_000 }, {});
+      expect(stats.reduce((n, g) => n + g.count, 0)).toBe(odd.length);
+    });
+
     it('filters by model, namespace, component, status, time and body text', async () => {
       const store = await fresh();
       await store.putEvents([
@@ -788,6 +810,23 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
         'i2',
         'i2',
       ]);
+    });
+
+    it('stores an exchange whose status code is no HTTP status as if it sent none, and the rest of its batch', async () => {
+      const store = await fresh();
+      // A client's number: beyond a 32-bit column it failed the whole PostgreSQL transaction,
+      // and with it every other client's halves committed in the same group.
+      const halves = [
+        ...testPair('huge', 0, { status: 1e12 }),
+        ...testPair('negative', 1, { status: -5 }),
+        ...testPair('fine', 2, { status: 503 }),
+      ];
+      const r = await store.putEvents(halves);
+      expect(r.stored).toBe(6);
+      // No status with a response is KServe's 200.
+      expect((await store.getExchange('huge'))?.row).toMatchObject({ status: 200, complete: true });
+      expect((await store.getExchange('negative'))?.row).toMatchObject({ status: 200, complete: true });
+      expect((await store.getExchange('fine'))?.row.status).toBe(503);
     });
 
     it('stores the rest of a batch when one exchange cannot be written as rows (nested too deep)', async () => {
