@@ -117,6 +117,28 @@ describe('decodeCloudEvents: binary mode', () => {
       reason: 'missing_attribute',
     });
   });
+
+  it('refuses an indexed attribute longer than a store can index (a ~3 KB model name broke PostgreSQL with a 503)', () => {
+    const long = 'm'.repeat(3000);
+    expect(decodeError({ ...kserveRequest, 'ce-inferenceservicename': long }, '')).toMatchObject({
+      status: 400,
+      reason: 'attribute_too_long',
+      message: 'attribute "inferenceservicename" is 3000 bytes; the collector takes at most 512',
+    });
+    expect(decodeError({ ...kserveRequest, 'ce-id': 'i'.repeat(1025) }, '')).toMatchObject({
+      reason: 'attribute_too_long',
+    });
+    // Bytes, not characters: 171 three-byte characters are 513 bytes.
+    expect(decodeError({ ...kserveRequest, 'ce-namespace': '€'.repeat(171) }, '')).toMatchObject({
+      reason: 'attribute_too_long',
+    });
+    // At the limit is fine.
+    const [ev] = decodeCloudEvents(
+      { ...kserveRequest, 'ce-namespace': 'n'.repeat(512), 'ce-id': 'i'.repeat(1024) },
+      enc.encode(''),
+    );
+    expect(ev!.extensions.namespace).toHaveLength(512);
+  });
 });
 
 describe('decodeCloudEvents: structured and batched', () => {

@@ -48,6 +48,35 @@ export function decodeError(status: 400 | 415, reason: string, message: string):
 
 const SUPPORTED_SPECVERSIONS = new Set(['1.0', '0.3']);
 const REQUIRED = ['specversion', 'id', 'type', 'source'] as const;
+
+/**
+ * The longest values (UTF-8 bytes) of the attributes a store indexes. Kubernetes names are at most
+ * 253 characters and KServe's ids are request ids, so real senders are far below. Without a bound,
+ * a ~3 KB model name passed SQLite but broke PostgreSQL's index entry limit (2,704 bytes) with a
+ * 503, which a sender retries forever; its widest index, namespace + id + error code (or model +
+ * namespace + component + error code in the rollups), stays under that limit at these sizes.
+ */
+export const MAX_ID_BYTES = 1024;
+export const MAX_NAME_BYTES = 512;
+const BOUNDED_EXTENSIONS = [
+  'inferenceservicename',
+  'namespace',
+  'component',
+  'endpoint',
+  'errorcode',
+] as const;
+
+function checkLength(value: string | undefined, name: string, max: number, where: string): void {
+  // Byte length is at most 3× the UTF-16 length: skip the count for short values.
+  if (value === undefined || value.length * 3 <= max) return;
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > max)
+    throw decodeError(
+      400,
+      'attribute_too_long',
+      `${where}attribute "${name}" is ${bytes} bytes; the collector takes at most ${max}`,
+    );
+}
 /** Attributes that are not extensions. */
 const CONTEXT_ATTRIBUTES = new Set([
   'specversion',
@@ -164,6 +193,8 @@ function finish(
     );
   }
   checkTime(attrs.time, where);
+  checkLength(attrs.id, 'id', MAX_ID_BYTES, where);
+  for (const name of BOUNDED_EXTENSIONS) checkLength(extensions[name], name, MAX_NAME_BYTES, where);
   const { metadata: metaText, annotations: annText, ...rest } = extensions;
   const ev: DecodedEvent = {
     specversion: attrs.specversion!,

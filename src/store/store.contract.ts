@@ -2,9 +2,11 @@
  * The contract every ExchangeStore keeps. Each store's test file calls `storeContract`
  * with a factory that gives a fresh, empty, not-yet-started store.
  */
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CE_TYPE_REQUEST, CE_TYPE_RESPONSE } from '../formats/cloudevents-attributes.js';
 import type { DecodedEvent } from '../formats/cloudevents-decode.js';
+import { MAX_ID_BYTES, MAX_NAME_BYTES } from '../formats/cloudevents-decode.js';
 import type { ExchangeHalf } from './exchange-record.js';
 import { halfFromEvent } from './exchange-record.js';
 import { shapeStats } from './stats.js';
@@ -91,6 +93,24 @@ export function storeContract(name: string, makeStore: () => Promise<ExchangeSto
     };
     afterEach(async () => {
       await Promise.all(open.splice(0).map((s) => s.shutdown()));
+    });
+
+    it('stores an exchange whose indexed attributes are as long as the decoder accepts', async () => {
+      const store = await fresh();
+      // Incompressible text: PostgreSQL compresses index entries, so repeated letters would pass anyway.
+      const text = (bytes: number): string => randomBytes(bytes).toString('base64url').slice(0, bytes);
+      const names = {
+        model: text(MAX_NAME_BYTES),
+        namespace: text(MAX_NAME_BYTES),
+        component: text(MAX_NAME_BYTES),
+        ext: { endpoint: text(MAX_NAME_BYTES), errorcode: text(MAX_NAME_BYTES) },
+      };
+      const id = text(MAX_ID_BYTES);
+      expect((await store.putEvents(testPair(id, 0, { ...names, status: 500 }))).stored).toBe(2);
+      const row = (await store.listExchanges({ model: names.model }, { limit: 5, order: 'newest' })).items;
+      expect(row.map((i) => [i.row.id, i.row.namespace, i.row.complete])).toEqual([
+        [id, names.namespace, true],
+      ]);
     });
 
     it('joins a request and its response into one complete exchange', async () => {
