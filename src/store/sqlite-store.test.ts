@@ -69,6 +69,30 @@ describe('sqlite store: writer thread', () => {
     await store.shutdown();
   });
 
+  it('erasure and retention while the writer thread commits wait for it instead of failing', async () => {
+    const store = createSqliteStore(join(dir, 'writer-erase.db'));
+    await store.start();
+    for (let round = 0; round < 5; round++) {
+      await store.putEvents(
+        testPair(`old-${round}`, round, { metadata: { 'X-Request-Id': [`u-${round}`] } }),
+      );
+      const batch = Array.from({ length: 1500 }, (_, i) => testPair(`r${round}-${i}`, 1e6 + i)).flat();
+      const put = store.putEvents(batch);
+      // Each reads, then writes: from a snapshot older than the thread's commit, unless it
+      // takes the write lock first (BEGIN IMMEDIATE).
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await store.erase({ header: { name: 'x-request-id', value: `u-${round}` } })).toBe(1);
+      expect((await put).stored).toBe(3000);
+      const next = store.putEvents(
+        testPair(`n-${round}`, 2e6).concat(batch.map((h) => ({ ...h, key: `${h.key}x` }))),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await store.deleteOlderThan(1)).toBe(0);
+      expect((await next).stored).toBeGreaterThan(0);
+    }
+    await store.shutdown();
+  });
+
   it('shutdown waits for the puts in flight, then ends the thread', async () => {
     const path = join(dir, 'writer-shutdown.db');
     const store = createSqliteStore(path);

@@ -332,29 +332,33 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     async deleteOlderThan(t: number): Promise<number> {
       const d = open();
       const s = stmts!;
-      return d.transaction(() => {
-        // Whole periods leave a rollup at once; the rows of a partial period are subtracted.
-        for (const level of LEVELS) {
-          const cut = Math.floor(t / level.ms);
-          const deltas = d
-            .prepare<[number, number], RollupDelta>(
-              `SELECT CAST(time_ms / ${level.ms} AS INTEGER) AS period, model, namespace, component,
+      return d
+        .transaction(() => {
+          // Whole periods leave a rollup at once; the rows of a partial period are subtracted.
+          for (const level of LEVELS) {
+            const cut = Math.floor(t / level.ms);
+            const deltas = d
+              .prepare<[number, number], RollupDelta>(
+                `SELECT CAST(time_ms / ${level.ms} AS INTEGER) AS period, model, namespace, component,
                       coalesce(status, ${NO_STATUS}) AS status, (error_code IS NOT NULL) AS err, complete,
                       coalesce(latency_bucket, ${NO_BUCKET}) AS bucket, -count(*) AS n, -sum(sample_weight) AS w
                FROM exchanges WHERE time_ms >= ? AND time_ms < ? GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`,
-            )
-            .all(cut * level.ms, t);
-          const stmt = s.rollup.get(level)!;
-          for (const x of deltas) stmt.run(...rollupValues(x));
-          d.prepare(`DELETE FROM ${level.table} WHERE period < ?`).run(cut);
-        }
-        d.prepare(
-          'DELETE FROM exchange_bodies WHERE rid IN (SELECT rid FROM exchanges WHERE time_ms < ?)',
-        ).run(t);
-        // Instance rows carry their exchange's time: the same cut takes them.
-        d.prepare('DELETE FROM instances WHERE time_ms < ?').run(t);
-        return d.prepare('DELETE FROM exchanges WHERE time_ms < ?').run(t).changes;
-      })();
+              )
+              .all(cut * level.ms, t);
+            const stmt = s.rollup.get(level)!;
+            for (const x of deltas) stmt.run(...rollupValues(x));
+            d.prepare(`DELETE FROM ${level.table} WHERE period < ?`).run(cut);
+          }
+          d.prepare(
+            'DELETE FROM exchange_bodies WHERE rid IN (SELECT rid FROM exchanges WHERE time_ms < ?)',
+          ).run(t);
+          // Instance rows carry their exchange's time: the same cut takes them.
+          d.prepare('DELETE FROM instances WHERE time_ms < ?').run(t);
+          return d.prepare('DELETE FROM exchanges WHERE time_ms < ?').run(t).changes;
+          // IMMEDIATE: it reads, then writes; from a snapshot older than a commit of the writer
+          // thread, the write would fail (SQLITE_BUSY_SNAPSHOT, which busy_timeout does not wait out).
+        })
+        .immediate();
     },
     async erase(filter: ExchangeFilter): Promise<number> {
       const d = open();
@@ -369,29 +373,31 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       const delRow = d.prepare<[string]>('DELETE FROM exchanges WHERE key = ?');
       // secure_delete (on since start) overwrites what these DELETEs free, cells and whole pages,
       // with zeros, so the bodies do not stay readable in free space.
-      const erased = d.transaction(() => {
-        let n = 0;
-        for (;;) {
-          const found = select.all(...b.params);
-          if (found.length === 0) return n;
-          const rows = found.map((r) => fromDb(r).row);
-          const changes = rows.map((row) => ({ row, sign: -1 as const }));
-          for (const [level, deltas] of levelDeltas(changes)) {
-            const up = s.rollup.get(level)!;
-            const prune = s.prune.get(level)!;
-            for (const x of deltas) {
-              up.run(...rollupValues(x));
-              prune.run(...rollupKeyValues(x));
+      const erased = d
+        .transaction(() => {
+          let n = 0;
+          for (;;) {
+            const found = select.all(...b.params);
+            if (found.length === 0) return n;
+            const rows = found.map((r) => fromDb(r).row);
+            const changes = rows.map((row) => ({ row, sign: -1 as const }));
+            for (const [level, deltas] of levelDeltas(changes)) {
+              const up = s.rollup.get(level)!;
+              const prune = s.prune.get(level)!;
+              for (const x of deltas) {
+                up.run(...rollupValues(x));
+                prune.run(...rollupKeyValues(x));
+              }
             }
+            for (const r of found) {
+              delBodies.run(r.rid);
+              delInstances.run(r.key);
+              delRow.run(r.key);
+            }
+            n += rows.length;
           }
-          for (const r of found) {
-            delBodies.run(r.rid);
-            delInstances.run(r.key);
-            delRow.run(r.key);
-          }
-          n += rows.length;
-        }
-      })();
+        })
+        .immediate(); // as in deleteOlderThan: the write lock before the first read
       // The WAL still holds the pages as they were before the erasure (and when they were
       // written): copy the zeroed pages into the database and empty the WAL. Another connection
       // reading the file (a backup, sqlite3 open) can keep it busy; then a later erasure or

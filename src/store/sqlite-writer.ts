@@ -117,6 +117,8 @@ export function createWorkerWriter(
       if (!w) return;
       worker = undefined;
       const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      // An unreferenced thread would not keep the process alive until its 'exit' arrives.
+      w.ref();
       w.postMessage({ close: true } satisfies WriterRequest);
       await exited;
     },
