@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mergeHalf } from './exchange-record.js';
 import { MIGRATIONS } from './migrations.js';
 import { KIND_CODE, toDbValues, WRITE_COLUMNS } from './row-codec.js';
+import { openStore } from './open-store.js';
 import { createSqliteStore } from './sqlite-store.js';
 import { shapeStats } from './stats.js';
 import { storeContract, testPair } from './store.contract.js';
@@ -91,6 +92,14 @@ describe('sqlite store: writer thread', () => {
       expect((await next).stored).toBeGreaterThan(0);
     }
     await store.shutdown();
+  });
+
+  it('sqlite URLs take writer=worker|inline; anything else is a config error naming both options', () => {
+    expect(() => openStore(`sqlite:${join(dir, 'u.db')}?writer=inline&sync=full`)).not.toThrow();
+    expect(() => openStore(`sqlite:${join(dir, 'u.db')}?writer=worker`)).not.toThrow();
+    expect(() => openStore(`sqlite:${join(dir, 'u.db')}?writer=thread`)).toThrow(
+      /sync=full\|normal and writer=worker\|inline/,
+    );
   });
 
   it('shutdown waits for the puts in flight, then ends the thread', async () => {
