@@ -17,7 +17,15 @@ export interface WriterData {
   sync: 'full' | 'normal';
 }
 /** A batch to commit, or `close` (after the last batch: close the connection and end the thread). */
-export type WriterRequest = { id: number; batch: readonly ExchangeHalf[] } | { close: true };
+export type WriterRequest =
+  | {
+      id: number;
+      /** The halves with an empty body: half i's body is bytes [ends[i-1], ends[i]) of `bodies`. */
+      batch: ExchangeHalf[];
+      bodies: ArrayBuffer;
+      ends: Uint32Array;
+    }
+  | { close: true };
 export type WriterReply =
   | { id: number; result: import('./store.js').PutResult }
   | { id: number; error: { message: string; code?: string } };
@@ -33,7 +41,10 @@ parentPort!.on('message', (m: WriterRequest) => {
     parentPort!.close();
     return;
   }
-  const { id, batch } = m;
+  const { id, batch, bodies, ends } = m;
+  for (let i = 0, at = 0; i < batch.length; at = ends[i++]!) {
+    batch[i]!.body = new Uint8Array(bodies, at, ends[i]! - at);
+  }
   let reply: WriterReply;
   try {
     reply = { id, result: put(batch) };

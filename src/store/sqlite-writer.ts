@@ -33,6 +33,9 @@ export interface WriterOptions {
   resourceLimits?: ResourceLimits;
 }
 
+/** Every half's body in a message: one object, cloned once. */
+const EMPTY = new Uint8Array(0);
+
 interface Pending {
   resolve(r: PutResult): void;
   reject(err: Error): void;
@@ -86,23 +89,23 @@ export function createWorkerWriter(
       const w = worker;
       const id = nextId++;
       // One new buffer holds every body and is transferred, not copied: a body is often a view
-      // into its whole request, which structured clone would copy whole, per message.
+      // into its whole request, which structured clone would copy whole, and cloning a view per
+      // half costs more than this copy (~1.7 µs a half).
       let bytes = 0;
       for (const h of batch) bytes += h.body.byteLength;
       const packed = new Uint8Array(bytes);
-      let at = 0;
-      const halves = batch.map((h) => {
-        packed.set(h.body, at);
-        const body = packed.subarray(at, at + h.body.byteLength);
-        at += h.body.byteLength;
-        return { ...h, body };
+      const ends = new Uint32Array(batch.length);
+      const halves = batch.map((h, i) => {
+        packed.set(h.body, i === 0 ? 0 : ends[i - 1]!);
+        ends[i] = (i === 0 ? 0 : ends[i - 1]!) + h.body.byteLength;
+        return { ...h, body: EMPTY };
       });
       const done = new Promise<PutResult>((resolve, reject) => {
         pending.set(id, { resolve, reject });
       });
-      const message: WriterRequest = { id, batch: halves };
+      const message: WriterRequest = { id, batch: halves, bodies: packed.buffer, ends };
       w.ref();
-      w.postMessage(message, [packed.buffer]);
+      w.postMessage(message, [packed.buffer, ends.buffer]);
       const settled = done.then(
         () => undefined,
         () => undefined,
