@@ -105,7 +105,14 @@ export function createWorkerWriter(
       });
       const message: WriterRequest = { id, batch: halves, bodies: packed.buffer, ends };
       w.ref();
-      w.postMessage(message, [packed.buffer, ends.buffer]);
+      try {
+        w.postMessage(message, [packed.buffer, ends.buffer]);
+      } catch (err) {
+        // Not sent (a value structured clone refuses): only this put fails; nothing was written.
+        pending.delete(id);
+        if (pending.size === 0) w.unref();
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
       const settled = done.then(
         () => undefined,
         () => undefined,
