@@ -1,6 +1,7 @@
 /**
  * Store URL → store (errors name the URL; the CLI puts its flag name, `--store`, in front):
- *   sqlite:./inferlog.db (default; sync=normal), sqlite:/var/lib/inferlog.db?sync=full
+ *   sqlite:./inferlog.db (default; sync=normal), sqlite:/var/lib/inferlog.db?sync=full,
+ *   sqlite:./inferlog.db?writer=inline (commits on the event loop, not a writer thread)
  *   postgres://user:pw@host:5432/db
  */
 import { InferlogError } from '../core/errors.js';
@@ -19,10 +20,18 @@ export function openStore(url: string): ExchangeStore {
     }
     const params = new URLSearchParams(query);
     const sync = params.get('sync') ?? 'normal';
-    if ((sync !== 'full' && sync !== 'normal') || [...params.keys()].some((k) => k !== 'sync')) {
-      throw new InferlogError('CONFIG_INVALID', `"${url}": the only sqlite option is sync=full|normal`);
+    const writer = params.get('writer') ?? 'worker';
+    if (
+      (sync !== 'full' && sync !== 'normal') ||
+      (writer !== 'worker' && writer !== 'inline') ||
+      [...params.keys()].some((k) => k !== 'sync' && k !== 'writer')
+    ) {
+      throw new InferlogError(
+        'CONFIG_INVALID',
+        `"${url}": the sqlite options are sync=full|normal and writer=worker|inline`,
+      );
     }
-    return createSqliteStore(path, { sync });
+    return createSqliteStore(path, { sync, writer });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return createPostgresStore(url);
   throw new InferlogError(

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mergeHalf } from './exchange-record.js';
 import { MIGRATIONS } from './migrations.js';
 import { KIND_CODE, toDbValues, WRITE_COLUMNS } from './row-codec.js';
+import { openStore } from './open-store.js';
 import { createSqliteStore } from './sqlite-store.js';
 import { shapeStats } from './stats.js';
 import { storeContract, testPair } from './store.contract.js';
@@ -17,6 +18,103 @@ let n = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 storeContract('sqlite', async () => createSqliteStore(join(dir, `contract-${n++}.db`)));
+storeContract('sqlite (writer=inline)', async () =>
+  createSqliteStore(join(dir, `contract-${n++}.db`), { writer: 'inline' }),
+);
+
+describe('sqlite store: writer thread', () => {
+  it('answers reads while a large put commits (the commit does not hold the event loop)', async () => {
+    for (const writer of ['worker', 'inline'] as const) {
+      const store = createSqliteStore(join(dir, `overlap-${writer}.db`), { writer });
+      await store.start();
+      await store.putEvents(testPair('first', 0));
+      const order: string[] = [];
+      const batch = Array.from({ length: 3000 }, (_, i) => testPair(`big-${i}`, 1 + i / 1e4)).flat();
+      const put = store.putEvents(batch).then(() => order.push('put'));
+      const read = store.listExchanges({}, { limit: 10, order: 'newest' }).then((p) => {
+        order.push('read');
+        return p.items.map((x) => x.row.id);
+      });
+      // The read sees the last committed state (WAL), not half of the running transaction.
+      const ids = await read;
+      await put;
+      if (writer === 'worker') {
+        expect(order).toEqual(['read', 'put']);
+        expect(ids).toEqual(['first']);
+      } else expect(ids).toHaveLength(10); // inline: the read could only run after the whole commit
+      expect((await store.listExchanges({}, { limit: 5000, order: 'newest' })).items).toHaveLength(3001);
+      await store.shutdown();
+    }
+  });
+
+  it('a writer thread that dies (out of memory) fails the puts in flight, and the next put starts a new one', async () => {
+    const store = createSqliteStore(join(dir, 'writer-oom.db'), {
+      writerResourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+    });
+    await store.start();
+    await store.putEvents(testPair('before', 0));
+    // Deserialising this batch on the thread needs more than its heap: the thread is killed.
+    const huge = testPair('huge', 1, {
+      metadata: { 'X-Big': Array.from({ length: 64 }, (_, i) => `${i}`.repeat(1 << 20)) },
+    });
+    const inFlight = [store.putEvents(huge), store.putEvents(testPair('beside', 2))];
+    const results = await Promise.allSettled(inFlight);
+    expect(results[0]!.status).toBe('rejected');
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/writer thread/);
+    // A new thread takes the next put; what was committed before is still there.
+    expect((await store.putEvents(testPair('after', 3))).stored).toBe(2);
+    const ids = (await store.listExchanges({}, { limit: 10, order: 'newest' })).items.map((x) => x.row.id);
+    expect(ids).toContain('before');
+    expect(ids).toContain('after');
+    expect(ids).not.toContain('huge');
+    await store.shutdown();
+  });
+
+  it('erasure and retention while the writer thread commits wait for it instead of failing', async () => {
+    const store = createSqliteStore(join(dir, 'writer-erase.db'));
+    await store.start();
+    for (let round = 0; round < 5; round++) {
+      await store.putEvents(
+        testPair(`old-${round}`, round, { metadata: { 'X-Request-Id': [`u-${round}`] } }),
+      );
+      const batch = Array.from({ length: 1500 }, (_, i) => testPair(`r${round}-${i}`, 1e6 + i)).flat();
+      const put = store.putEvents(batch);
+      // Each reads, then writes: from a snapshot older than the thread's commit, unless it
+      // takes the write lock first (BEGIN IMMEDIATE).
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await store.erase({ header: { name: 'x-request-id', value: `u-${round}` } })).toBe(1);
+      expect((await put).stored).toBe(3000);
+      const next = store.putEvents(
+        testPair(`n-${round}`, 2e6).concat(batch.map((h) => ({ ...h, key: `${h.key}x` }))),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await store.deleteOlderThan(1)).toBe(0);
+      expect((await next).stored).toBeGreaterThan(0);
+    }
+    await store.shutdown();
+  });
+
+  it('sqlite URLs take writer=worker|inline; anything else is a config error naming both options', () => {
+    expect(() => openStore(`sqlite:${join(dir, 'u.db')}?writer=inline&sync=full`)).not.toThrow();
+    expect(() => openStore(`sqlite:${join(dir, 'u.db')}?writer=worker`)).not.toThrow();
+    expect(() => openStore(`sqlite:${join(dir, 'u.db')}?writer=thread`)).toThrow(
+      /sync=full\|normal and writer=worker\|inline/,
+    );
+  });
+
+  it('shutdown waits for the puts in flight, then ends the thread', async () => {
+    const path = join(dir, 'writer-shutdown.db');
+    const store = createSqliteStore(path);
+    await store.start();
+    const put = store.putEvents(Array.from({ length: 500 }, (_, i) => testPair(`s-${i}`, i / 1e3)).flat());
+    await store.shutdown();
+    expect((await put).stored).toBe(1000);
+    const again = createSqliteStore(path, { writer: 'inline' });
+    await again.start();
+    expect((await again.listExchanges({}, { limit: 1000, order: 'newest' })).items).toHaveLength(500);
+    await again.shutdown();
+  });
+});
 
 describe('sqlite store', () => {
   it('erasure removes the bytes from the database file and its WAL, not only the rows', async () => {

@@ -1,27 +1,27 @@
 /**
- * SQLite store: one file, one collector process (better-sqlite3, synchronous).
+ * SQLite store: one file (better-sqlite3, synchronous). Two connections: the writer thread's
+ * commits every put (sqlite-put.ts), this one reads, erases and applies retention.
  *
- *   putEvents(batch) ──BEGIN──▶ per exchange: read row → mergeHalf its halves → one upsert + bodies
- *                    ──▶ rollup deltas (daily, hourly) ──COMMIT (fsync)──▶ resolve
+ *   putEvents(batch) ──▶ writer thread: BEGIN IMMEDIATE ▶ per exchange: read row → mergeHalf its
+ *                        halves → one upsert + bodies ▶ rollup deltas ▶ COMMIT ──▶ resolve
+ *   list/get/stats   ──▶ this thread's connection (WAL: reads never wait for the writer)
+ *
+ * `writer: 'inline'` (`?writer=inline`) runs the same put transaction on this thread's connection.
  *
  * WAL mode. Default synchronous=NORMAL: a resolved putEvents survives a collector crash (the
  * same level as the agent's default `process` durability); `sync=full` fsyncs every commit so it
  * also survives power loss. Batches are one transaction, so any fsync is paid once per batch.
  */
 import { closeSync, constants } from 'node:fs';
+import type { ResourceLimits } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { openPrivateSync } from '../core/private-files.js';
-import type { ExchangeHalf, ExchangeRow } from './exchange-record.js';
-import { mergeHalf } from './exchange-record.js';
+import type { ExchangeHalf } from './exchange-record.js';
 import {
-  countSplit,
   INSTANCE_COLUMNS,
   instanceFromDb,
   instancePage,
-  instanceValues,
   listInstancesSql,
-  splitStored,
-  wantsInstances,
   type DbInstanceRow,
 } from './instance-rows.js';
 import { MIGRATIONS } from './migrations.js';
@@ -42,31 +42,16 @@ import {
   upsertSql,
 } from './rollup.js';
 import type { DbExchangeRow } from './row-codec.js';
-
-/**
- * What completing an exchange (its second half, in another transaction) can change. SQLite
- * rewrites an index's entry only when the UPDATE names one of the index's columns, so naming
- * fewer columns spares exchanges_id (random ids: a random page) and exchanges_time. id, model,
- * namespace and component are part of the key's hash and cannot change; time_ms (a request
- * arriving after its response) and trace_id (set by whichever half carried one) are added to
- * the statement only when they did.
- */
-const COMPLETION_COLUMNS: readonly WriteColumn[] = [
-  'seq',
-  'status',
-  'error_code',
-  'latency_ms',
-  'latency_bucket',
-  'sample_weight',
-  'complete',
-  'search_text',
-  'detail',
-];
-
-/** A row as this store reads it: with `rid`, the integer its bodies are keyed by (migration 6). */
-type RidRow = DbExchangeRow & { rid: number };
-import { fromDb, KIND_CODE, toDbValues, WRITE_COLUMNS } from './row-codec.js';
-import type { WriteColumn } from './row-codec.js';
+import { fromDb, KIND_CODE } from './row-codec.js';
+import {
+  configureConnection,
+  MAX_SEQ_SQL,
+  preparePut,
+  READ_BODIES_SQL,
+  READ_ROW_SQL,
+  type RidRow,
+} from './sqlite-put.js';
+import { createWorkerWriter, type SqliteWriter } from './sqlite-writer.js';
 import { LIST_COLUMNS, SqlBuilder, sqliteDialect } from './sql-filter.js';
 import { ERASE_CHUNK } from './store.js';
 import type {
@@ -88,6 +73,14 @@ export interface SqliteStoreOptions {
    * fsynced — a 2xx survives power loss; costs one fsync per batch.
    */
   sync?: 'full' | 'normal';
+  /**
+   * worker (default): puts commit on a writer thread with its own connection, so a commit never
+   * holds the event loop that parses requests and answers queries. inline: on this thread (the
+   * behaviour before the writer thread; an in-memory database is always inline).
+   */
+  writer?: 'worker' | 'inline';
+  /** The writer thread's heap limits (tests make it run out of memory). */
+  writerResourceLimits?: ResourceLimits;
 }
 
 /**
@@ -104,25 +97,23 @@ function createPrivateFile(path: string): void {
 }
 
 export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): ExchangeStore {
+  const sync = options.sync ?? 'full';
+  // A second connection to an in-memory database would open another, empty database.
+  const inline = options.writer === 'inline' || path === '' || path === ':memory:';
   let db: Database.Database | undefined;
-  let seq = 0;
   let stmts:
     | {
         readRow: Database.Statement<[string], RidRow>;
         readById: Database.Statement<[string], RidRow>;
-        insertRow: Database.Statement<unknown[]>;
-        /** The UPDATE that rewrites `before` as `row`, given row's values in WRITE_COLUMNS order. */
-        updateRow: (before: ExchangeRow, row: ExchangeRow) => (values: unknown[]) => void;
-        insertBody: Database.Statement<[number, number, Uint8Array]>;
         bodies: Database.Statement<[number], { kind: number; body: Buffer }>;
         maxSeq: Database.Statement<[], { s: number | null }>;
         rollup: Map<RollupLevel, Database.Statement<unknown[]>>;
         prune: Map<RollupLevel, Database.Statement<unknown[]>>;
-        insertInstance: Database.Statement<unknown[]>;
         instancesOf: Database.Statement<[string], DbInstanceRow>;
       }
     | undefined;
-  let put: ((batch: readonly ExchangeHalf[]) => PutResult) | undefined;
+  let put: ((batch: readonly ExchangeHalf[]) => Promise<PutResult>) | undefined;
+  let writer: SqliteWriter | undefined;
 
   const open = (): Database.Database => {
     // Cannot happen: the collector starts the store before serving (a bug if it does).
@@ -165,162 +156,43 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       if (db) return;
       createPrivateFile(path);
       const d = new Database(path);
-      d.pragma('journal_mode = WAL');
-      d.pragma(options.sync === 'normal' ? 'synchronous = NORMAL' : 'synchronous = FULL');
-      // 64 MiB page cache: index pages stay in memory across batches.
-      d.pragma('cache_size = -65536');
-      d.pragma('busy_timeout = 5000');
-      // Bytes a row update or delete frees are overwritten with zeros, not left in the page's free
-      // space or on the freelist: completing an exchange rewrites its row (the request's text in
-      // search_text and the preview), and an erasure must not leave that first version readable
-      // in the file. On ingest with halves committed apart (every completion rewrites a row) the
-      // cost was within the noise of a shared 2-core machine (1,500–1,700 exchanges/s either way).
-      d.pragma('secure_delete = ON');
-      // Checkpoint every ~40 MiB of WAL instead of SQLite's 4 MiB: the hot pages (rollup rows, the
-      // right edge of each index) change in every commit, and a checkpoint copies each page once
-      // however often it changed; fewer checkpoints, fewer copies and fsyncs (−14% CPU per event).
-      d.pragma('wal_autocheckpoint = 10000');
+      configureConnection(d, sync);
+      // Before the writer thread opens the file: it finds the schema complete.
       migrate(d);
-      const update = (columns: readonly WriteColumn[]): ((values: unknown[]) => void) => {
-        const stmt = d.prepare(
-          `UPDATE exchanges SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE key = ?`,
-        );
-        const at = [...columns, 'key' as const].map((c) => WRITE_COLUMNS.indexOf(c));
-        return (values) => stmt.run(...at.map((i) => values[i]));
-      };
-      const updates = {
-        full: update(WRITE_COLUMNS.slice(1)),
-        completion: update(COMPLETION_COLUMNS),
-        time: update([...COMPLETION_COLUMNS, 'time_ms']),
-        trace: update([...COMPLETION_COLUMNS, 'trace_id']),
-        timeTrace: update([...COMPLETION_COLUMNS, 'time_ms', 'trace_id']),
-      };
       stmts = {
-        readRow: d.prepare(`SELECT rid, ${LIST_COLUMNS}, search_text FROM exchanges WHERE key = ?`),
+        readRow: d.prepare(READ_ROW_SQL),
         readById: d.prepare(
           `SELECT rid, ${LIST_COLUMNS}, search_text FROM exchanges WHERE id = ? ORDER BY time_ms DESC, key DESC LIMIT 1`,
         ),
-        insertRow: d.prepare(
-          `INSERT INTO exchanges (${WRITE_COLUMNS.join(', ')}) VALUES (${WRITE_COLUMNS.map(() => '?').join(', ')})`,
-        ),
-        updateRow: (before, row) => {
-          if (
-            before.id !== row.id ||
-            before.model !== row.model ||
-            before.namespace !== row.namespace ||
-            before.component !== row.component
-          )
-            return updates.full;
-          const time = before.timeMs !== row.timeMs;
-          const trace = before.traceId !== row.traceId;
-          return time
-            ? trace
-              ? updates.timeTrace
-              : updates.time
-            : trace
-              ? updates.trace
-              : updates.completion;
-        },
-        insertBody: d.prepare('INSERT OR IGNORE INTO exchange_bodies (rid, kind, body) VALUES (?, ?, ?)'),
-        bodies: d.prepare('SELECT kind, body FROM exchange_bodies WHERE rid = ?'),
-        maxSeq: d.prepare('SELECT max(seq) AS s FROM exchanges'),
+        bodies: d.prepare(READ_BODIES_SQL),
+        maxSeq: d.prepare(MAX_SEQ_SQL),
         rollup: new Map(LEVELS.map((l) => [l, d.prepare(upsertSql(l.table, 1, () => '?'))])),
         prune: new Map(LEVELS.map((l) => [l, d.prepare(pruneSql(l.table, () => '?'))])),
-        insertInstance: d.prepare(
-          `INSERT OR IGNORE INTO instances (${INSTANCE_COLUMNS.join(', ')}) VALUES (${INSTANCE_COLUMNS.map(() => '?').join(', ')})`,
-        ),
         instancesOf: d.prepare(
           `SELECT ${INSTANCE_COLUMNS.join(', ')} FROM instances WHERE key = ? ORDER BY idx`,
         ),
       };
-      seq = stmts.maxSeq.get()?.s ?? 0;
-      const s = stmts;
-      const putTx = d.transaction((batch: readonly ExchangeHalf[]): PutResult => {
-        // Read under the write lock: another process (`collect --workers`) may have written since
-        // this one last did, and seq must grow in commit order for `follow` readers.
-        seq = s.maxSeq.get()?.s ?? 0;
-        let stored = 0;
-        let duplicates = 0;
-        const fresh = new Array<boolean>(batch.length);
-        const changes: { row: ExchangeRow; sign: 1 | -1 }[] = [];
-        const instances: NonNullable<PutResult['instances']> = { rows: 0, skipped: {} };
-        // Both halves of an exchange in one transaction (a batch from the agent; KServe's two
-        // POSTs when a group commit catches both) are merged in memory first: one read and one
-        // row write per exchange instead of per half. mergeHalf is pure, so the row is the same.
-        const byKey = new Map<string, number[]>();
-        for (let i = 0; i < batch.length; i++) {
-          const key = batch[i]!.key;
-          const at = byKey.get(key);
-          if (at) at.push(i);
-          else byKey.set(key, [i]);
-        }
-        for (const [key, at] of byKey) {
-          const existing = s.readRow.get(key);
-          const before = existing ? fromDb(existing).row : undefined;
-          let row = before;
-          const added: ExchangeHalf[] = [];
-          for (const i of at) {
-            const half = batch[i]!;
-            const merged = mergeHalf(row, half);
-            fresh[i] = merged !== undefined;
-            if (!merged) {
-              duplicates++;
-              continue;
-            }
-            added.push(half);
-            row = merged;
-            stored++;
-          }
-          if (row === undefined || row === before) continue;
-          const values = toDbValues(row, ++seq, (b) => (b ? 1 : 0));
-          let rid: number;
-          if (existing) {
-            s.updateRow(before!, row)(values);
-            rid = existing.rid;
-          } else rid = Number(s.insertRow.run(...values).lastInsertRowid);
-          // After the row: a new exchange's bodies need its rid (see migration 6).
-          for (const half of added) s.insertBody.run(rid, KIND_CODE[half.kind], half.body);
-          if (before) changes.push({ row: before, sign: -1 });
-          changes.push({ row, sign: 1 });
-          if (
-            wantsInstances(
-              before,
-              row,
-              at.map((i) => batch[i]!),
-            )
-          ) {
-            // Both bodies are in the table now (this transaction inserted the new one).
-            const bodies = s.bodies.all(rid);
-            const body = (k: number): Uint8Array | null => bodies.find((b) => b.kind === k)?.body ?? null;
-            const split = splitStored(row, body(KIND_CODE.request), body(KIND_CODE.response));
-            countSplit(instances, split);
-            for (const values of instanceValues(row, split)) s.insertInstance.run(...values);
-          }
-        }
-        applyChanges(s.rollup, changes);
-        // Only callers that asked for instance rows hear about them.
-        return { stored, duplicates, fresh, ...(batch.some((h) => h.instances) ? { instances } : {}) };
-      });
-      // BEGIN IMMEDIATE takes the write lock before the first read. A deferred transaction that
-      // read first could not upgrade once another process committed (SQLITE_BUSY_SNAPSHOT, which
-      // busy_timeout does not wait out).
-      put = (batch) => putTx.immediate(batch);
+      if (inline) {
+        const putInline = preparePut(d);
+        put = async (batch) => putInline(batch);
+      } else {
+        const w = createWorkerWriter(path, sync, { resourceLimits: options.writerResourceLimits });
+        writer = w;
+        put = (batch) => w.put(batch);
+      }
       db = d;
     },
     async shutdown() {
       if (!db) return;
+      // Acknowledged puts are committed; those in flight finish before the connections close.
+      await writer?.close();
+      writer = undefined;
       db.close();
       db = undefined;
     },
     async putEvents(batch) {
       open();
-      const before = seq;
-      try {
-        return put!(batch);
-      } catch (err) {
-        seq = before; // the transaction rolled back; so did its sequence numbers
-        throw err;
-      }
+      return put!(batch);
     },
     async listExchanges(filter: ExchangeFilter, page: PageRequest): Promise<ExchangePage> {
       const d = open();
@@ -460,29 +332,33 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     async deleteOlderThan(t: number): Promise<number> {
       const d = open();
       const s = stmts!;
-      return d.transaction(() => {
-        // Whole periods leave a rollup at once; the rows of a partial period are subtracted.
-        for (const level of LEVELS) {
-          const cut = Math.floor(t / level.ms);
-          const deltas = d
-            .prepare<[number, number], RollupDelta>(
-              `SELECT CAST(time_ms / ${level.ms} AS INTEGER) AS period, model, namespace, component,
+      return d
+        .transaction(() => {
+          // Whole periods leave a rollup at once; the rows of a partial period are subtracted.
+          for (const level of LEVELS) {
+            const cut = Math.floor(t / level.ms);
+            const deltas = d
+              .prepare<[number, number], RollupDelta>(
+                `SELECT CAST(time_ms / ${level.ms} AS INTEGER) AS period, model, namespace, component,
                       coalesce(status, ${NO_STATUS}) AS status, (error_code IS NOT NULL) AS err, complete,
                       coalesce(latency_bucket, ${NO_BUCKET}) AS bucket, -count(*) AS n, -sum(sample_weight) AS w
                FROM exchanges WHERE time_ms >= ? AND time_ms < ? GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`,
-            )
-            .all(cut * level.ms, t);
-          const stmt = s.rollup.get(level)!;
-          for (const x of deltas) stmt.run(...rollupValues(x));
-          d.prepare(`DELETE FROM ${level.table} WHERE period < ?`).run(cut);
-        }
-        d.prepare(
-          'DELETE FROM exchange_bodies WHERE rid IN (SELECT rid FROM exchanges WHERE time_ms < ?)',
-        ).run(t);
-        // Instance rows carry their exchange's time: the same cut takes them.
-        d.prepare('DELETE FROM instances WHERE time_ms < ?').run(t);
-        return d.prepare('DELETE FROM exchanges WHERE time_ms < ?').run(t).changes;
-      })();
+              )
+              .all(cut * level.ms, t);
+            const stmt = s.rollup.get(level)!;
+            for (const x of deltas) stmt.run(...rollupValues(x));
+            d.prepare(`DELETE FROM ${level.table} WHERE period < ?`).run(cut);
+          }
+          d.prepare(
+            'DELETE FROM exchange_bodies WHERE rid IN (SELECT rid FROM exchanges WHERE time_ms < ?)',
+          ).run(t);
+          // Instance rows carry their exchange's time: the same cut takes them.
+          d.prepare('DELETE FROM instances WHERE time_ms < ?').run(t);
+          return d.prepare('DELETE FROM exchanges WHERE time_ms < ?').run(t).changes;
+          // IMMEDIATE: it reads, then writes; from a snapshot older than a commit of the writer
+          // thread, the write would fail (SQLITE_BUSY_SNAPSHOT, which busy_timeout does not wait out).
+        })
+        .immediate();
     },
     async erase(filter: ExchangeFilter): Promise<number> {
       const d = open();
@@ -497,29 +373,31 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       const delRow = d.prepare<[string]>('DELETE FROM exchanges WHERE key = ?');
       // secure_delete (on since start) overwrites what these DELETEs free, cells and whole pages,
       // with zeros, so the bodies do not stay readable in free space.
-      const erased = d.transaction(() => {
-        let n = 0;
-        for (;;) {
-          const found = select.all(...b.params);
-          if (found.length === 0) return n;
-          const rows = found.map((r) => fromDb(r).row);
-          const changes = rows.map((row) => ({ row, sign: -1 as const }));
-          for (const [level, deltas] of levelDeltas(changes)) {
-            const up = s.rollup.get(level)!;
-            const prune = s.prune.get(level)!;
-            for (const x of deltas) {
-              up.run(...rollupValues(x));
-              prune.run(...rollupKeyValues(x));
+      const erased = d
+        .transaction(() => {
+          let n = 0;
+          for (;;) {
+            const found = select.all(...b.params);
+            if (found.length === 0) return n;
+            const rows = found.map((r) => fromDb(r).row);
+            const changes = rows.map((row) => ({ row, sign: -1 as const }));
+            for (const [level, deltas] of levelDeltas(changes)) {
+              const up = s.rollup.get(level)!;
+              const prune = s.prune.get(level)!;
+              for (const x of deltas) {
+                up.run(...rollupValues(x));
+                prune.run(...rollupKeyValues(x));
+              }
             }
+            for (const r of found) {
+              delBodies.run(r.rid);
+              delInstances.run(r.key);
+              delRow.run(r.key);
+            }
+            n += rows.length;
           }
-          for (const r of found) {
-            delBodies.run(r.rid);
-            delInstances.run(r.key);
-            delRow.run(r.key);
-          }
-          n += rows.length;
-        }
-      })();
+        })
+        .immediate(); // as in deleteOlderThan: the write lock before the first read
       // The WAL still holds the pages as they were before the erasure (and when they were
       // written): copy the zeroed pages into the database and empty the WAL. Another connection
       // reading the file (a backup, sqlite3 open) can keep it busy; then a later erasure or
@@ -528,14 +406,4 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       return erased;
     },
   };
-}
-
-function applyChanges(
-  stmts: Map<RollupLevel, Database.Statement<unknown[]>>,
-  changes: readonly { row: ExchangeRow; sign: 1 | -1 }[],
-): void {
-  for (const [level, deltas] of levelDeltas(changes)) {
-    const stmt = stmts.get(level)!;
-    for (const x of deltas) stmt.run(...rollupValues(x));
-  }
 }
