@@ -309,7 +309,7 @@ function queryTarget(c: CollectorResults | undefined): TargetResult {
     detail: full
       ? undefined
       : `the target is at ${int(GOALS.queryStoreSize)} exchanges; this run seeded fewer`,
-    limitedBy: `queries and the ingest share the collector's event loop and one SQLite file (readers wait for the disk and the CPU the commits use); ingest ran at ${int(rate)} events/s meanwhile`,
+    limitedBy: `queries share the cores and the SQLite file with the ingest (its commits run on the store's writer thread; a reader waits for CPU and for pages the writer dirtied, not for the write lock); ingest ran at ${int(rate)} events/s meanwhile`,
   };
 }
 
