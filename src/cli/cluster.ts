@@ -25,7 +25,7 @@ import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import { InferlogError } from '../core/errors.js';
 import type { OpLogger } from '../core/log.js';
-import { onShutdownSignal } from './logging-runtime.js';
+import { answerMetrics, onShutdownSignal } from './logging-runtime.js';
 import { listen } from './util.js';
 
 export const MAX_PROCESSES = 256;
@@ -350,16 +350,7 @@ export async function runPrimary(o: {
     admin = http.createServer((req: IncomingMessage, res: ServerResponse) => {
       const url = req.url ?? '';
       if (req.method === 'GET' && url === '/metrics') {
-        metricsText().then(
-          (text) => {
-            res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-            res.end(text);
-          },
-          (err: Error) => {
-            res.writeHead(500, { 'content-type': 'text/plain' });
-            res.end(err.message);
-          },
-        );
+        answerMetrics(res, metricsText);
         return;
       }
       if (req.method === 'GET' && url === '/healthz') {

@@ -116,6 +116,20 @@ export async function startLogging(
   };
 }
 
+/** Sends Prometheus text, or a 500 with the reason when it could not be gathered. */
+export function answerMetrics(res: ServerResponse, metricsText: () => Promise<string>): void {
+  void metricsText().then(
+    (text) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(text);
+    },
+    (err: Error) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(err.message);
+    },
+  );
+}
+
 /** Answers GET /metrics and GET /healthz; returns false for any other request. */
 export function adminRoutes(
   runtimes: () => readonly LoggingRuntime[],
@@ -125,16 +139,7 @@ export function adminRoutes(
     if (req.method !== 'GET') return false;
     const url = req.url ?? '';
     if (url === '/metrics') {
-      void metricsText().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-          res.end(text);
-        },
-        (err: Error) => {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(err.message);
-        },
-      );
+      answerMetrics(res, metricsText);
       return true;
     }
     if (url === '/healthz') {
