@@ -65,6 +65,7 @@ export function createWorkerWriter(
       pending.delete(r.id);
       if (pending.size === 0) w.unref();
       if ('error' in r) {
+        // Not catalogued: the thread's SqliteError, re-made on this side; receive.ts answers any store error as STORE_UNAVAILABLE.
         p.reject(Object.assign(new Error(r.error.message), r.error.code ? { code: r.error.code } : {}));
       } else p.resolve(r.result);
     });
@@ -76,9 +77,11 @@ export function createWorkerWriter(
       pending.clear();
       for (const p of lost) p.reject(err);
     };
+    // Not catalogued, like the store errors above: the callers' 503 STORE_UNAVAILABLE says it to senders.
     w.on('error', (err) =>
       died(new Error(`the sqlite writer thread failed: ${err.message}`, { cause: err })),
     );
+    // Not catalogued, as above.
     w.on('exit', (code) => died(new Error(`the sqlite writer thread exited (code ${code})`)));
     return w;
   }
@@ -111,6 +114,7 @@ export function createWorkerWriter(
         // Not sent (a value structured clone refuses): only this put fails; nothing was written.
         pending.delete(id);
         if (pending.size === 0) w.unref();
+        // Not catalogued: structured clone's own error, answered as STORE_UNAVAILABLE like any store error.
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
       const settled = done.then(
