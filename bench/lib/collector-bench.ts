@@ -29,7 +29,8 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import type { BenchEnv } from './scenarios.js';
 import type { ManagedProcess } from './processes.js';
-import type { CollectorResults, IngestResult, LatencySummary, PgResults, QueryResult } from './results.js';
+import type { CollectorResults, IngestResult, PgResults, QueryResult } from './results.js';
+import { summarise } from './latency.js';
 import { ingestPoint, runCeLoad, startCollect, type Collect, type IngestMode } from './ingest.js';
 import { portAnswers } from './ports.js';
 import { openSqliteStore, seedStore, SEED_MODELS, type SeedRange } from './seed-store.js';
@@ -85,16 +86,6 @@ function queries(seed: SeedRange): { name: string; path: string }[] {
     { name: 'stats, one model (24h)', path: `/api/v1/stats?${win}&model=${SEED_MODELS[3]}` },
     { name: 'stats, 5xx only (24h)', path: `/api/v1/stats?${win}&status=5xx` },
   ];
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
-
-function summarise(samples: number[]): LatencySummary {
-  const s = [...samples].sort((a, b) => a - b);
-  return { n: s.length, p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), maxMs: s[s.length - 1] ?? NaN };
 }
 
 async function timeQueries(

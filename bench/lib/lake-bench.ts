@@ -17,8 +17,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Exchange } from '../../src/core/exchange.js';
 import type { Sink } from '../../src/sinks/sink.js';
-import type { LakeResults, LatencySummary } from './results.js';
-import { SEED_MODELS, SEED_SPAN_MS } from './seed-store.js';
+import type { LakeResults } from './results.js';
+import { summarise } from './latency.js';
+import { rng, SEED_MODELS, SEED_SPAN_MS } from './seed-store.js';
 
 export interface LakeBenchOptions {
   /** Exchanges written and queried (`npm run bench -- --lake-n`). */
@@ -26,17 +27,6 @@ export interface LakeBenchOptions {
   queryRequests: number;
   queryBudgetS: number;
   progress: (line: string) => void;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The collector seed's shape (seed-store.ts): 10 models × 2 namespaces, ~3% 5xx, ~2% 4xx, 24 h. */
@@ -74,16 +64,6 @@ function synthetic(i: number, n: number, now: number, rand: () => number): Excha
     response: { bytes: res, contentType: 'application/json', size: res.byteLength, truncated: false },
     sampleWeight: 1,
   };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
-
-function summarise(samples: number[]): LatencySummary {
-  const s = [...samples].sort((a, b) => a - b);
-  return { n: s.length, p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), maxMs: s[s.length - 1] ?? NaN };
 }
 
 function dirBytes(dir: string): { bytes: number; files: number } {

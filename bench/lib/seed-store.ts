@@ -27,7 +27,7 @@ export async function openSqliteStore(repo: string, dbPath: string): Promise<Exc
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run seeds the same data. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

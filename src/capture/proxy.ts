@@ -261,12 +261,11 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx informational: the final response follows
     this.started = true;
     const contentType = first(headers['content-type']);
-    const streaming = isStreamingResponse(contentType);
-    this.streaming = streaming;
-    this.flight?.responseStart(statusCode, contentType, first(headers['content-encoding']), streaming);
+    this.streaming = isStreamingResponse(contentType);
+    this.flight?.responseStart(statusCode, contentType, first(headers['content-encoding']), this.streaming);
     this.res.writeHead(statusCode, statusMessage ?? '', responseHeaders(headers));
     // Streams go out chunk by chunk, not after Node's first-write buffering.
-    if (streaming) this.res.flushHeaders();
+    if (this.streaming) this.res.flushHeaders();
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -287,16 +286,17 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     // Submit before the final byte: once the client has its answer, the exchange is in the
     // pipeline, and (the spool writing the turn's records at its end) on disk: the answer ends after that.
     this.flight?.complete();
-    if (turnEndPending()) atTurnEnd(this.end);
+    // The closure only when the end must wait: a request with nothing pending allocates none.
+    if (turnEndPending()) atTurnEnd(() => this.end());
     else this.end();
   }
 
-  private readonly end = (): void => {
+  private end(): void {
     const last = this.held;
     this.held = undefined;
     if (last === undefined) this.res.end();
     else this.res.end(last);
-  };
+  }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
     if (this.clientGone) {
@@ -318,6 +318,10 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       code: code === 'UPSTREAM_TIMEOUT' || code === 'CLIENT_TIMEOUT' ? code : 'UPSTREAM_RESET',
       message: err.message,
     });
+    // The bytes the model sent before failing are the client's too, as when each was written on
+    // arrival: the held-back chunk goes to the socket before the reset (best effort, like those).
+    if (this.held !== undefined) this.res.write(this.held);
+    this.held = undefined;
     this.res.destroy(err);
   }
 }

@@ -5,19 +5,10 @@
  * same messages.
  */
 import type { Command } from 'commander';
+import type { FilterText } from '../collector/query-params.js';
 
-export interface FilterFlags {
-  model?: string;
-  namespace?: string;
-  component?: string;
-  status?: string;
-  since?: string;
-  until?: string;
-  q?: string;
-  traceId?: string;
-  requestId?: string;
-  header?: string;
-}
+/** The flags hold the API's parameters as text (collector/query-params.ts validates them). */
+export type FilterFlags = FilterText;
 
 /** The filters of the instance list and the lake's view, which have no request headers. */
 const BASE_KEYS = ['model', 'namespace', 'component', 'status', 'since', 'until', 'q', 'traceId'] as const;

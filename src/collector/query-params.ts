@@ -79,21 +79,24 @@ function zodToParamError(err: z.ZodError): InferlogError {
   );
 }
 
-function filterFrom(
-  q: {
-    model?: string;
-    namespace?: string;
-    component?: string;
-    status?: string;
-    since?: string;
-    until?: string;
-    q?: string;
-    traceId?: string;
-    requestId?: string;
-    header?: string;
-  },
-  now: number,
-): ExchangeFilter {
+/**
+ * The exchange filters as text, before validation: the API's query parameters, and the CLI's
+ * filter flags (cli/filter-flags.ts), which are sent or checked as these parameters.
+ */
+export interface FilterText {
+  model?: string;
+  namespace?: string;
+  component?: string;
+  status?: string;
+  since?: string;
+  until?: string;
+  q?: string;
+  traceId?: string;
+  requestId?: string;
+  header?: string;
+}
+
+function filterFrom(q: FilterText, now: number): ExchangeFilter {
   const f: ExchangeFilter = {};
   if (q.model !== undefined) f.model = q.model;
   if (q.namespace !== undefined) f.namespace = q.namespace;

@@ -19,8 +19,11 @@ const queue: (() => void)[] = [];
 let next = 0;
 let scheduled = false;
 
-function runTurnEnd(): void {
-  scheduled = false;
+/**
+ * Runs the queue. Only the timer clears `scheduled`: after an early run (flushTurnEnd) the timer
+ * already queued this turn takes whatever is asked for next, instead of a second timer.
+ */
+function runQueued(): void {
   let failure: unknown;
   // Work added while this runs (an append from a callback) joins the same run, after what is here.
   while (next < queue.length) {
@@ -35,6 +38,11 @@ function runTurnEnd(): void {
   queue.length = 0;
   next = 0;
   if (failure !== undefined) throw failure;
+}
+
+function runTurnEnd(): void {
+  scheduled = false;
+  runQueued();
 }
 
 /** Runs `fn` at the end of this turn, after everything asked for earlier. */
@@ -52,7 +60,7 @@ export function atTurnEnd(fn: () => void): void {
  * application ends the response itself.
  */
 export function flushTurnEnd(): void {
-  if (next < queue.length) runTurnEnd();
+  if (next < queue.length) runQueued();
 }
 
 /** Whether something waits for the end of this turn (no: the proxy ends its answer at once). */

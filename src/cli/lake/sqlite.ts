@@ -9,22 +9,23 @@
 import Database from 'better-sqlite3';
 import type { CapturedBody, Exchange, StreamInfo } from '../../core/exchange.js';
 import type { ExchangeDetail, HalfMeta } from '../../store/exchange-record.js';
+import type { DbExchangeRow } from '../../store/row-codec.js';
 
-interface Row {
-  key: string;
-  id: string;
-  time_ms: number;
-  model: string;
-  namespace: string;
-  component: string;
-  status: number | null;
-  error_code: string | null;
-  latency_ms: number | null;
-  sample_weight: number;
-  detail: string;
-  request_body: Buffer | null;
-  response_body: Buffer | null;
-}
+/** The store's columns this reader selects (store/row-codec.ts names them), plus both bodies. */
+type Row = Pick<
+  DbExchangeRow,
+  | 'key'
+  | 'id'
+  | 'time_ms'
+  | 'model'
+  | 'namespace'
+  | 'component'
+  | 'status'
+  | 'error_code'
+  | 'latency_ms'
+  | 'sample_weight'
+  | 'detail'
+> & { request_body: Buffer | null; response_body: Buffer | null };
 
 export function* readSqliteExchanges(file: string, chunk: number): Generator<Exchange[]> {
   const db = new Database(file, { readonly: true, fileMustExist: true });
